@@ -1,0 +1,128 @@
+"""The piecepay command line: the Typer app, its global options, and the one place
+that turns errors into a line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from piecepay.cli import billing, campaign, milestone, offer, report, settle, worker
+from piecepay.cli.state import Globals
+from piecepay.errors import PiecepayError
+
+app = typer.Typer(
+    name="piecepay",
+    help="Escrow and piece-rate ledger: fund milestones, bill pieces, release, refund.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[Path | None, typer.Option("--db", envvar="PIECEPAY_DB", show_envvar=True,
+                                            help="Ledger file (default: ledger.db in the user data folder).")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Machine output: one JSON document on stdout.")] = False,
+    actor: Annotated[str | None, typer.Option("--actor", envvar="PIECEPAY_ACTOR",
+                                              help="Who is acting (default: the OS user).")] = None,
+) -> None:
+    ctx.obj = Globals(db=db, json=json, actor=actor)
+    ctx.call_on_close(ctx.obj.close)
+
+
+app.add_typer(campaign.app, name="campaign")
+app.add_typer(worker.app, name="worker")
+app.add_typer(offer.app, name="offer")
+app.add_typer(milestone.app, name="milestone")
+app.command()(billing.bill)
+app.command()(billing.release)
+app.command()(billing.reject)
+app.command()(settle.end)
+app.command()(settle.payout)
+app.command()(report.report)
+app.command()(report.log)
+app.command()(report.verify)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final report.")] = False,
+) -> None:
+    """Play the bundled sample month into a fresh ledger (temporary unless --db) and report."""
+    from piecepay.cli.demo import run_demo
+
+    run_demo(ctx, quiet)
+
+
+def _wants_json(argv: list[str]) -> bool:
+    return "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; every failure ends as one line on stderr and an exit code."""
+    from piecepay.cli import output
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = _wants_json(args)
+    try:
+        result = app(args, prog_name="piecepay", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except PiecepayError as exc:
+        output.error_out(exc.code, exc.message, as_json)
+        return exc.exit_code
+    except sqlite3.Error as exc:
+        from piecepay.store.connection import storage_error
+
+        err = storage_error(exc)
+        output.error_out(err.code, err.message, as_json)
+        return err.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        output.error_out("aborted", "aborted", as_json)
+        return 130
+    except KeyboardInterrupt:
+        output.error_out("interrupted", "interrupted", as_json)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a one-line report, not a traceback
+        return _unexpected(exc, as_json)
+
+
+def _unexpected(exc: Exception, as_json: bool) -> int:
+    from piecepay.cli import output
+
+    usage = _usage_error(exc)
+    if usage is not None:
+        output.error_out("bad_usage", usage, as_json)
+        return 2
+    if isinstance(exc, OSError):
+        output.error_out("os_error", f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), as_json)
+        return 5
+    output.error_out("internal_error", f"internal error ({type(exc).__name__}: {exc}); please report it", as_json)
+    return 70
+
+
+def _usage_error(exc: Exception) -> str | None:
+    """Typer's own parsing errors (bad option, missing argument) as one line, or None."""
+    from typer._click.exceptions import UsageError
+
+    if not isinstance(exc, UsageError):
+        return None
+    command = exc.ctx.command_path if exc.ctx is not None else "piecepay"
+    return f"{exc.format_message()} (see '{command} --help')"
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""piecepay demo: play the sample month through the real command line, then report."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+
+from piecepay.cli import output
+from piecepay.cli.state import globals_of
+from piecepay.errors import RuleRefused
+
+
+def run_demo(ctx: typer.Context, quiet: bool) -> None:
+    """Play every step of sample_data/month.txt into a fresh ledger and print the report."""
+    from piecepay.sample import load_month
+
+    g = globals_of(ctx)
+    steps = load_month()
+    if g.db is not None and g.db.exists() and g.db.stat().st_size > 0:
+        raise RuleRefused(f"demo needs a fresh ledger; {g.db} already exists", "ledger_not_fresh")
+    with tempfile.TemporaryDirectory(prefix="piecepay-demo-") as tmp:
+        db = g.db or Path(tmp) / "demo.db"
+        for step in steps:
+            if not quiet:
+                output.note(f"\n[{step.day.isoformat()}] $ piecepay {step.text}")
+            code = _play(db, step.day.isoformat(), step.args, quiet)
+            if code != step.expect:
+                raise RuleRefused(f"sample line {step.line} ended with exit {code}, expected {step.expect}",
+                                  "demo_step_failed")
+        if not quiet:
+            output.note(f"\nThe month in figures ({len(steps)} steps played into {db if g.db else 'a temporary ledger'}):")
+        _play(db, steps[-1].day.isoformat(), ("report",) if not g.json else ("--json", "report"), False)
+
+
+def _play(db: Path, day: str, args: tuple[str, ...], quiet: bool) -> int:
+    """Run one piecepay command in this process against ``db`` on ``day``."""
+    from piecepay.cli import main
+
+    saved = os.environ.get("PIECEPAY_TODAY")
+    os.environ["PIECEPAY_TODAY"] = day
+    stdout = sys.stdout
+    try:
+        if quiet:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - restored in finally
+        return main(["--db", str(db), "--actor", "demo", *args])
+    finally:
+        if quiet:
+            sys.stdout.close()
+        sys.stdout = stdout
+        if saved is None:
+            os.environ.pop("PIECEPAY_TODAY", None)
+        else:
+            os.environ["PIECEPAY_TODAY"] = saved

@@ -1,0 +1,74 @@
+"""The global options of one invocation, and the session opened from them."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from piecepay.errors import BadInput
+
+if TYPE_CHECKING:
+    from piecepay.session import Session
+
+
+def default_db_path() -> Path:
+    """``ledger.db`` in the user's data folder (platformdirs), used when --db and PIECEPAY_DB are unset."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("piecepay", appauthor=False)) / "ledger.db"
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def pinned_today() -> date | None:
+    """PIECEPAY_TODAY (YYYY-MM-DD) pins the calendar date the rules see, for tests and the demo;
+    the time each entry is recorded at stays the real clock."""
+    pinned = os.environ.get("PIECEPAY_TODAY")
+    if not pinned:
+        return None
+    try:
+        return date.fromisoformat(pinned)
+    except ValueError:
+        raise BadInput(f"PIECEPAY_TODAY '{pinned}' is not a date YYYY-MM-DD", "bad_today") from None
+
+
+@dataclass
+class Globals:
+    """What the top-level options said."""
+
+    db: Path | None = None
+    json: bool = False
+    actor: str | None = None
+    sessions: list[Session] = field(default_factory=list)
+
+    def session(self, *, must_exist: bool = False) -> Session:
+        from piecepay.session import open_session
+
+        found = open_session(self.db or default_db_path(), self.actor or default_actor(), datetime.now(UTC),
+                             pinned_today(), must_exist=must_exist)
+        self.sessions.append(found)
+        return found
+
+    def close(self) -> None:
+        for opened in self.sessions:
+            opened.close()
+        self.sessions.clear()
+
+
+def globals_of(ctx: typer.Context) -> Globals:
+    """The Globals stored on the root context by the app callback."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Globals):
+        root.obj = Globals()
+    return root.obj

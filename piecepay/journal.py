@@ -1,0 +1,70 @@
+"""Journal entries: postings, transfers in TigerBeetle's two phases, and the hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+Side = Literal["debit", "credit"]
+Phase = Literal["pending", "posted"]
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One line of an entry: an amount added to one of an account's four totals.
+
+    A negative amount appears only in the pending phase, where it resolves (posts or
+    voids) an earlier reservation.
+    """
+
+    account_id: int
+    side: Side
+    phase: Phase
+    amount: int
+
+    @property
+    def total_column(self) -> str:
+        """The account column this posting adds to, e.g. ``debits_pending``."""
+        return f"{self.side}s_{self.phase}"
+
+
+def transfer(debit_id: int, credit_id: int, amount: int, phase: Phase = "posted") -> list[Posting]:
+    """Move ``amount`` from the debit account to the credit account."""
+    return [Posting(debit_id, "debit", phase, amount), Posting(credit_id, "credit", phase, amount)]
+
+
+def resolve_pending(debit_id: int, credit_id: int, reserved: int, posted: int) -> list[Posting]:
+    """Resolve a reservation once: post ``posted`` of it and return the rest (void if 0)."""
+    postings = transfer(debit_id, credit_id, -reserved, "pending")
+    if posted:
+        postings += transfer(debit_id, credit_id, posted, "posted")
+    return postings
+
+
+def imbalances(postings: Iterable[Posting], currency_of: Mapping[int, str]) -> dict[str, int]:
+    """Debits less credits per currency, for the currencies where they do not cancel."""
+    sums: dict[str, int] = {}
+    for posting in postings:
+        currency = currency_of[posting.account_id]
+        signed = posting.amount if posting.side == "debit" else -posting.amount
+        sums[currency] = sums.get(currency, 0) + signed
+    return {currency: total for currency, total in sums.items() if total != 0}
+
+
+def entry_hash(prev_hash: str, fields: Mapping[str, object], postings: Iterable[Posting]) -> str:
+    """The SHA-256 that chains an entry to the one before it.
+
+    It covers every recorded field and posting, so changing any of them, or the
+    order of entries, breaks the chain from that entry on.
+    """
+    document = {
+        "prev": prev_hash,
+        "fields": dict(sorted(fields.items())),
+        "postings": [[p.account_id, p.side, p.phase, p.amount] for p in postings],
+    }
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()

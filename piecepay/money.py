@@ -1,0 +1,154 @@
+"""Money and quantities: strict parsing, exact arithmetic, formatting.
+
+Amounts are integers of the currency's minor unit (ISO 4217 digits). Decimal is used
+only to parse text, to multiply a rate by pieces, and to format; never float.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+
+from piecepay.errors import BadInput
+
+MAX_MINOR: int = 2**63 - 1  # amounts must fit SQLite's signed 64-bit INTEGER
+PIECE_SCALE: int = 1000  # pieces are stored as integers of thousandths of a piece
+MAX_PIECES = Decimal(10**12)
+RATE_DECIMALS = 9
+PLAIN_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$", re.ASCII)
+EXACT = Context(prec=80, rounding=ROUND_HALF_UP)
+
+
+def normalise_currency(code: str) -> str:
+    """The upper-case ISO 4217 code, or BadInput if it is not a known currency."""
+    text = code.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", text, re.ASCII):
+        raise BadInput(f"currency '{code}' is not a three-letter ISO 4217 code", "bad_currency")
+    currency_digits(text)
+    return text
+
+
+def currency_digits(code: str) -> int:
+    """How many digits the currency's minor unit has (USD 2, JPY 0, KWD 3), from ISO 4217 data."""
+    from babel.numbers import get_currency_precision, list_currencies
+
+    text = code.strip().upper()
+    if text not in list_currencies():
+        raise BadInput(f"currency '{code}' is not a known ISO 4217 code", "bad_currency")
+    return int(get_currency_precision(text))
+
+
+def _plain(text: str, what: str) -> Decimal:
+    """A non-negative decimal written plainly: digits, optionally a point and more digits."""
+    if not isinstance(text, str) or not PLAIN_DECIMAL.match(text):
+        raise BadInput(f"{what} '{text}' is not a plain decimal number (like 5, 5.00 or 0.005)", "bad_number")
+    return Decimal(text)
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(-exponent, 0)
+
+
+def parse_amount(text: str, digits: int, *, allow_zero: bool = False, what: str = "amount") -> int:
+    """Minor units from text like '5', '5.00' or '0.5'; refuses anything not exact and in range."""
+    value = _plain(text, what)
+    if _decimals(value) > digits:
+        raise BadInput(f"{what} '{text}' has more decimals than the currency's {digits}", "too_many_decimals")
+    minor = int(value.scaleb(digits, EXACT))
+    if minor == 0 and not allow_zero:
+        raise BadInput(f"{what} '{text}' must be more than zero", "not_positive")
+    if minor > MAX_MINOR:
+        raise BadInput(f"{what} '{text}' is too large (over a signed 64-bit integer of minor units)", "too_large")
+    return minor
+
+
+def parse_rate(text: str, what: str = "rate") -> Decimal:
+    """A positive exact rate, which may be finer than the minor unit (e.g. 0.005)."""
+    value = _plain(text, what)
+    if _decimals(value) > RATE_DECIMALS:
+        raise BadInput(f"{what} '{text}' has more than {RATE_DECIMALS} decimals", "too_many_decimals")
+    if len(text.split(".")[0].lstrip("0")) > 15:
+        raise BadInput(f"{what} '{text}' is too large", "too_large")
+    if value == 0:
+        raise BadInput(f"{what} '{text}' must be more than zero", "not_positive")
+    return value
+
+
+def parse_step(text: str) -> Decimal:
+    """The smallest billable part of a piece: 1, 0.5, 0.25, 0.1, 0.001…; 1 must divide by it."""
+    value = _plain(text, "step")
+    if value == 0 or value > 1 or _decimals(value) > 3 or (Decimal(1) % value) != 0:
+        raise BadInput(f"step '{text}' must be 1 or a fraction that divides 1 (0.5, 0.25, 0.1, 0.001…)",
+                       "bad_step")
+    return value
+
+
+def parse_pieces(text: str, step: Decimal = Decimal(1), what: str = "pieces") -> Decimal:
+    """A positive count of pieces, a whole multiple of ``step``."""
+    value = _plain(text, what)
+    if value == 0:
+        raise BadInput(f"{what} '{text}' must be more than zero", "not_positive")
+    if value > MAX_PIECES:
+        raise BadInput(f"{what} '{text}' is too large", "too_large")
+    if _decimals(value) > 3 or value % step != 0:
+        if step == 1:
+            raise BadInput(f"{what} '{text}' must be whole: this campaign bills whole pieces", "not_whole")
+        raise BadInput(f"{what} '{text}' must be a multiple of the campaign's step {format_rate(step)}",
+                       "not_a_step")
+    return value
+
+
+def parse_count(text: str, what: str, *, minimum: int = 1, maximum: int = 10**12) -> int:
+    """A whole number between ``minimum`` and ``maximum``."""
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]+", text, re.ASCII):
+        raise BadInput(f"{what} '{text}' is not a whole number", "bad_number")
+    value = int(text)
+    if not minimum <= value <= maximum:
+        raise BadInput(f"{what} '{text}' must be from {minimum} to {maximum}", "out_of_range")
+    return value
+
+
+def pieces_to_milli(pieces: Decimal) -> int:
+    """Pieces as stored: integer thousandths."""
+    milli = pieces.scaleb(3, EXACT)
+    if milli != milli.to_integral_value():
+        raise BadInput(f"pieces '{pieces}' are finer than a thousandth", "too_many_decimals")
+    return int(milli)
+
+
+def milli_to_pieces(milli: int) -> Decimal:
+    """Stored thousandths back to pieces, without trailing zeros or exponent."""
+    value = Decimal(milli).scaleb(-3, EXACT)
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize(EXACT)
+
+
+def format_pieces(milli: int) -> str:
+    return f"{milli_to_pieces(milli):f}"
+
+
+def bill_amount(pieces: Decimal, rate: Decimal, digits: int) -> int:
+    """pieces × rate in minor units, rounded once, half-up (0.015 USD -> 0.02)."""
+    with localcontext(EXACT):
+        exact = pieces * rate
+        minor = int(exact.scaleb(digits).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if minor > MAX_MINOR:
+        raise BadInput(f"{pieces} x {rate} is too large for one bill", "too_large")
+    return minor
+
+
+def format_minor(minor: int, digits: int) -> str:
+    """The exact decimal string of an amount: (2500, 2) -> '25.00', (-5, 2) -> '-0.05'."""
+    sign = "-" if minor < 0 else ""
+    text = str(abs(minor))
+    if digits == 0:
+        return sign + text
+    text = text.rjust(digits + 1, "0")
+    return f"{sign}{text[:-digits]}.{text[-digits:]}"
+
+
+def format_rate(rate: Decimal) -> str:
+    """A rate as typed, without exponent: Decimal('0.005') -> '0.005'."""
+    text = f"{rate.normalize(EXACT):f}"
+    return text

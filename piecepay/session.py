@@ -1,0 +1,51 @@
+"""A session: one open ledger, who is acting, and the clock, handed to every service."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from piecepay.errors import BadInput
+from piecepay.store.connection import open_ledger
+
+
+@dataclass
+class Session:
+    """What every service needs: the connection, the actor and the moment it runs."""
+
+    conn: sqlite3.Connection
+    path: Path
+    actor: str
+    now: datetime
+    today: date
+
+    @property
+    def recorded_at(self) -> str:
+        return self.now.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_session(path: Path, actor: str, now: datetime, today: date | None = None, *,
+                 must_exist: bool = False) -> Session:
+    """Open the ledger at ``path`` for ``actor``; ``now`` is the real clock, ``today`` the
+    calendar date that rules and default effective dates use (its local date unless given)."""
+    if not actor.strip():
+        raise BadInput("actor cannot be empty", "bad_actor")
+    day = today if today is not None else now.astimezone().date()
+    return Session(open_ledger(path, must_exist=must_exist), path, actor.strip(), now, day)
+
+
+def parse_date(text: str | None, session: Session, what: str = "date") -> date:
+    """A YYYY-MM-DD date as given, or today when none is."""
+    if text is None:
+        return session.today
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{what} '{text}' is not a date in the form YYYY-MM-DD", "bad_date") from None

@@ -1,0 +1,1 @@
+"""SQLite storage: connection setup, schema migrations, queries and journal writes."""
