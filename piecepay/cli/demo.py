@@ -9,7 +9,6 @@ from pathlib import Path
 
 import typer
 
-from piecepay.cli import output
 from piecepay.cli.state import globals_of
 from piecepay.errors import RuleRefused
 
@@ -19,6 +18,7 @@ def run_demo(ctx: typer.Context, quiet: bool) -> None:
     from piecepay.sample import load_month
 
     g = globals_of(ctx)
+    quiet = quiet or g.json  # with --json, stdout carries only the report document
     steps = load_month()
     if g.db is not None and g.db.exists() and g.db.stat().st_size > 0:
         raise RuleRefused(f"demo needs a fresh ledger; {g.db} already exists", "ledger_not_fresh")
@@ -26,13 +26,14 @@ def run_demo(ctx: typer.Context, quiet: bool) -> None:
         db = g.db or Path(tmp) / "demo.db"
         for step in steps:
             if not quiet:
-                output.note(f"\n[{step.day.isoformat()}] $ piecepay {step.text}")
+                print(f"\n[{step.day.isoformat()}] $ piecepay {step.text}", flush=True)
             code = _play(db, step.day.isoformat(), step.args, quiet)
             if code != step.expect:
                 raise RuleRefused(f"sample line {step.line} ended with exit {code}, expected {step.expect}",
                                   "demo_step_failed")
         if not quiet:
-            output.note(f"\nThe month in figures ({len(steps)} steps played into {db if g.db else 'a temporary ledger'}):")
+            where = db if g.db else "a temporary ledger"
+            print(f"\nThe month in figures ({len(steps)} steps played into {where}):", flush=True)
         _play(db, steps[-1].day.isoformat(), ("report",) if not g.json else ("--json", "report"), False)
 
 
@@ -42,15 +43,18 @@ def _play(db: Path, day: str, args: tuple[str, ...], quiet: bool) -> int:
 
     saved = os.environ.get("PIECEPAY_TODAY")
     os.environ["PIECEPAY_TODAY"] = day
-    stdout = sys.stdout
+    streams = sys.stdout, sys.stderr
     try:
         if quiet:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - restored in finally
+            sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - restored in finally
+        else:
+            sys.stdout.flush()
+            sys.stderr = sys.stdout  # refusals the story shows read in order with the rest
         return main(["--db", str(db), "--actor", "demo", *args])
     finally:
         if quiet:
             sys.stdout.close()
-        sys.stdout = stdout
+        sys.stdout, sys.stderr = streams
         if saved is None:
             os.environ.pop("PIECEPAY_TODAY", None)
         else:

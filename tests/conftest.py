@@ -1,0 +1,100 @@
+"""Shared fixtures: a fresh ledger file driven through the real command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from piecepay.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Result:
+    """What one piecepay invocation did."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    @property
+    def error(self) -> dict[str, str]:
+        return json.loads(self.err)["error"]
+
+
+@dataclass
+class Ledger:
+    """A ledger file and a way to run piecepay against it, in this process."""
+
+    db: Path
+    today: str | None = None
+
+    def run(self, *args: str, today: str | None = None) -> Result:
+        """Run ``piecepay --db DB ARGS…`` through main(), capturing stdout and stderr."""
+        out, err = io.StringIO(), io.StringIO()
+        saved = os.environ.get("PIECEPAY_TODAY")
+        day = today or self.today
+        if day:
+            os.environ["PIECEPAY_TODAY"] = day
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                code = main(["--db", str(self.db), *args])
+        finally:
+            if saved is None:
+                os.environ.pop("PIECEPAY_TODAY", None)
+            else:
+                os.environ["PIECEPAY_TODAY"] = saved
+        return Result(code, out.getvalue(), err.getvalue())
+
+    def ok(self, *args: str, today: str | None = None) -> Any:
+        """Run with --json, assert exit 0, and return the parsed document."""
+        result = self.run("--json", *args, today=today)
+        assert result.code == 0, f"piecepay {' '.join(args)} exited {result.code}: {result.err}"
+        return result.json
+
+    def dump(self) -> str:
+        """Every table's rows, as SQL text: equal dumps mean nothing was written."""
+        conn = sqlite3.connect(self.db)
+        try:
+            return "\n".join(conn.iterdump())
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    return Ledger(tmp_path / "ledger.db")
+
+
+@pytest.fixture
+def contract(ledger: Ledger) -> Iterator[Ledger]:
+    """A ledger with campaign 'photos' ($5/photo) and an active contract photos/ana."""
+    ledger.ok("campaign", "create", "Restaurant photos", "--slug", "photos", "--unit", "photo", "--rate", "5")
+    ledger.ok("worker", "add", "ana")
+    ledger.ok("offer", "create", "photos", "ana")
+    ledger.ok("offer", "accept", "photos/ana")
+    yield ledger
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run piecepay as its own process (python -m piecepay), for process-level tests."""
+    full_env = {**os.environ, **(env or {})}
+    full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-m", "piecepay", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, check=False)
