@@ -33,9 +33,22 @@ def verify(s: Session) -> View:
         accounts = conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]
     finally:
         conn.execute("ROLLBACK")
-    return {"ok": True, "entries": entries, "accounts": accounts,
-            "checks": ["integrity", "hash_chain", "entries_balance", "stored_totals", "escrow_not_negative",
-                       "bills_resolve_once", "contract_counters", "milestone_caps", "append_only"]}
+    return {
+        "ok": True,
+        "entries": entries,
+        "accounts": accounts,
+        "checks": [
+            "integrity",
+            "hash_chain",
+            "entries_balance",
+            "stored_totals",
+            "escrow_not_negative",
+            "bills_resolve_once",
+            "contract_counters",
+            "milestone_caps",
+            "append_only",
+        ],
+    }
 
 
 def _fault(code: str, message: str) -> JournalFault:
@@ -51,7 +64,8 @@ def _integrity(conn: sqlite3.Connection) -> None:
 def _entries_with_postings(conn: sqlite3.Connection) -> Iterator[tuple[sqlite3.Row, list[Posting]]]:
     cursor = conn.execute(
         "SELECT e.*, p.account_id, p.side, p.phase, p.amount FROM entries e "
-        "LEFT JOIN postings p ON p.entry_id = e.id ORDER BY e.id, p.id")
+        "LEFT JOIN postings p ON p.entry_id = e.id ORDER BY e.id, p.id"
+    )
     current: sqlite3.Row | None = None
     postings: list[Posting] = []
     for row in cursor:
@@ -74,8 +88,15 @@ def _chain_and_balance(conn: sqlite3.Connection) -> int:
             raise _fault("entry_missing", f"entry {expected_id} is missing (next is {eid})")
         if entry["prev_hash"] != prev_hash:
             raise _fault("hash_chain_broken", f"entry {eid} does not chain to entry {eid - 1}")
-        header = EntryHeader(entry["kind"], entry["effective_date"], entry["recorded_at"], entry["actor"],
-                             entry["memo"], entry["contract_id"], entry["bill_id"])
+        header = EntryHeader(
+            entry["kind"],
+            entry["effective_date"],
+            entry["recorded_at"],
+            entry["actor"],
+            entry["memo"],
+            entry["contract_id"],
+            entry["bill_id"],
+        )
         _check_postings(eid, postings, currency_of)
         if entry_hash(prev_hash, header.hashed_fields(eid), postings) != entry["hash"]:
             raise _fault("entry_altered", f"entry {eid} ({entry['kind']}) was altered: its hash does not match")
@@ -104,9 +125,11 @@ def _stored_totals(conn: sqlite3.Connection) -> None:
     for acct in conn.execute("SELECT * FROM accounts ORDER BY id"):
         for column in TOTAL_COLUMNS:
             if acct[column] != sums.get((acct["id"], column), 0):
-                raise _fault("stored_total_mismatch",
-                             f"account {acct['name']} ({acct['currency']}) stores {column} {acct[column]}, "
-                             f"its postings sum to {sums.get((acct['id'], column), 0)}")
+                raise _fault(
+                    "stored_total_mismatch",
+                    f"account {acct['name']} ({acct['currency']}) stores {column} {acct[column]}, "
+                    f"its postings sum to {sums.get((acct['id'], column), 0)}",
+                )
 
 
 def _escrow_and_earnings(conn: sqlite3.Connection) -> None:
@@ -123,12 +146,14 @@ def _escrow_and_earnings(conn: sqlite3.Connection) -> None:
 def _bills_resolve_once(conn: sqlite3.Connection) -> None:
     row = conn.execute(
         "SELECT bill_id, COUNT(*) FROM entries WHERE kind IN ('release', 'reject') AND bill_id IS NOT NULL "
-        "GROUP BY bill_id HAVING COUNT(*) > 1 ORDER BY bill_id LIMIT 1").fetchone()
+        "GROUP BY bill_id HAVING COUNT(*) > 1 ORDER BY bill_id LIMIT 1"
+    ).fetchone()
     if row:
         raise _fault("bill_resolved_twice", f"bill {row[0]} was resolved {row[1]} times")
     row = conn.execute(
         "SELECT b.id FROM bills b LEFT JOIN entries e ON e.bill_id = b.id AND e.kind IN ('release', 'reject') "
-        "WHERE (b.status = 'pending') != (e.id IS NULL) ORDER BY b.id LIMIT 1").fetchone()
+        "WHERE (b.status = 'pending') != (e.id IS NULL) ORDER BY b.id LIMIT 1"
+    ).fetchone()
     if row:
         raise _fault("bill_state_mismatch", f"bill {row[0]}'s status disagrees with the journal")
 
@@ -141,7 +166,8 @@ def _contract_counters(conn: sqlite3.Connection) -> None:
         "SUM(CASE WHEN status = 'pending' THEN 0 ELSE pieces_milli - released_pieces_milli END) AS rejected "
         "FROM bills GROUP BY contract_id) b ON b.contract_id = c.id "
         "WHERE c.pieces_pending_milli != COALESCE(b.pending, 0) OR c.pieces_released_milli != COALESCE(b.released, 0) "
-        "OR c.pieces_rejected_milli != COALESCE(b.rejected, 0) ORDER BY c.id LIMIT 1").fetchone()
+        "OR c.pieces_rejected_milli != COALESCE(b.rejected, 0) ORDER BY c.id LIMIT 1"
+    ).fetchone()
     if row:
         raise _fault("contract_counter_mismatch", f"contract {row[0]}'s piece counts disagree with its bills")
 
@@ -151,7 +177,8 @@ def _milestone_caps(conn: sqlite3.Connection) -> None:
         "SELECT m.id, m.cap_minor, SUM(CASE b.status WHEN 'pending' THEN b.amount_minor ELSE b.released_minor END) "
         "FROM milestones m JOIN bills b ON b.milestone_id = m.id WHERE m.cap_minor IS NOT NULL "
         "GROUP BY m.id HAVING SUM(CASE b.status WHEN 'pending' THEN b.amount_minor ELSE b.released_minor END) "
-        "> m.cap_minor ORDER BY m.id LIMIT 1").fetchone()
+        "> m.cap_minor ORDER BY m.id LIMIT 1"
+    ).fetchone()
     if row:
         raise _fault("milestone_cap_exceeded", f"milestone {row[0]} spent {row[2]} of a cap of {row[1]}")
 

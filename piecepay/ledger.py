@@ -7,7 +7,7 @@ rules, and writes one journal entry; with a key, a retry replays the first resul
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from piecepay import views
@@ -15,11 +15,25 @@ from piecepay.errors import BadInput, KeyConflict, RuleRefused
 from piecepay.journal import Posting, resolve_pending, transfer
 from piecepay.models import Bill, Campaign, Contract
 from piecepay.money import (
-    bill_amount, format_minor, milli_to_pieces, parse_amount, parse_count, parse_pieces, pieces_to_milli,
+    bill_amount,
+    format_minor,
+    milli_to_pieces,
+    parse_amount,
+    parse_count,
+    parse_pieces,
+    pieces_to_milli,
 )
 from piecepay.rules import (
-    BillFacts, check_bill, check_campaign_open, check_contract_active, check_effective_date, check_end,
-    check_payout, check_pending_bill, check_release_pieces, check_top_up,
+    BillFacts,
+    check_bill,
+    check_campaign_open,
+    check_contract_active,
+    check_effective_date,
+    check_end,
+    check_payout,
+    check_pending_bill,
+    check_release_pieces,
+    check_top_up,
 )
 from piecepay.session import Session, parse_date
 from piecepay.store import records
@@ -36,7 +50,7 @@ def worker_account_name(handle: str) -> str:
     return f"worker:{handle}"
 
 
-def keyed(s: Session, key: str | None, command: str, request: dict[str, object], run: Callable[[], View]) -> View:
+def keyed(s: Session, key: str | None, command: str, request: Mapping[str, object], run: Callable[[], View]) -> View:
     """Run ``run`` in one write transaction, at most once per idempotency key."""
     with write_transaction(s.conn) as conn:
         if key is not None:
@@ -47,28 +61,36 @@ def keyed(s: Session, key: str | None, command: str, request: dict[str, object],
                 return _replay(key, found, command, request)
         result = run()
         if key is not None:
-            save_key(conn, key, command, request, result, s.recorded_at)
+            save_key(conn, key, command, dict(request), result, s.recorded_at)
         return result
 
 
-def _replay(key: str, found: tuple[str, dict[str, object], View], command: str,
-            request: dict[str, object]) -> View:
+def _replay(key: str, found: tuple[str, dict[str, object], View], command: str, request: Mapping[str, object]) -> View:
     first_command, first_request, result = found
     if first_command != command:
         raise KeyConflict(f"key '{key}' was first used for '{first_command}', not '{command}'")
     normalised = json.loads(json.dumps(request))
-    differs = [name for name in sorted(set(first_request) | set(normalised))
-               if first_request.get(name) != normalised.get(name)]
+    differs = [
+        name for name in sorted(set(first_request) | set(normalised)) if first_request.get(name) != normalised.get(name)
+    ]
     if differs:
         detail = "; ".join(f"{n} was {first_request.get(n)!r}, now {normalised.get(n)!r}" for n in differs)
         raise KeyConflict(f"key '{key}' was first used for {command} with other values: {detail}")
     return result
 
 
-def _header(s: Session, kind: str, effective: date, memo: str, contract: Contract | None = None,
-            bill_id: int | None = None) -> EntryHeader:
-    return EntryHeader(kind=kind, effective_date=effective.isoformat(), recorded_at=s.recorded_at,
-                       actor=s.actor, memo=memo, contract_id=contract.id if contract else None, bill_id=bill_id)
+def _header(
+    s: Session, kind: str, effective: date, memo: str, contract: Contract | None = None, bill_id: int | None = None
+) -> EntryHeader:
+    return EntryHeader(
+        kind=kind,
+        effective_date=effective.isoformat(),
+        recorded_at=s.recorded_at,
+        actor=s.actor,
+        memo=memo,
+        contract_id=contract.id if contract else None,
+        bill_id=bill_id,
+    )
 
 
 def _effective(s: Session, text: str | None, earliest: date | None, what: str) -> date:
@@ -87,8 +109,14 @@ def _escrow_id(contract: Contract) -> int:
     return contract.escrow_account_id
 
 
-def add_milestone(s: Session, contract_ref: str, top_up: str | None = None, cap: str | None = None,
-                  date_text: str | None = None, key: str | None = None) -> View:
+def add_milestone(
+    s: Session,
+    contract_ref: str,
+    top_up: str | None = None,
+    cap: str | None = None,
+    date_text: str | None = None,
+    key: str | None = None,
+) -> View:
     """Close the open milestone, top up the escrow and open the next one with its cap."""
     request = {"contract": contract_ref, "top_up": top_up, "cap": cap, "date": date_text}
 
@@ -98,24 +126,29 @@ def add_milestone(s: Session, contract_ref: str, top_up: str | None = None, cap:
         check_campaign_open(campaign, s.today, "adding milestones")
         effective = _effective(s, date_text, contract.accepted_on, "milestone")
         top_up_minor = parse_amount(top_up, campaign.digits, allow_zero=True, what="top-up") if top_up else 0
-        cap_minor = (parse_amount(cap, campaign.digits, what="cap") if cap is not None
-                     else campaign.milestone_cap_minor)
+        cap_minor = parse_amount(cap, campaign.digits, what="cap") if cap is not None else campaign.milestone_cap_minor
         committed, _ = records.campaign_committed(s.conn, campaign.id)
         check_top_up(campaign, committed, top_up_minor)
         entry_id = None
         if top_up_minor:
             client = records.ensure_account(s.conn, CLIENT_ACCOUNT, campaign.currency)
             memo = f"top-up {format_minor(top_up_minor, campaign.digits)} {campaign.currency} for {contract.ref}"
-            entry_id = append_entry(s.conn, _header(s, "top_up", effective, memo, contract),
-                                    transfer(client.id, _escrow_id(contract), top_up_minor))
-        s.conn.execute("UPDATE milestones SET status = 'closed' WHERE contract_id = ? AND status = 'open'",
-                       (contract.id,))
-        seq = s.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM milestones WHERE contract_id = ?",
-                             (contract.id,)).fetchone()[0]
+            entry_id = append_entry(
+                s.conn,
+                _header(s, "top_up", effective, memo, contract),
+                transfer(client.id, _escrow_id(contract), top_up_minor),
+            )
+        s.conn.execute(
+            "UPDATE milestones SET status = 'closed' WHERE contract_id = ? AND status = 'open'", (contract.id,)
+        )
+        seq = s.conn.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM milestones WHERE contract_id = ?", (contract.id,)
+        ).fetchone()[0]
         s.conn.execute(
             "INSERT INTO milestones (contract_id, seq, top_up_minor, cap_minor, status, opened_on, entry_id) "
             "VALUES (?, ?, ?, ?, 'open', ?, ?)",
-            (contract.id, seq, top_up_minor, cap_minor, effective.isoformat(), entry_id))
+            (contract.id, seq, top_up_minor, cap_minor, effective.isoformat(), entry_id),
+        )
         milestone = records.open_milestone(s.conn, contract.id)
         assert milestone is not None
         return views.milestone_view(milestone, contract, campaign, 0)
@@ -144,16 +177,31 @@ def billing_contract(s: Session, ref: str | None) -> Contract:
     if not active:
         raise RuleRefused("no active contract to bill; accept an offer first", "no_active_contract")
     choices = ", ".join(k.ref for k in active[:10]) + (" …" if len(active) > 10 else "")
-    raise BadInput(f"{len(active)} contracts are active; name one (or set PIECEPAY_CONTRACT): {choices}",
-                   "contract_ambiguous")
+    raise BadInput(
+        f"{len(active)} contracts are active; name one (or set PIECEPAY_CONTRACT): {choices}", "contract_ambiguous"
+    )
 
 
-def bill(s: Session, contract_ref: str | None, pieces: str, *, proofs: Sequence[str] = (),
-         note: str | None = None, minutes: str | None = None, date_text: str | None = None,
-         key: str | None = None) -> View:
-    """Reserve pieces × rate in escrow for the worker, after all five rules pass."""
-    request = {"contract": contract_ref, "pieces": pieces, "proofs": list(proofs), "note": note,
-               "minutes": minutes, "date": date_text}
+def bill(
+    s: Session,
+    contract_ref: str | None,
+    pieces: str,
+    *,
+    proofs: Sequence[str] = (),
+    note: str | None = None,
+    minutes: str | None = None,
+    date_text: str | None = None,
+    key: str | None = None,
+) -> View:
+    """Reserve pieces x rate in escrow for the worker, after all five rules pass."""
+    request = {
+        "contract": contract_ref,
+        "pieces": pieces,
+        "proofs": list(proofs),
+        "note": note,
+        "minutes": minutes,
+        "date": date_text,
+    }
 
     def run() -> View:
         contract = billing_contract(s, contract_ref)
@@ -166,27 +214,52 @@ def bill(s: Session, contract_ref: str | None, pieces: str, *, proofs: Sequence[
         milestone = records.open_milestone(s.conn, contract.id)
         escrow = records.account(s.conn, _escrow_id(contract)) if contract.escrow_account_id else None
         facts = BillFacts(
-            campaign=campaign, contract=contract, milestone=milestone,
+            campaign=campaign,
+            contract=contract,
+            milestone=milestone,
             milestone_used_minor=records.milestone_used_minor(s.conn, milestone.id) if milestone else 0,
             escrow_available_minor=escrow.escrow_available if escrow else 0,
-            campaign_pieces_committed_milli=records.campaign_committed(s.conn, campaign.id)[1], today=s.today)
+            campaign_pieces_committed_milli=records.campaign_committed(s.conn, campaign.id)[1],
+            today=s.today,
+        )
         milestone = check_bill(facts, milli, amount, effective)
         if amount <= 0:
-            raise RuleRefused(f"{count} {campaign.unit} at {contract.rate} {campaign.currency} rounds to "
-                              f"{format_minor(0, campaign.digits)}; bill more pieces", "amount_rounds_to_zero")
+            raise RuleRefused(
+                f"{count} {campaign.unit} at {contract.rate} {campaign.currency} rounds to "
+                f"{format_minor(0, campaign.digits)}; bill more pieces",
+                "amount_rounds_to_zero",
+            )
         worker = records.ensure_account(s.conn, worker_account_name(contract.worker_handle), campaign.currency)
         bill_id = s.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM bills").fetchone()[0]
-        memo = (f"bill {bill_id}: {milli_to_pieces(milli)} {campaign.unit} x {contract.rate} = "
-                f"{format_minor(amount, campaign.digits)} {campaign.currency} on {contract.ref}")
-        entry_id = append_entry(s.conn, _header(s, "bill", effective, memo, contract, bill_id),
-                                transfer(_escrow_id(contract), worker.id, amount, "pending"))
+        memo = (
+            f"bill {bill_id}: {milli_to_pieces(milli)} {campaign.unit} x {contract.rate} = "
+            f"{format_minor(amount, campaign.digits)} {campaign.currency} on {contract.ref}"
+        )
+        entry_id = append_entry(
+            s.conn,
+            _header(s, "bill", effective, memo, contract, bill_id),
+            transfer(_escrow_id(contract), worker.id, amount, "pending"),
+        )
         s.conn.execute(
             "INSERT INTO bills (id, contract_id, milestone_id, pieces_milli, rate, amount_minor, status, note, "
             "minutes, proofs, effective_date, entry_id) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
-            (bill_id, contract.id, milestone.id, milli, str(contract.rate), amount, note, minutes_value,
-             json.dumps(list(proofs)), effective.isoformat(), entry_id))
-        s.conn.execute("UPDATE contracts SET pieces_pending_milli = pieces_pending_milli + ? WHERE id = ?",
-                       (milli, contract.id))
+            (
+                bill_id,
+                contract.id,
+                milestone.id,
+                milli,
+                str(contract.rate),
+                amount,
+                note,
+                minutes_value,
+                json.dumps(list(proofs)),
+                effective.isoformat(),
+                entry_id,
+            ),
+        )
+        s.conn.execute(
+            "UPDATE contracts SET pieces_pending_milli = pieces_pending_milli + ? WHERE id = ?", (milli, contract.id)
+        )
         return _bill_result(s, bill_id)
 
     return keyed(s, key, "bill", request, run)
@@ -198,8 +271,15 @@ def _bill_result(s: Session, bill_id: int) -> View:
     return views.bill_view(found, contract, campaign)
 
 
-def _resolve(s: Session, found: Bill, contract: Contract, campaign: Campaign, released_milli: int,
-             effective: date, reason: str | None) -> None:
+def _resolve(
+    s: Session,
+    found: Bill,
+    contract: Contract,
+    campaign: Campaign,
+    released_milli: int,
+    effective: date,
+    reason: str | None,
+) -> None:
     """Post ``released_milli`` of a pending bill (0 voids it); the rest returns to escrow."""
     if released_milli == found.pieces_milli:
         posted = found.amount_minor
@@ -207,8 +287,10 @@ def _resolve(s: Session, found: Bill, contract: Contract, campaign: Campaign, re
         posted = bill_amount(milli_to_pieces(released_milli), found.rate, campaign.digits) if released_milli else 0
     worker = records.ensure_account(s.conn, worker_account_name(contract.worker_handle), campaign.currency)
     kind = "release" if released_milli else "reject"
-    memo = (f"{kind} bill {found.id}: {milli_to_pieces(released_milli)} of {milli_to_pieces(found.pieces_milli)} "
-            f"{campaign.unit}, {format_minor(posted, campaign.digits)} {campaign.currency} on {contract.ref}")
+    memo = (
+        f"{kind} bill {found.id}: {milli_to_pieces(released_milli)} of {milli_to_pieces(found.pieces_milli)} "
+        f"{campaign.unit}, {format_minor(posted, campaign.digits)} {campaign.currency} on {contract.ref}"
+    )
     if reason:
         memo += f" ({reason})"
     postings: list[Posting] = resolve_pending(_escrow_id(contract), worker.id, found.amount_minor, posted)
@@ -216,16 +298,26 @@ def _resolve(s: Session, found: Bill, contract: Contract, campaign: Campaign, re
     s.conn.execute(
         "UPDATE bills SET status = ?, released_pieces_milli = ?, released_minor = ?, reason = ?, resolved_on = ?, "
         "resolve_entry_id = ? WHERE id = ? AND status = 'pending'",
-        ("released" if released_milli else "rejected", released_milli, posted, reason, effective.isoformat(),
-         entry_id, found.id))
+        (
+            "released" if released_milli else "rejected",
+            released_milli,
+            posted,
+            reason,
+            effective.isoformat(),
+            entry_id,
+            found.id,
+        ),
+    )
     s.conn.execute(
         "UPDATE contracts SET pieces_pending_milli = pieces_pending_milli - ?, pieces_released_milli = "
         "pieces_released_milli + ?, pieces_rejected_milli = pieces_rejected_milli + ? WHERE id = ?",
-        (found.pieces_milli, released_milli, found.pieces_milli - released_milli, contract.id))
+        (found.pieces_milli, released_milli, found.pieces_milli - released_milli, contract.id),
+    )
 
 
-def release(s: Session, bill_ref: str, pieces: str | None = None, date_text: str | None = None,
-            key: str | None = None) -> View:
+def release(
+    s: Session, bill_ref: str, pieces: str | None = None, date_text: str | None = None, key: str | None = None
+) -> View:
     """Approve a pending bill, in full or for fewer pieces; the rest goes back to escrow."""
     request = {"bill": bill_ref, "pieces": pieces, "date": date_text}
 
@@ -233,8 +325,7 @@ def release(s: Session, bill_ref: str, pieces: str | None = None, date_text: str
         found = records.find_bill(s.conn, bill_ref)
         check_pending_bill(found)
         contract, campaign = _contract_and_campaign(s, str(found.contract_id))
-        milli = (pieces_to_milli(parse_pieces(pieces, campaign.step)) if pieces is not None
-                 else found.pieces_milli)
+        milli = pieces_to_milli(parse_pieces(pieces, campaign.step)) if pieces is not None else found.pieces_milli
         check_release_pieces(found, milli)
         effective = _effective(s, date_text, found.effective_date, "release")
         reason = None if milli == found.pieces_milli else "partial release"
@@ -262,8 +353,9 @@ def reject(s: Session, bill_ref: str, reason: str, date_text: str | None = None,
     return keyed(s, key, "reject", request, run)
 
 
-def end_contract(s: Session, contract_ref: str, pending: str | None = None, date_text: str | None = None,
-                 key: str | None = None) -> View:
+def end_contract(
+    s: Session, contract_ref: str, pending: str | None = None, date_text: str | None = None, key: str | None = None
+) -> View:
     """End a contract: settle pending bills as told, refund what escrow has left."""
     if pending not in (None, "release", "reject"):
         raise BadInput(f"pending must be release or reject, not {pending!r}", "bad_pending_choice")
@@ -283,12 +375,16 @@ def end_contract(s: Session, contract_ref: str, pending: str | None = None, date
         if refund:
             client = records.ensure_account(s.conn, CLIENT_ACCOUNT, campaign.currency)
             memo = f"refund {format_minor(refund, campaign.digits)} {campaign.currency} from {contract.ref}"
-            append_entry(s.conn, _header(s, "refund", effective, memo, contract),
-                         transfer(escrow.id, client.id, refund))
-        s.conn.execute("UPDATE milestones SET status = 'closed' WHERE contract_id = ? AND status = 'open'",
-                       (contract.id,))
-        s.conn.execute("UPDATE contracts SET status = 'ended', ended_on = ?, refunded_minor = refunded_minor + ? "
-                       "WHERE id = ?", (effective.isoformat(), refund, contract.id))
+            append_entry(
+                s.conn, _header(s, "refund", effective, memo, contract), transfer(escrow.id, client.id, refund)
+            )
+        s.conn.execute(
+            "UPDATE milestones SET status = 'closed' WHERE contract_id = ? AND status = 'open'", (contract.id,)
+        )
+        s.conn.execute(
+            "UPDATE contracts SET status = 'ended', ended_on = ?, refunded_minor = refunded_minor + ? WHERE id = ?",
+            (effective.isoformat(), refund, contract.id),
+        )
         ended = records.contract_by_id(s.conn, contract.id)
         assert ended is not None
         return views.contract_view(ended, campaign, records.account(s.conn, escrow.id))
@@ -296,36 +392,62 @@ def end_contract(s: Session, contract_ref: str, pending: str | None = None, date
     return keyed(s, key, "end", request, run)
 
 
-def payout(s: Session, worker_ref: str, amount: str | None = None, currency: str | None = None,
-           reference: str | None = None, date_text: str | None = None, key: str | None = None) -> View:
+def payout(
+    s: Session,
+    worker_ref: str,
+    amount: str | None = None,
+    currency: str | None = None,
+    reference: str | None = None,
+    date_text: str | None = None,
+    key: str | None = None,
+) -> View:
     """Record that released earnings were paid to the worker outside piecepay."""
     request = {"worker": worker_ref, "amount": amount, "currency": currency, "ref": reference, "date": date_text}
 
     def run() -> View:
         worker = records.find_worker(s.conn, worker_ref)
         name = worker_account_name(worker.handle)
-        rows = s.conn.execute("SELECT a.*, c.digits FROM accounts a JOIN currencies c ON c.code = a.currency "
-                              "WHERE a.name = ? ORDER BY a.currency", (name,)).fetchall()
-        owed = {r["currency"]: (records.account_from_row(r), r["digits"]) for r in rows
-                if r["credits_posted"] - r["debits_posted"] > 0}
+        rows = s.conn.execute(
+            "SELECT a.*, c.digits FROM accounts a JOIN currencies c ON c.code = a.currency "
+            "WHERE a.name = ? ORDER BY a.currency",
+            (name,),
+        ).fetchall()
+        owed = {
+            r["currency"]: (records.account_from_row(r), r["digits"])
+            for r in rows
+            if r["credits_posted"] - r["debits_posted"] > 0
+        }
         code = _payout_currency(worker.handle, currency, owed)
         account, digits = owed[code]
         owed_minor = account.credit_balance
         paid = parse_amount(amount, digits, what="payout") if amount is not None else owed_minor
-        check_payout(owed_minor, paid, worker.handle, f"{format_minor(paid, digits)} {code}",
-                     f"{format_minor(owed_minor, digits)} {code}")
+        check_payout(
+            owed_minor,
+            paid,
+            worker.handle,
+            f"{format_minor(paid, digits)} {code}",
+            f"{format_minor(owed_minor, digits)} {code}",
+        )
         effective = _effective(s, date_text, None, "payout")
         sink = records.ensure_account(s.conn, PAYOUT_ACCOUNT, code)
-        memo = f"payout {format_minor(paid, digits)} {code} to {worker.handle}" + (f" ({reference})" if reference else "")
+        memo = f"payout {format_minor(paid, digits)} {code} to {worker.handle}" + (
+            f" ({reference})" if reference else ""
+        )
         entry_id = append_entry(s.conn, _header(s, "payout", effective, memo), transfer(account.id, sink.id, paid))
-        return {"id": entry_id, "worker": worker.handle, "currency": code, **views.money("amount", paid, code, digits),
-                **views.money("owed", owed_minor - paid, code, digits), "ref": reference,
-                "date": effective.isoformat()}
+        return {
+            "id": entry_id,
+            "worker": worker.handle,
+            "currency": code,
+            **views.money("amount", paid, code, digits),
+            **views.money("owed", owed_minor - paid, code, digits),
+            "ref": reference,
+            "date": effective.isoformat(),
+        }
 
     return keyed(s, key, "payout", request, run)
 
 
-def _payout_currency(handle: str, currency: str | None, owed: dict[str, object]) -> str:
+def _payout_currency(handle: str, currency: str | None, owed: Mapping[str, object]) -> str:
     if currency is not None:
         code = currency.strip().upper()
         if code not in owed:

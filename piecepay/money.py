@@ -80,8 +80,7 @@ def parse_step(text: str) -> Decimal:
     """The smallest billable part of a piece: 1, 0.5, 0.25, 0.1, 0.001…; 1 must divide by it."""
     value = _plain(text, "step")
     if value == 0 or value > 1 or _decimals(value) > 3 or (Decimal(1) % value) != 0:
-        raise BadInput(f"step '{text}' must be 1 or a fraction that divides 1 (0.5, 0.25, 0.1, 0.001…)",
-                       "bad_step")
+        raise BadInput(f"step '{text}' must be 1 or a fraction that divides 1 (0.5, 0.25, 0.1, 0.001…)", "bad_step")
     return value
 
 
@@ -95,8 +94,7 @@ def parse_pieces(text: str, step: Decimal = Decimal(1), what: str = "pieces") ->
     if _decimals(value) > 3 or value % step != 0:
         if step == 1:
             raise BadInput(f"{what} '{text}' must be whole: this campaign bills whole pieces", "not_whole")
-        raise BadInput(f"{what} '{text}' must be a multiple of the campaign's step {format_rate(step)}",
-                       "not_a_step")
+        raise BadInput(f"{what} '{text}' must be a multiple of the campaign's step {format_rate(step)}", "not_a_step")
     return value
 
 
@@ -129,7 +127,7 @@ def format_pieces(milli: int) -> str:
 
 
 def bill_amount(pieces: Decimal, rate: Decimal, digits: int) -> int:
-    """pieces × rate in minor units, rounded once, half-up (0.015 USD -> 0.02)."""
+    """pieces x rate in minor units, rounded once, half-up (0.015 USD -> 0.02)."""
     with localcontext(EXACT):
         exact = pieces * rate
         minor = int(exact.scaleb(digits).quantize(Decimal(1), rounding=ROUND_HALF_UP))

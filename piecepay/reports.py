@@ -68,8 +68,9 @@ def report(s: Session, campaign_ref: str | None = None, by: str = "campaign") ->
     tallies: dict[tuple[object, ...], Tally] = {}
     if by == "campaign":  # every campaign gets a row, even before its first contract
         for c in campaigns:
-            tallies[(c["slug"],)] = Tally({"campaign": c["slug"], "title": c["title"], "unit": c["unit"]},
-                                          c["currency"], c["digits"])
+            tallies[(c["slug"],)] = Tally(
+                {"campaign": c["slug"], "title": c["title"], "unit": c["unit"]}, c["currency"], c["digits"]
+            )
     for row in s.conn.execute(sql + " ORDER BY c.id", args):
         group_key, labels = _group(row, by)
         tally = tallies.setdefault(group_key, Tally(labels, row["currency"], row["digits"]))
@@ -84,9 +85,14 @@ def report(s: Session, campaign_ref: str | None = None, by: str = "campaign") ->
 
 def _group(row: sqlite3.Row, by: str) -> tuple[tuple[object, ...], View]:
     if by == "contract":
-        return (row["id"],), {"campaign": row["slug"], "contract": f"{row['slug']}/{row['handle']}",
-                              "contract_id": row["id"], "worker": row["handle"], "unit": row["unit"],
-                              "status": row["status"]}
+        return (row["id"],), {
+            "campaign": row["slug"],
+            "contract": f"{row['slug']}/{row['handle']}",
+            "contract_id": row["id"],
+            "worker": row["handle"],
+            "unit": row["unit"],
+            "status": row["status"],
+        }
     if by == "worker":
         return (row["handle"], row["currency"]), {"worker": row["handle"], "campaigns": []}
     return (row["slug"],), {"campaign": row["slug"], "title": row["title"], "unit": row["unit"]}
@@ -123,21 +129,46 @@ def journal_log(s: Session, contract_ref: str | None = None, limit: int | None =
     sql += " ORDER BY id"
     if limit is not None:
         sql = f"SELECT * FROM ({sql.replace('ORDER BY id', 'ORDER BY id DESC')} LIMIT {int(limit)}) ORDER BY id"
-    accounts = {r["id"]: r for r in s.conn.execute(
-        "SELECT a.id, a.name, a.currency, c.digits FROM accounts a JOIN currencies c ON c.code = a.currency")}
-    refs = {r[0]: f"{r[1]}/{r[2]}" for r in s.conn.execute(
-        "SELECT c.id, k.slug, w.handle FROM contracts c JOIN campaigns k ON k.id = c.campaign_id "
-        "JOIN workers w ON w.id = c.worker_id")}
+    accounts = {
+        r["id"]: r
+        for r in s.conn.execute(
+            "SELECT a.id, a.name, a.currency, c.digits FROM accounts a JOIN currencies c ON c.code = a.currency"
+        )
+    }
+    refs = {
+        r[0]: f"{r[1]}/{r[2]}"
+        for r in s.conn.execute(
+            "SELECT c.id, k.slug, w.handle FROM contracts c JOIN campaigns k ON k.id = c.campaign_id "
+            "JOIN workers w ON w.id = c.worker_id"
+        )
+    }
     result = []
     for entry in s.conn.execute(sql, args).fetchall():
         postings = []
         for p in s.conn.execute("SELECT * FROM postings WHERE entry_id = ? ORDER BY id", (entry["id"],)):
             acct = accounts[p["account_id"]]
-            postings.append({"account": acct["name"], "side": p["side"], "phase": p["phase"],
-                             "currency": acct["currency"], "amount": format_minor(p["amount"], acct["digits"]),
-                             "amount_minor": p["amount"]})
-        result.append({"id": entry["id"], "date": entry["effective_date"], "kind": entry["kind"],
-                       "contract": refs.get(entry["contract_id"]), "bill_id": entry["bill_id"],
-                       "memo": entry["memo"], "actor": entry["actor"], "recorded_at": entry["recorded_at"],
-                       "hash": entry["hash"], "postings": postings})
+            postings.append(
+                {
+                    "account": acct["name"],
+                    "side": p["side"],
+                    "phase": p["phase"],
+                    "currency": acct["currency"],
+                    "amount": format_minor(p["amount"], acct["digits"]),
+                    "amount_minor": p["amount"],
+                }
+            )
+        result.append(
+            {
+                "id": entry["id"],
+                "date": entry["effective_date"],
+                "kind": entry["kind"],
+                "contract": refs.get(entry["contract_id"]),
+                "bill_id": entry["bill_id"],
+                "memo": entry["memo"],
+                "actor": entry["actor"],
+                "recorded_at": entry["recorded_at"],
+                "hash": entry["hash"],
+                "postings": postings,
+            }
+        )
     return result

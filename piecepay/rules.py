@@ -46,8 +46,9 @@ def check_campaign_open(campaign: Campaign, today: date, doing: str) -> None:
 def check_contract_active(contract: Contract) -> None:
     """Money moves only on an accepted contract that has not ended."""
     if contract.status != "active":
-        raise RuleRefused(f"contract {contract.ref} (#{contract.id}) is {contract.status}, not active",
-                          "contract_not_active")
+        raise RuleRefused(
+            f"contract {contract.ref} (#{contract.id}) is {contract.status}, not active", "contract_not_active"
+        )
 
 
 def check_bill(facts: BillFacts, pieces_milli: int, amount_minor: int, effective: date) -> Milestone:
@@ -56,27 +57,37 @@ def check_bill(facts: BillFacts, pieces_milli: int, amount_minor: int, effective
     check_contract_active(contract)
     check_campaign_open(campaign, facts.today, "billing")
     if campaign.deadline is not None and effective > campaign.deadline:
-        raise RuleRefused(f"bill date {effective.isoformat()} is after the campaign deadline "
-                          f"{campaign.deadline.isoformat()}", "deadline_passed")
+        raise RuleRefused(
+            f"bill date {effective.isoformat()} is after the campaign deadline {campaign.deadline.isoformat()}",
+            "deadline_passed",
+        )
     if pieces_milli <= 0:
         raise RuleRefused("a bill needs more than zero pieces", "pieces_not_positive")
     if milestone is None:
-        raise RuleRefused(f"contract {contract.ref} has no open milestone; add one with "
-                          f"'piecepay milestone add {contract.ref}'", "no_open_milestone")
+        raise RuleRefused(
+            f"contract {contract.ref} has no open milestone; add one with 'piecepay milestone add {contract.ref}'",
+            "no_open_milestone",
+        )
     if milestone.cap_minor is not None:
         left = milestone.cap_minor - facts.milestone_used_minor
         if amount_minor > left:
             raise RuleRefused(
                 f"milestone cap {_money(milestone.cap_minor, campaign)} has {_money(max(left, 0), campaign)} "
-                f"left; this bill is {_money(amount_minor, campaign)}", "exceeds_milestone_cap")
+                f"left; this bill is {_money(amount_minor, campaign)}",
+                "exceeds_milestone_cap",
+            )
     if amount_minor > facts.escrow_available_minor:
         raise RuleRefused(
             f"escrow has {_money(facts.escrow_available_minor, campaign)} available; this bill is "
-            f"{_money(amount_minor, campaign)}", "exceeds_escrow")
-    _check_piece_limit("contract", contract.max_pieces_milli, contract.pieces_committed_milli,
-                       pieces_milli, campaign.unit)
-    _check_piece_limit("campaign", campaign.max_pieces_milli, facts.campaign_pieces_committed_milli,
-                       pieces_milli, campaign.unit)
+            f"{_money(amount_minor, campaign)}",
+            "exceeds_escrow",
+        )
+    _check_piece_limit(
+        "contract", contract.max_pieces_milli, contract.pieces_committed_milli, pieces_milli, campaign.unit
+    )
+    _check_piece_limit(
+        "campaign", campaign.max_pieces_milli, facts.campaign_pieces_committed_milli, pieces_milli, campaign.unit
+    )
     return milestone
 
 
@@ -86,7 +97,8 @@ def _check_piece_limit(scope: str, limit: int | None, used: int, pieces: int, un
     raise RuleRefused(
         f"{scope} piece limit is {format_pieces(limit)} {unit}; {format_pieces(used)} already billed, "
         f"{format_pieces(max(limit - used, 0))} left; this bill is {format_pieces(pieces)}",
-        f"exceeds_{scope}_piece_limit")
+        f"exceeds_{scope}_piece_limit",
+    )
 
 
 def check_top_up(campaign: Campaign, committed_minor: int, top_up_minor: int) -> None:
@@ -96,7 +108,9 @@ def check_top_up(campaign: Campaign, committed_minor: int, top_up_minor: int) ->
     left = max(campaign.budget_minor - committed_minor, 0)
     raise RuleRefused(
         f"campaign budget {_money(campaign.budget_minor, campaign)} has {_money(left, campaign)} left; "
-        f"this top-up is {_money(top_up_minor, campaign)}", "exceeds_campaign_budget")
+        f"this top-up is {_money(top_up_minor, campaign)}",
+        "exceeds_campaign_budget",
+    )
 
 
 def check_pending_bill(bill: Bill) -> None:
@@ -110,8 +124,11 @@ def check_pending_bill(bill: Bill) -> None:
 def check_release_pieces(bill: Bill, pieces_milli: int) -> None:
     """A release may cover fewer pieces than billed, never more, and at least one step."""
     if pieces_milli > bill.pieces_milli:
-        raise RuleRefused(f"bill {bill.id} is for {format_pieces(bill.pieces_milli)} pieces; cannot release "
-                          f"{format_pieces(pieces_milli)}", "release_exceeds_bill")
+        raise RuleRefused(
+            f"bill {bill.id} is for {format_pieces(bill.pieces_milli)} pieces; cannot release "
+            f"{format_pieces(pieces_milli)}",
+            "release_exceeds_bill",
+        )
 
 
 def check_end(contract: Contract, pending_bills: int, pending_choice: str | None) -> None:
@@ -120,7 +137,9 @@ def check_end(contract: Contract, pending_bills: int, pending_choice: str | None
     if pending_bills and pending_choice is None:
         raise RuleRefused(
             f"contract {contract.ref} has {pending_bills} pending bill(s); release or reject them, or pass "
-            f"--release-pending or --reject-pending", "pending_bills")
+            f"--release-pending or --reject-pending",
+            "pending_bills",
+        )
 
 
 def check_payout(owed_minor: int, amount_minor: int, handle: str, money: str, owed: str) -> None:
@@ -136,5 +155,7 @@ def check_effective_date(effective: date, today: date, earliest: date | None, wh
     if effective > today:
         raise BadInput(f"{what} date {effective.isoformat()} is in the future", "date_in_future")
     if earliest is not None and effective < earliest:
-        raise RuleRefused(f"{what} date {effective.isoformat()} is before the contract was accepted "
-                          f"({earliest.isoformat()})", "date_before_contract")
+        raise RuleRefused(
+            f"{what} date {effective.isoformat()} is before the contract was accepted ({earliest.isoformat()})",
+            "date_before_contract",
+        )

@@ -29,8 +29,9 @@ class Session:
         self.conn.close()
 
 
-def open_session(path: Path, actor: str, now: datetime, today: date | None = None, *,
-                 must_exist: bool = False) -> Session:
+def open_session(
+    path: Path, actor: str, now: datetime, today: date | None = None, *, must_exist: bool = False
+) -> Session:
     """Open the ledger at ``path`` for ``actor``; ``now`` is the real clock, ``today`` the
     calendar date that rules and default effective dates use (its local date unless given)."""
     if not actor.strip():

@@ -28,11 +28,19 @@ app = typer.Typer(
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Annotated[Path | None, typer.Option("--db", envvar="PIECEPAY_DB", show_envvar=True,
-                                            help="Ledger file (default: ledger.db in the user data folder).")] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="PIECEPAY_DB",
+            show_envvar=True,
+            help="Ledger file (default: ledger.db in the user data folder).",
+        ),
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Machine output: one JSON document on stdout.")] = False,
-    actor: Annotated[str | None, typer.Option("--actor", envvar="PIECEPAY_ACTOR",
-                                              help="Who is acting (default: the OS user).")] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", envvar="PIECEPAY_ACTOR", help="Who is acting (default: the OS user).")
+    ] = None,
 ) -> None:
     ctx.obj = Globals(db=db, json=json, actor=actor)
     ctx.call_on_close(ctx.obj.close)
@@ -95,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: a one-line report, not a traceback
+    except Exception as exc:
         return _unexpected(exc, as_json)
 
 

@@ -14,9 +14,14 @@ from piecepay.cli.state import globals_of
 def bill(
     ctx: typer.Context,
     pieces: Annotated[str, typer.Option(help="How many pieces (a multiple of the campaign's step).")],
-    contract: Annotated[str | None, typer.Argument(
-        help="Contract id or campaign/worker; may be left out when one contract is active.",
-        envvar="PIECEPAY_CONTRACT", show_envvar=True)] = None,
+    contract: Annotated[
+        str | None,
+        typer.Argument(
+            help="Contract id or campaign/worker; may be left out when one contract is active.",
+            envvar="PIECEPAY_CONTRACT",
+            show_envvar=True,
+        ),
+    ] = None,
     proof: Annotated[list[str] | None, typer.Option(help="Path or URL of the work; may repeat.")] = None,
     note: Annotated[str | None, typer.Option(help="A note for the client.")] = None,
     minutes: Annotated[str | None, typer.Option(help="Minutes the work took.")] = None,
@@ -26,8 +31,16 @@ def bill(
     """Bill pieces on the open milestone; the amount is reserved in escrow until released."""
     from piecepay.ledger import bill as bill_pieces
 
-    view = bill_pieces(globals_of(ctx).session(), contract, pieces, proofs=proof or [], note=note,
-                       minutes=minutes, date_text=date, key=key)
+    view = bill_pieces(
+        globals_of(ctx).session(),
+        contract,
+        pieces,
+        proofs=proof or [],
+        note=note,
+        minutes=minutes,
+        date_text=date,
+        key=key,
+    )
     show.one(ctx, "bill", view)
 
 

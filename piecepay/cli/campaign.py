@@ -32,9 +32,20 @@ def create(
     from piecepay.registry import create_campaign
 
     view = create_campaign(
-        globals_of(ctx).session(), title, rate=rate, unit=unit, currency=currency, slug=slug, step=step,
-        budget=budget, max_pieces=max_pieces, workers=workers, milestone_cap=milestone_cap,
-        review_days=review_days, deadline=deadline)
+        globals_of(ctx).session(),
+        title,
+        rate=rate,
+        unit=unit,
+        currency=currency,
+        slug=slug,
+        step=step,
+        budget=budget,
+        max_pieces=max_pieces,
+        workers=workers,
+        milestone_cap=milestone_cap,
+        review_days=review_days,
+        deadline=deadline,
+    )
     show.one(ctx, "campaign", view)
 
 
@@ -54,8 +65,9 @@ def show_(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Camp
     view = show_campaign(globals_of(ctx).session(), campaign)
     show.one(ctx, "campaign", view)
     if not globals_of(ctx).json and view["contracts"]:
-        show.report(ctx, {"rows": [{**c, "contract": c["ref"]} for c in view["contracts"]], "totals": []},
-                    "contract", "table")
+        show.report(
+            ctx, {"rows": [{**c, "contract": c["ref"]} for c in view["contracts"]], "totals": []}, "contract", "table"
+        )
 
 
 def _status(ctx: typer.Context, campaign: str, action: str) -> None:

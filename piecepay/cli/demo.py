@@ -29,8 +29,9 @@ def run_demo(ctx: typer.Context, quiet: bool) -> None:
                 print(f"\n[{step.day.isoformat()}] $ piecepay {step.text}", flush=True)
             code = _play(db, step.day.isoformat(), step.args, quiet)
             if code != step.expect:
-                raise RuleRefused(f"sample line {step.line} ended with exit {code}, expected {step.expect}",
-                                  "demo_step_failed")
+                raise RuleRefused(
+                    f"sample line {step.line} ended with exit {code}, expected {step.expect}", "demo_step_failed"
+                )
         if not quiet:
             where = db if g.db else "a temporary ledger"
             print(f"\nThe month in figures ({len(steps)} steps played into {where}):", flush=True)

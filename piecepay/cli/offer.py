@@ -9,8 +9,7 @@ import typer
 from piecepay.cli import show
 from piecepay.cli.state import globals_of
 
-app = typer.Typer(help="Offers: a campaign offered to one worker; accepted, it is a contract.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Offers: a campaign offered to one worker; accepted, it is a contract.", no_args_is_help=True)
 OfferArg = Annotated[str, typer.Argument(help="Offer id, or campaign/worker.")]
 
 

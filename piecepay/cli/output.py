@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-
 import re
 import sys
 from collections.abc import Sequence
@@ -53,8 +52,9 @@ def csv_out(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
         writer.writerow([safe_csv_cell(row.get(col)) for col in columns])
 
 
-def table_out(rows: Sequence[dict[str, Any]], columns: Columns, title: str | None = None,
-              numeric: Sequence[str] = ()) -> None:
+def table_out(
+    rows: Sequence[dict[str, Any]], columns: Columns, title: str | None = None, numeric: Sequence[str] = ()
+) -> None:
     """Rows as a table; ``numeric`` columns are right-aligned."""
     if to_terminal():
         _rich_table(rows, columns, title, numeric)
@@ -62,8 +62,7 @@ def table_out(rows: Sequence[dict[str, Any]], columns: Columns, title: str | Non
         _plain_table(rows, columns, title, numeric)
 
 
-def _rich_table(rows: Sequence[dict[str, Any]], columns: Columns, title: str | None,
-                numeric: Sequence[str]) -> None:
+def _rich_table(rows: Sequence[dict[str, Any]], columns: Columns, title: str | None, numeric: Sequence[str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -75,14 +74,15 @@ def _rich_table(rows: Sequence[dict[str, Any]], columns: Columns, title: str | N
     Console(highlight=False).print(table)
 
 
-def _plain_table(rows: Sequence[dict[str, Any]], columns: Columns, title: str | None,
-                 numeric: Sequence[str]) -> None:
+def _plain_table(rows: Sequence[dict[str, Any]], columns: Columns, title: str | None, numeric: Sequence[str]) -> None:
     grid = [[header for _, header in columns]] + [[cell(row.get(key)) for key, _ in columns] for row in rows]
     widths = [max(len(line[i]) for line in grid) for i in range(len(columns))]
     out = [title] if title else []
     for line in grid:
-        parts = [text.rjust(w) if key in numeric else text.ljust(w)
-                 for text, w, (key, _) in zip(line, widths, columns, strict=True)]
+        parts = [
+            text.rjust(w) if key in numeric else text.ljust(w)
+            for text, w, (key, _) in zip(line, widths, columns, strict=True)
+        ]
         out.append("  ".join(parts).rstrip())
     sys.stdout.write("\n".join(out) + "\n")
 
@@ -115,5 +115,3 @@ def error_out(code: str, message: str, as_json: bool) -> None:
         json_out({"error": {"code": code, "message": message}}, sys.stderr)
     else:
         sys.stderr.write(f"piecepay: error: {message}\n")
-
-

@@ -46,5 +46,8 @@ def verify(ctx: typer.Context) -> None:
     if globals_of(ctx).json:
         output.json_out(facts)
     else:
-        output.object_out({}, f"ok: {facts['entries']} entries, {facts['accounts']} accounts, "
-                          f"{len(facts['checks'])} checks passed", [])
+        output.object_out(
+            {},
+            f"ok: {facts['entries']} entries, {facts['accounts']} accounts, {len(facts['checks'])} checks passed",
+            [],
+        )

@@ -22,37 +22,116 @@ HEADLINES = {
 }
 
 FIELDS: dict[str, list[tuple[str, str]]] = {
-    "campaign": [("rate", "rate"), ("unit", "unit"), ("step", "step"), ("currency", "currency"),
-                 ("budget", "budget"), ("max_pieces", "piece limit"), ("workers", "workers"),
-                 ("milestone_cap", "milestone cap"), ("review_days", "review days"), ("deadline", "deadline")],
+    "campaign": [
+        ("rate", "rate"),
+        ("unit", "unit"),
+        ("step", "step"),
+        ("currency", "currency"),
+        ("budget", "budget"),
+        ("max_pieces", "piece limit"),
+        ("workers", "workers"),
+        ("milestone_cap", "milestone cap"),
+        ("review_days", "review days"),
+        ("deadline", "deadline"),
+    ],
     "worker": [("name", "name"), ("email", "email")],
     "offer": [("max_pieces", "piece limit"), ("offered_at", "offered")],
-    "contract": [("funded", "funded"), ("reserved", "reserved"), ("released", "released"),
-                 ("refunded", "refunded"), ("escrow", "in escrow"), ("available", "available"),
-                 ("pieces_released", "pieces released"), ("pieces_pending", "pieces pending"),
-                 ("max_pieces", "piece limit"), ("accepted_on", "accepted"), ("ended_on", "ended")],
-    "milestone": [("top_up", "top-up"), ("cap", "cap"), ("cap_used", "cap used"), ("cap_left", "cap left"),
-                  ("opened_on", "opened")],
-    "bill": [("released_pieces", "pieces released"), ("released", "released"), ("reason", "reason"),
-             ("note", "note"), ("minutes", "minutes"), ("proofs", "proofs"), ("date", "date")],
+    "contract": [
+        ("funded", "funded"),
+        ("reserved", "reserved"),
+        ("released", "released"),
+        ("refunded", "refunded"),
+        ("escrow", "in escrow"),
+        ("available", "available"),
+        ("pieces_released", "pieces released"),
+        ("pieces_pending", "pieces pending"),
+        ("max_pieces", "piece limit"),
+        ("accepted_on", "accepted"),
+        ("ended_on", "ended"),
+    ],
+    "milestone": [
+        ("top_up", "top-up"),
+        ("cap", "cap"),
+        ("cap_used", "cap used"),
+        ("cap_left", "cap left"),
+        ("opened_on", "opened"),
+    ],
+    "bill": [
+        ("released_pieces", "pieces released"),
+        ("released", "released"),
+        ("reason", "reason"),
+        ("note", "note"),
+        ("minutes", "minutes"),
+        ("proofs", "proofs"),
+        ("date", "date"),
+    ],
     "payout": [("owed", "still owed"), ("ref", "reference"), ("date", "date")],
 }
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "campaign": [("id", "Campaign"), ("title", "Title"), ("rate", "Rate"), ("currency", "Cur"),
-                 ("unit", "Unit"), ("budget", "Budget"), ("workers", "Workers"), ("deadline", "Deadline"),
-                 ("status", "Status")],
+    "campaign": [
+        ("id", "Campaign"),
+        ("title", "Title"),
+        ("rate", "Rate"),
+        ("currency", "Cur"),
+        ("unit", "Unit"),
+        ("budget", "Budget"),
+        ("workers", "Workers"),
+        ("deadline", "Deadline"),
+        ("status", "Status"),
+    ],
     "worker": [("handle", "Handle"), ("name", "Name"), ("email", "Email")],
-    "offer": [("id", "#"), ("ref", "Campaign/worker"), ("rate", "Rate"), ("currency", "Cur"),
-              ("unit", "Unit"), ("max_pieces", "Limit"), ("status", "Status")],
-    "milestone": [("seq", "#"), ("top_up", "Top-up"), ("cap", "Cap"), ("cap_used", "Used"),
-                  ("cap_left", "Left"), ("currency", "Cur"), ("opened_on", "Opened"), ("status", "Status")],
-    "log": [("id", "#"), ("date", "Date"), ("kind", "Kind"), ("contract", "Contract"), ("memo", "Memo"),
-            ("actor", "Actor")],
+    "offer": [
+        ("id", "#"),
+        ("ref", "Campaign/worker"),
+        ("rate", "Rate"),
+        ("currency", "Cur"),
+        ("unit", "Unit"),
+        ("max_pieces", "Limit"),
+        ("status", "Status"),
+    ],
+    "milestone": [
+        ("seq", "#"),
+        ("top_up", "Top-up"),
+        ("cap", "Cap"),
+        ("cap_used", "Used"),
+        ("cap_left", "Left"),
+        ("currency", "Cur"),
+        ("opened_on", "Opened"),
+        ("status", "Status"),
+    ],
+    "log": [
+        ("id", "#"),
+        ("date", "Date"),
+        ("kind", "Kind"),
+        ("contract", "Contract"),
+        ("memo", "Memo"),
+        ("actor", "Actor"),
+    ],
 }
-NUMERIC = {"rate", "budget", "workers", "top_up", "cap", "cap_used", "cap_left", "id", "seq", "funded",
-           "reserved", "released", "refunded", "escrow", "available", "pieces_billed", "pieces_pending",
-           "pieces_released", "pieces_rejected", "paid_out", "owed"}
+NUMERIC = {
+    "rate",
+    "budget",
+    "workers",
+    "top_up",
+    "cap",
+    "cap_used",
+    "cap_left",
+    "id",
+    "seq",
+    "funded",
+    "reserved",
+    "released",
+    "refunded",
+    "escrow",
+    "available",
+    "pieces_billed",
+    "pieces_pending",
+    "pieces_released",
+    "pieces_rejected",
+    "paid_out",
+    "owed",
+}
 
 
 def one(ctx: typer.Context, kind: str, view: View) -> None:
@@ -75,10 +154,20 @@ def many(ctx: typer.Context, kind: str, rows: list[View], title: str | None = No
     output.table_out(rows, COLUMNS[kind], title, tuple(NUMERIC))
 
 
-REPORT_MONEY = [("funded", "Funded"), ("released", "Released"), ("refunded", "Refunded"),
-                ("reserved", "Reserved"), ("available", "Available"), ("escrow", "In escrow")]
-REPORT_PIECES = [("pieces_billed", "Billed"), ("pieces_released", "Released pcs"),
-                 ("pieces_pending", "Pending pcs"), ("pieces_rejected", "Rejected pcs")]
+REPORT_MONEY = [
+    ("funded", "Funded"),
+    ("released", "Released"),
+    ("refunded", "Refunded"),
+    ("reserved", "Reserved"),
+    ("available", "Available"),
+    ("escrow", "In escrow"),
+]
+REPORT_PIECES = [
+    ("pieces_billed", "Billed"),
+    ("pieces_released", "Released pcs"),
+    ("pieces_pending", "Pending pcs"),
+    ("pieces_rejected", "Rejected pcs"),
+]
 REPORT_LABELS = {
     "campaign": [("campaign", "Campaign"), ("unit", "Unit")],
     "contract": [("contract", "Contract"), ("status", "Status"), ("unit", "Unit")],
@@ -101,7 +190,7 @@ def report(ctx: typer.Context, data: View, by: str, fmt: str | None) -> None:
     else:
         output.table_out(data["rows"], columns, None, tuple(NUMERIC))
         if data["totals"]:
-            output.table_out(data["totals"], [("currency", "Total")] + REPORT_MONEY, None, tuple(NUMERIC))
+            output.table_out(data["totals"], [("currency", "Total"), *REPORT_MONEY], None, tuple(NUMERIC))
 
 
 class _Blank(dict[str, Any]):

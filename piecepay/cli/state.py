@@ -55,8 +55,13 @@ class Globals:
     def session(self, *, must_exist: bool = False) -> Session:
         from piecepay.session import open_session
 
-        found = open_session(self.db or default_db_path(), self.actor or default_actor(), datetime.now(UTC),
-                             pinned_today(), must_exist=must_exist)
+        found = open_session(
+            self.db or default_db_path(),
+            self.actor or default_actor(),
+            datetime.now(UTC),
+            pinned_today(),
+            must_exist=must_exist,
+        )
         self.sessions.append(found)
         return found
 

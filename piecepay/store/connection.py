@@ -29,8 +29,10 @@ def open_ledger(path: Path, *, must_exist: bool = False) -> sqlite3.Connection:
     SQLite database raises StorageError; nothing in it is altered.
     """
     if must_exist and not path.exists():
-        raise NotFound(f"no ledger at {path} (create one with 'piecepay campaign create' or 'piecepay demo')",
-                       code="ledger_not_found")
+        raise NotFound(
+            f"no ledger at {path} (create one with 'piecepay campaign create' or 'piecepay demo')",
+            code="ledger_not_found",
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=busy_seconds(), isolation_level=None)

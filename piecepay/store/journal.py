@@ -25,8 +25,13 @@ class EntryHeader:
 
     def hashed_fields(self, entry_id: int) -> dict[str, object]:
         return {
-            "id": entry_id, "kind": self.kind, "contract_id": self.contract_id, "bill_id": self.bill_id,
-            "effective_date": self.effective_date, "recorded_at": self.recorded_at, "actor": self.actor,
+            "id": entry_id,
+            "kind": self.kind,
+            "contract_id": self.contract_id,
+            "bill_id": self.bill_id,
+            "effective_date": self.effective_date,
+            "recorded_at": self.recorded_at,
+            "actor": self.actor,
             "memo": self.memo,
         }
 
@@ -53,8 +58,18 @@ def append_entry(conn: sqlite3.Connection, header: EntryHeader, postings: Sequen
     conn.execute(
         "INSERT INTO entries (id, kind, contract_id, bill_id, effective_date, recorded_at, actor, memo, "
         "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (entry_id, header.kind, header.contract_id, header.bill_id, header.effective_date,
-         header.recorded_at, header.actor, header.memo, prev_hash, digest),
+        (
+            entry_id,
+            header.kind,
+            header.contract_id,
+            header.bill_id,
+            header.effective_date,
+            header.recorded_at,
+            header.actor,
+            header.memo,
+            prev_hash,
+            digest,
+        ),
     )
     conn.executemany(
         "INSERT INTO postings (entry_id, account_id, side, phase, amount) VALUES (?, ?, ?, ?, ?)",
@@ -63,12 +78,12 @@ def append_entry(conn: sqlite3.Connection, header: EntryHeader, postings: Sequen
     for posting in postings:
         column = posting.total_column
         assert column in TOTAL_COLUMNS
-        conn.execute(f"UPDATE accounts SET {column} = {column} + ? WHERE id = ?",
-                     (posting.amount, posting.account_id))
+        conn.execute(f"UPDATE accounts SET {column} = {column} + ? WHERE id = ?", (posting.amount, posting.account_id))
     return entry_id
 
 
 def entry_postings(conn: sqlite3.Connection, entry_id: int) -> list[Posting]:
-    rows = conn.execute("SELECT account_id, side, phase, amount FROM postings WHERE entry_id = ? ORDER BY id",
-                        (entry_id,)).fetchall()
+    rows = conn.execute(
+        "SELECT account_id, side, phase, amount FROM postings WHERE entry_id = ? ORDER BY id", (entry_id,)
+    ).fetchall()
     return [Posting(r[0], r[1], r[2], r[3]) for r in rows]

@@ -15,8 +15,9 @@ def find_key(conn: sqlite3.Connection, key: str) -> tuple[str, dict[str, Any], d
     return row[0], json.loads(row[1]), json.loads(row[2])
 
 
-def save_key(conn: sqlite3.Connection, key: str, command: str, request: dict[str, Any],
-             result: dict[str, Any], created_at: str) -> None:
+def save_key(
+    conn: sqlite3.Connection, key: str, command: str, request: dict[str, Any], result: dict[str, Any], created_at: str
+) -> None:
     conn.execute(
         "INSERT INTO idempotency_keys (key, command, request, result, created_at) VALUES (?, ?, ?, ?, ?)",
         (key, command, json.dumps(request, sort_keys=True), json.dumps(result, sort_keys=True), created_at),

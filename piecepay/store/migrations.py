@@ -23,9 +23,20 @@ def m001_initial(db: Database) -> None:
     db.create_table(
         "campaigns",
         {
-            "id": int, "slug": str, "title": str, "unit": str, "step": str, "rate": str,
-            "currency": str, "budget_minor": int, "max_pieces_milli": int, "workers": int,
-            "milestone_cap_minor": int, "review_days": int, "deadline": str, "status": str,
+            "id": int,
+            "slug": str,
+            "title": str,
+            "unit": str,
+            "step": str,
+            "rate": str,
+            "currency": str,
+            "budget_minor": int,
+            "max_pieces_milli": int,
+            "workers": int,
+            "milestone_cap_minor": int,
+            "review_days": int,
+            "deadline": str,
+            "status": str,
             "created_at": str,
         },
         pk="id",
@@ -33,18 +44,25 @@ def m001_initial(db: Database) -> None:
         not_null=["slug", "title", "unit", "step", "rate", "currency", "review_days", "status", "created_at"],
         strict=True,
     )
-    db["campaigns"].create_index(["slug"], unique=True)
+    db.table("campaigns").create_index(["slug"], unique=True)
     db.create_table(
         "workers",
         {"id": int, "handle": str, "name": str, "email": str, "created_at": str},
-        pk="id", not_null=["handle", "created_at"], strict=True,
+        pk="id",
+        not_null=["handle", "created_at"],
+        strict=True,
     )
-    db["workers"].create_index(["handle"], unique=True)
+    db.table("workers").create_index(["handle"], unique=True)
     db.create_table(
         "accounts",
         {
-            "id": int, "name": str, "currency": str, "debits_pending": int, "debits_posted": int,
-            "credits_pending": int, "credits_posted": int,
+            "id": int,
+            "name": str,
+            "currency": str,
+            "debits_pending": int,
+            "debits_posted": int,
+            "credits_pending": int,
+            "credits_posted": int,
         },
         pk="id",
         foreign_keys=[("currency", "currencies", "code")],
@@ -52,41 +70,71 @@ def m001_initial(db: Database) -> None:
         defaults={"debits_pending": 0, "debits_posted": 0, "credits_pending": 0, "credits_posted": 0},
         strict=True,
     )
-    db["accounts"].create_index(["name", "currency"], unique=True)
+    db.table("accounts").create_index(["name", "currency"], unique=True)
     db.create_table(
         "contracts",
         {
-            "id": int, "campaign_id": int, "worker_id": int, "rate": str, "max_pieces_milli": int,
-            "status": str, "offered_at": str, "accepted_on": str, "ended_on": str,
-            "escrow_account_id": int, "refunded_minor": int, "pieces_pending_milli": int,
-            "pieces_released_milli": int, "pieces_rejected_milli": int,
+            "id": int,
+            "campaign_id": int,
+            "worker_id": int,
+            "rate": str,
+            "max_pieces_milli": int,
+            "status": str,
+            "offered_at": str,
+            "accepted_on": str,
+            "ended_on": str,
+            "escrow_account_id": int,
+            "refunded_minor": int,
+            "pieces_pending_milli": int,
+            "pieces_released_milli": int,
+            "pieces_rejected_milli": int,
         },
         pk="id",
         foreign_keys=[
-            ("campaign_id", "campaigns", "id"), ("worker_id", "workers", "id"),
+            ("campaign_id", "campaigns", "id"),
+            ("worker_id", "workers", "id"),
             ("escrow_account_id", "accounts", "id"),
         ],
         not_null=[
-            "campaign_id", "worker_id", "rate", "status", "offered_at", "refunded_minor",
-            "pieces_pending_milli", "pieces_released_milli", "pieces_rejected_milli",
+            "campaign_id",
+            "worker_id",
+            "rate",
+            "status",
+            "offered_at",
+            "refunded_minor",
+            "pieces_pending_milli",
+            "pieces_released_milli",
+            "pieces_rejected_milli",
         ],
-        defaults={"refunded_minor": 0, "pieces_pending_milli": 0, "pieces_released_milli": 0,
-                  "pieces_rejected_milli": 0},
+        defaults={
+            "refunded_minor": 0,
+            "pieces_pending_milli": 0,
+            "pieces_released_milli": 0,
+            "pieces_rejected_milli": 0,
+        },
         strict=True,
     )
-    db["contracts"].create_index(["campaign_id", "worker_id"])
-    db["contracts"].create_index(["status"])
+    db.table("contracts").create_index(["campaign_id", "worker_id"])
+    db.table("contracts").create_index(["status"])
     db.create_table(
         "entries",
         {
-            "id": int, "kind": str, "contract_id": int, "bill_id": int, "effective_date": str,
-            "recorded_at": str, "actor": str, "memo": str, "prev_hash": str, "hash": str,
+            "id": int,
+            "kind": str,
+            "contract_id": int,
+            "bill_id": int,
+            "effective_date": str,
+            "recorded_at": str,
+            "actor": str,
+            "memo": str,
+            "prev_hash": str,
+            "hash": str,
         },
         pk="id",
         not_null=["kind", "effective_date", "recorded_at", "actor", "memo", "prev_hash", "hash"],
         strict=True,
     )
-    db["entries"].create_index(["contract_id"])
+    db.table("entries").create_index(["contract_id"])
     db.create_table(
         "postings",
         {"id": int, "entry_id": int, "account_id": int, "side": str, "phase": str, "amount": int},
@@ -95,43 +143,77 @@ def m001_initial(db: Database) -> None:
         not_null=["entry_id", "account_id", "side", "phase", "amount"],
         strict=True,
     )
-    db["postings"].create_index(["entry_id"])
+    db.table("postings").create_index(["entry_id"])
     db.create_table(
         "milestones",
         {
-            "id": int, "contract_id": int, "seq": int, "top_up_minor": int, "cap_minor": int,
-            "status": str, "opened_on": str, "entry_id": int,
+            "id": int,
+            "contract_id": int,
+            "seq": int,
+            "top_up_minor": int,
+            "cap_minor": int,
+            "status": str,
+            "opened_on": str,
+            "entry_id": int,
         },
         pk="id",
         foreign_keys=[("contract_id", "contracts", "id"), ("entry_id", "entries", "id")],
         not_null=["contract_id", "seq", "top_up_minor", "status", "opened_on"],
         strict=True,
     )
-    db["milestones"].create_index(["contract_id", "seq"], unique=True)
+    db.table("milestones").create_index(["contract_id", "seq"], unique=True)
     db.create_table(
         "bills",
         {
-            "id": int, "contract_id": int, "milestone_id": int, "pieces_milli": int, "rate": str,
-            "amount_minor": int, "status": str, "released_pieces_milli": int, "released_minor": int,
-            "reason": str, "note": str, "minutes": int, "proofs": str, "effective_date": str,
-            "resolved_on": str, "entry_id": int, "resolve_entry_id": int,
+            "id": int,
+            "contract_id": int,
+            "milestone_id": int,
+            "pieces_milli": int,
+            "rate": str,
+            "amount_minor": int,
+            "status": str,
+            "released_pieces_milli": int,
+            "released_minor": int,
+            "reason": str,
+            "note": str,
+            "minutes": int,
+            "proofs": str,
+            "effective_date": str,
+            "resolved_on": str,
+            "entry_id": int,
+            "resolve_entry_id": int,
         },
         pk="id",
         foreign_keys=[
-            ("contract_id", "contracts", "id"), ("milestone_id", "milestones", "id"),
-            ("entry_id", "entries", "id"), ("resolve_entry_id", "entries", "id"),
+            ("contract_id", "contracts", "id"),
+            ("milestone_id", "milestones", "id"),
+            ("entry_id", "entries", "id"),
+            ("resolve_entry_id", "entries", "id"),
         ],
-        not_null=["contract_id", "milestone_id", "pieces_milli", "rate", "amount_minor", "status",
-                  "released_pieces_milli", "released_minor", "proofs", "effective_date", "entry_id"],
+        not_null=[
+            "contract_id",
+            "milestone_id",
+            "pieces_milli",
+            "rate",
+            "amount_minor",
+            "status",
+            "released_pieces_milli",
+            "released_minor",
+            "proofs",
+            "effective_date",
+            "entry_id",
+        ],
         defaults={"released_pieces_milli": 0, "released_minor": 0, "proofs": "[]"},
         strict=True,
     )
-    db["bills"].create_index(["milestone_id"])
-    db["bills"].create_index(["contract_id", "status"])
+    db.table("bills").create_index(["milestone_id"])
+    db.table("bills").create_index(["contract_id", "status"])
     db.create_table(
         "idempotency_keys",
         {"key": str, "command": str, "request": str, "result": str, "created_at": str},
-        pk="key", not_null=["command", "request", "result", "created_at"], strict=True,
+        pk="key",
+        not_null=["command", "request", "result", "created_at"],
+        strict=True,
     )
     for table in APPEND_ONLY_TABLES:
         for action in ("UPDATE", "DELETE"):
@@ -161,5 +243,5 @@ def migrate(conn: sqlite3.Connection) -> None:
         db.create_table("migrations", {"name": str, "applied_at": str}, pk="name", if_not_exists=True)
         for migration in MIGRATIONS[version:]:
             migration(db)
-            db["migrations"].insert({"name": migration.__name__, "applied_at": datetime.now(UTC).isoformat()})
+            db.table("migrations").insert({"name": migration.__name__, "applied_at": datetime.now(UTC).isoformat()})
         conn.execute(f"PRAGMA user_version = {LATEST_VERSION}")

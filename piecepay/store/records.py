@@ -23,52 +23,97 @@ def _date(text: str | None) -> date | None:
 
 def campaign_from_row(row: sqlite3.Row) -> Campaign:
     return Campaign(
-        id=row["id"], slug=row["slug"], title=row["title"], unit=row["unit"], step=Decimal(row["step"]),
-        rate=Decimal(row["rate"]), currency=row["currency"], digits=row["digits"],
-        budget_minor=row["budget_minor"], max_pieces_milli=row["max_pieces_milli"], workers=row["workers"],
-        milestone_cap_minor=row["milestone_cap_minor"], review_days=row["review_days"],
-        deadline=_date(row["deadline"]), status=row["status"], created_at=row["created_at"],
+        id=row["id"],
+        slug=row["slug"],
+        title=row["title"],
+        unit=row["unit"],
+        step=Decimal(row["step"]),
+        rate=Decimal(row["rate"]),
+        currency=row["currency"],
+        digits=row["digits"],
+        budget_minor=row["budget_minor"],
+        max_pieces_milli=row["max_pieces_milli"],
+        workers=row["workers"],
+        milestone_cap_minor=row["milestone_cap_minor"],
+        review_days=row["review_days"],
+        deadline=_date(row["deadline"]),
+        status=row["status"],
+        created_at=row["created_at"],
     )
 
 
 def worker_from_row(row: sqlite3.Row) -> Worker:
-    return Worker(id=row["id"], handle=row["handle"], name=row["name"], email=row["email"],
-                  created_at=row["created_at"])
+    return Worker(
+        id=row["id"], handle=row["handle"], name=row["name"], email=row["email"], created_at=row["created_at"]
+    )
 
 
 def contract_from_row(row: sqlite3.Row) -> Contract:
     return Contract(
-        id=row["id"], campaign_id=row["campaign_id"], worker_id=row["worker_id"],
-        campaign_slug=row["campaign_slug"], worker_handle=row["worker_handle"], rate=Decimal(row["rate"]),
-        max_pieces_milli=row["max_pieces_milli"], status=row["status"], offered_at=row["offered_at"],
-        accepted_on=_date(row["accepted_on"]), ended_on=_date(row["ended_on"]),
-        escrow_account_id=row["escrow_account_id"], refunded_minor=row["refunded_minor"],
-        pieces_pending_milli=row["pieces_pending_milli"], pieces_released_milli=row["pieces_released_milli"],
+        id=row["id"],
+        campaign_id=row["campaign_id"],
+        worker_id=row["worker_id"],
+        campaign_slug=row["campaign_slug"],
+        worker_handle=row["worker_handle"],
+        rate=Decimal(row["rate"]),
+        max_pieces_milli=row["max_pieces_milli"],
+        status=row["status"],
+        offered_at=row["offered_at"],
+        accepted_on=_date(row["accepted_on"]),
+        ended_on=_date(row["ended_on"]),
+        escrow_account_id=row["escrow_account_id"],
+        refunded_minor=row["refunded_minor"],
+        pieces_pending_milli=row["pieces_pending_milli"],
+        pieces_released_milli=row["pieces_released_milli"],
         pieces_rejected_milli=row["pieces_rejected_milli"],
     )
 
 
 def milestone_from_row(row: sqlite3.Row) -> Milestone:
-    return Milestone(id=row["id"], contract_id=row["contract_id"], seq=row["seq"],
-                     top_up_minor=row["top_up_minor"], cap_minor=row["cap_minor"], status=row["status"],
-                     opened_on=date.fromisoformat(row["opened_on"]), entry_id=row["entry_id"])
+    return Milestone(
+        id=row["id"],
+        contract_id=row["contract_id"],
+        seq=row["seq"],
+        top_up_minor=row["top_up_minor"],
+        cap_minor=row["cap_minor"],
+        status=row["status"],
+        opened_on=date.fromisoformat(row["opened_on"]),
+        entry_id=row["entry_id"],
+    )
 
 
 def bill_from_row(row: sqlite3.Row) -> Bill:
     return Bill(
-        id=row["id"], contract_id=row["contract_id"], milestone_id=row["milestone_id"],
-        pieces_milli=row["pieces_milli"], rate=Decimal(row["rate"]), amount_minor=row["amount_minor"],
-        status=row["status"], released_pieces_milli=row["released_pieces_milli"],
-        released_minor=row["released_minor"], reason=row["reason"], note=row["note"], minutes=row["minutes"],
-        proofs=tuple(json.loads(row["proofs"])), effective_date=date.fromisoformat(row["effective_date"]),
-        resolved_on=_date(row["resolved_on"]), entry_id=row["entry_id"], resolve_entry_id=row["resolve_entry_id"],
+        id=row["id"],
+        contract_id=row["contract_id"],
+        milestone_id=row["milestone_id"],
+        pieces_milli=row["pieces_milli"],
+        rate=Decimal(row["rate"]),
+        amount_minor=row["amount_minor"],
+        status=row["status"],
+        released_pieces_milli=row["released_pieces_milli"],
+        released_minor=row["released_minor"],
+        reason=row["reason"],
+        note=row["note"],
+        minutes=row["minutes"],
+        proofs=tuple(json.loads(row["proofs"])),
+        effective_date=date.fromisoformat(row["effective_date"]),
+        resolved_on=_date(row["resolved_on"]),
+        entry_id=row["entry_id"],
+        resolve_entry_id=row["resolve_entry_id"],
     )
 
 
 def account_from_row(row: sqlite3.Row) -> Account:
-    return Account(id=row["id"], name=row["name"], currency=row["currency"],
-                   debits_pending=row["debits_pending"], debits_posted=row["debits_posted"],
-                   credits_pending=row["credits_pending"], credits_posted=row["credits_posted"])
+    return Account(
+        id=row["id"],
+        name=row["name"],
+        currency=row["currency"],
+        debits_pending=row["debits_pending"],
+        debits_posted=row["debits_posted"],
+        credits_pending=row["credits_pending"],
+        credits_posted=row["credits_posted"],
+    )
 
 
 def _numeric_id(ref: str) -> int | None:
@@ -131,8 +176,7 @@ def active_contracts(conn: sqlite3.Connection) -> list[Contract]:
 
 
 def open_milestone(conn: sqlite3.Connection, contract_id: int) -> Milestone | None:
-    row = conn.execute("SELECT * FROM milestones WHERE contract_id = ? AND status = 'open'",
-                       (contract_id,)).fetchone()
+    row = conn.execute("SELECT * FROM milestones WHERE contract_id = ? AND status = 'open'", (contract_id,)).fetchone()
     return milestone_from_row(row) if row else None
 
 
@@ -140,7 +184,9 @@ def milestone_used_minor(conn: sqlite3.Connection, milestone_id: int) -> int:
     """What a milestone's cap has spent: pending reservations plus released amounts."""
     row = conn.execute(
         "SELECT COALESCE(SUM(CASE status WHEN 'pending' THEN amount_minor ELSE released_minor END), 0) "
-        "FROM bills WHERE milestone_id = ?", (milestone_id,)).fetchone()
+        "FROM bills WHERE milestone_id = ?",
+        (milestone_id,),
+    ).fetchone()
     return int(row[0])
 
 
@@ -153,8 +199,9 @@ def find_bill(conn: sqlite3.Connection, ref: str) -> Bill:
 
 
 def pending_bills(conn: sqlite3.Connection, contract_id: int) -> list[Bill]:
-    rows = conn.execute("SELECT * FROM bills WHERE contract_id = ? AND status = 'pending' ORDER BY id",
-                        (contract_id,)).fetchall()
+    rows = conn.execute(
+        "SELECT * FROM bills WHERE contract_id = ? AND status = 'pending' ORDER BY id", (contract_id,)
+    ).fetchall()
     return [bill_from_row(r) for r in rows]
 
 
@@ -181,5 +228,6 @@ def campaign_committed(conn: sqlite3.Connection, campaign_id: int) -> tuple[int,
         "SELECT COALESCE(SUM(a.credits_posted - c.refunded_minor), 0), "
         "COALESCE(SUM(c.pieces_pending_milli + c.pieces_released_milli), 0) "
         "FROM contracts c LEFT JOIN accounts a ON a.id = c.escrow_account_id WHERE c.campaign_id = ?",
-        (campaign_id,)).fetchone()
+        (campaign_id,),
+    ).fetchone()
     return int(row[0]), int(row[1])
