@@ -1,8 +1,6 @@
 """The piecepay command line: the Typer app, its global options, and the one place
 that turns errors into a line on stderr and an exit code."""
 
-from __future__ import annotations
-
 import sqlite3
 import sys
 from pathlib import Path
@@ -10,12 +8,13 @@ from typing import Annotated
 
 import typer
 
-from piecepay.cli import billing, campaign, milestone, offer, report, settle, worker
+from piecepay.cli.lazy import LazyGroup
 from piecepay.cli.state import Globals
 from piecepay.errors import PiecepayError
 
 app = typer.Typer(
     name="piecepay",
+    cls=LazyGroup,
     help="Escrow and piece-rate ledger: fund milestones, bill pieces, release, refund.",
     no_args_is_help=True,
     add_completion=False,
@@ -44,31 +43,6 @@ def root(
 ) -> None:
     ctx.obj = Globals(db=db, json=json, actor=actor)
     ctx.call_on_close(ctx.obj.close)
-
-
-app.add_typer(campaign.app, name="campaign")
-app.add_typer(worker.app, name="worker")
-app.add_typer(offer.app, name="offer")
-app.add_typer(milestone.app, name="milestone")
-app.command()(billing.bill)
-app.command()(billing.release)
-app.command()(billing.reject)
-app.command()(settle.end)
-app.command()(settle.payout)
-app.command()(report.report)
-app.command()(report.log)
-app.command()(report.verify)
-
-
-@app.command()
-def demo(
-    ctx: typer.Context,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final report.")] = False,
-) -> None:
-    """Play the bundled sample month into a fresh ledger (temporary unless --db) and report."""
-    from piecepay.cli.demo import run_demo
-
-    run_demo(ctx, quiet)
 
 
 def _wants_json(argv: list[str]) -> bool:

@@ -1,7 +1,5 @@
 """piecepay bill | release | reject"""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,15 +1,14 @@
 """piecepay campaign create|list|show|pause|resume|close"""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
 from piecepay.cli import show
+from piecepay.cli.lazy import new_app
 from piecepay.cli.state import globals_of
 
-app = typer.Typer(help="Campaigns: jobs paid per piece.", no_args_is_help=True)
+app = new_app("Campaigns: jobs paid per piece.")
 
 
 @app.command("create")

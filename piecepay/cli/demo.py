@@ -1,11 +1,10 @@
 """piecepay demo: play the sample month through the real command line, then report."""
 
-from __future__ import annotations
-
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -13,8 +12,11 @@ from piecepay.cli.state import globals_of
 from piecepay.errors import RuleRefused
 
 
-def run_demo(ctx: typer.Context, quiet: bool) -> None:
-    """Play every step of sample_data/month.txt into a fresh ledger and print the report."""
+def demo(
+    ctx: typer.Context,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final report.")] = False,
+) -> None:
+    """Play the bundled sample month into a fresh ledger (temporary unless --db) and report."""
     from piecepay.sample import load_month
 
     g = globals_of(ctx)

@@ -1,16 +1,15 @@
 """piecepay milestone add|list"""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
 from piecepay.cli import show
+from piecepay.cli.lazy import new_app
 from piecepay.cli.options import DateOpt, KeyOpt
 from piecepay.cli.state import globals_of
 
-app = typer.Typer(help="Milestones: escrow top-ups that open a capped billing window.", no_args_is_help=True)
+app = new_app("Milestones: escrow top-ups that open a capped billing window.")
 ContractArg = Annotated[str, typer.Argument(help="Contract id, or campaign/worker.")]
 
 

@@ -1,15 +1,14 @@
 """piecepay offer create|accept|decline|withdraw|list"""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
 from piecepay.cli import show
+from piecepay.cli.lazy import new_app
 from piecepay.cli.state import globals_of
 
-app = typer.Typer(help="Offers: a campaign offered to one worker; accepted, it is a contract.", no_args_is_help=True)
+app = new_app("Offers: a campaign offered to one worker; accepted, it is a contract.")
 OfferArg = Annotated[str, typer.Argument(help="Offer id, or campaign/worker.")]
 
 

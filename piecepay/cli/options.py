@@ -1,7 +1,5 @@
 """Option types shared by the commands, as Annotated aliases."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

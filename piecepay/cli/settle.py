@@ -1,7 +1,5 @@
 """piecepay end | payout"""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

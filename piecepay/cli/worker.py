@@ -1,15 +1,14 @@
 """piecepay worker add|list"""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
 from piecepay.cli import show
+from piecepay.cli.lazy import new_app
 from piecepay.cli.state import globals_of
 
-app = typer.Typer(help="Workers: the people who do pieces.", no_args_is_help=True)
+app = new_app("Workers: the people who do pieces.")
 
 
 @app.command("add")
