@@ -20,5 +20,5 @@ def save_key(
 ) -> None:
     conn.execute(
         "INSERT INTO idempotency_keys (key, command, request, result, created_at) VALUES (?, ?, ?, ?, ?)",
-        (key, command, json.dumps(request, sort_keys=True), json.dumps(result, sort_keys=True), created_at),
+        (key, command, json.dumps(request, sort_keys=True), json.dumps(result), created_at),
     )
