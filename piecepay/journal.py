@@ -5,16 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Side = Literal["debit", "credit"]
 Phase = Literal["pending", "posted"]
 GENESIS_HASH = "0" * 64
 
 
-@dataclass(frozen=True, slots=True)
-class Posting:
+class Posting(NamedTuple):
     """One line of an entry: an amount added to one of an account's four totals.
 
     A negative amount appears only in the pending phase, where it resolves (posts or

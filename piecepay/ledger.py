@@ -125,7 +125,9 @@ def add_milestone(
         check_contract_active(contract)
         check_campaign_open(campaign, s.today, "adding milestones")
         effective = _effective(s, date_text, contract.accepted_on, "milestone")
-        top_up_minor = parse_amount(top_up, campaign.digits, allow_zero=True, what="top-up") if top_up is not None else 0
+        top_up_minor = (
+            parse_amount(top_up, campaign.digits, allow_zero=True, what="top-up") if top_up is not None else 0
+        )
         cap_minor = parse_amount(cap, campaign.digits, what="cap") if cap is not None else campaign.milestone_cap_minor
         committed, _ = records.campaign_committed(s.conn, campaign.id)
         check_top_up(campaign, committed, top_up_minor)

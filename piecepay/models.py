@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Campaign:
+class Campaign(NamedTuple):
     """A job paid per piece, with its terms."""
 
     id: int
@@ -29,8 +28,7 @@ class Campaign:
     created_at: str
 
 
-@dataclass(frozen=True, slots=True)
-class Worker:
+class Worker(NamedTuple):
     """A person who does pieces."""
 
     id: int
@@ -40,8 +38,7 @@ class Worker:
     created_at: str
 
 
-@dataclass(frozen=True, slots=True)
-class Contract:
+class Contract(NamedTuple):
     """An offer of a campaign to one worker; active once accepted, ended with a refund."""
 
     id: int
@@ -76,8 +73,7 @@ class Contract:
         return self.pieces_pending_milli + self.pieces_released_milli
 
 
-@dataclass(frozen=True, slots=True)
-class Milestone:
+class Milestone(NamedTuple):
     """A top-up of a contract's escrow that opens a billing window with a cap."""
 
     id: int
@@ -90,8 +86,7 @@ class Milestone:
     entry_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Bill:
+class Bill(NamedTuple):
     """A worker's claim for pieces on a milestone; a pending reservation until resolved."""
 
     id: int
@@ -113,8 +108,7 @@ class Bill:
     resolve_entry_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
+class Account(NamedTuple):
     """A ledger account in one currency, with TigerBeetle-style running totals."""
 
     id: int

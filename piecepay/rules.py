@@ -6,8 +6,8 @@ is decided on the same state the write would have changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from piecepay.errors import BadInput, RuleRefused
 from piecepay.models import Bill, Campaign, Contract, Milestone
@@ -18,8 +18,7 @@ def _money(minor: int, campaign: Campaign) -> str:
     return f"{format_minor(minor, campaign.digits)} {campaign.currency}"
 
 
-@dataclass(frozen=True, slots=True)
-class BillFacts:
+class BillFacts(NamedTuple):
     """What the ledger holds at the moment a bill is checked."""
 
     campaign: Campaign

@@ -8,17 +8,16 @@ shows on purpose), and the piecepay arguments, quoted as in a shell.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from piecepay.errors import BadInput
 
 MONTH_FILE = "month.txt"
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One line of the script."""
 
     line: int

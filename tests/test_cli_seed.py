@@ -31,7 +31,12 @@ def test_seed_scenario(contract: Ledger) -> None:
     (row,) = report["rows"]
     assert row["campaign"] == "photos"
     assert (row["funded"], row["released"], row["refunded"], row["escrow"], row["available"]) == (
-        "100.00", "50.00", "50.00", "0.00", "0.00")
+        "100.00",
+        "50.00",
+        "50.00",
+        "0.00",
+        "0.00",
+    )
     assert (row["funded_minor"], row["released_minor"], row["refunded_minor"]) == (10000, 5000, 5000)
     assert row["pieces_released"] == "10"
     assert report["totals"] == [{k: v for k, v in row.items() if k in report["totals"][0]}]

@@ -89,8 +89,11 @@ def _tamper(db: Path, statement: str, trigger: str) -> None:
 
 def test_verify_names_the_first_entry_whose_amount_was_altered(contract: Ledger) -> None:
     _movements(contract)
-    _tamper(contract.db, "UPDATE postings SET amount = amount + 1 WHERE entry_id = 3 AND side = 'debit' "
-            "AND phase = 'posted'", "postings_no_update")
+    _tamper(
+        contract.db,
+        "UPDATE postings SET amount = amount + 1 WHERE entry_id = 3 AND side = 'debit' AND phase = 'posted'",
+        "postings_no_update",
+    )
     result = contract.run("--json", "verify")
     assert result.code == 5
     assert result.error["code"] == "entry_unbalanced"
@@ -136,8 +139,9 @@ def test_a_writer_locked_out_past_the_timeout_exits_5_in_one_line(contract: Ledg
     holder = sqlite3.connect(contract.db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        result = run_cli("--db", str(contract.db), "bill", "photos/ana", "--pieces", "1",
-                         env={"PIECEPAY_BUSY_TIMEOUT": "0.3"})
+        result = run_cli(
+            "--db", str(contract.db), "bill", "photos/ana", "--pieces", "1", env={"PIECEPAY_BUSY_TIMEOUT": "0.3"}
+        )
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -41,12 +41,19 @@ def test_demo_plays_the_month_into_the_given_ledger(ledger: Ledger) -> None:
     assert set(rows) == {"photos", "transcripts", "menus", "tagging"}
     photos = rows["photos"]
     assert (photos["funded"], photos["released"], photos["refunded"], photos["escrow"]) == (
-        "145.00", "68.00", "77.00", "0.00")
+        "145.00",
+        "68.00",
+        "77.00",
+        "0.00",
+    )
     # 1203 rows x 0.005 = 6.015 -> 6.02 and 997 x 0.005 = 4.985 -> 4.99, each rounded once
     assert rows["menus"]["released"] == "11.01"
     assert (rows["menus"]["reserved"], rows["menus"]["pieces_pending"]) == ("10.00", "1999")
     assert (rows["tagging"]["currency"], rows["tagging"]["released"], rows["tagging"]["refunded"]) == (
-        "JPY", "5160", "840")
+        "JPY",
+        "5160",
+        "840",
+    )
     assert rows["transcripts"]["pieces_released"] == "78"
     totals = {t["currency"]: t for t in result.json["totals"]}
     assert totals["USD"]["released_minor"] == 6800 + 9360 + 1101

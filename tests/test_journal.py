@@ -10,15 +10,21 @@ CURRENCY = {1: "USD", 2: "USD", 3: "JPY", 4: "JPY"}
 def test_transfer_moves_from_debit_to_credit_and_balances() -> None:
     postings = transfer(1, 2, 2500, "pending")
     assert [(p.account_id, p.total_column, p.amount) for p in postings] == [
-        (1, "debits_pending", 2500), (2, "credits_pending", 2500)]
+        (1, "debits_pending", 2500),
+        (2, "credits_pending", 2500),
+    ]
     assert imbalances(postings, CURRENCY) == {}
 
 
 def test_partial_release_returns_the_rest_and_still_balances() -> None:
     postings = resolve_pending(1, 2, reserved=2500, posted=2000)
     columns = {(p.account_id, p.total_column): p.amount for p in postings}
-    assert columns == {(1, "debits_pending"): -2500, (2, "credits_pending"): -2500,
-                       (1, "debits_posted"): 2000, (2, "credits_posted"): 2000}
+    assert columns == {
+        (1, "debits_pending"): -2500,
+        (2, "credits_pending"): -2500,
+        (1, "debits_posted"): 2000,
+        (2, "credits_posted"): 2000,
+    }
     assert imbalances(postings, CURRENCY) == {}
 
 
