@@ -53,19 +53,10 @@ def worker_view(w: Worker) -> View:
 
 
 def contract_view(k: Contract, campaign: Campaign, escrow: Account | None) -> View:
-    view: View = {
-        "id": k.id,
-        "ref": k.ref,
-        "campaign": k.campaign_slug,
-        "worker": k.worker_handle,
-        "rate": format_rate(k.rate),
-        "unit": campaign.unit,
-        "currency": campaign.currency,
-        "max_pieces": pieces(k.max_pieces_milli),
-        "status": k.status,
-        "accepted_on": k.accepted_on.isoformat() if k.accepted_on else None,
-        "ended_on": k.ended_on.isoformat() if k.ended_on else None,
-    }
+    """An accepted contract: its terms, dates and escrow figures."""
+    view = offer_view(k, campaign)
+    view["accepted_on"] = k.accepted_on.isoformat() if k.accepted_on else None
+    view["ended_on"] = k.ended_on.isoformat() if k.ended_on else None
     view.update(escrow_figures(k, campaign, escrow))
     return view
 
@@ -112,6 +103,7 @@ def piece_counts(billed: int, pending: int, released: int, rejected: int) -> Vie
 
 
 def offer_view(k: Contract, campaign: Campaign) -> View:
+    """An offer (or the terms of the contract it became)."""
     return {
         "id": k.id,
         "ref": k.ref,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from piecepay.errors import NotFound
 from piecepay.models import Account, Bill, Campaign, Contract, Milestone, Worker
@@ -17,103 +19,54 @@ CONTRACT_SELECT = (
 CAMPAIGN_SELECT = "SELECT k.*, cur.digits FROM campaigns k JOIN currencies cur ON cur.code = k.currency"
 
 
-def _date(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
+# Columns stored as text that the records hold as Decimal, date or tuple.
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "step": Decimal,
+    "rate": Decimal,
+    "deadline": date.fromisoformat,
+    "accepted_on": date.fromisoformat,
+    "ended_on": date.fromisoformat,
+    "opened_on": date.fromisoformat,
+    "effective_date": date.fromisoformat,
+    "resolved_on": date.fromisoformat,
+    "proofs": lambda text: tuple(json.loads(text)),
+}
+
+R = TypeVar("R", Campaign, Worker, Contract, Milestone, Bill, Account)
+
+
+def from_row(record: type[R], row: sqlite3.Row) -> R:
+    """A record from a row holding (at least) its fields, text columns converted."""
+    values = {}
+    for name in record._fields:
+        value = row[name]
+        convert = CONVERTERS.get(name)
+        values[name] = convert(value) if convert is not None and value is not None else value
+    return record(**values)
 
 
 def campaign_from_row(row: sqlite3.Row) -> Campaign:
-    return Campaign(
-        id=row["id"],
-        slug=row["slug"],
-        title=row["title"],
-        unit=row["unit"],
-        step=Decimal(row["step"]),
-        rate=Decimal(row["rate"]),
-        currency=row["currency"],
-        digits=row["digits"],
-        budget_minor=row["budget_minor"],
-        max_pieces_milli=row["max_pieces_milli"],
-        workers=row["workers"],
-        milestone_cap_minor=row["milestone_cap_minor"],
-        review_days=row["review_days"],
-        deadline=_date(row["deadline"]),
-        status=row["status"],
-        created_at=row["created_at"],
-    )
+    return from_row(Campaign, row)
 
 
 def worker_from_row(row: sqlite3.Row) -> Worker:
-    return Worker(
-        id=row["id"], handle=row["handle"], name=row["name"], email=row["email"], created_at=row["created_at"]
-    )
+    return from_row(Worker, row)
 
 
 def contract_from_row(row: sqlite3.Row) -> Contract:
-    return Contract(
-        id=row["id"],
-        campaign_id=row["campaign_id"],
-        worker_id=row["worker_id"],
-        campaign_slug=row["campaign_slug"],
-        worker_handle=row["worker_handle"],
-        rate=Decimal(row["rate"]),
-        max_pieces_milli=row["max_pieces_milli"],
-        status=row["status"],
-        offered_at=row["offered_at"],
-        accepted_on=_date(row["accepted_on"]),
-        ended_on=_date(row["ended_on"]),
-        escrow_account_id=row["escrow_account_id"],
-        refunded_minor=row["refunded_minor"],
-        pieces_pending_milli=row["pieces_pending_milli"],
-        pieces_released_milli=row["pieces_released_milli"],
-        pieces_rejected_milli=row["pieces_rejected_milli"],
-    )
+    return from_row(Contract, row)
 
 
 def milestone_from_row(row: sqlite3.Row) -> Milestone:
-    return Milestone(
-        id=row["id"],
-        contract_id=row["contract_id"],
-        seq=row["seq"],
-        top_up_minor=row["top_up_minor"],
-        cap_minor=row["cap_minor"],
-        status=row["status"],
-        opened_on=date.fromisoformat(row["opened_on"]),
-        entry_id=row["entry_id"],
-    )
+    return from_row(Milestone, row)
 
 
 def bill_from_row(row: sqlite3.Row) -> Bill:
-    return Bill(
-        id=row["id"],
-        contract_id=row["contract_id"],
-        milestone_id=row["milestone_id"],
-        pieces_milli=row["pieces_milli"],
-        rate=Decimal(row["rate"]),
-        amount_minor=row["amount_minor"],
-        status=row["status"],
-        released_pieces_milli=row["released_pieces_milli"],
-        released_minor=row["released_minor"],
-        reason=row["reason"],
-        note=row["note"],
-        minutes=row["minutes"],
-        proofs=tuple(json.loads(row["proofs"])),
-        effective_date=date.fromisoformat(row["effective_date"]),
-        resolved_on=_date(row["resolved_on"]),
-        entry_id=row["entry_id"],
-        resolve_entry_id=row["resolve_entry_id"],
-    )
+    return from_row(Bill, row)
 
 
 def account_from_row(row: sqlite3.Row) -> Account:
-    return Account(
-        id=row["id"],
-        name=row["name"],
-        currency=row["currency"],
-        debits_pending=row["debits_pending"],
-        debits_posted=row["debits_posted"],
-        credits_pending=row["credits_pending"],
-        credits_posted=row["credits_posted"],
-    )
+    return from_row(Account, row)
 
 
 def _numeric_id(ref: str) -> int | None:
