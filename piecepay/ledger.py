@@ -317,11 +317,23 @@ def _resolve(
     )
 
 
+AUTO_RELEASE_REASON = "auto-released: the review window passed"
+
+
 def release(
-    s: Session, bill_ref: str, pieces: str | None = None, date_text: str | None = None, key: str | None = None
+    s: Session,
+    bill_ref: str,
+    pieces: str | None = None,
+    date_text: str | None = None,
+    key: str | None = None,
+    *,
+    auto: bool = False,
 ) -> View:
-    """Approve a pending bill, in full or for fewer pieces; the rest goes back to escrow."""
-    request = {"bill": bill_ref, "pieces": pieces, "date": date_text}
+    """Approve a pending bill, in full or for fewer pieces; the rest goes back to escrow.
+
+    ``auto`` marks the release the sweep makes when the client stayed silent.
+    """
+    request = {"bill": bill_ref, "pieces": pieces, "date": date_text, "auto": auto}
 
     def run() -> View:
         found = records.find_bill(s.conn, bill_ref)
@@ -330,7 +342,7 @@ def release(
         milli = pieces_to_milli(parse_pieces(pieces, campaign.step)) if pieces is not None else found.pieces_milli
         check_release_pieces(found, milli)
         effective = _effective(s, date_text, found.effective_date, "release")
-        reason = None if milli == found.pieces_milli else "partial release"
+        reason = AUTO_RELEASE_REASON if auto else None if milli == found.pieces_milli else "partial release"
         _resolve(s, found, contract, campaign, milli, effective, reason)
         return _bill_result(s, found.id)
 

@@ -100,6 +100,16 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("opened_on", "Opened"),
         ("status", "Status"),
     ],
+    "action": [
+        ("action", "Action"),
+        ("contract", "Contract"),
+        ("bill_id", "Bill"),
+        ("date", "Date"),
+        ("amount", "Amount"),
+        ("currency", "Cur"),
+        ("status", "Status"),
+        ("note", "Note"),
+    ],
     "log": [
         ("id", "#"),
         ("date", "Date"),
@@ -110,6 +120,8 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 NUMERIC = {
+    "amount",
+    "bill_id",
     "rate",
     "budget",
     "workers",

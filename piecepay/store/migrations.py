@@ -224,7 +224,18 @@ def m001_initial(db: Database) -> None:
             )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial]
+def m002_export_cursors(db: Database) -> None:
+    """Named cursors for incremental exports: the last entry each one has written out."""
+    db.create_table(
+        "export_cursors",
+        {"name": str, "last_entry_id": int, "updated_at": str},
+        pk="name",
+        not_null=["last_entry_id", "updated_at"],
+        strict=True,
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_export_cursors]
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,1 @@
+"""Exports of the journal: CSV, JSON lines, hledger and beancount journals."""
