@@ -161,7 +161,8 @@ def many(ctx: typer.Context, kind: str, rows: list[View], title: str | None = No
         output.json_out(rows)
         return
     if not rows:
-        output.note(f"no {kind}s")
+        if output.to_terminal():  # unattended runs stay silent, so cron mails only news
+            output.note(f"no {kind}s")
         return
     output.table_out(rows, COLUMNS[kind], title, tuple(NUMERIC))
 
