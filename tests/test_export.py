@@ -31,24 +31,44 @@ def test_csv_has_stable_columns_and_one_row_per_posting(month: Ledger, tmp_path:
     out = tmp_path / "journal.csv"
     assert month.run("export", "--format", "csv", "--out", str(out)).code == 0
     rows = list(csv.DictReader(out.open(newline="")))
-    assert list(rows[0]) == ["entry_id", "date", "recorded_at", "kind", "campaign", "contract", "worker", "bill_id",
-                             "account", "side", "phase", "currency", "amount", "amount_minor", "memo", "actor",
-                             "hash"]
+    assert list(rows[0]) == [
+        "entry_id",
+        "date",
+        "recorded_at",
+        "kind",
+        "campaign",
+        "contract",
+        "worker",
+        "bill_id",
+        "account",
+        "side",
+        "phase",
+        "currency",
+        "amount",
+        "amount_minor",
+        "memo",
+        "actor",
+        "hash",
+    ]
     with __import__("sqlite3").connect(month.db) as conn:
         assert len(rows) == conn.execute("SELECT COUNT(*) FROM postings").fetchone()[0]
     first = rows[0]
     assert (first["kind"], first["account"], first["amount"], first["amount_minor"]) == (
-        "top_up", "client", "100.00", "10000")
+        "top_up",
+        "client",
+        "100.00",
+        "10000",
+    )
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
 def test_no_csv_cell_starts_with_a_formula_trigger(contract: Ledger, tmp_path: Path) -> None:
-    contract.ok("worker", "add", "mallory", "--name", "=HYPERLINK(\"http://x\",\"y\")")
+    contract.ok("worker", "add", "mallory", "--name", '=HYPERLINK("http://x","y")')
     contract.ok("milestone", "add", "photos/ana", "--top-up", "50", "--key", "+cmd")
     bill = contract.ok("bill", "--pieces", "2", "--note", "@SUM(A1:A9)")
     contract.ok("reject", str(bill["id"]), "--reason", "-1+1")
     bill = contract.ok("bill", "--pieces", "1", "--note", "=1+1")
-    contract.ok("reject", str(bill["id"]), "--reason", "=HYPERLINK(\"http://evil\")")
+    contract.ok("reject", str(bill["id"]), "--reason", '=HYPERLINK("http://evil")')
     contract.ok("release", str(contract.ok("bill", "--pieces", "1")["id"]))
     contract.run("--actor", "+actor", "release", str(bill["id"]))
     out = tmp_path / "e.csv"
@@ -57,8 +77,12 @@ def test_no_csv_cell_starts_with_a_formula_trigger(contract: Ledger, tmp_path: P
     assert any("HYPERLINK" in c for c in cells) and any("-1+1" in c for c in cells)
     assert not [c for c in cells if c.startswith(TRIGGERS) and not c.lstrip("-").replace(".", "").isdigit()]
     report = contract.run("report", "--by", "contract", "--format", "csv")
-    assert not [c for row in csv.reader(report.out.splitlines()) for c in row
-                if c.startswith(TRIGGERS) and not c.lstrip("-").replace(".", "").isdigit()]
+    assert not [
+        c
+        for row in csv.reader(report.out.splitlines())
+        for c in row
+        if c.startswith(TRIGGERS) and not c.lstrip("-").replace(".", "").isdigit()
+    ]
 
 
 def test_jsonl_is_one_entry_per_line_with_its_postings(month: Ledger) -> None:
@@ -99,8 +123,10 @@ def _report_figures(ledger: Ledger) -> dict[str, dict[str, int]]:
     owed: dict[str, int] = {}
     for row in workers:
         owed[row["currency"]] = owed.get(row["currency"], 0) + row["owed_minor"]
-    return {cur: {"escrow": t["escrow_minor"], "expense": t["released_minor"], "owed": owed.get(cur, 0)}
-            for cur, t in totals.items()}
+    return {
+        cur: {"escrow": t["escrow_minor"], "expense": t["released_minor"], "owed": owed.get(cur, 0)}
+        for cur, t in totals.items()
+    }
 
 
 def _minor(text: str, digits: int) -> int:
@@ -116,10 +142,17 @@ def test_hledger_accepts_the_journal_and_agrees_with_the_report(month: Ledger, t
     check = subprocess.run(["hledger", "-f", str(journal), "check", "-s"], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     expected = _report_figures(month)
-    for account, figure, sign in (("Assets:Escrow", "escrow", 1), ("Expenses:PieceWork", "expense", 1),
-                                  ("Liabilities:Workers", "owed", -1)):
-        out = subprocess.run(["hledger", "-f", str(journal), "bal", account, "--depth", "2", "-N", "-O", "csv"],
-                             capture_output=True, text=True, check=True).stdout
+    for account, figure, sign in (
+        ("Assets:Escrow", "escrow", 1),
+        ("Expenses:PieceWork", "expense", 1),
+        ("Liabilities:Workers", "owed", -1),
+    ):
+        out = subprocess.run(
+            ["hledger", "-f", str(journal), "bal", account, "--depth", "2", "-N", "-O", "csv"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         amounts = [a.split() for row in csv.reader(out.splitlines()[1:]) for a in row[1].split(", ") if a != "0"]
         seen = {currency: number for number, currency in amounts}
         for currency, figures in expected.items():
@@ -137,23 +170,24 @@ def test_beancount_accepts_the_ledger_and_agrees_with_the_report(month: Ledger, 
     assert any(type(e).__name__ == "Balance" for e in entries)  # assertions were written and passed
     root = realization.realize(entries)
     expected = _report_figures(month)
-    for account, figure, sign in (("Assets:Escrow", "escrow", 1), ("Expenses:PieceWork", "expense", 1),
-                                  ("Liabilities:Workers", "owed", -1)):
+    for account, figure, sign in (
+        ("Assets:Escrow", "escrow", 1),
+        ("Expenses:PieceWork", "expense", 1),
+        ("Liabilities:Workers", "owed", -1),
+    ):
         balance = realization.compute_balance(realization.get(root, account))
         for currency, figures in expected.items():
             digits = 0 if currency == "JPY" else 2
             units = balance.get_currency_units(currency).number
             assert sign * int(units.scaleb(digits)) == figures[figure], (account, currency)
-    check = subprocess.run([sys.executable, "-m", "beancount.scripts.check", str(path)], capture_output=True,
-                           text=True)
+    check = subprocess.run([sys.executable, "-m", "beancount.scripts.check", str(path)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
 
 
 def test_export_killed_mid_write_leaves_old_or_complete_file(month: Ledger, tmp_path: Path) -> None:
     target = tmp_path / "books.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "piecepay", "--db", str(month.db), "export", "--format", "jsonl", "--out",
-           str(target)]
+    cmd = [sys.executable, "-m", "piecepay", "--db", str(month.db), "export", "--format", "jsonl", "--out", str(target)]
     rng = random.Random(7)
     kills = 0
     for _ in range(25):

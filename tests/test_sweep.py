@@ -13,8 +13,9 @@ from tests.conftest import ROOT, Ledger
 def _setup(ledger: Ledger) -> None:
     """Two campaigns: photos (7-day review, deadline Oct 20) and rows (no deadline, 14 days)."""
     day = "2026-10-01"
-    ledger.ok("campaign", "create", "Photos", "--rate", "5", "--review-days", "7", "--deadline", "2026-10-20",
-              today=day)
+    ledger.ok(
+        "campaign", "create", "Photos", "--rate", "5", "--review-days", "7", "--deadline", "2026-10-20", today=day
+    )
     ledger.ok("campaign", "create", "Rows", "--rate", "0.01", "--unit", "row", today=day)
     for handle in ("ana", "ben", "dara"):
         ledger.ok("worker", "add", handle, today=day)
@@ -57,7 +58,10 @@ def test_a_second_sweep_and_a_dry_run_change_nothing(ledger: Ledger) -> None:
     assert ledger.dump() == before
     first = _sweep(ledger, "2026-10-12")
     assert [(a["action"], a["bill_id"]) for a in first if a["status"] == "done"] == [
-        ("release", 1), ("release", 2), ("release", 3)]
+        ("release", 1),
+        ("release", 2),
+        ("release", 3),
+    ]
     after_first = ledger.dump()
     second = _sweep(ledger, "2026-10-12")
     assert [a for a in second if a["status"] == "done"] == []
@@ -75,7 +79,9 @@ def test_deadline_ends_contracts_with_their_refunds_once_nothing_is_pending(ledg
     assert waiting == ["photos/ben"]
     later = _sweep(ledger, "2026-10-25")
     assert [(a["action"], a["contract"], a.get("amount")) for a in later if a["status"] == "done"] == [
-        ("release", "photos/ben", "20.00"), ("end", "photos/ben", "75.00")]
+        ("release", "photos/ben", "20.00"),
+        ("end", "photos/ben", "75.00"),
+    ]
     rows = {r["contract"]: r for r in ledger.ok("report", "--by", "contract")["rows"]}
     assert (rows["photos/ana"]["refunded"], rows["photos/ana"]["released"]) == ("75.00", "25.00")
     assert (rows["photos/ben"]["refunded"], rows["photos/ben"]["released"]) == ("75.00", "25.00")
@@ -101,8 +107,9 @@ def test_two_sweeps_at_once_release_each_bill_once(ledger: Ledger) -> None:
     _setup(ledger)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PIECEPAY_TODAY": "2026-10-30"}
     cmd = [sys.executable, "-m", "piecepay", "--json", "--db", str(ledger.db), "sweep"]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     with_actions = [json.loads(out) for out, _ in outputs]
