@@ -165,7 +165,7 @@ def test_beancount_accepts_the_ledger_and_agrees_with_the_report(month: Ledger, 
     realization = pytest.importorskip("beancount.core.realization")
     path = tmp_path / "books.beancount"
     assert month.run("export", "--format", "beancount", "--out", str(path)).code == 0
-    entries, errors, options = loader.load_file(str(path))
+    entries, errors, _options = loader.load_file(str(path))
     assert errors == []
     assert any(type(e).__name__ == "Balance" for e in entries)  # assertions were written and passed
     root = realization.realize(entries)
