@@ -1,0 +1,99 @@
+"""Start-up benchmark: median wall time of piecepay commands against `python -c pass`.
+
+Run it with the interpreter piecepay is installed in:
+
+    .venv/bin/python benchmarks/startup.py [--runs 30] [--json]
+
+It prepares a small ledger in a temporary folder with the CLI itself, then times each
+command as a real process (the `piecepay` console script beside the interpreter if there
+is one, else `python -m piecepay`), interleaving the commands so drift on a shared
+machine touches them all alike. It prints the median and the minimum, in milliseconds,
+and the ratio of each median to `python -c pass`. The target is 6x or less for --help,
+bill and report. A benchmark, not a test: it always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET = 6.0
+
+
+def piecepay_command() -> list[str]:
+    script = Path(sys.executable).with_name("piecepay")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "piecepay"]
+
+
+def prepare(db: Path, cli: list[str], env: dict[str, str]) -> None:
+    steps = [
+        ["campaign", "create", "Restaurant photos", "--slug", "photos", "--unit", "photo", "--rate", "5"],
+        ["worker", "add", "ana"],
+        ["offer", "create", "photos", "ana"],
+        ["offer", "accept", "photos/ana"],
+        ["milestone", "add", "photos/ana", "--top-up", "1000000"],
+        *[["bill", "photos/ana", "--pieces", "2"] for _ in range(10)],
+        *[["release", str(n)] for n in range(1, 6)],
+    ]
+    for step in steps:
+        subprocess.run([*cli, "--db", str(db), *step], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def time_once(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter() - start) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+    cli = piecepay_command()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PIECEPAY_DB")}
+    with tempfile.TemporaryDirectory(prefix="piecepay-bench-") as tmp:
+        db = Path(tmp) / "ledger.db"
+        prepare(db, cli, env)
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "piecepay --help": [*cli, "--help"],
+            "piecepay bill": [*cli, "--db", str(db), "bill", "photos/ana", "--pieces", "1"],
+            "piecepay report": [*cli, "--db", str(db), "report"],
+            "piecepay --json report": [*cli, "--db", str(db), "--json", "report"],
+            "piecepay verify": [*cli, "--db", str(db), "verify"],
+        }
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(3):  # warm-up: page cache, bytecode
+            for command in commands.values():
+                time_once(command, env)
+        for _ in range(args.runs):
+            for name, command in commands.items():
+                samples[name].append(time_once(command, env))
+    base = statistics.median(samples["python -c pass"])
+    results = [{"command": name, "median_ms": round(statistics.median(s), 1), "min_ms": round(min(s), 1),
+                "ratio": round(statistics.median(s) / base, 2)} for name, s in samples.items()]
+    if args.json:
+        print(json.dumps({"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+                          "runs": args.runs, "runner": " ".join(cli[-3:]), "results": results}, indent=2))
+        return
+    print(f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.platform()}")
+    print(f"runner: {' '.join(cli)}; {args.runs} runs each, interleaved, after 3 warm-up rounds")
+    print(f"{'command':<24} {'median ms':>10} {'min ms':>8} {'x python':>9}  target <= {TARGET:g}x")
+    for r in results:
+        verdict = "" if r["command"] in ("python -c pass", "piecepay --json report", "piecepay verify") else (
+            "PASS" if r["ratio"] <= TARGET else "OVER")
+        print(f"{r['command']:<24} {r['median_ms']:>10} {r['min_ms']:>8} {r['ratio']:>9}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
