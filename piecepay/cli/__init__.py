@@ -1,7 +1,6 @@
 """The piecepay command line: the Typer app, its global options, and the one place
 that turns errors into a line on stderr and an exit code."""
 
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +8,6 @@ from typing import Annotated
 import typer
 
 from piecepay.cli.lazy import LazyGroup
-from piecepay.cli.state import Globals
 from piecepay.errors import PiecepayError
 
 app = typer.Typer(
@@ -41,6 +39,8 @@ def root(
         str | None, typer.Option("--actor", envvar="PIECEPAY_ACTOR", help="Who is acting (default: the OS user).")
     ] = None,
 ) -> None:
+    from piecepay.cli.state import Globals
+
     ctx.obj = Globals(db=db, json=json, actor=actor)
     ctx.call_on_close(ctx.obj.close)
 
@@ -51,34 +51,35 @@ def _wants_json(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; every failure ends as one line on stderr and an exit code."""
-    from piecepay.cli import output
-
     args = list(sys.argv[1:] if argv is None else argv)
-    as_json = _wants_json(args)
     try:
         result = app(args, prog_name="piecepay", standalone_mode=False)
         return result if isinstance(result, int) else 0
-    except PiecepayError as exc:
-        output.error_out(exc.code, exc.message, as_json)
-        return exc.exit_code
-    except sqlite3.Error as exc:
-        from piecepay.store.connection import storage_error
-
-        err = storage_error(exc)
-        output.error_out(err.code, err.message, as_json)
-        return err.exit_code
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
-        output.error_out("aborted", "aborted", as_json)
-        return 130
-    except KeyboardInterrupt:
-        output.error_out("interrupted", "interrupted", as_json)
-        return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:
-        return _unexpected(exc, as_json)
+    except (Exception, KeyboardInterrupt) as exc:
+        return _report(exc, _wants_json(args))
+
+
+def _report(exc: BaseException, as_json: bool) -> int:
+    """The one place an error becomes a line on stderr and an exit code."""
+    import sqlite3
+
+    from piecepay.cli import output
+
+    if isinstance(exc, sqlite3.Error):
+        from piecepay.store.connection import storage_error
+
+        exc = storage_error(exc)
+    if isinstance(exc, PiecepayError):
+        output.error_out(exc.code, exc.message, as_json)
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt | typer.Abort):
+        output.error_out("interrupted", "interrupted", as_json)
+        return 130
+    return _unexpected(exc, as_json)  # type: ignore[arg-type]
 
 
 def _unexpected(exc: Exception, as_json: bool) -> int:
