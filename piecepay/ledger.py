@@ -93,9 +93,9 @@ def _header(
     )
 
 
-def _effective(s: Session, text: str | None, earliest: date | None, what: str) -> date:
+def _effective(s: Session, text: str | None, earliest: date | None, what: str, since: str = "contract") -> date:
     effective = parse_date(text, s, f"{what} date")
-    check_effective_date(effective, s.today, earliest, what)
+    check_effective_date(effective, s.today, earliest, what, since)
     return effective
 
 
@@ -341,7 +341,7 @@ def release(
         contract, campaign = _contract_and_campaign(s, str(found.contract_id))
         milli = pieces_to_milli(parse_pieces(pieces, campaign.step)) if pieces is not None else found.pieces_milli
         check_release_pieces(found, milli)
-        effective = _effective(s, date_text, found.effective_date, "release")
+        effective = _effective(s, date_text, found.effective_date, "release", "bill")
         reason = AUTO_RELEASE_REASON if auto else None if milli == found.pieces_milli else "partial release"
         _resolve(s, found, contract, campaign, milli, effective, reason)
         return _bill_result(s, found.id)
@@ -360,7 +360,7 @@ def reject(s: Session, bill_ref: str, reason: str, date_text: str | None = None,
         found = records.find_bill(s.conn, bill_ref)
         check_pending_bill(found)
         contract, campaign = _contract_and_campaign(s, str(found.contract_id))
-        effective = _effective(s, date_text, found.effective_date, "reject")
+        effective = _effective(s, date_text, found.effective_date, "reject", "bill")
         _resolve(s, found, contract, campaign, 0, effective, text)
         return _bill_result(s, found.id)
 

@@ -149,12 +149,15 @@ def check_payout(owed_minor: int, amount_minor: int, handle: str, money: str, ow
         raise RuleRefused(f"worker '{handle}' is owed {owed}; this payout is {money}", "exceeds_owed")
 
 
-def check_effective_date(effective: date, today: date, earliest: date | None, what: str) -> None:
-    """An effective date may not lie in the future, nor before the contract began."""
+def check_effective_date(
+    effective: date, today: date, earliest: date | None, what: str, since: str = "contract"
+) -> None:
+    """An effective date may not lie in the future, nor before what it follows (the
+    contract's acceptance, or for a release or rejection the bill itself)."""
     if effective > today:
         raise BadInput(f"{what} date {effective.isoformat()} is in the future", "date_in_future")
     if earliest is not None and effective < earliest:
+        began = "the contract was accepted" if since == "contract" else "the bill's date"
         raise RuleRefused(
-            f"{what} date {effective.isoformat()} is before the contract was accepted ({earliest.isoformat()})",
-            "date_before_contract",
+            f"{what} date {effective.isoformat()} is before {began} ({earliest.isoformat()})", f"date_before_{since}"
         )

@@ -226,3 +226,32 @@ def test_backup_while_another_process_bills(contract: Ledger, tmp_path: Path) ->
         assert not copy.with_name(copy.name + "-wal").exists()
         assert stat.S_IMODE(copy.stat().st_mode) == 0o600
         assert entries >= 1
+
+
+def test_atomic_writer_killed_at_any_moment_leaves_old_or_whole(tmp_path: Path) -> None:
+    target = tmp_path / "big.txt"
+    target.write_text("old\n")
+    lines = 200_000
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom piecepay.export.atomic import atomic_text\n"
+        f"with atomic_text(Path({str(target)!r})) as out:\n"
+        f"    for n in range({lines}):\n"
+        "        out.write(f'line {n}\\n')\n"
+        "        if n % 5000 == 0: out.flush()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    rng = random.Random(11)
+    outcomes = set()
+    for _ in range(20):
+        proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+        time.sleep(rng.uniform(0.02, 0.4))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        text = target.read_text()
+        assert text == "old\n" or (text.count("\n") == lines and text.endswith(f"line {lines - 1}\n"))
+        outcomes.add("old" if text == "old\n" else "new")
+        target.write_text("old\n")
+    assert "old" in outcomes  # some kills landed before the rename
+    subprocess.run([sys.executable, "-c", script], env=env, check=True)
+    assert target.read_text().count("\n") == lines
+    assert [p.name for p in tmp_path.iterdir()] == ["big.txt"]  # the next run swept the dead writers' files

@@ -205,3 +205,25 @@ def test_a_missing_ledger_is_not_created_by_reading_commands(ledger: Ledger) -> 
     result = ledger.run("--json", "verify")
     assert (result.code, result.error["code"]) == (3, "ledger_not_found")
     assert not ledger.db.exists()
+
+
+def test_effective_dates_on_every_money_movement(ledger: Ledger) -> None:
+    ledger.today = "2026-10-01"
+    ledger.ok("campaign", "create", "Photos", "--rate", "5")
+    ledger.ok("worker", "add", "ana")
+    ledger.ok("offer", "create", "photos", "ana")
+    ledger.ok("offer", "accept", "photos/ana")
+    ledger.ok("milestone", "add", "photos/ana", "--top-up", "30")
+    funded = ledger
+    bill = str(funded.ok("bill", "--pieces", "1", "--date", "2026-10-05", today="2026-10-10")["id"])
+    refused(funded, 1, "release", bill, "--date", "2026-10-04", error="date_before_bill", today="2026-10-10")
+    refused(
+        funded, 2, "reject", bill, "--reason", "r", "--date", "2026-10-11", error="date_in_future", today="2026-10-10"
+    )
+    assert funded.ok("release", bill, "--date", "2026-10-06", today="2026-10-10")["resolved_on"] == "2026-10-06"
+    refused(funded, 2, "payout", "ana", "--date", "2026-10-11", error="date_in_future", today="2026-10-10")
+    refused(funded, 2, "end", "photos/ana", "--date", "2026-10-11", error="date_in_future", today="2026-10-10")
+    refused(funded, 2, "milestone", "add", "photos/ana", "--date", "2026-13-01", error="bad_date")
+    log = funded.ok("log")
+    assert [(e["kind"], e["date"]) for e in log[-2:]] == [("bill", "2026-10-05"), ("release", "2026-10-06")]
+    assert log[-1]["recorded_at"].startswith(str(__import__("datetime").date.today().year))
