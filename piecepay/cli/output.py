@@ -6,16 +6,12 @@ aligned text, so cron mail and grep see no box drawing and Rich is never importe
 
 from __future__ import annotations
 
-import csv
 import json
-import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 Columns = Sequence[tuple[str, str]]  # (key in the view, header shown)
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
 def to_terminal() -> bool:
@@ -37,19 +33,15 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def safe_csv_cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula: text never starts with = + - @ tab CR."""
-    text = cell(value)
-    if text.startswith(FORMULA_TRIGGERS) and not PLAIN_NUMBER.match(text):
-        return "'" + text
-    return text
-
-
 def csv_out(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    import csv
+
+    from piecepay.export.tabular import safe_cell
+
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([safe_csv_cell(row.get(col)) for col in columns])
+        writer.writerow([safe_cell(cell(row.get(col))) for col in columns])
 
 
 def table_out(
