@@ -85,6 +85,11 @@ def _report(exc: BaseException, as_json: bool) -> int:
 def _unexpected(exc: Exception, as_json: bool) -> int:
     from piecepay.cli import output
 
+    from typer._click.exceptions import NoArgsIsHelpError
+
+    if isinstance(exc, NoArgsIsHelpError) and exc.ctx is not None:
+        sys.stdout.write(exc.ctx.get_help() + "\n")  # a bare group asks for its help, not an error
+        return 0
     usage = _usage_error(exc)
     if usage is not None:
         output.error_out("bad_usage", usage, as_json)
