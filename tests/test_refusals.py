@@ -227,3 +227,23 @@ def test_effective_dates_on_every_money_movement(ledger: Ledger) -> None:
     log = funded.ok("log")
     assert [(e["kind"], e["date"]) for e in log[-2:]] == [("bill", "2026-10-05"), ("release", "2026-10-06")]
     assert log[-1]["recorded_at"].startswith(str(__import__("datetime").date.today().year))
+
+
+@pytest.mark.parametrize("bad", ["-1", "0", "1.5", "1e3", "NaN", "1,000", "", "99999999999999999999"])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("campaign", "create", "Other", "--rate", "5", "--workers"),
+        ("campaign", "create", "Other", "--rate", "5", "--max-pieces"),
+        ("bill", "--pieces", "1", "--minutes"),
+        ("offer", "create", "photos", "ben", "--max-pieces"),
+    ],
+)
+def test_bad_counts_exit_2(funded: Ledger, option: tuple[str, ...], bad: str) -> None:
+    funded.ok("worker", "add", "ben")
+    refused(funded, 2, *option, bad)
+
+
+@pytest.mark.parametrize("bad", ["-1", "31", "1.5", "x"])
+def test_review_days_are_0_to_30(funded: Ledger, bad: str) -> None:
+    refused(funded, 2, "campaign", "create", "Other", "--rate", "5", "--review-days", bad)
