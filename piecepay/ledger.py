@@ -7,11 +7,12 @@ rules, and writes one journal entry; with a key, a retry replays the first resul
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from piecepay import views
-from piecepay.errors import BadInput, KeyConflict, RuleRefused
+from piecepay.errors import BadInput, RuleRefused
+from piecepay.idempotency import keyed
 from piecepay.journal import Posting, resolve_pending, transfer
 from piecepay.models import Bill, Campaign, Contract
 from piecepay.money import (
@@ -37,9 +38,7 @@ from piecepay.rules import (
 )
 from piecepay.session import Session, parse_date
 from piecepay.store import records
-from piecepay.store.connection import write_transaction
 from piecepay.store.journal import EntryHeader, append_entry
-from piecepay.store.keys import find_key, save_key
 from piecepay.views import View
 
 CLIENT_ACCOUNT = "client"
@@ -48,35 +47,6 @@ PAYOUT_ACCOUNT = "payouts"
 
 def worker_account_name(handle: str) -> str:
     return f"worker:{handle}"
-
-
-def keyed(s: Session, key: str | None, command: str, request: Mapping[str, object], run: Callable[[], View]) -> View:
-    """Run ``run`` in one write transaction, at most once per idempotency key."""
-    with write_transaction(s.conn) as conn:
-        if key is not None:
-            if not key.strip() or len(key) > 200:
-                raise BadInput("an idempotency key must be 1 to 200 characters", "bad_key")
-            found = find_key(conn, key)
-            if found is not None:
-                return _replay(key, found, command, request)
-        result = run()
-        if key is not None:
-            save_key(conn, key, command, dict(request), result, s.recorded_at)
-        return result
-
-
-def _replay(key: str, found: tuple[str, dict[str, object], View], command: str, request: Mapping[str, object]) -> View:
-    first_command, first_request, result = found
-    if first_command != command:
-        raise KeyConflict(f"key '{key}' was first used for '{first_command}', not '{command}'")
-    normalised = json.loads(json.dumps(request))
-    differs = [
-        name for name in sorted(set(first_request) | set(normalised)) if first_request.get(name) != normalised.get(name)
-    ]
-    if differs:
-        detail = "; ".join(f"{n} was {first_request.get(n)!r}, now {normalised.get(n)!r}" for n in differs)
-        raise KeyConflict(f"key '{key}' was first used for {command} with other values: {detail}")
-    return result
 
 
 def _header(

@@ -83,9 +83,9 @@ def _report(exc: BaseException, as_json: bool) -> int:
 
 
 def _unexpected(exc: Exception, as_json: bool) -> int:
-    from piecepay.cli import output
-
     from typer._click.exceptions import NoArgsIsHelpError
+
+    from piecepay.cli import output
 
     if isinstance(exc, NoArgsIsHelpError) and exc.ctx is not None:
         sys.stdout.write(exc.ctx.get_help() + "\n")  # a bare group asks for its help, not an error

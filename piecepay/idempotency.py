@@ -1,0 +1,45 @@
+"""Idempotency keys: a money-moving request runs at most once per key, for ever.
+
+The same key with the same request replays the first result and writes nothing; the
+same key with another request is refused, naming what differs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+
+from piecepay.errors import BadInput, KeyConflict
+from piecepay.session import Session
+from piecepay.store.connection import write_transaction
+from piecepay.store.keys import find_key, save_key
+from piecepay.views import View
+
+
+def keyed(s: Session, key: str | None, command: str, request: Mapping[str, object], run: Callable[[], View]) -> View:
+    """Run ``run`` in one write transaction, at most once per idempotency key."""
+    with write_transaction(s.conn) as conn:
+        if key is not None:
+            if not key.strip() or len(key) > 200:
+                raise BadInput("an idempotency key must be 1 to 200 characters", "bad_key")
+            found = find_key(conn, key)
+            if found is not None:
+                return _replay(key, found, command, request)
+        result = run()
+        if key is not None:
+            save_key(conn, key, command, dict(request), result, s.recorded_at)
+        return result
+
+
+def _replay(key: str, found: tuple[str, dict[str, object], View], command: str, request: Mapping[str, object]) -> View:
+    first_command, first_request, result = found
+    if first_command != command:
+        raise KeyConflict(f"key '{key}' was first used for '{first_command}', not '{command}'")
+    normalised = json.loads(json.dumps(request))
+    differs = [
+        name for name in sorted(set(first_request) | set(normalised)) if first_request.get(name) != normalised.get(name)
+    ]
+    if differs:
+        detail = "; ".join(f"{n} was {first_request.get(n)!r}, now {normalised.get(n)!r}" for n in differs)
+        raise KeyConflict(f"key '{key}' was first used for {command} with other values: {detail}")
+    return result
