@@ -207,6 +207,8 @@ def bill(
             f"bill {bill_id}: {milli_to_pieces(milli)} {campaign.unit} x {contract.rate} = "
             f"{format_minor(amount, campaign.digits)} {campaign.currency} on {contract.ref}"
         )
+        if note:
+            memo += f" ({' '.join(note.split())})"
         entry_id = append_entry(
             s.conn,
             _header(s, "bill", effective, memo, contract, bill_id),

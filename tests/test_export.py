@@ -62,27 +62,34 @@ def test_csv_has_stable_columns_and_one_row_per_posting(month: Ledger, tmp_path:
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
-def test_no_csv_cell_starts_with_a_formula_trigger(contract: Ledger, tmp_path: Path) -> None:
-    contract.ok("worker", "add", "mallory", "--name", '=HYPERLINK("http://x","y")')
-    contract.ok("milestone", "add", "photos/ana", "--top-up", "50", "--key", "+cmd")
-    bill = contract.ok("bill", "--pieces", "2", "--note", "@SUM(A1:A9)")
-    contract.ok("reject", str(bill["id"]), "--reason", "-1+1")
-    bill = contract.ok("bill", "--pieces", "1", "--note", "=1+1")
-    contract.ok("reject", str(bill["id"]), "--reason", '=HYPERLINK("http://evil")')
-    contract.ok("release", str(contract.ok("bill", "--pieces", "1")["id"]))
-    contract.run("--actor", "+actor", "release", str(bill["id"]))
+def _formula_cells(rows: list[list[str]]) -> list[str]:
+    return [c for row in rows for c in row if c.startswith(TRIGGERS) and not c.lstrip("-").replace(".", "").isdigit()]
+
+
+def test_no_csv_cell_starts_with_a_formula_trigger(ledger: Ledger, tmp_path: Path) -> None:
+    ledger.ok("campaign", "create", '=HYPERLINK("http://evil","click")', "--slug", "photos", "--rate", "5")
+    ledger.ok("worker", "add", "ana", "--name", "+cmd")
+    ledger.ok("offer", "create", "photos", "ana")
+    ledger.ok("offer", "accept", "photos/ana")
+    ledger.ok("milestone", "add", "photos/ana", "--top-up", "50")
+    first = ledger.ok("bill", "--pieces", "2", "--note", "@SUM(A1:A9)")
+    ledger.ok("reject", str(first["id"]), "--reason", "-1+1")
+    second = ledger.ok("bill", "--pieces", "1", "--note", "+cmd|' /C calc'!A0")
+    ledger.run("--actor", "=actor", "reject", str(second["id"]), "--reason", '=HYPERLINK("http://evil")')
     out = tmp_path / "e.csv"
-    assert contract.run("--actor", "@admin", "export", "--out", str(out)).code == 0
-    cells = [cell for row in csv.reader(out.open(newline="")) for cell in row]
-    assert any("HYPERLINK" in c for c in cells) and any("-1+1" in c for c in cells)
-    assert not [c for c in cells if c.startswith(TRIGGERS) and not c.lstrip("-").replace(".", "").isdigit()]
-    report = contract.run("report", "--by", "contract", "--format", "csv")
-    assert not [
-        c
-        for row in csv.reader(report.out.splitlines())
-        for c in row
-        if c.startswith(TRIGGERS) and not c.lstrip("-").replace(".", "").isdigit()
-    ]
+    assert ledger.run("--actor", "@admin", "export", "--out", str(out)).code == 0
+    rows = list(csv.reader(out.open(newline="")))
+    memos = [row[14] for row in rows[1:]]
+    assert any("@SUM" in m for m in memos) and any("-1+1" in m for m in memos)
+    actors = {row[15] for row in rows[1:]}
+    assert "'=actor" in actors
+    assert _formula_cells(rows) == []
+    report = ledger.run("report", "--format", "csv")
+    report_rows = list(csv.reader(report.out.splitlines()))
+    assert report_rows[1][2] == '\'=HYPERLINK("http://evil","click")'
+    assert _formula_cells(report_rows) == []
+    negative = ledger.run("report", "--by", "contract", "--format", "csv")
+    assert _formula_cells(list(csv.reader(negative.out.splitlines()))) == []
 
 
 def test_jsonl_is_one_entry_per_line_with_its_postings(month: Ledger) -> None:

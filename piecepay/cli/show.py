@@ -196,7 +196,9 @@ def report(ctx: typer.Context, data: View, by: str, fmt: str | None) -> None:
     if mode == "json":
         output.json_out(data)
     elif mode == "csv":
-        keys = ["line"] + [k for k, _ in columns] + [f"{k}_minor" for k, _ in REPORT_MONEY + extra]
+        title = ["title"] if by == "campaign" else []
+        keys = ["line", *[k for k, _ in columns][:1], *title, *[k for k, _ in columns][1:]]
+        keys += [f"{k}_minor" for k, _ in REPORT_MONEY + extra]
         lines = [{"line": "row", **row} for row in data["rows"]]
         lines += [{"line": "total", **total} for total in data["totals"]]
         output.csv_out(lines, keys)
