@@ -22,6 +22,14 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from piecepay import __version__
+
+        print(f"piecepay {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -35,6 +43,9 @@ def root(
         ),
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Machine output: one JSON document on stdout.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit.")
+    ] = False,
     actor: Annotated[
         str | None, typer.Option("--actor", envvar="PIECEPAY_ACTOR", help="Who is acting (default: the OS user).")
     ] = None,
