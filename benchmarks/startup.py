@@ -34,6 +34,10 @@ def piecepay_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "piecepay"]
 
 
+def runner_name(cli: list[str]) -> str:
+    return "the piecepay console script" if len(cli) == 1 else "python -m piecepay"
+
+
 def prepare(db: Path, cli: list[str], env: dict[str, str]) -> None:
     steps = [
         ["campaign", "create", "Restaurant photos", "--slug", "photos", "--unit", "photo", "--rate", "5"],
@@ -80,18 +84,41 @@ def main() -> None:
             for name, command in commands.items():
                 samples[name].append(time_once(command, env))
     base = statistics.median(samples["python -c pass"])
-    results = [{"command": name, "median_ms": round(statistics.median(s), 1), "min_ms": round(min(s), 1),
-                "ratio": round(statistics.median(s) / base, 2)} for name, s in samples.items()]
+    results = [
+        {
+            "command": name,
+            "median_ms": round(statistics.median(s), 1),
+            "min_ms": round(min(s), 1),
+            "ratio": round(statistics.median(s) / base, 2),
+        }
+        for name, s in samples.items()
+    ]
     if args.json:
-        print(json.dumps({"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-                          "runs": args.runs, "runner": " ".join(cli[-3:]), "results": results}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "python": platform.python_version(),
+                    "sqlite": sqlite3.sqlite_version,
+                    "runs": args.runs,
+                    "runner": runner_name(cli),
+                    "results": results,
+                },
+                indent=2,
+            )
+        )
         return
-    print(f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.platform()}")
-    print(f"runner: {' '.join(cli)}; {args.runs} runs each, interleaved, after 3 warm-up rounds")
+    print(
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.system()} "
+        f"{platform.machine()}, {os.cpu_count()} cores"
+    )
+    print(f"runner: {runner_name(cli)}; {args.runs} runs each, interleaved, after 3 warm-up rounds")
     print(f"{'command':<24} {'median ms':>10} {'min ms':>8} {'x python':>9}  target <= {TARGET:g}x")
     for r in results:
-        verdict = "" if r["command"] in ("python -c pass", "piecepay --json report", "piecepay verify") else (
-            "PASS" if r["ratio"] <= TARGET else "OVER")
+        verdict = (
+            ""
+            if r["command"] in ("python -c pass", "piecepay --json report", "piecepay verify")
+            else ("PASS" if r["ratio"] <= TARGET else "OVER")
+        )
         print(f"{r['command']:<24} {r['median_ms']:>10} {r['min_ms']:>8} {r['ratio']:>9}  {verdict}")
 
 
