@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from piecepay.errors import StorageError
 from piecepay.journal import GENESIS_HASH, Posting, entry_hash, imbalances
 from piecepay.session import Session
-from piecepay.store.journal import TOTAL_COLUMNS, EntryHeader
+from piecepay.store.journal import TOTAL_COLUMNS, EntryHeader, journal_head
 from piecepay.store.migrations import APPEND_ONLY_TABLES
 from piecepay.views import View
 
@@ -31,11 +31,13 @@ def verify(s: Session) -> View:
         _milestone_caps(conn)
         _append_only_guards(conn)
         accounts = conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]
+        head = journal_head(conn)[1]
     finally:
         conn.execute("ROLLBACK")
     return {
         "ok": True,
         "entries": entries,
+        "head": head,
         "accounts": accounts,
         "checks": [
             "integrity",

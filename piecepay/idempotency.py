@@ -13,15 +13,23 @@ from piecepay.errors import BadInput, KeyConflict
 from piecepay.session import Session
 from piecepay.store.connection import write_transaction
 from piecepay.store.keys import find_key, save_key
+from piecepay.text import KEY_MAX, checked_text
 from piecepay.views import View
+
+
+def checked_key(key: str) -> str:
+    """An idempotency key: 1 to 200 printable characters, kept exactly as typed."""
+    checked_text(key, "an idempotency key", max_length=KEY_MAX, code="bad_key")
+    if key != key.strip():
+        raise BadInput("an idempotency key cannot start or end with spaces", "bad_key")
+    return key
 
 
 def keyed(s: Session, key: str | None, command: str, request: Mapping[str, object], run: Callable[[], View]) -> View:
     """Run ``run`` in one write transaction, at most once per idempotency key."""
     with write_transaction(s.conn) as conn:
         if key is not None:
-            if not key.strip() or len(key) > 200:
-                raise BadInput("an idempotency key must be 1 to 200 characters", "bad_key")
+            key = checked_key(key)
             found = find_key(conn, key)
             if found is not None:
                 return _replay(key, found, command, request)

@@ -19,6 +19,7 @@ from piecepay.money import (
     bill_amount,
     format_minor,
     milli_to_pieces,
+    normalise_currency,
     parse_amount,
     parse_count,
     parse_pieces,
@@ -39,6 +40,7 @@ from piecepay.rules import (
 from piecepay.session import Session, parse_date
 from piecepay.store import records
 from piecepay.store.journal import EntryHeader, append_entry
+from piecepay.text import NOTE_MAX, PROOF_MAX, REASON_MAX, REF_MAX, checked_text, optional_text
 from piecepay.views import View
 
 CLIENT_ACCOUNT = "client"
@@ -166,6 +168,8 @@ def bill(
     key: str | None = None,
 ) -> View:
     """Reserve pieces x rate in escrow for the worker, after all five rules pass."""
+    note = optional_text(note, "note", max_length=NOTE_MAX, multiline=True)
+    proofs = [checked_text(p, "proof", max_length=PROOF_MAX) for p in proofs]
     request = {
         "contract": contract_ref,
         "pieces": pieces,
@@ -323,12 +327,10 @@ def release(
 
 def reject(s: Session, bill_ref: str, reason: str, date_text: str | None = None, key: str | None = None) -> View:
     """Refuse a pending bill with a reason; its reservation returns to escrow."""
+    text = checked_text(reason, "a rejection's reason", max_length=REASON_MAX, code="reason_required")
     request = {"bill": bill_ref, "reason": reason, "date": date_text}
 
     def run() -> View:
-        text = reason.strip()
-        if not text or "\n" in text or "\r" in text:
-            raise BadInput("a rejection needs a reason: one non-empty line", "reason_required")
         found = records.find_bill(s.conn, bill_ref)
         check_pending_bill(found)
         contract, campaign = _contract_and_campaign(s, str(found.contract_id))
@@ -388,6 +390,9 @@ def payout(
     key: str | None = None,
 ) -> View:
     """Record that released earnings were paid to the worker outside piecepay."""
+    reference = optional_text(reference, "payout reference", max_length=REF_MAX)
+    if currency is not None:
+        currency = normalise_currency(currency, in_use=False)
     request = {"worker": worker_ref, "amount": amount, "currency": currency, "ref": reference, "date": date_text}
 
     def run() -> View:
@@ -435,7 +440,7 @@ def payout(
 
 def _payout_currency(handle: str, currency: str | None, owed: Mapping[str, object]) -> str:
     if currency is not None:
-        code = currency.strip().upper()
+        code = currency
         if code not in owed:
             raise RuleRefused(f"worker '{handle}' is owed nothing in {code}", "nothing_owed")
         return code

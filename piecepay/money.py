@@ -6,6 +6,7 @@ only to parse text, to multiply a rate by pieces, and to format; never float.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
@@ -15,17 +16,39 @@ MAX_MINOR: int = 2**63 - 1  # amounts must fit SQLite's signed 64-bit INTEGER
 PIECE_SCALE: int = 1000  # pieces are stored as integers of thousandths of a piece
 MAX_PIECES = Decimal(10**12)
 RATE_DECIMALS = 9
-PLAIN_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$", re.ASCII)
+PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 EXACT = Context(prec=80, rounding=ROUND_HALF_UP)
 
 
-def normalise_currency(code: str) -> str:
-    """The upper-case ISO 4217 code, or BadInput if it is not a known currency."""
-    text = code.strip().upper()
+def normalise_currency(code: str, *, in_use: bool = True) -> str:
+    """The upper-case ISO 4217 code, or BadInput if it is not one.
+
+    With ``in_use`` (for new campaigns) it must also be money that some country uses
+    today: testing (XTS), "no currency" (XXX), precious-metal (XAU…), fund (XDR, CLF,
+    USN…) and withdrawn codes are refused.
+    """
+    text = code.upper()
     if not re.fullmatch(r"[A-Z]{3}", text, re.ASCII):
         raise BadInput(f"currency '{code}' is not a three-letter ISO 4217 code", "bad_currency")
-    currency_digits(text)
+    if in_use and text not in currencies_in_use():
+        raise BadInput(
+            f"currency '{text}' is not money in use today (ISO 4217 testing, metal, fund and withdrawn codes "
+            "are refused)",
+            "bad_currency",
+        )
     return text
+
+
+@functools.cache
+def currencies_in_use() -> frozenset[str]:
+    """Codes that are legal tender in some territory today, from CLDR's ISO 4217 data (Babel)."""
+    from babel.core import get_global
+    from babel.numbers import get_territory_currencies
+
+    codes: set[str] = set()
+    for territory in get_global("territory_currencies"):
+        codes.update(get_territory_currencies(territory, tender=True, non_tender=False))
+    return frozenset(codes)
 
 
 def currency_digits(code: str) -> int:
@@ -40,7 +63,7 @@ def currency_digits(code: str) -> int:
 
 def _plain(text: str, what: str) -> Decimal:
     """A non-negative decimal written plainly: digits, optionally a point and more digits."""
-    if not isinstance(text, str) or not PLAIN_DECIMAL.match(text):
+    if not isinstance(text, str) or not PLAIN_DECIMAL.fullmatch(text):
         raise BadInput(f"{what} '{text}' is not a plain decimal number (like 5, 5.00 or 0.005)", "bad_number")
     return Decimal(text)
 

@@ -19,6 +19,7 @@ from piecepay.rules import check_campaign_open
 from piecepay.session import Session, parse_date
 from piecepay.store import records
 from piecepay.store.connection import write_transaction
+from piecepay.text import EMAIL_MAX, NAME_MAX, TITLE_MAX, checked_text, optional_text
 from piecepay.views import View
 
 
@@ -41,6 +42,7 @@ def create_campaign(
     """Create a campaign; money is parsed in the currency's own digits."""
     from piecepay.terms import CampaignTerms, slug_from, validated
 
+    title = checked_text(title, "campaign title", max_length=TITLE_MAX)
     code = normalise_currency(currency)
     digits = currency_digits(code)
     step_value = parse_step(step)
@@ -153,6 +155,8 @@ def _close(s: Session, campaign: Campaign) -> None:
 def add_worker(s: Session, handle: str, name: str | None = None, email: str | None = None) -> View:
     from piecepay.terms import WorkerProfile, validated
 
+    name = optional_text(name, "worker name", max_length=NAME_MAX)
+    email = optional_text(email, "worker email", max_length=EMAIL_MAX)
     profile = validated(WorkerProfile, "worker", handle=handle, name=name, email=email)
     with write_transaction(s.conn) as conn:
         if conn.execute("SELECT 1 FROM workers WHERE handle = ?", (profile.handle,)).fetchone():
@@ -232,7 +236,7 @@ def accept_offer(s: Session, ref: str) -> View:
 
 def close_offer(s: Session, ref: str, action: str) -> View:
     """Decline (the worker) or withdraw (the client) an offer not yet accepted."""
-    status = {"decline": "declined", "withdraw": "withdrawn"}[action]
+    status = PAST[action]
     with write_transaction(s.conn) as conn:
         offer = _offer(s, ref, action)
         conn.execute("UPDATE contracts SET status = ? WHERE id = ?", (status, offer.id))
@@ -241,11 +245,14 @@ def close_offer(s: Session, ref: str, action: str) -> View:
         return views.offer_view(contract, records.campaign_by_id(conn, offer.campaign_id))
 
 
+PAST = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}
+
+
 def _offer(s: Session, ref: str, action: str) -> Contract:
     offer = records.find_contract(s.conn, ref, what="offer")
     if offer.status != "offered":
         raise RuleRefused(
-            f"offer #{offer.id} ({offer.ref}) is {offer.status}; only an open offer can be {action}ed",
+            f"offer #{offer.id} ({offer.ref}) is {offer.status}; only an open offer can be {PAST[action]}",
             f"offer_{offer.status}",
         )
     return offer

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from piecepay.errors import BadInput
 from piecepay.store.connection import open_ledger
+from piecepay.text import ACTOR_MAX, checked_text
 
 
 @dataclass
@@ -29,15 +30,13 @@ class Session:
         self.conn.close()
 
 
-def open_session(
-    path: Path, actor: str, now: datetime, today: date | None = None, *, must_exist: bool = False
-) -> Session:
-    """Open the ledger at ``path`` for ``actor``; ``now`` is the real clock, ``today`` the
-    calendar date that rules and default effective dates use (its local date unless given)."""
-    if not actor.strip():
-        raise BadInput("actor cannot be empty", "bad_actor")
+def open_session(path: Path, actor: str, now: datetime, today: date | None = None, *, write: bool) -> Session:
+    """Open the existing ledger at ``path`` for ``actor``, for writing or only reading;
+    ``now`` is the real clock, ``today`` the calendar date that rules and default effective
+    dates use (its local date unless given)."""
+    name = checked_text(actor, "actor", max_length=ACTOR_MAX, code="bad_actor")
     day = today if today is not None else now.astimezone().date()
-    return Session(open_ledger(path, must_exist=must_exist), path, actor.strip(), now, day)
+    return Session(open_ledger(path, write=write), path, name, now, day)
 
 
 def parse_date(text: str | None, session: Session, what: str = "date") -> date:

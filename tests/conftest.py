@@ -79,7 +79,10 @@ class Ledger:
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
-    return Ledger(tmp_path / "ledger.db")
+    """A new, empty ledger made by ``piecepay init``."""
+    fresh = Ledger(tmp_path / "ledger.db")
+    fresh.ok("init")
+    return fresh
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def test_demo_refuses_a_ledger_that_is_not_fresh(contract: Ledger) -> None:
     before = contract.dump()
     result = contract.run("demo")
     assert result.code == 1
-    assert "fresh ledger" in result.err
+    assert "new or empty ledger" in result.err
     assert contract.dump() == before
 
 

@@ -242,7 +242,7 @@ def test_atomic_writer_killed_at_any_moment_leaves_old_or_whole(tmp_path: Path) 
     target.write_text("old\n")
     lines = 200_000
     script = (
-        "import sys\nfrom pathlib import Path\nfrom piecepay.export.atomic import atomic_text\n"
+        "import sys\nfrom pathlib import Path\nfrom piecepay.files import atomic_text\n"
         f"with atomic_text(Path({str(target)!r})) as out:\n"
         f"    for n in range({lines}):\n"
         "        out.write(f'line {n}\\n')\n"

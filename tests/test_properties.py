@@ -86,6 +86,7 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="piecepay-props-"))
         self.ledger = Ledger(self.folder / "ledger.db")
+        self.ledger.ok("init")
         self.model = Model()
         self.keyed: list[tuple[tuple[str, ...], str]] = []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import Ledger
@@ -197,14 +199,15 @@ def test_a_file_that_is_not_a_ledger_exits_5(ledger: Ledger) -> None:
     ledger.db.write_bytes(b"this is not a database, just some bytes " * 100)
     before = ledger.db.read_bytes()
     result = ledger.run("--json", "report")
-    assert (result.code, result.error["code"]) == (5, "ledger_corrupt")
+    assert (result.code, result.error["code"]) == (5, "not_a_ledger")
     assert ledger.db.read_bytes() == before
 
 
-def test_a_missing_ledger_is_not_created_by_reading_commands(ledger: Ledger) -> None:
-    result = ledger.run("--json", "verify")
+def test_a_missing_ledger_is_not_created_by_reading_commands(tmp_path: Path) -> None:
+    missing = Ledger(tmp_path / "ledger.db")
+    result = missing.run("--json", "verify")
     assert (result.code, result.error["code"]) == (3, "ledger_not_found")
-    assert not ledger.db.exists()
+    assert not missing.db.exists()
 
 
 def test_effective_dates_on_every_money_movement(ledger: Ledger) -> None:

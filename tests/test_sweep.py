@@ -98,6 +98,7 @@ def test_dormant_contracts_and_coming_deadlines_are_reported(ledger: Ledger) -> 
     soon = _sweep(ledger, "2026-10-18", "--dry-run")
     assert soon == []  # photos contracts already ended; rows has no deadline
     fresh = Ledger(ledger.db.with_name("fresh.db"))
+    fresh.ok("init")
     _setup(fresh)
     coming = _sweep(fresh, "2026-10-18", "--dry-run")
     assert {a["contract"] for a in coming if a["action"] == "end_soon"} == {"photos/ana", "photos/ben"}

@@ -30,7 +30,7 @@ def bill(
     from piecepay.ledger import bill as bill_pieces
 
     view = bill_pieces(
-        globals_of(ctx).session(),
+        globals_of(ctx).session(write=True),
         contract,
         pieces,
         proofs=proof or [],
@@ -52,7 +52,7 @@ def release(
     """Release a pending bill to the worker, in full or for fewer pieces."""
     from piecepay.ledger import release as release_bill
 
-    show.one(ctx, "bill", release_bill(globals_of(ctx).session(), bill, pieces, date, key))
+    show.one(ctx, "bill", release_bill(globals_of(ctx).session(write=True), bill, pieces, date, key))
 
 
 def reject(
@@ -65,4 +65,4 @@ def reject(
     """Reject a pending bill with a reason; its reservation returns to escrow."""
     from piecepay.ledger import reject as reject_bill
 
-    show.one(ctx, "bill", reject_bill(globals_of(ctx).session(), bill, reason, date, key))
+    show.one(ctx, "bill", reject_bill(globals_of(ctx).session(write=True), bill, reason, date, key))

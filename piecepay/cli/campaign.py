@@ -31,7 +31,7 @@ def create(
     from piecepay.registry import create_campaign
 
     view = create_campaign(
-        globals_of(ctx).session(),
+        globals_of(ctx).session(write=True),
         title,
         rate=rate,
         unit=unit,
@@ -53,7 +53,7 @@ def list_(ctx: typer.Context) -> None:
     """List campaigns."""
     from piecepay.registry import list_campaigns
 
-    show.many(ctx, "campaign", list_campaigns(globals_of(ctx).session()))
+    show.many(ctx, "campaign", list_campaigns(globals_of(ctx).session(write=False)))
 
 
 @app.command("show")
@@ -61,7 +61,7 @@ def show_(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Camp
     """Show a campaign's terms and its contracts."""
     from piecepay.registry import show_campaign
 
-    view = show_campaign(globals_of(ctx).session(), campaign)
+    view = show_campaign(globals_of(ctx).session(write=False), campaign)
     show.one(ctx, "campaign", view)
     if not globals_of(ctx).json and view["contracts"]:
         show.report(
@@ -72,7 +72,7 @@ def show_(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Camp
 def _status(ctx: typer.Context, campaign: str, action: str) -> None:
     from piecepay.registry import set_campaign_status
 
-    show.one(ctx, "campaign", set_campaign_status(globals_of(ctx).session(), campaign, action))
+    show.one(ctx, "campaign", set_campaign_status(globals_of(ctx).session(write=True), campaign, action))
 
 
 @app.command("pause")

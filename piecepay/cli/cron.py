@@ -23,9 +23,10 @@ def export(
     """Export the journal as CSV, JSON lines, or an hledger or beancount journal."""
     from piecepay.export.run import export as run_export
 
-    session = globals_of(ctx).session(must_exist=True)
+    session = globals_of(ctx).session(write=cursor is not None)
     facts = run_export(session, format, out, sys.stdout, cursor=cursor, start=start, end=end)
     summary = f"exported {facts['entries']} entries" + (f" to {out}" if out != "-" else "")
+    summary += f"; ledger head: entries {facts['ledger_entries']}, {facts['ledger_head']}"
     if facts["cursor"]:
         summary += f"; cursor {facts['cursor']} at entry {facts['cursor_at']}"
     if out == "-":
@@ -33,18 +34,25 @@ def export(
     elif globals_of(ctx).json:
         output.json_out(facts)
     else:
-        print(summary)
+        output.object_out({}, summary, [])
 
 
 def backup(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="Where the copy goes (replaced atomically if it exists).")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing file even if the ledger does not extend it.")
+    ] = False,
 ) -> None:
     """Copy the ledger consistently while others write, then check the copy."""
     from piecepay.backup import backup as run_backup
 
-    facts = run_backup(globals_of(ctx).session(must_exist=True), path)
+    facts = run_backup(globals_of(ctx).session(write=False), path, force=force)
     if globals_of(ctx).json:
         output.json_out(facts)
     else:
-        print(f"backed up {facts['entries']} entries ({facts['bytes']} bytes) to {facts['path']}; verified")
+        output.object_out(
+            facts,
+            f"backed up {facts['entries']} entries ({facts['bytes']} bytes) to {facts['path']}; verified",
+            [("head", "head")],
+        )

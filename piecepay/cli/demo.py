@@ -4,12 +4,15 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from piecepay.cli.state import globals_of
 from piecepay.errors import RuleRefused
+
+if TYPE_CHECKING:
+    from piecepay.session import Session
 
 
 def demo(
@@ -18,14 +21,19 @@ def demo(
 ) -> None:
     """Play the bundled sample month into a fresh ledger (temporary unless --db) and report."""
     from piecepay.sample import load_month
+    from piecepay.store.connection import create_ledger
 
     g = globals_of(ctx)
     quiet = quiet or g.json  # with --json, stdout carries only the report document
     steps = load_month()
-    if g.db is not None and g.db.exists() and g.db.stat().st_size > 0:
-        raise RuleRefused(f"demo needs a fresh ledger; {g.db} already exists", "ledger_not_fresh")
+    existing = g.db is not None and (g.db.exists() or g.db.is_symlink())
+    if existing and not _is_empty(g.session(write=True)):
+        raise RuleRefused(f"demo plays into a new or empty ledger; {g.db} already holds one", "ledger_not_fresh")
+    g.close()
     with tempfile.TemporaryDirectory(prefix="piecepay-demo-") as tmp:
         db = g.db or Path(tmp) / "demo.db"
+        if not existing:
+            create_ledger(db)
         for step in steps:
             if not quiet:
                 print(f"\n[{step.day.isoformat()}] $ piecepay {step.text}", flush=True)
@@ -38,6 +46,12 @@ def demo(
             where = db if g.db else "a temporary ledger"
             print(f"\nThe month in figures ({len(steps)} steps played into {where}):", flush=True)
         _play(db, steps[-1].day.isoformat(), ("report",) if not g.json else ("--json", "report"), False)
+
+
+def _is_empty(session: "Session") -> bool:
+    from piecepay.store.records import is_empty
+
+    return is_empty(session.conn)
 
 
 def _play(db: Path, day: str, args: tuple[str, ...], quiet: bool) -> int:

@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 
 # name: (module, attribute, one-line help); an attribute is a Typer group or a function
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("piecepay.cli.init", "init", "Create a new, empty ledger (the only command that does)."),
     "campaign": ("piecepay.cli.campaign", "app", "Campaigns: jobs paid per piece."),
     "worker": ("piecepay.cli.worker", "app", "Workers: the people who do pieces."),
     "offer": ("piecepay.cli.offer", "app", "Offers: a campaign offered to one worker; accepted, a contract."),

@@ -25,7 +25,7 @@ def add(
     """Top up the escrow and open the next milestone (closing the open one)."""
     from piecepay.ledger import add_milestone
 
-    show.one(ctx, "milestone", add_milestone(globals_of(ctx).session(), contract, top_up, cap, date, key))
+    show.one(ctx, "milestone", add_milestone(globals_of(ctx).session(write=True), contract, top_up, cap, date, key))
 
 
 @app.command("list")
@@ -33,4 +33,4 @@ def list_(ctx: typer.Context, contract: ContractArg) -> None:
     """List a contract's milestones and what each cap has left."""
     from piecepay.ledger import list_milestones
 
-    show.many(ctx, "milestone", list_milestones(globals_of(ctx).session(must_exist=True), contract))
+    show.many(ctx, "milestone", list_milestones(globals_of(ctx).session(write=False), contract))

@@ -23,7 +23,7 @@ def create(
     """Offer a campaign to a worker."""
     from piecepay.registry import create_offer
 
-    show.one(ctx, "offer", create_offer(globals_of(ctx).session(), campaign, worker, rate, max_pieces))
+    show.one(ctx, "offer", create_offer(globals_of(ctx).session(write=True), campaign, worker, rate, max_pieces))
 
 
 @app.command("accept")
@@ -31,7 +31,7 @@ def accept(ctx: typer.Context, offer: OfferArg) -> None:
     """Accept an offer; prints the new contract."""
     from piecepay.registry import accept_offer
 
-    show.one(ctx, "contract", accept_offer(globals_of(ctx).session(), offer))
+    show.one(ctx, "contract", accept_offer(globals_of(ctx).session(write=True), offer))
 
 
 @app.command("decline")
@@ -39,7 +39,7 @@ def decline(ctx: typer.Context, offer: OfferArg) -> None:
     """Decline an offer (the worker says no)."""
     from piecepay.registry import close_offer
 
-    show.one(ctx, "offer", close_offer(globals_of(ctx).session(), offer, "decline"))
+    show.one(ctx, "offer", close_offer(globals_of(ctx).session(write=True), offer, "decline"))
 
 
 @app.command("withdraw")
@@ -47,7 +47,7 @@ def withdraw(ctx: typer.Context, offer: OfferArg) -> None:
     """Withdraw an offer (the client takes it back)."""
     from piecepay.registry import close_offer
 
-    show.one(ctx, "offer", close_offer(globals_of(ctx).session(), offer, "withdraw"))
+    show.one(ctx, "offer", close_offer(globals_of(ctx).session(write=True), offer, "withdraw"))
 
 
 @app.command("list")
@@ -59,4 +59,4 @@ def list_(
     """List offers and contracts."""
     from piecepay.registry import list_offers
 
-    show.many(ctx, "offer", list_offers(globals_of(ctx).session(), campaign, status))
+    show.many(ctx, "offer", list_offers(globals_of(ctx).session(write=False), campaign, status))

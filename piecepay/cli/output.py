@@ -2,14 +2,24 @@
 
 Tables are drawn with Rich when stdout is a terminal; piped, the same table is plain
 aligned text, so cron mail and grep see no box drawing and Rich is never imported.
+
+Stored text is shown, never obeyed: every cell and message passes through
+``piecepay.text.visible`` (control and bidi characters become escapes), Rich receives
+it as ``Text`` (so ``[bold]`` or ``[link=…]`` in a note is printed, not parsed), and
+JSON escapes what a terminal would act on while staying standard JSON.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any
+
+from piecepay.text import json_text, visible
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 Columns = Sequence[tuple[str, str]]  # (key in the view, header shown)
 
@@ -20,20 +30,22 @@ def to_terminal() -> bool:
 
 def json_out(data: Any, stream: Any = None) -> None:
     stream = stream or sys.stdout
-    stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    stream.write(json_text(data, indent=2) + "\n")
 
 
 def cell(value: Any) -> str:
+    """A value as the text of a table cell or field, with unsafe characters made visible."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+        return ", ".join(visible(str(v)) for v in value)
+    return visible(str(value))
 
 
-def csv_out(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+def csv_out(rows: Sequence[dict[str, Any]], columns: Sequence[str], numeric: Collection[str] = ()) -> None:
+    """Rows as CSV; cells outside ``numeric`` are free text and made formula-safe."""
     import csv
 
     from piecepay.export.tabular import safe_cell
@@ -41,7 +53,15 @@ def csv_out(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([safe_cell(cell(row.get(col))) for col in columns])
+        writer.writerow([cell(row.get(col)) if col in numeric else safe_cell(cell(row.get(col))) for col in columns])
+
+
+def _console() -> Console:
+    """A Rich console that never reads markup or emoji codes out of text; NO_COLOR means no styling."""
+    from rich.console import Console
+
+    plain = bool(os.environ.get("NO_COLOR"))
+    return Console(highlight=False, markup=False, emoji=False, color_system=None if plain else "auto")
 
 
 def table_out(
@@ -55,15 +75,15 @@ def table_out(
 
 
 def _rich_table(rows: Sequence[dict[str, Any]], columns: Columns, title: str | None, numeric: Sequence[str]) -> None:
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
     for key, header in columns:
         table.add_column(header, justify="right" if key in numeric else "left", overflow="fold")
     for row in rows:
-        table.add_row(*(cell(row.get(key)) for key, _ in columns))
-    Console(highlight=False).print(table)
+        table.add_row(*(Text(cell(row.get(key))) for key, _ in columns))
+    _console().print(table)
 
 
 def _plain_table(rows: Sequence[dict[str, Any]], columns: Columns, title: str | None, numeric: Sequence[str]) -> None:
@@ -83,14 +103,14 @@ def object_out(view: dict[str, Any], headline: str, fields: Columns) -> None:
     """One record as a headline and its fields, label and value."""
     pairs = [(label, cell(view.get(key))) for key, label in fields if view.get(key) not in (None, "", [])]
     width = max((len(label) for label, _ in pairs), default=0)
+    headline = visible(headline)
     if to_terminal():
-        from rich.console import Console
-        from rich.markup import escape
+        from rich.text import Text
 
-        console = Console(highlight=False)
-        console.print(f"[bold]{escape(headline)}[/bold]")
+        console = _console()
+        console.print(Text(headline, style="bold"))
         for label, value in pairs:
-            console.print(f"  [dim]{escape(label.ljust(width))}[/dim]  {escape(value)}")
+            console.print(Text.assemble("  ", (label.ljust(width), "dim"), "  ", value))
         return
     lines = [headline] + [f"  {label.ljust(width)}  {value}" for label, value in pairs]
     sys.stdout.write("\n".join(lines) + "\n")
@@ -98,7 +118,7 @@ def object_out(view: dict[str, Any], headline: str, fields: Columns) -> None:
 
 def note(message: str) -> None:
     """A line for people on stderr (never part of the machine output)."""
-    sys.stderr.write(message + "\n")
+    sys.stderr.write(visible(message) + "\n")
 
 
 def error_out(code: str, message: str, as_json: bool) -> None:
@@ -106,4 +126,4 @@ def error_out(code: str, message: str, as_json: bool) -> None:
     if as_json:
         json_out({"error": {"code": code, "message": message}}, sys.stderr)
     else:
-        sys.stderr.write(f"piecepay: error: {message}\n")
+        sys.stderr.write(f"piecepay: error: {visible(message)}\n")

@@ -21,7 +21,7 @@ def report(
 
     if format not in ("table", "json", "csv"):
         raise BadInput(f"--format must be table, json or csv, not '{format}'", "bad_format")
-    data = build_report(globals_of(ctx).session(must_exist=True), campaign, by)
+    data = build_report(globals_of(ctx).session(write=False), campaign, by)
     show.report(ctx, data, by, None if format == "table" else format)
 
 
@@ -33,14 +33,14 @@ def log(
     """The journal: every entry, oldest first."""
     from piecepay.reports import journal_log
 
-    show.many(ctx, "log", journal_log(globals_of(ctx).session(must_exist=True), contract, last))
+    show.many(ctx, "log", journal_log(globals_of(ctx).session(write=False), contract, last))
 
 
 def verify(ctx: typer.Context) -> None:
     """Prove the ledger: integrity, balanced entries, stored totals, caps, the hash chain."""
     from piecepay.audit import verify as verify_ledger
 
-    facts = verify_ledger(globals_of(ctx).session(must_exist=True))
+    facts = verify_ledger(globals_of(ctx).session(write=False))
     if globals_of(ctx).json:
         output.json_out(facts)
     else:

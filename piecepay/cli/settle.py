@@ -24,7 +24,7 @@ def end(
     if release_pending and reject_pending:
         raise BadInput("pass --release-pending or --reject-pending, not both", "conflicting_options")
     pending = "release" if release_pending else "reject" if reject_pending else None
-    show.one(ctx, "contract", end_contract(globals_of(ctx).session(), contract, pending, date, key))
+    show.one(ctx, "contract", end_contract(globals_of(ctx).session(write=True), contract, pending, date, key))
 
 
 def payout(
@@ -39,4 +39,6 @@ def payout(
     """Record released earnings paid to a worker outside piecepay."""
     from piecepay.ledger import payout as record_payout
 
-    show.one(ctx, "payout", record_payout(globals_of(ctx).session(), worker, amount, currency, ref, date, key))
+    show.one(
+        ctx, "payout", record_payout(globals_of(ctx).session(write=True), worker, amount, currency, ref, date, key)
+    )

@@ -201,7 +201,7 @@ def report(ctx: typer.Context, data: View, by: str, fmt: str | None) -> None:
         keys += [f"{k}_minor" for k, _ in REPORT_MONEY + extra]
         lines = [{"line": "row", **row} for row in data["rows"]]
         lines += [{"line": "total", **total} for total in data["totals"]]
-        output.csv_out(lines, keys)
+        output.csv_out(lines, keys, NUMERIC | {k for k in keys if k.endswith("_minor")})
     else:
         output.table_out(data["rows"], columns, None, tuple(NUMERIC))
         if data["totals"]:

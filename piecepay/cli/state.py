@@ -52,15 +52,16 @@ class Globals:
     actor: str | None = None
     sessions: list[Session] = field(default_factory=list)
 
-    def session(self, *, must_exist: bool = False) -> Session:
+    def session(self, *, write: bool) -> Session:
+        """The ledger opened for this command: ``write`` for one that changes it."""
         from piecepay.session import open_session
 
         found = open_session(
             self.db or default_db_path(),
-            self.actor or default_actor(),
+            self.actor if self.actor is not None else default_actor(),
             datetime.now(UTC),
             pinned_today(),
-            must_exist=must_exist,
+            write=write,
         )
         self.sessions.append(found)
         return found

@@ -17,6 +17,6 @@ def sweep(
     """Apply the clock: auto-release bills past review, end contracts past deadline, warn."""
     from piecepay.sweep import sweep as run_sweep
 
-    session = globals_of(ctx).session(must_exist=True)
+    session = globals_of(ctx).session(write=not dry_run)
     actions = run_sweep(session, dry_run=dry_run, dormant_days=dormant_days, warn_days=warn_days)
     show.many(ctx, "action", actions, "Sweep plan (dry run)" if dry_run else None)

@@ -21,7 +21,7 @@ def add(
     """Add a worker."""
     from piecepay.registry import add_worker
 
-    show.one(ctx, "worker", add_worker(globals_of(ctx).session(), handle, name, email))
+    show.one(ctx, "worker", add_worker(globals_of(ctx).session(write=True), handle, name, email))
 
 
 @app.command("list")
@@ -29,4 +29,4 @@ def list_(ctx: typer.Context) -> None:
     """List workers."""
     from piecepay.registry import list_workers
 
-    show.many(ctx, "worker", list_workers(globals_of(ctx).session()))
+    show.many(ctx, "worker", list_workers(globals_of(ctx).session(write=False)))

@@ -21,6 +21,7 @@ from typing import IO, NamedTuple
 
 from piecepay.export.entries import ExportEntry
 from piecepay.money import format_minor
+from piecepay.text import visible
 
 FUNDING = "Assets:Funding"
 
@@ -87,11 +88,19 @@ def _declared(booked: list[tuple[ExportEntry, list[BookPosting]]]) -> tuple[list
     return accounts, currencies
 
 
-def write_hledger(entries: Iterable[ExportEntry], stream: IO[str], *, assert_balances: bool) -> None:
+def _head_comment(head: tuple[int, str]) -> str:
+    """The ledger head this file was exported from, for checking against an anchor."""
+    return f"; exported from a ledger of {head[0]} entries, head {head[1]}\n"
+
+
+def write_hledger(
+    entries: Iterable[ExportEntry], stream: IO[str], *, assert_balances: bool, head: tuple[int, str]
+) -> None:
     """An hledger journal with declared accounts and commodities, and running balance assertions."""
     booked = _booked(entries)
     accounts, currencies = _declared(booked)
     stream.write("; piecepay export: the client's books (accounts explained in piecepay's README)\n")
+    stream.write(_head_comment(head))
     for account in accounts:
         stream.write(f"account {account}\n")
     for code, digits in sorted(currencies.items()):
@@ -106,11 +115,14 @@ def write_hledger(entries: Iterable[ExportEntry], stream: IO[str], *, assert_bal
             stream.write(f"    {p.account:<48}  {_money(p):>16}{check}\n")
 
 
-def write_beancount(entries: Iterable[ExportEntry], stream: IO[str], *, assert_balances: bool) -> None:
+def write_beancount(
+    entries: Iterable[ExportEntry], stream: IO[str], *, assert_balances: bool, head: tuple[int, str]
+) -> None:
     """A beancount ledger with open and commodity directives, and closing balance assertions."""
     booked = _booked(entries)
     accounts, currencies = _declared(booked)
     stream.write('option "title" "piecepay export: the client\'s books"\n')
+    stream.write(_head_comment(head))
     if not booked:
         return
     first = booked[0][0].date
@@ -133,7 +145,8 @@ def write_beancount(entries: Iterable[ExportEntry], stream: IO[str], *, assert_b
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Stored text as one line that neither tool nor a terminal reads as anything but text."""
+    return " ".join(visible(text).split())
 
 
 def _quoted(text: str) -> str:

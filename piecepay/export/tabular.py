@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
-import re
 from collections.abc import Iterable
 from typing import IO, Any
 
 from piecepay.export.entries import ExportEntry
 from piecepay.money import format_minor
+from piecepay.text import json_text, visible
 
 CSV_COLUMNS = (
     "entry_id",
@@ -31,15 +30,14 @@ CSV_COLUMNS = (
     "hash",
 )
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+NUMERIC_COLUMNS = frozenset({"amount", "amount_minor"})
 
 
 def safe_cell(value: Any) -> str:
-    """A CSV cell no spreadsheet runs as a formula: text never starts with = + - @ tab or CR."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_TRIGGERS) and not PLAIN_NUMBER.match(text):
-        return "'" + text
-    return text
+    """A free-text CSV cell no spreadsheet runs as a formula (it never starts with = + - @ tab
+    or CR, even when it reads like a number) and no terminal obeys (unsafe characters escaped)."""
+    text = "" if value is None else visible(str(value))
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def write_csv(entries: Iterable[ExportEntry], stream: IO[str]) -> None:
@@ -49,25 +47,29 @@ def write_csv(entries: Iterable[ExportEntry], stream: IO[str]) -> None:
         for p in e.postings:
             writer.writerow(
                 [
-                    safe_cell(v)
-                    for v in (
-                        e.id,
-                        e.date,
-                        e.recorded_at,
-                        e.kind,
-                        e.campaign,
-                        e.contract,
-                        e.worker,
-                        e.bill_id,
-                        p.account,
-                        p.side,
-                        p.phase,
-                        p.currency,
-                        format_minor(p.amount, p.digits),
-                        p.amount,
-                        e.memo,
-                        e.actor,
-                        e.hash,
+                    str(v) if name in NUMERIC_COLUMNS else safe_cell(v)
+                    for name, v in zip(
+                        CSV_COLUMNS,
+                        (
+                            e.id,
+                            e.date,
+                            e.recorded_at,
+                            e.kind,
+                            e.campaign,
+                            e.contract,
+                            e.worker,
+                            e.bill_id,
+                            p.account,
+                            p.side,
+                            p.phase,
+                            p.currency,
+                            format_minor(p.amount, p.digits),
+                            p.amount,
+                            e.memo,
+                            e.actor,
+                            e.hash,
+                        ),
+                        strict=True,
                     )
                 ]
             )
@@ -103,4 +105,4 @@ def entry_document(e: ExportEntry) -> dict[str, Any]:
 
 def write_jsonl(entries: Iterable[ExportEntry], stream: IO[str]) -> None:
     for e in entries:
-        stream.write(json.dumps(entry_document(e), ensure_ascii=False, separators=(",", ":")) + "\n")
+        stream.write(json_text(entry_document(e)) + "\n")

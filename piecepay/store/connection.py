@@ -1,47 +1,112 @@
-"""Opening a ledger file: pragmas, schema version check, and write transactions."""
+"""Opening a ledger file: what counts as one, its schema version, pragmas and write transactions.
+
+Only ``create_ledger`` (``piecepay init``) makes a new file. Every other open proves
+first, without touching the file, that it is a piecepay ledger this version can use:
+it exists, is a regular file, starts with SQLite's header, carries piecepay's
+application id (or is a ledger from before it had one) and has no newer schema. A
+ledger that cannot be written (read-only file, folder or medium) still opens for
+reading; writes to it are refused as read-only.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shlex
 import sqlite3
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from piecepay.errors import NotFound, StorageError
+from piecepay.errors import BadInput, NotFound, RuleRefused, StorageError
 
 DEFAULT_BUSY_SECONDS = 30.0
+MAX_BUSY_SECONDS = 86400.0
+SQLITE_MAGIC = b"SQLite format 3\x00"
+APPLICATION_ID = 0x50435059  # "PCPY" in the SQLite header, so other tools can tell a ledger
+SIDECARS = ("-wal", "-shm", "-journal")
 
 
 def busy_seconds() -> float:
-    """How long a writer waits for the lock before giving up (env PIECEPAY_BUSY_TIMEOUT)."""
-    raw = os.environ.get("PIECEPAY_BUSY_TIMEOUT", "")
-    try:
-        return float(raw) if raw else DEFAULT_BUSY_SECONDS
-    except ValueError:
+    """How long a writer waits for the lock before giving up (env PIECEPAY_BUSY_TIMEOUT, seconds)."""
+    raw = os.environ.get("PIECEPAY_BUSY_TIMEOUT")
+    if raw is None or raw == "":
         return DEFAULT_BUSY_SECONDS
-
-
-def open_ledger(path: Path, *, must_exist: bool = False) -> sqlite3.Connection:
-    """Open (creating if allowed) the ledger at ``path``, migrated to the current schema.
-
-    A ledger written by a newer piecepay, an unreadable file or one that is not a
-    SQLite database raises StorageError; nothing in it is altered.
-    """
-    if must_exist and not path.exists():
-        raise NotFound(
-            f"no ledger at {path} (create one with 'piecepay campaign create' or 'piecepay demo')",
-            code="ledger_not_found",
+    if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,6})?", raw, re.ASCII) or float(raw) > MAX_BUSY_SECONDS:
+        raise BadInput(
+            f"PIECEPAY_BUSY_TIMEOUT '{raw}' must be a number of seconds from 0 to {MAX_BUSY_SECONDS:.0f}",
+            "bad_busy_timeout",
         )
+    return float(raw)
+
+
+def create_ledger(path: Path) -> None:
+    """Make a new, empty ledger at ``path`` at the current schema; refuse if anything is there.
+
+    The ledger is built beside ``path`` and linked into place whole, so a crash or a
+    second ``init`` at the same moment leaves either no file or a complete ledger.
+    """
+    from piecepay.files import fsync_dir, temp_path_for
+    from piecepay.store.migrations import migrate
+
+    if path.exists() or path.is_symlink():
+        raise RuleRefused(f"{path} already exists; a ledger is created only where nothing is", "ledger_exists")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=busy_seconds(), isolation_level=None)
+        temp = temp_path_for(path)
+        conn = sqlite3.connect(temp, isolation_level=None)
     except (OSError, sqlite3.Error) as exc:
-        raise StorageError(f"cannot open ledger {path}: {exc}") from exc
-    conn.row_factory = sqlite3.Row
+        raise StorageError(f"cannot create a ledger at {path}: {_reason(exc)}", "ledger_create_failed") from exc
     try:
-        _configure(conn)
-        _check_version_and_migrate(conn, path)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            conn.execute("PRAGMA synchronous=FULL")
+            migrate(conn)
+        finally:
+            conn.close()
+        with open(temp, "rb") as stream:
+            os.fsync(stream.fileno())
+        _link_into_place(temp, path)
+        fsync_dir(path.parent)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot create a ledger at {path}: {exc}", "ledger_create_failed") from exc
+    finally:
+        for leftover in (temp, *(Path(f"{temp}{suffix}") for suffix in SIDECARS)):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def _link_into_place(temp: Path, path: Path) -> None:
+    try:
+        os.link(temp, path)  # fails if anything appeared at ``path`` meanwhile
+    except FileExistsError:
+        raise RuleRefused(
+            f"{path} already exists; a ledger is created only where nothing is", "ledger_exists"
+        ) from None
+    except OSError as exc:
+        raise StorageError(f"cannot create a ledger at {path}: {_reason(exc)}", "ledger_create_failed") from exc
+
+
+def open_ledger(path: Path, *, write: bool, upgrade: bool = True) -> sqlite3.Connection:
+    """Open the existing ledger at ``path``, migrated to the current schema.
+
+    Nothing in the file is altered before it has proved to be a piecepay ledger of a
+    schema this version knows. ``write=False`` opens a ledger that cannot be written
+    read-only instead of failing; ``write=True`` refuses it with exit 5. With
+    ``upgrade=False`` (reading another ledger file, such as an earlier backup) the file
+    is opened read-only and never migrated.
+    """
+    header = _ledger_header(path)
+    writable = _writable(path) and upgrade
+    if write and not writable:
+        raise StorageError(f"ledger {path} is read-only; it can be read but not changed", "ledger_read_only")
+    conn = _connect(path, writable)
+    try:
+        _check_identity(conn, path, header)
+        _configure(conn, write)
+        if upgrade:
+            _migrate_if_older(conn, path, writable)
     except sqlite3.Error as exc:
         conn.close()
         raise storage_error(exc, path) from exc
@@ -51,30 +116,138 @@ def open_ledger(path: Path, *, must_exist: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def _configure(conn: sqlite3.Connection) -> None:
-    # WAL lets readers run beside the one writer; FULL makes each commit durable.
-    conn.execute("PRAGMA journal_mode=WAL").fetchone()
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
+def _ledger_header(path: Path) -> bytes:
+    """The first 100 bytes of a file that could be a ledger, or the error that says why not."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise NotFound(
+            f"no ledger at {path}; create one with 'piecepay init --db {shlex.quote(str(path))}'", "ledger_not_found"
+        ) from None
+    except OSError as exc:
+        raise StorageError(f"cannot read ledger {path}: {_reason(exc)}", "ledger_unreadable") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise StorageError(f"{path} is not a piecepay ledger: it is not a regular file", "not_a_ledger")
+    try:
+        with open(path, "rb") as stream:
+            header = stream.read(100)
+    except OSError as exc:
+        raise StorageError(f"cannot read ledger {path}: {_reason(exc)}", "ledger_unreadable") from exc
+    if not header:
+        raise StorageError(f"{path} is not a piecepay ledger: the file is empty", "not_a_ledger")
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC) or not _sane_header(header):
+        raise StorageError(f"{path} is not a piecepay ledger: it is not a SQLite database", "not_a_ledger")
+    _check_version(int.from_bytes(header[60:64], "big"), path)
+    return header
 
 
-def _check_version_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
-    from piecepay.store.migrations import LATEST_VERSION, migrate
+def _sane_header(header: bytes) -> bool:
+    """The fixed fields of SQLite's file header: a power-of-two page size, payload fractions 64/32/32."""
+    page_size = int.from_bytes(header[16:18], "big")
+    power_of_two = page_size == 1 or (512 <= page_size <= 32768 and page_size & (page_size - 1) == 0)
+    return power_of_two and header[21:24] == bytes((64, 32, 32))
 
+
+def _writable(path: Path) -> bool:
+    """Whether the file and its folder (where SQLite keeps -wal and -shm) can be written."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _connect(path: Path, writable: bool) -> sqlite3.Connection:
+    """A connection; read-only when the ledger cannot be written, immutable when even
+    SQLite's shared-memory file cannot be made (a WAL ledger on read-only media)."""
+    attempts = [(str(path), False)] if writable else []
+    uri = "file:" + _quote_path(path)
+    attempts += [(f"{uri}?mode=ro", True)]
+    if not writable and not _has_wal_content(path):
+        attempts.append((f"{uri}?immutable=1", True))
+    error: sqlite3.Error | None = None
+    for target, is_uri in attempts:
+        try:
+            conn = sqlite3.connect(target, timeout=busy_seconds(), isolation_level=None, uri=is_uri)
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            error = exc
+            continue
+        conn.row_factory = sqlite3.Row
+        return conn
+    assert error is not None
+    if not writable:
+        raise StorageError(
+            f"ledger {path} is read-only and cannot be opened for reading: {error}", "ledger_read_only"
+        ) from error
+    raise storage_error(error, path) from error
+
+
+def _quote_path(path: Path) -> str:
+    from urllib.parse import quote
+
+    return quote(str(path.absolute()), safe="/")
+
+
+def _has_wal_content(path: Path) -> bool:
+    try:
+        return Path(f"{path}-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _check_identity(conn: sqlite3.Connection, path: Path, header: bytes) -> None:
+    """A piecepay ledger: its application id, or a ledger from before it had one."""
     version = user_version(conn)
+    _check_version(version, path)
+    app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    if app_id == APPLICATION_ID and version >= 1:
+        return
+    legacy = app_id == 0 and version in (1, 2)
+    if legacy and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'migrations'").fetchone():
+        return
+    raise StorageError(f"{path} is not a piecepay ledger: it is another SQLite database", "not_a_ledger")
+
+
+def _check_version(version: int, path: Path) -> None:
+    from piecepay.store.migrations import LATEST_VERSION
+
     if version > LATEST_VERSION:
         raise StorageError(
             f"ledger {path} has schema version {version}, newer than this piecepay knows "
             f"({LATEST_VERSION}); upgrade piecepay to use it",
             code="schema_too_new",
         )
-    if version < LATEST_VERSION:
-        migrate(conn)
+
+
+def _configure(conn: sqlite3.Connection, write: bool) -> None:
+    # FULL makes each commit durable; WAL (set by init) lets readers run beside the one writer.
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    if write and conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        conn.execute("PRAGMA journal_mode=WAL").fetchone()  # e.g. a backup copied back into place
+
+
+def _migrate_if_older(conn: sqlite3.Connection, path: Path, writable: bool) -> None:
+    from piecepay.store.migrations import LATEST_VERSION, migrate
+
+    version = user_version(conn)
+    if version >= LATEST_VERSION:
+        return
+    if not writable:
+        raise StorageError(
+            f"ledger {path} has schema version {version} and must be upgraded to {LATEST_VERSION}, "
+            "which needs write access; it is read-only",
+            "ledger_read_only",
+        )
+    migrate(conn)
 
 
 def user_version(conn: sqlite3.Connection) -> int:
     """The schema version recorded in the file."""
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
 
 
 def storage_error(exc: sqlite3.Error, path: Path | None = None) -> StorageError:

@@ -6,7 +6,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from piecepay.errors import RuleRefused
 from piecepay.journal import GENESIS_HASH, Posting, entry_hash, imbalances
+from piecepay.money import MAX_MINOR, format_minor
 
 TOTAL_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 
@@ -75,10 +77,29 @@ def append_entry(conn: sqlite3.Connection, header: EntryHeader, postings: Sequen
         [(entry_id, p.account_id, p.side, p.phase, p.amount) for p in postings],
     )
     for posting in postings:
-        column = posting.total_column
-        assert column in TOTAL_COLUMNS
-        conn.execute(f"UPDATE accounts SET {column} = {column} + ? WHERE id = ?", (posting.amount, posting.account_id))
+        _add_to_total(conn, posting)
     return entry_id
+
+
+def _add_to_total(conn: sqlite3.Connection, posting: Posting) -> None:
+    """Add a posting to its account's running total, refusing one that would pass 64 bits."""
+    column = posting.total_column
+    assert column in TOTAL_COLUMNS
+    updated = conn.execute(
+        f"UPDATE accounts SET {column} = {column} + ? WHERE id = ? AND (? <= 0 OR {column} <= ? - ?)",
+        (posting.amount, posting.account_id, posting.amount, MAX_MINOR, posting.amount),
+    ).rowcount
+    if updated != 1:
+        row = conn.execute(
+            "SELECT a.name, a.currency, c.digits FROM accounts a JOIN currencies c ON c.code = a.currency "
+            "WHERE a.id = ?",
+            (posting.account_id,),
+        ).fetchone()
+        raise RuleRefused(
+            f"this would take account {row[0]}'s {column.replace('_', ' ')} past "
+            f"{format_minor(MAX_MINOR, row[2])} {row[1]}, the most a ledger can hold",
+            "exceeds_ledger_capacity",
+        )
 
 
 def entry_postings(conn: sqlite3.Connection, entry_id: int) -> list[Posting]:
@@ -86,3 +107,15 @@ def entry_postings(conn: sqlite3.Connection, entry_id: int) -> list[Posting]:
         "SELECT account_id, side, phase, amount FROM postings WHERE entry_id = ? ORDER BY id", (entry_id,)
     ).fetchall()
     return [Posting(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def journal_head(conn: sqlite3.Connection) -> tuple[int, str]:
+    """The number of entries and the hash of the last (the genesis hash when there are none)."""
+    row = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+
+def entry_hash_at(conn: sqlite3.Connection, entry_id: int) -> str | None:
+    """The stored hash of entry ``entry_id``, or None if there is no such entry."""
+    row = conn.execute("SELECT hash FROM entries WHERE id = ?", (entry_id,)).fetchone()
+    return str(row[0]) if row else None

@@ -184,3 +184,11 @@ def campaign_committed(conn: sqlite3.Connection, campaign_id: int) -> tuple[int,
         (campaign_id,),
     ).fetchone()
     return int(row[0]), int(row[1])
+
+
+def is_empty(conn: sqlite3.Connection) -> bool:
+    """Whether the ledger holds nothing yet: no campaign, worker or entry."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM campaigns) OR EXISTS (SELECT 1 FROM workers) OR EXISTS (SELECT 1 FROM entries)"
+    ).fetchone()
+    return not row[0]
