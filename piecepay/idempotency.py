@@ -32,7 +32,9 @@ def keyed(s: Session, key: str | None, command: str, request: Mapping[str, objec
             key = checked_key(key)
             found = find_key(conn, key)
             if found is not None:
-                return _replay(key, found, command, request)
+                result = _replay(key, found, command, request)
+                s.replayed += 1
+                return result
         result = run()
         if key is not None:
             save_key(conn, key, command, dict(request), result, s.recorded_at)

@@ -24,6 +24,7 @@ from piecepay.money import (
     parse_count,
     parse_pieces,
     pieces_to_milli,
+    plain_decimal,
 )
 from piecepay.rules import (
     BillFacts,
@@ -65,8 +66,7 @@ def _header(
     )
 
 
-def _effective(s: Session, text: str | None, earliest: date | None, what: str, since: str = "contract") -> date:
-    effective = parse_date(text, s, f"{what} date")
+def _effective(s: Session, effective: date, earliest: date | None, what: str, since: str = "contract") -> date:
     check_effective_date(effective, s.today, earliest, what, since)
     return effective
 
@@ -90,13 +90,17 @@ def add_milestone(
     key: str | None = None,
 ) -> View:
     """Close the open milestone, top up the escrow and open the next one with its cap."""
+    day = parse_date(date_text, s, "milestone date")
+    for text, what in ((top_up, "top-up"), (cap, "cap")):
+        if text is not None:
+            plain_decimal(text, what)
     request = {"contract": contract_ref, "top_up": top_up, "cap": cap, "date": date_text}
 
     def run() -> View:
         contract, campaign = _contract_and_campaign(s, contract_ref)
         check_contract_active(contract)
         check_campaign_open(campaign, s.today, "adding milestones")
-        effective = _effective(s, date_text, contract.accepted_on, "milestone")
+        effective = _effective(s, day, contract.accepted_on, "milestone")
         top_up_minor = (
             parse_amount(top_up, campaign.digits, allow_zero=True, what="top-up") if top_up is not None else 0
         )
@@ -170,6 +174,9 @@ def bill(
     """Reserve pieces x rate in escrow for the worker, after all five rules pass."""
     note = optional_text(note, "note", max_length=NOTE_MAX, multiline=True)
     proofs = [checked_text(p, "proof", max_length=PROOF_MAX) for p in proofs]
+    day = parse_date(date_text, s, "bill date")
+    plain_decimal(pieces, "pieces")
+    minutes_value = parse_count(minutes, "minutes") if minutes is not None else None
     request = {
         "contract": contract_ref,
         "pieces": pieces,
@@ -185,8 +192,7 @@ def bill(
         count = parse_pieces(pieces, campaign.step)
         milli = pieces_to_milli(count)
         amount = bill_amount(count, contract.rate, campaign.digits)
-        minutes_value = parse_count(minutes, "minutes") if minutes is not None else None
-        effective = _effective(s, date_text, contract.accepted_on, "bill")
+        effective = _effective(s, day, contract.accepted_on, "bill")
         milestone = records.open_milestone(s.conn, contract.id)
         escrow = records.account(s.conn, _escrow_id(contract)) if contract.escrow_account_id else None
         facts = BillFacts(
@@ -309,6 +315,9 @@ def release(
 
     ``auto`` marks the release the sweep makes when the client stayed silent.
     """
+    day = parse_date(date_text, s, "release date")
+    if pieces is not None:
+        plain_decimal(pieces, "pieces")
     request = {"bill": bill_ref, "pieces": pieces, "date": date_text, "auto": auto}
 
     def run() -> View:
@@ -317,7 +326,7 @@ def release(
         contract, campaign = _contract_and_campaign(s, str(found.contract_id))
         milli = pieces_to_milli(parse_pieces(pieces, campaign.step)) if pieces is not None else found.pieces_milli
         check_release_pieces(found, milli)
-        effective = _effective(s, date_text, found.effective_date, "release", "bill")
+        effective = _effective(s, day, found.effective_date, "release", "bill")
         reason = AUTO_RELEASE_REASON if auto else None if milli == found.pieces_milli else "partial release"
         _resolve(s, found, contract, campaign, milli, effective, reason)
         return _bill_result(s, found.id)
@@ -328,13 +337,14 @@ def release(
 def reject(s: Session, bill_ref: str, reason: str, date_text: str | None = None, key: str | None = None) -> View:
     """Refuse a pending bill with a reason; its reservation returns to escrow."""
     text = checked_text(reason, "a rejection's reason", max_length=REASON_MAX, code="reason_required")
+    day = parse_date(date_text, s, "reject date")
     request = {"bill": bill_ref, "reason": reason, "date": date_text}
 
     def run() -> View:
         found = records.find_bill(s.conn, bill_ref)
         check_pending_bill(found)
         contract, campaign = _contract_and_campaign(s, str(found.contract_id))
-        effective = _effective(s, date_text, found.effective_date, "reject", "bill")
+        effective = _effective(s, day, found.effective_date, "reject", "bill")
         _resolve(s, found, contract, campaign, 0, effective, text)
         return _bill_result(s, found.id)
 
@@ -347,13 +357,14 @@ def end_contract(
     """End a contract: settle pending bills as told, refund what escrow has left."""
     if pending not in (None, "release", "reject"):
         raise BadInput(f"pending must be release or reject, not {pending!r}", "bad_pending_choice")
+    day = parse_date(date_text, s, "end date")
     request = {"contract": contract_ref, "pending": pending, "date": date_text}
 
     def run() -> View:
         contract, campaign = _contract_and_campaign(s, contract_ref)
         waiting = records.pending_bills(s.conn, contract.id)
         check_end(contract, len(waiting), pending)
-        effective = _effective(s, date_text, contract.accepted_on, "end")
+        effective = _effective(s, day, contract.accepted_on, "end")
         for found in waiting:
             settled = found.pieces_milli if pending == "release" else 0
             reason = None if pending == "release" else "contract ended"
@@ -393,6 +404,9 @@ def payout(
     reference = optional_text(reference, "payout reference", max_length=REF_MAX)
     if currency is not None:
         currency = normalise_currency(currency, in_use=False)
+    day = parse_date(date_text, s, "payout date")
+    if amount is not None:
+        plain_decimal(amount, "payout")
     request = {"worker": worker_ref, "amount": amount, "currency": currency, "ref": reference, "date": date_text}
 
     def run() -> View:
@@ -419,7 +433,7 @@ def payout(
             f"{format_minor(paid, digits)} {code}",
             f"{format_minor(owed_minor, digits)} {code}",
         )
-        effective = _effective(s, date_text, None, "payout")
+        effective = _effective(s, day, None, "payout")
         sink = records.ensure_account(s.conn, PAYOUT_ACCOUNT, code)
         memo = f"payout {format_minor(paid, digits)} {code} to {worker.handle}" + (
             f" ({reference})" if reference else ""

@@ -61,7 +61,7 @@ def currency_digits(code: str) -> int:
     return int(get_currency_precision(text))
 
 
-def _plain(text: str, what: str) -> Decimal:
+def plain_decimal(text: str, what: str) -> Decimal:
     """A non-negative decimal written plainly: digits, optionally a point and more digits."""
     if not isinstance(text, str) or not PLAIN_DECIMAL.fullmatch(text):
         raise BadInput(f"{what} '{text}' is not a plain decimal number (like 5, 5.00 or 0.005)", "bad_number")
@@ -76,7 +76,7 @@ def _decimals(value: Decimal) -> int:
 
 def parse_amount(text: str, digits: int, *, allow_zero: bool = False, what: str = "amount") -> int:
     """Minor units from text like '5', '5.00' or '0.5'; refuses anything not exact and in range."""
-    value = _plain(text, what)
+    value = plain_decimal(text, what)
     if _decimals(value) > digits:
         raise BadInput(f"{what} '{text}' has more decimals than the currency's {digits}", "too_many_decimals")
     minor = int(value.scaleb(digits, EXACT))
@@ -89,7 +89,7 @@ def parse_amount(text: str, digits: int, *, allow_zero: bool = False, what: str 
 
 def parse_rate(text: str, what: str = "rate") -> Decimal:
     """A positive exact rate, which may be finer than the minor unit (e.g. 0.005)."""
-    value = _plain(text, what)
+    value = plain_decimal(text, what)
     if _decimals(value) > RATE_DECIMALS:
         raise BadInput(f"{what} '{text}' has more than {RATE_DECIMALS} decimals", "too_many_decimals")
     if len(text.split(".")[0].lstrip("0")) > 15:
@@ -101,7 +101,7 @@ def parse_rate(text: str, what: str = "rate") -> Decimal:
 
 def parse_step(text: str) -> Decimal:
     """The smallest billable part of a piece: 1, 0.5, 0.25, 0.1, 0.001…; 1 must divide by it."""
-    value = _plain(text, "step")
+    value = plain_decimal(text, "step")
     if value == 0 or value > 1 or _decimals(value) > 3 or (Decimal(1) % value) != 0:
         raise BadInput(f"step '{text}' must be 1 or a fraction that divides 1 (0.5, 0.25, 0.1, 0.001…)", "bad_step")
     return value
@@ -109,7 +109,7 @@ def parse_step(text: str) -> Decimal:
 
 def parse_pieces(text: str, step: Decimal = Decimal(1), what: str = "pieces") -> Decimal:
     """A positive count of pieces, a whole multiple of ``step``."""
-    value = _plain(text, what)
+    value = plain_decimal(text, what)
     if value == 0:
         raise BadInput(f"{what} '{text}' must be more than zero", "not_positive")
     if value > MAX_PIECES:

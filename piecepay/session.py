@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from piecepay.errors import BadInput
+from piecepay.dates import parse_day, within_span
 from piecepay.store.connection import open_ledger
 from piecepay.text import ACTOR_MAX, checked_text
 
@@ -21,6 +21,7 @@ class Session:
     actor: str
     now: datetime
     today: date
+    replayed: int = 0  # keyed requests this session answered from their first result
 
     @property
     def recorded_at(self) -> str:
@@ -35,17 +36,12 @@ def open_session(path: Path, actor: str, now: datetime, today: date | None = Non
     ``now`` is the real clock, ``today`` the calendar date that rules and default effective
     dates use (its local date unless given)."""
     name = checked_text(actor, "actor", max_length=ACTOR_MAX, code="bad_actor")
-    day = today if today is not None else now.astimezone().date()
+    day = within_span(today if today is not None else now.astimezone().date(), "today's date")
     return Session(open_ledger(path, write=write), path, name, now, day)
 
 
 def parse_date(text: str | None, session: Session, what: str = "date") -> date:
-    """A YYYY-MM-DD date as given, or today when none is."""
+    """A YYYY-MM-DD date as given (within the span piecepay keeps), or today when none is."""
     if text is None:
         return session.today
-    try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadInput(f"{what} '{text}' is not a date in the form YYYY-MM-DD", "bad_date") from None
+    return parse_day(text, what)

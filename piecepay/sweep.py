@@ -103,7 +103,11 @@ def _contract_actions(row: sqlite3.Row, today: date, soon: date, dormant_days: i
 def sweep(
     s: Session, *, dry_run: bool = False, dormant_days: int = DORMANT_DAYS, warn_days: int = WARN_DAYS
 ) -> list[View]:
-    """Run the plan: each release and end in its own keyed transaction; notices are only listed."""
+    """Run the plan: each release and end in its own keyed transaction; notices are only listed.
+
+    An action's status is ``done`` only when this run did it; one that another sweep did
+    first (its key replayed) is ``already_done``, so summed reports count each once.
+    """
     actions = plan(s, dormant_days, warn_days)
     if dry_run:
         return actions
@@ -112,8 +116,9 @@ def sweep(
             action["status"] = "notice"
             continue
         try:
+            replays = s.replayed
             _apply(s, action)
-            action["status"] = "done"
+            action["status"] = "done" if s.replayed == replays else "already_done"
         except PiecepayError as exc:  # e.g. settled by hand since the plan was made
             action["status"] = f"skipped: {exc.message}"
     return actions

@@ -104,18 +104,28 @@ def test_dormant_contracts_and_coming_deadlines_are_reported(ledger: Ledger) -> 
     assert {a["contract"] for a in coming if a["action"] == "end_soon"} == {"photos/ana", "photos/ben"}
 
 
-def test_two_sweeps_at_once_release_each_bill_once(ledger: Ledger) -> None:
+def test_sweeps_at_once_release_each_bill_once_and_report_each_action_done_once(ledger: Ledger) -> None:
     _setup(ledger)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PIECEPAY_TODAY": "2026-10-30"}
     cmd = [sys.executable, "-m", "piecepay", "--json", "--db", str(ledger.db), "sweep"]
     procs = [
-        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(6)
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert [p.returncode for p in procs] == [0] * 6, outputs
     with_actions = [json.loads(out) for out, _ in outputs]
     releases = [a for actions in with_actions for a in actions if a["action"] == "release"]
     assert {a["bill_id"] for a in releases} == {1, 2, 3, 4}
+    done = [
+        (a["action"], a.get("bill_id"), a["contract"]) for acts in with_actions for a in acts if a["status"] == "done"
+    ]
+    # summed over every run, each release and each end is reported done exactly once
+    assert sorted(a for a, _, _ in done) == ["end", "end", "release", "release", "release", "release"], done
+    assert len(set(done)) == len(done)
+    statuses = {a["status"] for acts in with_actions for a in acts if a["action"] in ("release", "end")}
+    assert statuses <= {"done", "already_done"} or all(
+        s.startswith("skipped") for s in statuses - {"done", "already_done"}
+    )
     log = ledger.ok("log")
     assert sorted(e["bill_id"] for e in log if e["kind"] == "release") == [1, 2, 3, 4]
     assert sum(1 for e in log if e["kind"] == "refund") == 2

@@ -8,6 +8,7 @@ from piecepay.cli import output, show
 from piecepay.cli.options import FormatOpt
 from piecepay.cli.state import globals_of
 from piecepay.errors import BadInput
+from piecepay.money import parse_count
 
 
 def report(
@@ -28,12 +29,13 @@ def report(
 def log(
     ctx: typer.Context,
     contract: Annotated[str | None, typer.Option(help="Only this contract's entries.")] = None,
-    last: Annotated[int | None, typer.Option(help="Only the last N entries.", min=1)] = None,
+    last: Annotated[str | None, typer.Option(help="Only the last N entries.")] = None,
 ) -> None:
     """The journal: every entry, oldest first."""
     from piecepay.reports import journal_log
 
-    show.many(ctx, "log", journal_log(globals_of(ctx).session(write=False), contract, last))
+    count = parse_count(last, "--last", maximum=10**9) if last is not None else None
+    show.many(ctx, "log", journal_log(globals_of(ctx).session(write=False), contract, count))
 
 
 def verify(ctx: typer.Context) -> None:

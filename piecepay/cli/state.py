@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from piecepay.errors import BadInput
-
 if TYPE_CHECKING:
     from piecepay.session import Session
 
@@ -34,13 +32,10 @@ def default_actor() -> str:
 def pinned_today() -> date | None:
     """PIECEPAY_TODAY (YYYY-MM-DD) pins the calendar date the rules see, for tests and the demo;
     the time each entry is recorded at stays the real clock."""
+    from piecepay.dates import parse_day
+
     pinned = os.environ.get("PIECEPAY_TODAY")
-    if not pinned:
-        return None
-    try:
-        return date.fromisoformat(pinned)
-    except ValueError:
-        raise BadInput(f"PIECEPAY_TODAY '{pinned}' is not a date YYYY-MM-DD", "bad_today") from None
+    return parse_day(pinned, "PIECEPAY_TODAY") if pinned else None
 
 
 @dataclass

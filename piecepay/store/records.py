@@ -32,6 +32,8 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "proofs": lambda text: tuple(json.loads(text)),
 }
 
+MAX_ID = 2**63 - 1  # SQLite's largest rowid; a larger number names nothing
+
 R = TypeVar("R", Campaign, Worker, Contract, Milestone, Bill, Account)
 
 
@@ -70,8 +72,12 @@ def account_from_row(row: sqlite3.Row) -> Account:
 
 
 def _numeric_id(ref: str) -> int | None:
+    """The id a reference like '12' or '#12' names; None when it names no possible row."""
     text = ref[1:] if ref.startswith("#") else ref
-    return int(text) if text.isascii() and text.isdigit() else None
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
 
 
 def find_campaign(conn: sqlite3.Connection, ref: str) -> Campaign:
@@ -111,6 +117,8 @@ def find_contract(conn: sqlite3.Connection, ref: str, *, what: str = "contract")
             raise NotFound(f"no {what} {ref}", f"{what}_not_found")
         return found
     campaign, sep, worker = ref.partition("/")
+    if ref.lstrip("#").isdigit():
+        raise NotFound(f"no {what} {ref}", f"{what}_not_found")
     if not sep:
         raise NotFound(f"no {what} '{ref}': use an id or campaign/worker", f"{what}_not_found")
     row = conn.execute(
