@@ -38,6 +38,7 @@ def keyed(s: Session, key: str | None, command: str, request: Mapping[str, objec
         result = run()
         if key is not None:
             save_key(conn, key, command, dict(request), result, s.recorded_at)
+            s.record("key_recorded", f"idempotency key '{key}' for {command}")
         return result
 
 

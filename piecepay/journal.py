@@ -11,6 +11,26 @@ Side = Literal["debit", "credit"]
 Phase = Literal["pending", "posted"]
 GENESIS_HASH = "0" * 64
 
+# What entries record: movements of money (with postings) and facts that move none.
+MONEY_KINDS = frozenset({"top_up", "bill", "release", "reject", "refund", "payout"})
+RECORD_KINDS = frozenset(
+    {
+        "checkpoint",
+        "campaign_created",
+        "campaign_paused",
+        "campaign_resumed",
+        "campaign_closed",
+        "worker_added",
+        "offer_created",
+        "offer_accepted",
+        "offer_declined",
+        "offer_withdrawn",
+        "milestone_opened",
+        "contract_ended",
+        "key_recorded",
+    }
+)
+
 
 class Posting(NamedTuple):
     """One line of an entry: an amount added to one of an account's four totals.
@@ -53,8 +73,38 @@ def imbalances(postings: Iterable[Posting], currency_of: Mapping[int, str]) -> d
     return {currency: total for currency, total in sums.items() if total != 0}
 
 
+def sealed_hash(
+    prev_hash: str,
+    fields: Mapping[str, object],
+    postings: Iterable[Posting],
+    accounts: Mapping[int, tuple[str, str]],
+    facts: Mapping[str, object],
+) -> str:
+    """The SHA-256 that chains an entry to the one before it (the current form).
+
+    It covers every recorded field, every posting with its account's name and currency,
+    and ``facts``: the image of every row the entry's action created or changed (a
+    bill's amount and note, a contract's rate, a key's result…). Changing any of them,
+    renaming an account, or reordering entries breaks the chain from that entry on.
+    """
+    document = {
+        "v": 2,
+        "prev": prev_hash,
+        "fields": dict(sorted(fields.items())),
+        "postings": [[p.account_id, *accounts[p.account_id], p.side, p.phase, p.amount] for p in postings],
+        "facts": facts,
+    }
+    return hashlib.sha256(canonical_json(document).encode("ascii")).hexdigest()
+
+
+def canonical_json(value: object) -> str:
+    """The one text a value hashes as: sorted keys, no spaces, ASCII only."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def entry_hash(prev_hash: str, fields: Mapping[str, object], postings: Iterable[Posting]) -> str:
-    """The SHA-256 that chains an entry to the one before it.
+    """The SHA-256 of an entry written before facts were sealed into the chain (schema 2 and
+    earlier); such entries are checked with it, new ones are sealed with ``sealed_hash``.
 
     It covers every recorded field and posting, so changing any of them, or the
     order of entries, breaks the chain from that entry on.

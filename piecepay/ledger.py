@@ -40,7 +40,7 @@ from piecepay.rules import (
 )
 from piecepay.session import Session, parse_date
 from piecepay.store import records
-from piecepay.store.journal import EntryHeader, append_entry
+from piecepay.store.journal import append_entry, next_entry_id
 from piecepay.text import NOTE_MAX, PROOF_MAX, REASON_MAX, REF_MAX, checked_text, optional_text
 from piecepay.views import View
 
@@ -50,20 +50,6 @@ PAYOUT_ACCOUNT = "payouts"
 
 def worker_account_name(handle: str) -> str:
     return f"worker:{handle}"
-
-
-def _header(
-    s: Session, kind: str, effective: date, memo: str, contract: Contract | None = None, bill_id: int | None = None
-) -> EntryHeader:
-    return EntryHeader(
-        kind=kind,
-        effective_date=effective.isoformat(),
-        recorded_at=s.recorded_at,
-        actor=s.actor,
-        memo=memo,
-        contract_id=contract.id if contract else None,
-        bill_id=bill_id,
-    )
 
 
 def _effective(s: Session, effective: date, earliest: date | None, what: str, since: str = "contract") -> date:
@@ -107,15 +93,7 @@ def add_milestone(
         cap_minor = parse_amount(cap, campaign.digits, what="cap") if cap is not None else campaign.milestone_cap_minor
         committed, _ = records.campaign_committed(s.conn, campaign.id)
         check_top_up(campaign, committed, top_up_minor)
-        entry_id = None
-        if top_up_minor:
-            client = records.ensure_account(s.conn, CLIENT_ACCOUNT, campaign.currency)
-            memo = f"top-up {format_minor(top_up_minor, campaign.digits)} {campaign.currency} for {contract.ref}"
-            entry_id = append_entry(
-                s.conn,
-                _header(s, "top_up", effective, memo, contract),
-                transfer(client.id, _escrow_id(contract), top_up_minor),
-            )
+        entry_id = next_entry_id(s.conn) if top_up_minor else None
         s.conn.execute(
             "UPDATE milestones SET status = 'closed' WHERE contract_id = ? AND status = 'open'", (contract.id,)
         )
@@ -129,6 +107,22 @@ def add_milestone(
         )
         milestone = records.open_milestone(s.conn, contract.id)
         assert milestone is not None
+        cap_text = f"cap {format_minor(cap_minor, campaign.digits)}" if cap_minor is not None else "no cap"
+        if top_up_minor:
+            client = records.ensure_account(s.conn, CLIENT_ACCOUNT, campaign.currency)
+            memo = (
+                f"top-up {format_minor(top_up_minor, campaign.digits)} {campaign.currency} for {contract.ref}: "
+                f"milestone {seq}, {cap_text}"
+            )
+            written = append_entry(
+                s.conn,
+                s.header("top_up", effective, memo, contract.id),
+                transfer(client.id, _escrow_id(contract), top_up_minor),
+            )
+            assert written == entry_id
+        else:
+            memo = f"milestone {seq} on {contract.ref} with no top-up, {cap_text}"
+            append_entry(s.conn, s.header("milestone_opened", effective, memo, contract.id))
         return views.milestone_view(milestone, contract, campaign, 0)
 
     return keyed(s, key, "milestone add", request, run)
@@ -219,11 +213,7 @@ def bill(
         )
         if note:
             memo += f" ({' '.join(note.split())})"
-        entry_id = append_entry(
-            s.conn,
-            _header(s, "bill", effective, memo, contract, bill_id),
-            transfer(_escrow_id(contract), worker.id, amount, "pending"),
-        )
+        entry_id = next_entry_id(s.conn)
         s.conn.execute(
             "INSERT INTO bills (id, contract_id, milestone_id, pieces_milli, rate, amount_minor, status, note, "
             "minutes, proofs, effective_date, entry_id) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
@@ -244,6 +234,12 @@ def bill(
         s.conn.execute(
             "UPDATE contracts SET pieces_pending_milli = pieces_pending_milli + ? WHERE id = ?", (milli, contract.id)
         )
+        written = append_entry(
+            s.conn,
+            s.header("bill", effective, memo, contract.id, bill_id),
+            transfer(_escrow_id(contract), worker.id, amount, "pending"),
+        )
+        assert written == entry_id
         return _bill_result(s, bill_id)
 
     return keyed(s, key, "bill", request, run)
@@ -278,7 +274,7 @@ def _resolve(
     if reason:
         memo += f" ({reason})"
     postings: list[Posting] = resolve_pending(_escrow_id(contract), worker.id, found.amount_minor, posted)
-    entry_id = append_entry(s.conn, _header(s, kind, effective, memo, contract, found.id), postings)
+    entry_id = next_entry_id(s.conn)
     s.conn.execute(
         "UPDATE bills SET status = ?, released_pieces_milli = ?, released_minor = ?, reason = ?, resolved_on = ?, "
         "resolve_entry_id = ? WHERE id = ? AND status = 'pending'",
@@ -297,6 +293,8 @@ def _resolve(
         "pieces_released_milli + ?, pieces_rejected_milli = pieces_rejected_milli + ? WHERE id = ?",
         (found.pieces_milli, released_milli, found.pieces_milli - released_milli, contract.id),
     )
+    written = append_entry(s.conn, s.header(kind, effective, memo, contract.id, found.id), postings)
+    assert written == entry_id
 
 
 AUTO_RELEASE_REASON = "auto-released: the review window passed"
@@ -371,12 +369,6 @@ def end_contract(
             _resolve(s, found, contract, campaign, settled, max(effective, found.effective_date), reason)
         escrow = records.account(s.conn, _escrow_id(contract))
         refund = escrow.escrow_available
-        if refund:
-            client = records.ensure_account(s.conn, CLIENT_ACCOUNT, campaign.currency)
-            memo = f"refund {format_minor(refund, campaign.digits)} {campaign.currency} from {contract.ref}"
-            append_entry(
-                s.conn, _header(s, "refund", effective, memo, contract), transfer(escrow.id, client.id, refund)
-            )
         s.conn.execute(
             "UPDATE milestones SET status = 'closed' WHERE contract_id = ? AND status = 'open'", (contract.id,)
         )
@@ -384,6 +376,16 @@ def end_contract(
             "UPDATE contracts SET status = 'ended', ended_on = ?, refunded_minor = refunded_minor + ? WHERE id = ?",
             (effective.isoformat(), refund, contract.id),
         )
+        if refund:
+            client = records.ensure_account(s.conn, CLIENT_ACCOUNT, campaign.currency)
+            memo = f"refund {format_minor(refund, campaign.digits)} {campaign.currency} from {contract.ref}"
+            append_entry(
+                s.conn, s.header("refund", effective, memo, contract.id), transfer(escrow.id, client.id, refund)
+            )
+        else:
+            append_entry(
+                s.conn, s.header("contract_ended", effective, f"{contract.ref} ended, nothing to refund", contract.id)
+            )
         ended = records.contract_by_id(s.conn, contract.id)
         assert ended is not None
         return views.contract_view(ended, campaign, records.account(s.conn, escrow.id))
@@ -438,7 +440,7 @@ def payout(
         memo = f"payout {format_minor(paid, digits)} {code} to {worker.handle}" + (
             f" ({reference})" if reference else ""
         )
-        entry_id = append_entry(s.conn, _header(s, "payout", effective, memo), transfer(account.id, sink.id, paid))
+        entry_id = append_entry(s.conn, s.header("payout", effective, memo), transfer(account.id, sink.id, paid))
         return {
             "id": entry_id,
             "worker": worker.handle,

@@ -7,6 +7,7 @@ from piecepay.errors import BadInput, RuleRefused
 from piecepay.models import Campaign, Contract
 from piecepay.money import (
     currency_digits,
+    format_rate,
     normalise_currency,
     parse_amount,
     parse_count,
@@ -92,7 +93,12 @@ def create_campaign(
                 s.recorded_at,
             ),
         )
-        return views.campaign_view(records.find_campaign(conn, terms.slug))
+        campaign = records.find_campaign(conn, terms.slug)
+        s.record(
+            "campaign_created",
+            f"campaign {campaign.slug}: {campaign.title}, {format_rate(campaign.rate)} {code} per {campaign.unit}",
+        )
+        return views.campaign_view(campaign)
 
 
 def list_campaigns(s: Session) -> list[View]:
@@ -132,6 +138,7 @@ def set_campaign_status(s: Session, ref: str, action: str) -> View:
                     f"campaign_{campaign.status}",
                 )
             conn.execute("UPDATE campaigns SET status = ? WHERE id = ?", (after, campaign.id))
+        s.record(f"campaign_{PAST[action]}", f"campaign {campaign.slug} {PAST[action]}")
         return views.campaign_view(records.find_campaign(conn, campaign.slug))
 
 
@@ -165,6 +172,7 @@ def add_worker(s: Session, handle: str, name: str | None = None, email: str | No
             "INSERT INTO workers (handle, name, email, created_at) VALUES (?, ?, ?, ?)",
             (profile.handle, profile.name, profile.email, s.recorded_at),
         )
+        s.record("worker_added", f"worker {profile.handle}")
         return views.worker_view(records.find_worker(conn, profile.handle))
 
 
@@ -206,6 +214,12 @@ def create_offer(
         )
         contract = records.contract_by_id(conn, int(cur.lastrowid or 0))
         assert contract is not None
+        s.record(
+            "offer_created",
+            f"offer #{contract.id}: {contract.ref} at {format_rate(contract.rate)} {campaign.currency} "
+            f"per {campaign.unit}",
+            contract.id,
+        )
         return views.offer_view(contract, campaign)
 
 
@@ -231,6 +245,7 @@ def accept_offer(s: Session, ref: str) -> View:
         )
         contract = records.contract_by_id(conn, offer.id)
         assert contract is not None
+        s.record("offer_accepted", f"offer #{contract.id} accepted: contract {contract.ref}", contract.id)
         return views.contract_view(contract, campaign, escrow)
 
 
@@ -242,10 +257,18 @@ def close_offer(s: Session, ref: str, action: str) -> View:
         conn.execute("UPDATE contracts SET status = ? WHERE id = ?", (status, offer.id))
         contract = records.contract_by_id(conn, offer.id)
         assert contract is not None
+        s.record(f"offer_{status}", f"offer #{contract.id} ({contract.ref}) {status}", contract.id)
         return views.offer_view(contract, records.campaign_by_id(conn, offer.campaign_id))
 
 
-PAST = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}
+PAST = {
+    "accept": "accepted",
+    "decline": "declined",
+    "withdraw": "withdrawn",
+    "pause": "paused",
+    "resume": "resumed",
+    "close": "closed",
+}
 
 
 def _offer(s: Session, ref: str, action: str) -> Contract:

@@ -428,7 +428,14 @@ def test_end_with_nothing_left_writes_no_refund(contract: Ledger) -> None:
     contract.ok("release", str(contract.ok("bill", "--pieces", "2")["id"]))
     ended = contract.ok("end", "photos/ana")
     assert (ended["refunded"], ended["released"]) == ("0.00", "10.00")
-    assert [e["kind"] for e in contract.ok("log")] == ["top_up", "bill", "release"]
+    assert [e["kind"] for e in contract.ok("log", "--contract", "photos/ana")] == [
+        "offer_created",
+        "offer_accepted",
+        "top_up",
+        "bill",
+        "release",
+        "contract_ended",  # a record of the end: no money moves, no refund entry
+    ]
 
 
 # --------------------------------------------------------------------------- payout
@@ -715,7 +722,8 @@ def test_report_on_an_empty_ledger(ledger: Ledger) -> None:
 def test_log_and_its_contract_filter(month: Ledger) -> None:
     log = month.ok("log")
     assert [e["id"] for e in log] == list(range(1, len(log) + 1))
-    assert len(log) == 16
+    assert len([e for e in log if e["postings"]]) == 16  # money movements; the rest are records
+    assert log[0]["kind"] == "checkpoint" and log[0]["memo"] == "ledger created"
     for entry in log:  # every entry balances per currency: debits equal credits
         sums: dict[tuple[str, str], int] = {}
         for p in entry["postings"]:
@@ -724,13 +732,15 @@ def test_log_and_its_contract_filter(month: Ledger) -> None:
             assert sums.get((currency, "debit"), 0) == sums.get((currency, "credit"), 0), entry
     ben = month.ok("log", "--contract", "photos/ben")
     assert [(e["kind"], e["contract"]) for e in ben] == [
+        ("offer_created", "photos/ben"),
+        ("offer_accepted", "photos/ben"),
         ("top_up", "photos/ben"),
         ("bill", "photos/ben"),
         ("reject", "photos/ben"),
         ("refund", "photos/ben"),
     ]
     assert ben[-1]["memo"] == "refund 50.00 USD from photos/ben"
-    assert [e["kind"] for e in month.ok("log", "--contract", "4")] == ["top_up", "bill", "release"]
+    assert [e["kind"] for e in month.ok("log", "--contract", "4") if e["postings"]] == ["top_up", "bill", "release"]
     payouts = [e for e in log if e["kind"] == "payout"]
     assert [(e["contract"], e["memo"]) for e in payouts] == [
         (None, "payout 5.00 USD to ana"),
@@ -738,30 +748,35 @@ def test_log_and_its_contract_filter(month: Ledger) -> None:
     ]
     plain = month.run("log", "--contract", "photos/ben").out.splitlines()
     assert plain[0].split() == ["#", "Date", "Kind", "Contract", "Memo", "Actor"]
-    assert len(plain) == 5 and all("photos/ben" in line for line in plain[1:])
-    assert [e["id"] for e in month.ok("log", "--last", "2")] == [15, 16]
+    assert len(plain) == 7 and all("photos/ben" in line for line in plain[1:])
+    assert [e["id"] for e in month.ok("log", "--last", "2")] == [len(log) - 1, len(log)]
 
 
 def test_verify(month: Ledger) -> None:
     facts = month.ok("verify")
-    assert facts["ok"] is True and facts["entries"] == 16
+    log = month.ok("log")
+    assert facts["ok"] is True and facts["entries"] == len(log) and facts["head"] == log[-1]["hash"]
     assert {"integrity", "hash_chain", "entries_balance", "stored_totals", "escrow_not_negative"} <= set(
         facts["checks"]
     )
     plain = month.run("verify")
     assert (plain.code, plain.err) == (0, "")
-    assert plain.out == f"ok: 16 entries, {facts['accounts']} accounts, {len(facts['checks'])} checks passed\n"
+    assert plain.out == (
+        f"ok: entries {len(log)}, head {log[-1]['hash']}; {facts['accounts']} accounts, "
+        f"{len(facts['checks'])} checks passed\n"
+    )
 
 
 def test_verify_names_a_tampered_entry(month: Ledger) -> None:
     import sqlite3
 
+    payout = next(e["id"] for e in month.ok("log") if e["kind"] == "payout")
     conn = sqlite3.connect(month.db)
     try:
         triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
         for name in triggers:
             conn.execute(f'DROP TRIGGER "{name}"')
-        conn.execute("UPDATE entries SET memo = 'payout 500.00 USD to ana' WHERE id = 15")
+        conn.execute("UPDATE entries SET memo = 'payout 500.00 USD to ana' WHERE id = ?", (payout,))
         conn.commit()
     finally:
         conn.close()
@@ -769,11 +784,13 @@ def test_verify_names_a_tampered_entry(month: Ledger) -> None:
     assert (result.code, result.out) == (5, "")
     assert result.error == {
         "code": "entry_altered",
-        "message": "verify failed: entry 15 (payout) was altered: its hash does not match",
+        "message": f"verify failed: entry {payout} (payout) was altered: its hash does not match",
     }
     plain = month.run("verify")
     assert (plain.code, plain.out) == (5, "")
-    assert plain.err == "piecepay: error: verify failed: entry 15 (payout) was altered: its hash does not match\n"
+    assert (
+        plain.err == f"piecepay: error: verify failed: entry {payout} (payout) was altered: its hash does not match\n"
+    )
 
 
 # --------------------------------------------------------------------------- the contract to bill

@@ -21,7 +21,6 @@ def demo(
 ) -> None:
     """Play the bundled sample month into a fresh ledger (temporary unless --db) and report."""
     from piecepay.sample import load_month
-    from piecepay.store.connection import create_ledger
 
     g = globals_of(ctx)
     quiet = quiet or g.json  # with --json, stdout carries only the report document
@@ -33,7 +32,7 @@ def demo(
     with tempfile.TemporaryDirectory(prefix="piecepay-demo-") as tmp:
         db = g.db or Path(tmp) / "demo.db"
         if not existing:
-            create_ledger(db)
+            g.create(db)
         for step in steps:
             if not quiet:
                 print(f"\n[{step.day.isoformat()}] $ piecepay {step.text}", flush=True)

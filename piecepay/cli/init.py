@@ -8,12 +8,11 @@ from piecepay.cli.state import default_db_path, globals_of
 
 def init(ctx: typer.Context) -> None:
     """Create a new, empty ledger at --db (or the default path); refuses if a file is there."""
-    from piecepay.store.connection import create_ledger
     from piecepay.store.migrations import LATEST_VERSION
 
     g = globals_of(ctx)
     path = g.db or default_db_path()
-    create_ledger(path)
+    g.create(path)
     facts = {"id": str(path), "path": str(path), "schema_version": LATEST_VERSION}
     if g.json:
         output.json_out(facts)

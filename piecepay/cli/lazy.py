@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("piecepay.cli.report", "report", "Escrow figures by campaign, contract or worker."),
     "log": ("piecepay.cli.report", "log", "The journal, oldest entry first."),
     "verify": ("piecepay.cli.report", "verify", "Prove the ledger is intact, balanced and unaltered."),
+    "anchor": ("piecepay.cli.report", "anchor", "Append the ledger's verified head to an anchor file."),
     "sweep": ("piecepay.cli.sweep", "sweep", "Apply the clock: auto-release, end past deadline, warn."),
     "export": ("piecepay.cli.cron", "export", "Export the journal: csv, jsonl, hledger or beancount."),
     "backup": ("piecepay.cli.cron", "backup", "Copy the ledger consistently and check the copy."),

@@ -1,5 +1,6 @@
 """piecepay report | log | verify"""
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,16 +39,43 @@ def log(
     show.many(ctx, "log", journal_log(globals_of(ctx).session(write=False), contract, count))
 
 
-def verify(ctx: typer.Context) -> None:
-    """Prove the ledger: integrity, balanced entries, stored totals, caps, the hash chain."""
+def verify(
+    ctx: typer.Context,
+    expect: Annotated[
+        list[str] | None,
+        typer.Option(help="ENTRIES:HASH from an earlier verify: entry ENTRIES must still have HASH. May repeat."),
+    ] = None,
+    anchors: Annotated[
+        Path | None, typer.Option(help="Anchor file written by 'piecepay anchor': check every line of it.")
+    ] = None,
+) -> None:
+    """Prove the ledger: integrity, the hash chain and the facts it seals, balances, caps, guards."""
+    from piecepay.anchors import parse_expect, read_anchors
     from piecepay.audit import verify as verify_ledger
 
-    facts = verify_ledger(globals_of(ctx).session(write=False))
+    expected = [parse_expect(text) for text in expect or []]
+    if anchors is not None:
+        expected += read_anchors(anchors)
+    facts = verify_ledger(globals_of(ctx).session(write=False), expected)
+    if globals_of(ctx).json:
+        output.json_out(facts)
+        return
+    summary = f"ok: entries {facts['entries']}, head {facts['head']}; {facts['accounts']} accounts, "
+    summary += f"{len(facts['checks'])} checks passed"
+    if expected:
+        summary += f", {len(expected)} anchor(s) hold"
+    output.object_out({}, summary, [])
+
+
+def anchor(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Append-only text file, best kept away from the ledger.")],
+) -> None:
+    """Verify the ledger and append its head (entries and hash) to FILE, with the time."""
+    from piecepay.anchors import anchor as take_anchor
+
+    facts = take_anchor(globals_of(ctx).session(write=False), file)
     if globals_of(ctx).json:
         output.json_out(facts)
     else:
-        output.object_out(
-            {},
-            f"ok: {facts['entries']} entries, {facts['accounts']} accounts, {len(facts['checks'])} checks passed",
-            [],
-        )
+        output.object_out({}, f"anchored entries {facts['entries']}, head {facts['head']} in {facts['path']}", [])

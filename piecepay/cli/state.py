@@ -61,6 +61,12 @@ class Globals:
         self.sessions.append(found)
         return found
 
+    def create(self, path: Path) -> None:
+        """Create a new ledger at ``path``, recorded as made by this invocation's actor."""
+        from piecepay.session import new_ledger
+
+        new_ledger(path, self.actor if self.actor is not None else default_actor(), datetime.now(UTC), pinned_today())
+
     def close(self) -> None:
         for opened in self.sessions:
             opened.close()

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from piecepay.errors import BadInput, NotFound, RuleRefused, StorageError
+from piecepay.store.facts import install_tracking, tracking, unsealed
+from piecepay.store.migrations import Stamp
 
 DEFAULT_BUSY_SECONDS = 30.0
 MAX_BUSY_SECONDS = 86400.0
@@ -41,7 +43,7 @@ def busy_seconds() -> float:
     return float(raw)
 
 
-def create_ledger(path: Path) -> None:
+def create_ledger(path: Path, stamp: Stamp) -> None:
     """Make a new, empty ledger at ``path`` at the current schema; refuse if anything is there.
 
     The ledger is built beside ``path`` and linked into place whole, so a crash or a
@@ -62,7 +64,8 @@ def create_ledger(path: Path) -> None:
         try:
             conn.execute("PRAGMA journal_mode=WAL").fetchone()
             conn.execute("PRAGMA synchronous=FULL")
-            migrate(conn)
+            conn.row_factory = sqlite3.Row
+            migrate(conn, stamp)
         finally:
             conn.close()
         with open(temp, "rb") as stream:
@@ -88,14 +91,15 @@ def _link_into_place(temp: Path, path: Path) -> None:
         raise StorageError(f"cannot create a ledger at {path}: {_reason(exc)}", "ledger_create_failed") from exc
 
 
-def open_ledger(path: Path, *, write: bool, upgrade: bool = True) -> sqlite3.Connection:
+def open_ledger(path: Path, *, write: bool, upgrade: bool = True, stamp: Stamp | None = None) -> sqlite3.Connection:
     """Open the existing ledger at ``path``, migrated to the current schema.
 
     Nothing in the file is altered before it has proved to be a piecepay ledger of a
     schema this version knows. ``write=False`` opens a ledger that cannot be written
     read-only instead of failing; ``write=True`` refuses it with exit 5. With
     ``upgrade=False`` (reading another ledger file, such as an earlier backup) the file
-    is opened read-only and never migrated.
+    is opened read-only and never migrated. ``stamp`` says who and when for the
+    checkpoint entry an upgrade writes.
     """
     header = _ledger_header(path)
     writable = _writable(path) and upgrade
@@ -106,7 +110,9 @@ def open_ledger(path: Path, *, write: bool, upgrade: bool = True) -> sqlite3.Con
         _check_identity(conn, path, header)
         _configure(conn, write)
         if upgrade:
-            _migrate_if_older(conn, path, writable)
+            _migrate_if_older(conn, path, writable, stamp or default_stamp())
+        if write:
+            install_tracking(conn)
     except sqlite3.Error as exc:
         conn.close()
         raise storage_error(exc, path) from exc
@@ -224,7 +230,15 @@ def _configure(conn: sqlite3.Connection, write: bool) -> None:
         conn.execute("PRAGMA journal_mode=WAL").fetchone()  # e.g. a backup copied back into place
 
 
-def _migrate_if_older(conn: sqlite3.Connection, path: Path, writable: bool) -> None:
+def default_stamp() -> Stamp:
+    """piecepay itself, now, for entries written outside any session."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    return Stamp("piecepay", now.isoformat(timespec="microseconds"), now.date().isoformat())
+
+
+def _migrate_if_older(conn: sqlite3.Connection, path: Path, writable: bool, stamp: Stamp) -> None:
     from piecepay.store.migrations import LATEST_VERSION, migrate
 
     version = user_version(conn)
@@ -236,7 +250,7 @@ def _migrate_if_older(conn: sqlite3.Connection, path: Path, writable: bool) -> N
             "which needs write access; it is read-only",
             "ledger_read_only",
         )
-    migrate(conn)
+    migrate(conn, stamp)
 
 
 def user_version(conn: sqlite3.Connection) -> int:
@@ -272,10 +286,14 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """
     try:
         conn.execute("BEGIN IMMEDIATE")
+        # Rows may point to the entry that seals them, written last in the transaction.
+        conn.execute("PRAGMA defer_foreign_keys = ON")
     except sqlite3.Error as exc:
         raise storage_error(exc) from exc
     try:
         yield conn
+        if tracking(conn) and (left := unsealed(conn)):
+            raise AssertionError(f"changed rows that no journal entry seals: {left[:5]}")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from piecepay.errors import RuleRefused
-from piecepay.journal import GENESIS_HASH, Posting, entry_hash, imbalances
+from piecepay.errors import RuleRefused, StorageError
+from piecepay.journal import GENESIS_HASH, Posting, canonical_json, entry_hash, imbalances, sealed_hash
 from piecepay.money import MAX_MINOR, format_minor
+from piecepay.store.facts import Facts, take_touched
 
 TOTAL_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 
@@ -37,28 +39,39 @@ class EntryHeader(NamedTuple):
         }
 
 
-def currencies_of(conn: sqlite3.Connection, account_ids: set[int]) -> dict[int, str]:
+def account_names(conn: sqlite3.Connection, account_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Each account's name and currency."""
     marks = ",".join("?" * len(account_ids))
-    rows = conn.execute(f"SELECT id, currency FROM accounts WHERE id IN ({marks})", tuple(account_ids))
-    return {row[0]: row[1] for row in rows}
+    rows = conn.execute(f"SELECT id, name, currency FROM accounts WHERE id IN ({marks})", tuple(account_ids))
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
-def append_entry(conn: sqlite3.Connection, header: EntryHeader, postings: Sequence[Posting]) -> int:
-    """Write one balanced entry, chained to the last, and apply its postings to the totals.
+def next_entry_id(conn: sqlite3.Connection) -> int:
+    """The id the next entry will get, for rows written before it that point to it."""
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").fetchone()[0])
 
-    Must run inside the caller's write transaction; an unbalanced entry is a bug and
-    raises before anything is written.
+
+def append_entry(
+    conn: sqlite3.Connection, header: EntryHeader, postings: Sequence[Posting] = (), *, facts: Facts | None = None
+) -> int:
+    """Write one balanced entry, chained to the last, sealing the facts of every row touched
+    since the entry before, and apply its postings to the account totals.
+
+    Must run inside the caller's write transaction, after the rows it seals were written.
+    It refuses (exit 5) to chain to a head that does not match its own hash. An
+    unbalanced entry is a bug and raises before anything is written.
     """
-    currency_of = currencies_of(conn, {p.account_id for p in postings})
-    unbalanced = imbalances(postings, currency_of)
+    names = account_names(conn, {p.account_id for p in postings})
+    unbalanced = imbalances(postings, {account: name[1] for account, name in names.items()})
     if unbalanced:
         raise AssertionError(f"unbalanced entry {header.kind}: {unbalanced}")
-    last = conn.execute("SELECT id, hash FROM entries ORDER BY id DESC LIMIT 1").fetchone()
-    entry_id, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-    digest = entry_hash(prev_hash, header.hashed_fields(entry_id), postings)
+    last_id, prev_hash = check_head(conn)
+    entry_id = last_id + 1
+    sealed = take_touched(conn) if facts is None else facts
+    digest = sealed_hash(prev_hash, header.hashed_fields(entry_id), postings, names, sealed)
     conn.execute(
         "INSERT INTO entries (id, kind, contract_id, bill_id, effective_date, recorded_at, actor, memo, "
-        "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "prev_hash, hash, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             entry_id,
             header.kind,
@@ -70,6 +83,7 @@ def append_entry(conn: sqlite3.Connection, header: EntryHeader, postings: Sequen
             header.memo,
             prev_hash,
             digest,
+            canonical_json(sealed),
         ),
     )
     conn.executemany(
@@ -79,6 +93,44 @@ def append_entry(conn: sqlite3.Connection, header: EntryHeader, postings: Sequen
     for posting in postings:
         _add_to_total(conn, posting)
     return entry_id
+
+
+def check_head(conn: sqlite3.Connection) -> tuple[int, str]:
+    """The last entry's id and hash, after recomputing that hash from what the entry holds.
+
+    O(1): one entry and its postings. A head that does not match means the journal's
+    end was altered; nothing may be chained to it.
+    """
+    last = conn.execute("SELECT * FROM entries ORDER BY id DESC LIMIT 1").fetchone()
+    if last is None:
+        return 0, GENESIS_HASH
+    postings = entry_postings(conn, last["id"])
+    if last["facts"] is None:
+        recomputed = entry_hash(last["prev_hash"], header_of(last).hashed_fields(last["id"]), postings)
+    else:
+        names = account_names(conn, {p.account_id for p in postings})
+        facts = json.loads(last["facts"])
+        recomputed = sealed_hash(last["prev_hash"], header_of(last).hashed_fields(last["id"]), postings, names, facts)
+    if recomputed != last["hash"]:
+        raise StorageError(
+            f"the ledger's last entry ({last['id']}) does not match its hash: the journal was altered; "
+            "nothing more is written to it (run 'piecepay verify')",
+            "ledger_tampered",
+        )
+    return int(last["id"]), str(last["hash"])
+
+
+def header_of(row: sqlite3.Row) -> EntryHeader:
+    """An entry row's header fields."""
+    return EntryHeader(
+        row["kind"],
+        row["effective_date"],
+        row["recorded_at"],
+        row["actor"],
+        row["memo"],
+        row["contract_id"],
+        row["bill_id"],
+    )
 
 
 def _add_to_total(conn: sqlite3.Connection, posting: Posting) -> None:

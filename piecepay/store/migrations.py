@@ -8,13 +8,68 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
 APPEND_ONLY_TABLES = ("entries", "postings")
+
+
+class Stamp(NamedTuple):
+    """Who and when, for the entries a migration writes."""
+
+    actor: str
+    recorded_at: str
+    today: str
+
+
+def _guard(name: str, when: str, message: str) -> tuple[str, str]:
+    """A trigger that aborts a change the ledger never makes, as (name, the SQL that creates it)."""
+    return name, f"CREATE TRIGGER {name} {when} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+
+
+JOURNAL_GUARDS = [
+    _guard(
+        f"{table}_no_{action.lower()}",
+        f"BEFORE {action} ON {table}",
+        f"the journal is append-only: {table} cannot be {action.lower()}d",
+    )
+    for table in APPEND_ONLY_TABLES
+    for action in ("UPDATE", "DELETE")
+]
+# Facts that never change once written; only a row's state moves, and a final state stays.
+FIXED_COLUMNS = {
+    "campaigns": "id, slug, title, unit, step, rate, currency, budget_minor, max_pieces_milli, workers, "
+    "milestone_cap_minor, review_days, deadline, created_at",
+    "accounts": "id, name, currency",
+    "contracts": "id, campaign_id, worker_id, rate, max_pieces_milli, offered_at",
+    "milestones": "id, contract_id, seq, top_up_minor, cap_minor, opened_on, entry_id",
+    "bills": "id, contract_id, milestone_id, pieces_milli, rate, amount_minor, note, minutes, proofs, "
+    "effective_date, entry_id",
+}
+FINAL_STATES = {
+    "campaigns": "OLD.status = 'closed'",
+    "contracts": "OLD.status IN ('ended', 'declined', 'withdrawn')",
+    "milestones": "OLD.status = 'closed'",
+    "bills": "OLD.status != 'pending'",
+}
+FACT_TABLES = ("currencies", "campaigns", "workers", "accounts", "contracts", "milestones", "bills", "idempotency_keys")
+FACT_GUARDS = (
+    [_guard(f"{t}_no_delete", f"BEFORE DELETE ON {t}", f"{t} rows are never deleted") for t in FACT_TABLES]
+    + [
+        _guard(f"{t}_no_update", f"BEFORE UPDATE ON {t}", f"{t} rows never change")
+        for t in ("currencies", "workers", "idempotency_keys")
+    ]
+    + [
+        _guard(f"{t}_fixed", f"BEFORE UPDATE OF {columns} ON {t}", f"{t}: these facts are fixed once written")
+        for t, columns in FIXED_COLUMNS.items()
+    ]
+    + [
+        _guard(f"{t}_final", f"BEFORE UPDATE ON {t} WHEN {when}", f"{t}: a final state never changes")
+        for t, when in FINAL_STATES.items()
+    ]
+)
 
 
 def m001_initial(db: Database) -> None:
@@ -215,13 +270,8 @@ def m001_initial(db: Database) -> None:
         not_null=["command", "request", "result", "created_at"],
         strict=True,
     )
-    for table in APPEND_ONLY_TABLES:
-        for action in ("UPDATE", "DELETE"):
-            db.execute(
-                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'the journal is append-only: {table} cannot be "
-                f"{action.lower()}d'); END"
-            )
+    for _, sql in JOURNAL_GUARDS:
+        db.execute(sql)
 
 
 def m002_export_cursors(db: Database) -> None:
@@ -235,12 +285,25 @@ def m002_export_cursors(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_export_cursors]
+def m003_facts_in_the_chain(db: Database) -> None:
+    """Seal every fact into the hash chain: entries carry the images of the rows they wrote,
+    fact tables refuse deletes and edits of what is fixed, and the file says it is a ledger."""
+    from piecepay.store.connection import APPLICATION_ID
+
+    db.execute("ALTER TABLE entries ADD COLUMN facts TEXT")
+    for _, sql in FACT_GUARDS:
+        db.execute(sql)
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_export_cursors, m003_facts_in_the_chain]
 LATEST_VERSION = len(MIGRATIONS)
+GUARDS = dict(JOURNAL_GUARDS + FACT_GUARDS)  # every trigger a ledger at LATEST_VERSION has, by name
 
 
-def migrate(conn: sqlite3.Connection) -> None:
-    """Apply every migration the file lacks, all in one write transaction."""
+def migrate(conn: sqlite3.Connection, stamp: Stamp) -> None:
+    """Apply every migration the file lacks, all in one write transaction, then seal what the
+    ledger holds so far into a checkpoint entry (the first entry of a new ledger)."""
     from sqlite_utils import Database
 
     from piecepay.store.connection import user_version, write_transaction
@@ -254,5 +317,16 @@ def migrate(conn: sqlite3.Connection) -> None:
         db.create_table("migrations", {"name": str, "applied_at": str}, pk="name", if_not_exists=True)
         for migration in MIGRATIONS[version:]:
             migration(db)
-            db.table("migrations").insert({"name": migration.__name__, "applied_at": datetime.now(UTC).isoformat()})
+            db.table("migrations").insert({"name": migration.__name__, "applied_at": stamp.recorded_at})
         conn.execute(f"PRAGMA user_version = {LATEST_VERSION}")
+        _checkpoint(conn, stamp, created=version == 0)
+
+
+def _checkpoint(conn: sqlite3.Connection, stamp: Stamp, *, created: bool) -> None:
+    """An entry sealing the image of every fact row: the chain covers all that came before."""
+    from piecepay.store.facts import all_facts
+    from piecepay.store.journal import EntryHeader, append_entry
+
+    memo = "ledger created" if created else f"schema {LATEST_VERSION}: every fact so far sealed into the chain"
+    header = EntryHeader("checkpoint", stamp.today, stamp.recorded_at, stamp.actor, memo)
+    append_entry(conn, header, (), facts=all_facts(conn))

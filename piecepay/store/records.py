@@ -197,6 +197,7 @@ def campaign_committed(conn: sqlite3.Connection, campaign_id: int) -> tuple[int,
 def is_empty(conn: sqlite3.Connection) -> bool:
     """Whether the ledger holds nothing yet: no campaign, worker or entry."""
     row = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM campaigns) OR EXISTS (SELECT 1 FROM workers) OR EXISTS (SELECT 1 FROM entries)"
+        "SELECT EXISTS (SELECT 1 FROM campaigns) OR EXISTS (SELECT 1 FROM workers) "
+        "OR EXISTS (SELECT 1 FROM entries WHERE kind != 'checkpoint')"
     ).fetchone()
     return not row[0]
