@@ -45,21 +45,27 @@ class Ledger:
     db: Path
     today: str | None = None
 
-    def run(self, *args: str, today: str | None = None) -> Result:
-        """Run ``piecepay --db DB ARGS…`` through main(), capturing stdout and stderr."""
+    def run(self, *args: str, today: str | None = None, env: dict[str, str] | None = None, db: bool = True) -> Result:
+        """Run ``piecepay --db DB ARGS…`` through main(), capturing stdout and stderr.
+
+        ``env`` sets environment variables for this run only; ``db=False`` leaves out
+        ``--db`` (so PIECEPAY_DB in ``env`` names the ledger)."""
         out, err = io.StringIO(), io.StringIO()
-        saved = os.environ.get("PIECEPAY_TODAY")
+        changes = dict(env or {})
         day = today or self.today
         if day:
-            os.environ["PIECEPAY_TODAY"] = day
+            changes["PIECEPAY_TODAY"] = day
+        saved = {name: os.environ.get(name) for name in changes}
+        os.environ.update(changes)
         try:
             with redirect_stdout(out), redirect_stderr(err):
-                code = main(["--db", str(self.db), *args])
+                code = main([*(["--db", str(self.db)] if db else []), *args])
         finally:
-            if saved is None:
-                os.environ.pop("PIECEPAY_TODAY", None)
-            else:
-                os.environ["PIECEPAY_TODAY"] = saved
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         return Result(code, out.getvalue(), err.getvalue())
 
     def ok(self, *args: str, today: str | None = None) -> Any:
