@@ -26,7 +26,7 @@ def export(
     session = globals_of(ctx).session(write=cursor is not None)
     facts = run_export(session, format, out, sys.stdout, cursor=cursor, start=start, end=end)
     summary = f"exported {facts['entries']} entries" + (f" to {out}" if out != "-" else "")
-    summary += f"; ledger head: entries {facts['ledger_entries']}, {facts['ledger_head']}"
+    summary += f"; ledger head {facts['ledger_entries']}:{facts['ledger_head']}"
     if facts["cursor"]:
         summary += f"; cursor {facts['cursor']} at entry {facts['cursor_at']}"
     if out == "-":
@@ -53,6 +53,7 @@ def backup(
     else:
         output.object_out(
             facts,
-            f"backed up {facts['entries']} entries ({facts['bytes']} bytes) to {facts['path']}; verified",
-            [("head", "head")],
+            f"backed up {facts['entries']} entries ({facts['bytes']} bytes) to {facts['path']}; verified; "
+            f"head {facts['entries']}:{facts['head']}",
+            [],
         )
