@@ -109,10 +109,10 @@ def test_sweeps_at_once_release_each_bill_once_and_report_each_action_done_once(
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PIECEPAY_TODAY": "2026-10-30"}
     cmd = [sys.executable, "-m", "piecepay", "--json", "--db", str(ledger.db), "sweep"]
     procs = [
-        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(6)
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(16)
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0] * 6, outputs
+    assert [p.returncode for p in procs] == [0] * 16, outputs
     with_actions = [json.loads(out) for out, _ in outputs]
     releases = [a for actions in with_actions for a in actions if a["action"] == "release"]
     assert {a["bill_id"] for a in releases} == {1, 2, 3, 4}
