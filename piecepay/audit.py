@@ -24,7 +24,7 @@ from piecepay.money import bill_amount, milli_to_pieces
 from piecepay.session import Session
 from piecepay.store.facts import COVERED, every_row
 from piecepay.store.journal import TOTAL_COLUMNS, entry_hash_at, header_of, journal_head
-from piecepay.store.migrations import GUARDS
+from piecepay.store.migrations import FINAL_STATUSES, GUARDS, SET_ONCE, fixed_columns
 from piecepay.views import View
 
 
@@ -139,7 +139,7 @@ def _chain_balance_and_facts(conn: sqlite3.Connection) -> int:
     its hash, balanced; then prove every fact table equals the latest images it sealed."""
     names = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT id, name, currency FROM accounts")}
     currency_of = {account: name[1] for account, name in names.items()}
-    sealed: dict[tuple[str, str], tuple[bytes, int]] = {}
+    sealed: dict[tuple[str, str], Sealed] = {}
     prev_hash, expected_id, sealing = GENESIS_HASH, 1, False
     for entry, postings in _entries_with_postings(conn):
         eid = entry["id"]
@@ -147,13 +147,13 @@ def _chain_balance_and_facts(conn: sqlite3.Connection) -> int:
             raise _fault("entry_missing", f"entry {expected_id} is missing (next is {eid})")
         if entry["prev_hash"] != prev_hash:
             raise _fault("hash_chain_broken", f"entry {eid} does not chain to entry {eid - 1}")
+        if any(p.account_id not in names for p in postings):
+            raise _fault("account_missing", f"entry {eid} posts to an account that is gone")
         _check_postings(eid, entry["kind"], postings, currency_of)
         sealing = sealing or entry["kind"] == "checkpoint"  # from the first checkpoint on, facts are sealed
         fields = header_of(entry).hashed_fields(eid)
         if sealing:
             facts = _facts_of(entry)
-            if any(p.account_id not in names for p in postings):
-                raise _fault("account_missing", f"entry {eid} posts to an account that is gone")
             recomputed = sealed_hash(prev_hash, fields, postings, names, facts)
         else:
             if entry["facts"] is not None:
@@ -164,7 +164,11 @@ def _chain_balance_and_facts(conn: sqlite3.Connection) -> int:
         if sealing:
             for table, rows in facts.items():
                 for key, image in rows.items():
-                    sealed[(table, key)] = (_digest(image), eid)
+                    state = _sealed_state(table, image, eid)
+                    before = sealed.get((table, key))
+                    if before is not None:
+                        _check_transition(table, key, before, state)
+                    sealed[(table, key)] = state
         prev_hash, expected_id = entry["hash"], expected_id + 1
     if expected_id > 1 and not sealing:
         raise _fault("checkpoint_missing", "no entry seals the ledger's facts (its checkpoint is gone)")
@@ -189,21 +193,56 @@ def _facts_of(entry: sqlite3.Row) -> dict[str, dict[str, dict[str, object]]]:
 
 
 def _digest(image: object) -> bytes:
-    return hashlib.sha256(canonical_json(image).encode("ascii")).digest()
+    return hashlib.sha256(canonical_json(image).encode("ascii")).digest()[:16]
 
 
-def _tables_match_facts(conn: sqlite3.Connection, sealed: dict[tuple[str, str], tuple[bytes, int]]) -> None:
+class Sealed(NamedTuple):
+    """What verify keeps of the latest image the chain sealed of one row."""
+
+    digest: bytes  # of the whole image
+    entry: int  # the entry that sealed it
+    fixed: bytes  # of the columns fixed once written
+    once: tuple[object, ...]  # the columns set once
+    final: bool  # the row is in a state it never leaves
+
+
+def _sealed_state(table: str, image: dict[str, object], eid: int) -> Sealed:
+    digest = _digest(image)
+    columns = fixed_columns(table)
+    fixed = digest if columns is None else _digest([image.get(name) for name in columns])
+    once = tuple(image.get(name) for name in SET_ONCE.get(table, ()))
+    return Sealed(digest, eid, fixed, once, image.get("status") in FINAL_STATUSES.get(table, ()))
+
+
+def _check_transition(table: str, key: str, before: Sealed, after: Sealed) -> None:
+    """A later image of a row may change only what piecepay changes: never a fact fixed once
+    written, a value set once, or a row in a final state (a hand edit sealed by a later write)."""
+    if before.final and after.digest != before.digest:
+        why = "after it reached a final state"
+    elif after.fixed != before.fixed:
+        why = "in columns fixed once written"
+    elif any(old is not None and old != new for old, new in zip(before.once, after.once, strict=True)):
+        why = "in a value that is set only once"
+    else:
+        return
+    raise _fault(
+        "fact_altered", f"{table} row {key} changed in entry {after.entry} {why} (sealed by entry {before.entry})"
+    )
+
+
+def _tables_match_facts(conn: sqlite3.Connection, sealed: dict[tuple[str, str], Sealed]) -> None:
     """Every row of every fact table is exactly the latest image the journal sealed of it."""
     for table, key, image in every_row(conn):
         found = sealed.pop((table, key), None)
         if found is None:
             raise _fault("fact_not_sealed", f"{table} row {key} is in no journal entry: it was added by hand")
-        digest, eid = found
+        digest, eid = found.digest, found.entry
         if digest != _digest(image):
             changed = _changed_columns(conn, eid, table, key, image)
             raise _fault("fact_altered", f"{table} row {key} differs from what entry {eid} sealed ({changed})")
     if sealed:
-        (table, key), (_, eid) = min(sealed.items(), key=lambda item: item[1][1])
+        (table, key), state = min(sealed.items(), key=lambda item: item[1].entry)
+        eid = state.entry
         raise _fault("fact_missing", f"{table} row {key}, sealed by entry {eid}, is gone from the ledger")
 
 

@@ -105,11 +105,20 @@ def check_head(conn: sqlite3.Connection) -> tuple[int, str]:
     if last is None:
         return 0, GENESIS_HASH
     postings = entry_postings(conn, last["id"])
+    names = account_names(conn, {p.account_id for p in postings})
+    if len(names) < len({p.account_id for p in postings}):
+        raise StorageError(
+            f"the ledger's last entry ({last['id']}) posts to an account that is gone: the ledger was altered; "
+            "nothing more is written to it (run 'piecepay verify')",
+            "ledger_tampered",
+        )
     if last["facts"] is None:
         recomputed = entry_hash(last["prev_hash"], header_of(last).hashed_fields(last["id"]), postings)
     else:
-        names = account_names(conn, {p.account_id for p in postings})
-        facts = json.loads(last["facts"])
+        try:
+            facts = json.loads(last["facts"])
+        except ValueError:
+            facts = None
         recomputed = sealed_hash(last["prev_hash"], header_of(last).hashed_fields(last["id"]), postings, names, facts)
     if recomputed != last["hash"]:
         raise StorageError(

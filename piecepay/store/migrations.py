@@ -48,6 +48,18 @@ FIXED_COLUMNS = {
     "bills": "id, contract_id, milestone_id, pieces_milli, rate, amount_minor, note, minutes, proofs, "
     "effective_date, entry_id",
 }
+# Columns set once (from empty to a value) and fixed from then on.
+SET_ONCE = {
+    "contracts": ("accepted_on", "escrow_account_id", "ended_on"),
+}
+# Statuses a row never leaves (the same rule as the _final triggers below, for verify).
+FINAL_STATUSES = {
+    "campaigns": frozenset({"closed"}),
+    "contracts": frozenset({"ended", "declined", "withdrawn"}),
+    "milestones": frozenset({"closed"}),
+    "bills": frozenset({"released", "rejected"}),
+}
+IMMUTABLE_TABLES = ("currencies", "workers", "idempotency_keys")
 FINAL_STATES = {
     "campaigns": "OLD.status = 'closed'",
     "contracts": "OLD.status IN ('ended', 'declined', 'withdrawn')",
@@ -57,10 +69,7 @@ FINAL_STATES = {
 FACT_TABLES = ("currencies", "campaigns", "workers", "accounts", "contracts", "milestones", "bills", "idempotency_keys")
 FACT_GUARDS = (
     [_guard(f"{t}_no_delete", f"BEFORE DELETE ON {t}", f"{t} rows are never deleted") for t in FACT_TABLES]
-    + [
-        _guard(f"{t}_no_update", f"BEFORE UPDATE ON {t}", f"{t} rows never change")
-        for t in ("currencies", "workers", "idempotency_keys")
-    ]
+    + [_guard(f"{t}_no_update", f"BEFORE UPDATE ON {t}", f"{t} rows never change") for t in IMMUTABLE_TABLES]
     + [
         _guard(f"{t}_fixed", f"BEFORE UPDATE OF {columns} ON {t}", f"{t}: these facts are fixed once written")
         for t, columns in FIXED_COLUMNS.items()
@@ -70,6 +79,13 @@ FACT_GUARDS = (
         for t, when in FINAL_STATES.items()
     ]
 )
+
+
+def fixed_columns(table: str) -> tuple[str, ...] | None:
+    """The columns of ``table`` that never change once written (None: every column)."""
+    if table in IMMUTABLE_TABLES:
+        return None
+    return tuple(name.strip() for name in FIXED_COLUMNS.get(table, "").split(",") if name.strip())
 
 
 def m001_initial(db: Database) -> None:
