@@ -40,6 +40,7 @@ def runner_name(cli: list[str]) -> str:
 
 def prepare(db: Path, cli: list[str], env: dict[str, str]) -> None:
     steps = [
+        ["init"],
         ["campaign", "create", "Restaurant photos", "--slug", "photos", "--unit", "photo", "--rate", "5"],
         ["worker", "add", "ana"],
         ["offer", "create", "photos", "ana"],

@@ -34,6 +34,16 @@ def visible(text: str) -> str:
     return UNSAFE.sub(lambda m: escape_char(m.group()), text)
 
 
+def unreadable(value: str) -> str | None:
+    """Why ``value`` is not text at all (a NUL, or bytes that were not UTF-8), or None."""
+    if "\x00" in value:
+        return "holds a NUL character"
+    surrogate = re.search("[\ud800-\udfff]", value)
+    if surrogate:
+        return f"holds bytes that are not UTF-8 ({escape_char(surrogate.group())})"
+    return None
+
+
 def json_text(data: object, *, indent: int | None = None) -> str:
     """Standard JSON whose strings carry no raw control, bidi or separator characters
     (JSON escapes C0 itself; the rest are written as ``\\uXXXX``, the same string)."""

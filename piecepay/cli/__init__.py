@@ -1,6 +1,7 @@
 """The piecepay command line: the Typer app, its global options, and the one place
 that turns errors into a line on stderr and an exit code."""
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; every failure ends as one line on stderr and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        _check_readable(args)
         result = app(args, prog_name="piecepay", standalone_mode=False)
         return result if isinstance(result, int) else 0
     except typer.Exit as exc:
@@ -72,6 +74,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (Exception, KeyboardInterrupt) as exc:
         return _report(exc, _wants_json(args))
+
+
+ENVIRONMENT = ("PIECEPAY_DB", "PIECEPAY_ACTOR", "PIECEPAY_CONTRACT", "PIECEPAY_TODAY", "PIECEPAY_BUSY_TIMEOUT")
+
+
+def _check_readable(args: list[str]) -> None:
+    """Refuse arguments and settings that are not text at all (bytes that are not UTF-8, NUL)
+    before any of them reaches a lookup, a path or the database."""
+    from piecepay.text import unreadable
+
+    named = [(f"argument '{arg}'", arg) for arg in args]
+    named += [(name, os.environ[name]) for name in ENVIRONMENT if name in os.environ]
+    for where, value in named:
+        problem = unreadable(value)
+        if problem:
+            from piecepay.errors import BadInput
+
+            raise BadInput(f"{where} {problem}", "unsafe_text")
 
 
 def _report(exc: BaseException, as_json: bool) -> int:

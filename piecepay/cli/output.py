@@ -122,8 +122,9 @@ def note(message: str) -> None:
 
 
 def error_out(code: str, message: str, as_json: bool) -> None:
-    """The one-line error report: plain text, or a JSON document with --json."""
+    """The one-line error report: plain text, or a one-line JSON document with --json."""
+    shown = visible(message)  # echoed input can hold anything; the message never does
     if as_json:
-        json_out({"error": {"code": code, "message": message}}, sys.stderr)
+        sys.stderr.write(json_text({"error": {"code": code, "message": shown}}) + "\n")
     else:
-        sys.stderr.write(f"piecepay: error: {visible(message)}\n")
+        sys.stderr.write(f"piecepay: error: {shown}\n")

@@ -1,0 +1,754 @@
+"""A catalogue of hostile inputs, over every command and option.
+
+Every case runs the real command line twice on a fresh copy of one rich ledger, plainly
+and with ``--json``, and holds that the input is refused cleanly:
+
+- the exact exit code (2 bad input or usage, 3 not found) and, where the case names one,
+  the error code;
+- nothing on stdout, and exactly one line on stderr: ``piecepay: error: …`` plainly, one
+  ``{"error": {"code": …, "message": …}}`` document with ``--json`` (its message holding
+  no newline), never a traceback;
+- stderr carries no raw C0 or C1 control character but its final newline, no bidi
+  control (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C), no line or paragraph
+  separator and no lone surrogate: hostile characters that reach a message are shown as
+  visible escapes (``\\x1b``, ``\\u202e``), and both modes report the same message;
+- the ledger is untouched: a full dump (every row of every table) is unchanged and no
+  file appeared in or vanished from its folder (SQLite's -wal and -shm aside).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Ledger, Result
+
+TODAY = "2026-11-20"
+PREFIX = "piecepay: error: "
+PENDING = "1"  # bill 1: 2 photos on photos/ana, pending (10.00 USD reserved)
+RELEASED = "2"  # bill 2: 1 photo on photos/ana, released (ana is owed 5.00 USD)
+DIR = "@DIR@"  # stands for the ledger's folder in a case's arguments and environment
+HUGE = "99999999999999999999"  # past a signed (and an unsigned) 64-bit integer
+
+# What stderr may never carry raw: C0 (its final newline aside), DEL, C1, the bidi
+# controls, line and paragraph separators, and lone surrogates (bytes that were not UTF-8).
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+SQLITE_SIDE_FILES = ("ledger.db-wal", "ledger.db-shm")
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def escaped(ch: str) -> str:
+    """The visible form of one character: ``\\x1b`` up to U+00FF, ``\\u202e`` beyond."""
+    return f"\\x{ord(ch):02x}" if ord(ch) <= 0xFF else f"\\u{ord(ch):04x}"
+
+
+def shown(text: str) -> str:
+    """``text`` with every unsafe character written as a visible escape."""
+    return UNSAFE.sub(lambda m: escaped(m.group()), text)
+
+
+def listing(folder: Path) -> set[str]:
+    """Every path under ``folder`` (links not followed), SQLite's -wal and -shm left out."""
+    found: set[str] = set()
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            relative = os.path.relpath(os.path.join(root, name), folder)
+            if relative not in SQLITE_SIDE_FILES:
+                found.add(relative)
+    return found
+
+
+def stream_problems(result: Result, mode: str, codes: tuple[int, ...], errors: frozenset[str] | None) -> list[str]:
+    """What is wrong with one refused run's exit code, stdout and stderr."""
+    problems = []
+    if result.code not in codes:
+        problems.append(f"exit {result.code}, expected {' or '.join(map(str, codes))}")
+    if result.out:
+        problems.append(f"stdout is not empty: {result.out[:300]!r}")
+    err = result.err
+    if "Traceback" in err:
+        problems.append("stderr has a traceback")
+    if not err.endswith("\n") or err.count("\n") != 1:
+        problems.append(f"stderr is not exactly one line ({err.count(chr(10))} newlines)")
+    raw = sorted({shown(ch) for ch in UNSAFE.findall(err.replace("\n", ""))})
+    if raw:
+        problems.append(f"stderr carries raw control/bidi/surrogate characters {raw}")
+    if mode == "plain":
+        if not err.startswith(PREFIX):
+            problems.append(f"stderr does not start with {PREFIX!r}")
+        return problems
+    try:
+        document = json.loads(err)
+    except ValueError:
+        return [*problems, "stderr is not one JSON document"]
+    error = document.get("error") if isinstance(document, dict) else None
+    if list(document) != ["error"] or not isinstance(error, dict) or sorted(error) != ["code", "message"]:
+        return [*problems, 'stderr is not {"error": {"code": …, "message": …}}']
+    if not isinstance(error["code"], str) or not isinstance(error["message"], str) or not error["message"]:
+        return [*problems, "error code and message must be non-empty strings"]
+    if "\n" in error["message"]:
+        problems.append("the JSON error message holds a newline")
+    if errors is not None and error["code"] not in errors:
+        problems.append(f"error code {error['code']!r}, expected {' or '.join(sorted(errors))}")
+    return problems
+
+
+def json_message(err: str) -> str | None:
+    """The message of a --json error document, or None if ``err`` is not one."""
+    try:
+        message = json.loads(err)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return message if isinstance(message, str) else None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hostile invocation and how it must be refused."""
+
+    args: tuple[str, ...]
+    code: tuple[int, ...] = (2,)
+    errors: frozenset[str] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    db: bool = True  # False: no --db; PIECEPAY_DB (in env) or --db in args names the ledger
+    today: str | None = TODAY  # None: PIECEPAY_TODAY comes from env (or is unset)
+    shows: str | None = None  # a hostile character the plain message must show escaped
+
+
+def case(
+    case_id: str,
+    *args: str,
+    code: int | tuple[int, ...] = 2,
+    error: str | frozenset[str] | set[str] | None = None,
+    env: dict[str, str] | None = None,
+    db: bool = True,
+    today: str | None = TODAY,
+    shows: str | None = None,
+) -> Any:
+    """A pytest param holding a Case, with a readable id."""
+    codes = code if isinstance(code, tuple) else (code,)
+    errors = frozenset({error}) if isinstance(error, str) else frozenset(error) if error is not None else None
+    return pytest.param(Case(tuple(args), codes, errors, dict(env or {}), db, today, shows), id=case_id)
+
+
+def fill(text: str, folder: Path) -> str:
+    return text.replace(DIR, str(folder))
+
+
+def refused(book: Ledger, spec: Case) -> None:
+    """Run ``spec`` plainly and with --json; both must be refused cleanly, changing nothing."""
+    folder = book.db.parent
+    args = tuple(fill(a, folder) for a in spec.args)
+    env = {name: fill(value, folder) for name, value in spec.env.items()}
+    before, files = book.dump(), listing(folder)
+    problems: list[str] = []
+    runs: dict[str, Result] = {}
+    for mode in ("plain", "json"):
+        flags = ("--json",) if mode == "json" else ()
+        result = book.run(*flags, *args, today=spec.today, env=env, db=spec.db)
+        runs[mode] = result
+        problems += [f"{mode}: {p}" for p in stream_problems(result, mode, spec.code, spec.errors)]
+        if book.dump() != before:
+            problems.append(f"{mode}: the ledger changed (its dump differs)")
+        now = listing(folder)
+        if now != files:
+            problems.append(f"{mode}: files appeared {sorted(now - files)} / vanished {sorted(files - now)}")
+    plain, message = runs["plain"].err, json_message(runs["json"].err)
+    if plain.startswith(PREFIX) and message is not None:
+        if plain != f"{PREFIX}{shown(message)}\n":
+            problems.append(f"plain and --json report different messages: {plain!r} vs {message!r}")
+        if spec.shows is not None and shown(spec.shows) not in plain:
+            problems.append(f"plain message does not show {shown(spec.shows)}")
+    detail = "\n".join(f"  {mode}: exit {r.code}, stdout {r.out[:200]!r}, stderr {r.err!r}" for mode, r in runs.items())
+    assert not problems, f"piecepay {args!r} env={env!r}:\n  " + "\n  ".join(problems) + "\n" + detail
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One rich ledger, built once: campaign photos ($5 a photo, budget 500), a yen campaign
+    menus, workers ana and ben, contract photos/ana with 100.00 in escrow and a milestone
+    capped at 40.00, bill 1 pending, bill 2 released (ana is owed 5.00), an open offer
+    menus/ben and an export cursor 'c'. Every connection is closed: it is a single file."""
+    folder = tmp_path_factory.mktemp("template")
+    book = Ledger(folder / "ledger.db")
+    book.ok("init", today=TODAY)
+    book.ok(
+        "campaign",
+        "create",
+        "Restaurant photos",
+        "--slug",
+        "photos",
+        "--unit",
+        "photo",
+        "--rate",
+        "5",
+        "--budget",
+        "500",
+        today=TODAY,
+    )
+    book.ok(
+        "campaign",
+        "create",
+        "Menu transcripts",
+        "--slug",
+        "menus",
+        "--unit",
+        "word",
+        "--rate",
+        "3",
+        "--currency",
+        "JPY",
+        "--budget",
+        "100000",
+        today=TODAY,
+    )
+    book.ok("worker", "add", "ana", "--name", "Ana Lima", "--email", "ana@example.com", today=TODAY)
+    book.ok("worker", "add", "ben", today=TODAY)
+    book.ok("offer", "create", "photos", "ana", today=TODAY)
+    book.ok("offer", "accept", "photos/ana", today=TODAY)
+    book.ok("milestone", "add", "photos/ana", "--top-up", "100", "--cap", "40", today=TODAY)
+    assert str(book.ok("bill", "photos/ana", "--pieces", "2", today=TODAY)["id"]) == PENDING
+    assert str(book.ok("bill", "photos/ana", "--pieces", "1", today=TODAY)["id"]) == RELEASED
+    book.ok("release", RELEASED, today=TODAY)
+    book.ok("offer", "create", "menus", "ben", today=TODAY)
+    exported = book.run("export", "--cursor", "c", today=TODAY)
+    assert exported.code == 0, exported.err
+    assert book.ok("verify", today=TODAY)
+    assert sorted(p.name for p in folder.iterdir()) == ["ledger.db"], "the template must be one closed file"
+    return book.db
+
+
+@pytest.fixture
+def book(template: Path, tmp_path: Path) -> Ledger:
+    """A fresh copy of the template ledger, alone in its own folder."""
+    folder = tmp_path / "books"
+    folder.mkdir()
+    shutil.copyfile(template, folder / "ledger.db")
+    return Ledger(folder / "ledger.db")
+
+
+# --------------------------------------------------------------------------- terminal injection
+
+HOSTILE = [
+    ("csi", "\x1b[2J\x1b[31m"),
+    ("osc8-link", "\x1b]8;;https://evil\x07click\x1b]8;;\x07"),
+    ("rlo", "\u202egnp.exe"),
+    ("lri-pdi", "\u2066x\u2069"),
+    ("nul", "\x00"),
+    ("bel", "\x07"),
+    ("c1-csi", "\x9b31m"),
+    ("cr", "a\rb"),
+    ("line-sep", "\u2028"),
+    ("surrogate", "\udcff"),
+    ("newline", "a\nb"),
+]
+
+Build = Callable[[str], tuple[tuple[str, ...], dict[str, str]]]
+
+
+def _args(*parts: str) -> Build:
+    """A command with the hostile text where ``HOSTILE_TEXT`` stands."""
+    return lambda text: (tuple(text if p == "HOSTILE_TEXT" else p for p in parts), {})
+
+
+H = "HOSTILE_TEXT"
+FIELDS: list[tuple[str, Build, set[str]]] = [
+    ("title", _args("campaign", "create", H, "--rate", "5", "--slug", "newc"), {"bad_title"}),
+    ("unit", _args("campaign", "create", "New", "--rate", "5", "--slug", "newc", "--unit", H), {"bad_unit"}),
+    ("slug", _args("campaign", "create", "New", "--rate", "5", "--slug", H), {"bad_slug"}),
+    ("handle", _args("worker", "add", H), {"bad_handle"}),
+    ("name", _args("worker", "add", "cy", "--name", H), {"bad_name"}),
+    ("email", _args("worker", "add", "cy", "--email", H), {"bad_email"}),
+    ("note", _args("bill", "photos/ana", "--pieces", "1", "--note", H), {"bad_note"}),
+    ("proof", _args("bill", "photos/ana", "--pieces", "1", "--proof", "ok.jpg", "--proof", H), {"bad_proof"}),
+    ("reason", _args("reject", PENDING, "--reason", H), {"reason_required"}),
+    ("ref", _args("payout", "ana", "--ref", H), {"bad_ref"}),
+    ("actor", _args("--actor", H, "worker", "add", "cy"), {"bad_actor"}),
+    ("env-actor", lambda text: (("worker", "add", "cy"), {"PIECEPAY_ACTOR": text}), {"bad_actor"}),
+    ("key", _args("bill", "photos/ana", "--pieces", "1", "--key", H), {"bad_key"}),
+    ("cursor", _args("export", "--cursor", H), {"bad_cursor"}),
+]
+
+
+def _injection_cases() -> list[Any]:
+    cases = []
+    for name, build, own in FIELDS:
+        for hostile_id, text in HOSTILE:
+            if name == "note" and text == "a\nb":
+                continue  # a note may span lines
+            if name == "env-actor" and "\x00" in text:
+                continue  # an environment variable cannot hold NUL
+            args, env = build(text)
+            cases.append(case(f"{name}-{hostile_id}", *args, env=env, error={"unsafe_text", *own}))
+    return cases
+
+
+@pytest.mark.parametrize("spec", _injection_cases())
+def test_free_text_with_control_or_bidi_characters_is_refused(book: Ledger, spec: Case) -> None:
+    """Every free-text input (title, unit, slug, handle, name, email, note, proof, reason,
+    payout ref, --actor and PIECEPAY_ACTOR, --key, export cursor) refuses ANSI/OSC escapes,
+    C1 controls, NUL, BEL, CR, bidi controls, line separators and lone surrogates with exit 2,
+    and never echoes them raw."""
+    refused(book, spec)
+
+
+# --------------------------------------------------------------------------- hostile references
+
+LOOKUPS = [
+    case("campaign-show-csi", "campaign", "show", "\x1b[2J", code=(2, 3), shows="\x1b"),
+    case("campaign-show-newline", "campaign", "show", "a\nb", code=(2, 3), shows="\n"),
+    case("campaign-pause-csi", "campaign", "pause", "\x1b[2J", code=(2, 3), shows="\x1b"),
+    case("campaign-close-rlm", "campaign", "close", "photos\u200f", code=(2, 3), shows="\u200f"),
+    case("bill-contract-rlo", "bill", "photos/\u202e", "--pieces", "1", code=(2, 3), shows="\u202e"),
+    case("bill-env-contract-csi", "bill", "--pieces", "1", env={"PIECEPAY_CONTRACT": "\x1b[2J"}, code=(2, 3)),
+    case("release-id-esc", "release", "1\x1b", code=(2, 3), shows="\x1b"),
+    case("release-id-cr", "release", "1\r", code=(2, 3), shows="\r"),
+    case("release-arabic-indic-one", "release", "\u0661", code=(2, 3)),
+    case("release-superscript-one", "release", "\u00b9", code=(2, 3)),
+    case("reject-id-c1", "reject", "1\x9b31m", "--reason", "x", code=(2, 3), shows="\x9b"),
+    case("offer-accept-isolates", "offer", "accept", "\u2066x\u2069", code=(2, 3), shows="\u2066"),
+    case("offer-accept-arabic-indic", "offer", "accept", "\u0661", code=(2, 3)),
+    case("offer-create-campaign-csi", "offer", "create", "\x1b[2J", "ana", code=(2, 3), shows="\x1b"),
+    case("offer-create-worker-csi", "offer", "create", "photos", "\x1b[2J", code=(2, 3), shows="\x1b"),
+    case("offer-list-campaign-nul", "offer", "list", "--campaign", "\x00", code=(2, 3), shows="\x00"),
+    case("end-contract-bel", "end", "photos/ana\x07", "--release-pending", code=(2, 3), shows="\x07"),
+    case(
+        "milestone-add-osc8",
+        "milestone",
+        "add",
+        "\x1b]8;;https://evil\x07click\x1b]8;;\x07",
+        "--top-up",
+        "1",
+        code=(2, 3),
+        shows="\x1b",
+    ),
+    case("milestone-list-surrogate", "milestone", "list", "photos/a\udcffb", code=(2, 3), shows="\udcff"),
+    case("payout-worker-line-sep", "payout", "ana\u2028", code=(2, 3), shows="\u2028"),
+    case("log-contract-csi", "log", "--contract", "\x1b[31m", code=(2, 3), shows="\x1b"),
+    case("report-campaign-rlo", "report", "--campaign", "\u202egnp.exe", code=(2, 3), shows="\u202e"),
+    case("verify-anchors-file-csi", "verify", "--anchors", f"{DIR}/\x1b[2J.txt", code=(2, 3), shows="\x1b"),
+    case("verify-anchors-file-nul", "verify", "--anchors", f"{DIR}/a\x00b.txt", code=(2, 3)),
+]
+
+# What invalid UTF-8 in argv becomes: a lone surrogate, in every reference that is looked up.
+S = "\udcff"
+SURROGATE_LOOKUPS = [
+    case(f"surrogate-{name}", *args, env=env or {}, code=(2, 3))
+    for name, args, env in [
+        ("campaign-show", ("campaign", "show", S), None),
+        ("campaign-pause", ("campaign", "pause", S), None),
+        ("offer-create-campaign", ("offer", "create", S, "ben"), None),
+        ("offer-create-worker", ("offer", "create", "photos", S), None),
+        ("offer-accept", ("offer", "accept", f"menus/{S}"), None),
+        ("offer-decline", ("offer", "decline", f"{S}/ben"), None),
+        ("offer-list-campaign", ("offer", "list", "--campaign", S), None),
+        ("bill-contract", ("bill", f"photos/{S}", "--pieces", "1"), None),
+        ("bill-env-contract", ("bill", "--pieces", "1"), {"PIECEPAY_CONTRACT": f"photos/{S}"}),
+        ("release-bill", ("release", f"1{S}"), None),
+        ("end-contract", ("end", f"{S}/ana", "--release-pending"), None),
+        ("milestone-add", ("milestone", "add", f"photos/{S}", "--top-up", "1"), None),
+        ("milestone-list", ("milestone", "list", f"photos/a{S}b"), None),
+        ("payout-worker", ("payout", S), None),
+        ("log-contract", ("log", "--contract", f"photos/{S}"), None),
+        ("report-campaign", ("report", "--campaign", S), None),
+    ]
+]
+
+
+@pytest.mark.parametrize("spec", LOOKUPS + SURROGATE_LOOKUPS)
+def test_hostile_references_are_not_found_and_shown_escaped(book: Ledger, spec: Case) -> None:
+    """A reference (campaign, worker, contract, offer, bill, anchor file) carrying control
+    or bidi characters or a lone surrogate finds nothing (exit 3, or 2), and the message
+    shows it escaped."""
+    refused(book, spec)
+
+
+# --------------------------------------------------------------------------- numbers
+
+BAD_PIECES = ["", "-1", "0", "1e3", "NaN", "inf", "1,000", "1\n", " 1", "\u0661", "0x10", HUGE + "999", "1.5"]
+BAD_AMOUNTS = ["-5", "1e2", "5.001", "92233720368547758.08", "1\n", "+5"]
+BAD_RATES = ["0", "-1", "1e-3", "0.0000000001", "1234567890123456"]
+NEW = ("campaign", "create", "New", "--slug", "newc")
+
+NUMBERS = [
+    *(case(f"bill-pieces-{p!r}", "bill", "photos/ana", "--pieces", p) for p in BAD_PIECES),
+    *(case(f"release-pieces-{p!r}", "release", PENDING, "--pieces", p) for p in ["", "0", "-1", "1.5", "1e3", "NaN"]),
+    *(case(f"top-up-{a!r}", "milestone", "add", "photos/ana", "--top-up", a) for a in BAD_AMOUNTS),
+    *(case(f"cap-{a!r}", "milestone", "add", "photos/ana", "--top-up", "1", "--cap", a) for a in BAD_AMOUNTS),
+    *(case(f"payout-amount-{a!r}", "payout", "ana", "--amount", a) for a in BAD_AMOUNTS),
+    *(case(f"budget-{a!r}", *NEW, "--rate", "5", "--budget", a) for a in BAD_AMOUNTS),
+    *(case(f"milestone-cap-{a!r}", *NEW, "--rate", "5", "--milestone-cap", a) for a in ["-5", "0", "5.001", "1e2"]),
+    case("budget-jpy-decimals", *NEW, "--rate", "5", "--currency", "JPY", "--budget", "5.5"),
+    *(case(f"rate-{r!r}", *NEW, "--rate", r) for r in BAD_RATES),
+    *(case(f"offer-rate-{r!r}", "offer", "create", "photos", "ben", "--rate", r) for r in BAD_RATES),
+    *(case(f"offer-max-pieces-{n!r}", "offer", "create", "photos", "ben", "--max-pieces", n) for n in ["0", "-1"]),
+    *(case(f"max-pieces-{n!r}", *NEW, "--rate", "5", "--max-pieces", n) for n in ["0", "-1", "1.5"]),
+    *(case(f"step-{s!r}", *NEW, "--rate", "5", "--step", s) for s in ["0", "2", "0.3", "-1"]),
+    *(case(f"review-days-{d!r}", *NEW, "--rate", "5", "--review-days", d) for d in ["31", "-1", "1.5", ""]),
+    *(case(f"workers-{w!r}", *NEW, "--rate", "5", "--workers", w) for w in ["0", "-1", "1.5"]),
+    *(case(f"minutes-{m!r}", "bill", "photos/ana", "--pieces", "1", "--minutes", m) for m in ["-1", "1.5", "1e3"]),
+    *(case(f"log-last-{n!r}", "log", "--last", n) for n in ["0", "-1", "1e30", HUGE, "1\n"]),
+    *(case(f"sweep-warn-days-{n!r}", "sweep", "--warn-days", n) for n in ["100000000", "-1"]),
+    *(case(f"sweep-dormant-days-{n!r}", "sweep", "--dormant-days", n) for n in ["0", HUGE]),
+]
+
+
+@pytest.mark.parametrize("spec", NUMBERS)
+def test_malformed_or_impossible_numbers_are_refused(book: Ledger, spec: Case) -> None:
+    """Pieces, amounts, rates, steps, counts and day spans are strict: no sign, exponent,
+    NaN/inf, grouping, spaces, non-ASCII digits, hex, extra decimals, values past 64 bits,
+    zero where a positive number is needed, or fractions of a whole piece (exit 2)."""
+    refused(book, spec)
+
+
+# --------------------------------------------------------------------------- impossible ids
+
+IDS = [
+    case("release-huge", "release", HUGE, code=3),
+    case("release-2-to-63", "release", "9223372036854775808", code=3),
+    case("release-hash-huge", "release", "#" + HUGE, code=3),
+    case("release-zero", "release", "0", code=3),
+    case("release-minus-one", "release", "-1", code=2),  # Click reads -1 as an unknown option
+    case("release-minus-one-after-dashes", "release", "--", "-1", code=3),
+    case("release-one-point-zero", "release", "1.0", code=3),
+    case("release-exponent", "release", "1e0", code=3),
+    case("reject-huge", "reject", HUGE, "--reason", "x", code=3),
+    case("offer-accept-huge", "offer", "accept", HUGE, code=3),
+    case("offer-decline-2-to-64", "offer", "decline", "18446744073709551616", code=3),
+    case("offer-withdraw-huge", "offer", "withdraw", HUGE, code=3),
+    case("offer-create-campaign-huge", "offer", "create", HUGE, "ben", code=3),
+    case("offer-create-worker-huge", "offer", "create", "photos", HUGE, code=3),
+    case("campaign-show-huge", "campaign", "show", HUGE, code=3),
+    case("campaign-pause-huge", "campaign", "pause", HUGE, code=3),
+    case("env-contract-huge", "bill", "--pieces", "1", env={"PIECEPAY_CONTRACT": HUGE}, code=3),
+    case("bill-contract-huge", "bill", HUGE, "--pieces", "1", code=3),
+    case("end-huge", "end", HUGE, "--release-pending", code=3),
+    case("milestone-add-huge", "milestone", "add", HUGE, "--top-up", "1", code=3),
+    case("milestone-list-huge", "milestone", "list", HUGE, code=3),
+    case("payout-worker-huge", "payout", HUGE, code=3),
+    case("log-contract-huge", "log", "--contract", HUGE, code=3),
+    case("report-campaign-huge", "report", "--campaign", HUGE, code=3),
+]
+
+
+@pytest.mark.parametrize("spec", IDS)
+def test_ids_past_64_bits_and_impossible_references_are_not_found(book: Ledger, spec: Case) -> None:
+    """Ids past a signed 64-bit integer, negative, zero, decimal or exponent ids name
+    nothing: exit 3, never an overflow or a traceback."""
+    refused(book, spec)
+
+
+# --------------------------------------------------------------------------- dates
+
+BAD_DATES = [
+    ("2026-W48-1", "bad_date"),
+    ("1900-01-01", "date_out_of_range"),
+    ("9999-12-31", "date_out_of_range"),
+    ("2026-02-30", "bad_date"),
+    ("2026-11-29T00:00", "bad_date"),
+    ("20261129", "bad_date"),
+    (" 2026-11-20", "bad_date"),
+    ("2026-11-20\n", "bad_date"),
+    ("2099-01-01", "date_in_future"),
+]
+DATED = [
+    ("bill", ("bill", "photos/ana", "--pieces", "1")),
+    ("release", ("release", PENDING)),
+    ("reject", ("reject", PENDING, "--reason", "blurry")),
+    ("end", ("end", "photos/ana", "--release-pending")),
+    ("payout", ("payout", "ana")),
+    ("milestone-add", ("milestone", "add", "photos/ana", "--top-up", "1")),
+]
+BAD_TODAY = ["9999-12-31", "1999-12-31", "2026-13-01", "yesterday", "2026-11-20\n", " 2026-11-20"]
+
+DATES = [
+    *(case(f"{name}-date-{d!r}", *args, "--date", d, error=e) for name, args in DATED for d, e in BAD_DATES),
+    *(
+        case(f"deadline-{d!r}", *NEW, "--rate", "5", "--deadline", d, error=e)
+        for d, e in [("2100-01-01", "date_out_of_range"), ("1999-12-31", "date_out_of_range")]
+        + [(d, "bad_date") for d in ("2026-02-30", "2026-W48-1", "2026-11-20\n")]
+    ),
+    *(
+        case(f"export-{flag[2:]}-{d!r}", "export", flag, d, error=e)
+        for flag in ("--from", "--to")
+        for d, e in [("2026-W01-1", "bad_date"), ("1900-01-01", "date_out_of_range"), ("2026-13-01", "bad_date")]
+    ),
+    *(
+        case(f"env-today-{d!r}-{name}", *args, env={"PIECEPAY_TODAY": d}, today=None)
+        for d in BAD_TODAY
+        for name, args in [("report", ("report",)), ("bill", ("bill", "photos/ana", "--pieces", "1"))]
+    ),
+]
+
+
+@pytest.mark.parametrize("spec", DATES)
+def test_dates_outside_yyyy_mm_dd_in_2000_to_2099_are_refused(book: Ledger, spec: Case) -> None:
+    """--date on bill, release, reject, end, payout and milestone add, a campaign's
+    --deadline, export --from/--to and PIECEPAY_TODAY take only YYYY-MM-DD within
+    2000-01-01..2099-12-31 (a future effective date is date_in_future): exit 2."""
+    refused(book, spec)
+
+
+# --------------------------------------------------------------------------- environment, currencies, actors, keys
+
+BUSY = [
+    case(f"busy-timeout-{t!r}-{name}", *args, env={"PIECEPAY_BUSY_TIMEOUT": t}, error="bad_busy_timeout")
+    for t in ["-1", "abc", "nan", "inf", "1e9", "99999999", "1\n", " 1"]
+    for name, args in [("report", ("report",)), ("bill", ("bill", "photos/ana", "--pieces", "1"))]
+]
+CURRENCIES = [
+    *(
+        case(f"campaign-currency-{c!r}", *NEW, "--rate", "5", "--currency", c, error="bad_currency")
+        for c in ["XXX", "XTS", "XAU", "XDR", "CLF", "USN", "HRK", "", "usd\n", "US", "\u20ac\u20ac\u20ac", "USD "]
+    ),
+    *(
+        case(f"payout-currency-{c!r}", "payout", "ana", "--currency", c, error="bad_currency")
+        for c in ["", "US", "usd\n", "\u20ac\u20ac\u20ac"]
+    ),
+]
+ACTORS = [
+    *(
+        case(f"actor-{label}-{name}", "--actor", actor, *args, error="bad_actor")
+        for label, actor in [("empty", ""), ("spaces", "   "), ("101-chars", "a" * 101)]
+        for name, args in [("worker-add", ("worker", "add", "cy")), ("report", ("report",))]
+    ),
+    *(
+        case(f"env-actor-{label}", "worker", "add", "cy", env={"PIECEPAY_ACTOR": actor}, error="bad_actor")
+        for label, actor in [("spaces", "   "), ("101-chars", "a" * 101)]
+    ),
+]
+KEYED = [
+    ("bill", ("bill", "photos/ana", "--pieces", "1")),
+    ("milestone-add", ("milestone", "add", "photos/ana", "--top-up", "1")),
+    ("release", ("release", PENDING)),
+    ("reject", ("reject", PENDING, "--reason", "blurry")),
+    ("end", ("end", "photos/ana", "--release-pending")),
+    ("payout", ("payout", "ana")),
+]
+KEYS = [
+    case(f"key-{label}-{name}", *args, "--key", key, error={"bad_key", "unsafe_text"})
+    for label, key in [("empty", ""), ("leading-space", " k"), ("201-chars", "k" * 201), ("esc", "\x1b")]
+    for name, args in KEYED
+]
+
+
+@pytest.mark.parametrize("spec", BUSY + CURRENCIES + ACTORS + KEYS)
+def test_bad_environment_currency_actor_and_key_are_refused(book: Ledger, spec: Case) -> None:
+    """PIECEPAY_BUSY_TIMEOUT must be plain seconds (0-86400); a new campaign's currency
+    must be money in use (no testing, metal, fund or withdrawn codes); --actor and
+    PIECEPAY_ACTOR must be 1-100 printable characters; --key 1-200 printable characters
+    without surrounding spaces: exit 2."""
+    refused(book, spec)
+
+
+# --------------------------------------------------------------------------- targets that could hurt the ledger
+
+
+def _symlink(folder: Path, name: str, to: Path) -> Path:
+    link = folder / name
+    link.symlink_to(to)
+    return link
+
+
+def _hard_link(folder: Path) -> Path:
+    link = folder / "hard.db"
+    os.link(folder / "ledger.db", link)
+    return link
+
+
+def _subdir_dot_dot(folder: Path) -> Path:
+    (folder / "sub").mkdir()
+    return folder / "sub" / ".." / "ledger.db"
+
+
+def _directory(folder: Path) -> Path:
+    (folder / "outdir").mkdir()
+    return folder / "outdir"
+
+
+def _fifo(folder: Path) -> Path:
+    os.mkfifo(folder / "pipe")
+    return folder / "pipe"
+
+
+TARGETS: dict[str, Callable[[Path], Path | str]] = {
+    "ledger": lambda d: d / "ledger.db",
+    "ledger-wal": lambda d: d / "ledger.db-wal",
+    "ledger-shm": lambda d: d / "ledger.db-shm",
+    "ledger-journal": lambda d: d / "ledger.db-journal",
+    "ledger-via-dot-dot": _subdir_dot_dot,
+    "ledger-via-double-slash": lambda d: f"{d}//ledger.db",
+    "symlink-to-ledger": lambda d: _symlink(d, "link.db", d / "ledger.db"),
+    "symlink-to-ledger-wal": lambda d: _symlink(d, "link-wal", d / "ledger.db-wal"),
+    "dangling-symlink": lambda d: _symlink(d, "dangling.csv", d / "nowhere.csv"),
+    "hard-link-to-ledger": _hard_link,
+    "dev-null": lambda d: "/dev/null",
+    "dev-full": lambda d: "/dev/full",
+    "dev-stdout": lambda d: "/dev/stdout",
+    "directory": _directory,
+    "missing-folder": lambda d: d / "missing" / "out.csv",
+    "named-pipe": _fifo,
+    "nul-in-name": lambda d: d / "out\x00.csv",
+}
+WRITERS = {
+    "export": lambda t: ("export", "--out", t),
+    "export-hledger": lambda t: ("export", "--format", "hledger", "--out", t),
+    "backup": lambda t: ("backup", t),
+    "anchor": lambda t: ("anchor", t),
+}
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_exports_backups_and_anchors_never_write_where_they_could_hurt_the_ledger(
+    book: Ledger, writer: str, target: str
+) -> None:
+    """export --out, backup PATH and anchor FILE refuse the ledger itself and its -wal,
+    -shm and -journal (by resolved path and by file identity: symbolic and hard links),
+    devices, folders, pipes, links, missing folders and names no file can have (NUL):
+    exit 2, nothing written, and the ledger still verifies."""
+    folder = book.db.parent
+    path = str(TARGETS[target](folder))
+    fifo_before = stat.S_ISFIFO(os.lstat(path).st_mode) if target == "named-pipe" else None
+    errors = {"bad_target", "unsafe_text", "bad_path"} if target == "nul-in-name" else {"bad_target"}
+    refused(book, Case(WRITERS[writer](path), (2,), frozenset(errors)))
+    if fifo_before is not None:
+        assert stat.S_ISFIFO(os.lstat(path).st_mode)
+    assert not (folder / "missing").exists()
+    if target == "directory":
+        assert list((folder / "outdir").iterdir()) == []
+    assert book.ok("verify", today=TODAY)["entries"] > 0
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        case("cursor-with-from", "export", "--cursor", "c", "--from", "2026-01-01", error="bad_usage"),
+        case("cursor-with-to", "export", "--cursor", "c", "--to", "2026-11-20", error="bad_usage"),
+        case("new-cursor-with-from", "export", "--cursor", "fresh", "--from", "2026-01-01", error="bad_usage"),
+    ],
+)
+def test_a_cursor_export_refuses_date_filters(book: Ledger, spec: Case) -> None:
+    """A cursor marks everything up to an entry as exported; with --from/--to it would skip
+    entries for good, so the combination is refused (exit 2) and the cursor stays put."""
+    refused(book, spec)
+    assert book.ok("verify", today=TODAY)["entries"] > 0
+
+
+# --------------------------------------------------------------------------- missing ledgers
+
+MISSING = [
+    *(
+        case(
+            f"env-typo-{'-'.join(args[:2])}",
+            *args,
+            env={"PIECEPAY_DB": f"{DIR}/ledgr.db"},
+            db=False,
+            code=3,
+            error="ledger_not_found",
+        )
+        for args in [
+            ("bill", "--pieces", "1"),
+            ("campaign", "list"),
+            ("report",),
+            ("verify",),
+            ("worker", "add", "cy"),
+            ("log",),
+            ("sweep",),
+            ("export", "--cursor", "c"),
+            ("backup", f"{DIR}/copy.db"),
+        ]
+    ),
+    *(
+        case(
+            f"missing-folders-{'-'.join(args[:2])}",
+            "--db",
+            f"{DIR}/no/such/dir/ledger.db",
+            *args,
+            db=False,
+            code=3,
+            error="ledger_not_found",
+        )
+        for args in [("report",), ("bill", "--pieces", "1"), ("verify",), ("worker", "add", "cy")]
+    ),
+    case("db-name-csi", "--db", f"{DIR}/\x1b[2J.db", "report", db=False, code=3, shows="\x1b"),
+    case("db-name-rlo", "--db", f"{DIR}/\u202ebd.db", "report", db=False, code=3, shows="\u202e"),
+    # a path must be text too: bytes that are not UTF-8 are refused before any file is looked at
+    case("env-db-surrogate", "report", env={"PIECEPAY_DB": f"{DIR}/ledg\udcffr.db"}, db=False, code=2),
+    case("db-name-nul", "--db", f"{DIR}/ledger.db\x00", "report", db=False, code=(2, 3)),
+    case("db-name-nul-write", "--db", f"{DIR}/led\x00ger.db", "worker", "add", "cy", db=False, code=(2, 3)),
+]
+
+
+@pytest.mark.parametrize("spec", MISSING)
+def test_a_missing_ledger_is_not_found_and_never_created(book: Ledger, spec: Case) -> None:
+    """A typo in PIECEPAY_DB or --db must not fork the books: exit 3 (ledger_not_found),
+    and neither the file nor any folder on its path is created; a path holding escapes or
+    a surrogate is shown escaped, and one holding NUL (no file can have it) is refused."""
+    refused(book, spec)
+    folder = book.db.parent
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith(("-wal", "-shm"))) == ["ledger.db"]
+
+
+# --------------------------------------------------------------------------- bad usage
+
+USAGE = [
+    case("unknown-option", "report", "--bogus", error="bad_usage"),
+    case("misspelt-option", "bill", "photos/ana", "--pices", "1", error="bad_usage"),
+    case("unknown-global-option", "--jsn", "report", error="bad_usage"),
+    case("unknown-command", "frobnicate", error="bad_usage"),
+    case("unknown-subcommand", "campaign", "frobnicate", error="bad_usage"),
+    case("extra-argument", "release", PENDING, "extra", error="bad_usage"),
+    case("flag-with-value", "sweep", "--dry-run=yes", error="bad_usage"),
+    case("option-without-value", "bill", "photos/ana", "--pieces", error="bad_usage"),
+    case("log-last-without-value", "log", "--last", error="bad_usage"),
+    case("db-without-value", "--db", db=False, error="bad_usage"),
+    case("release-missing-bill", "release", error="bad_usage"),
+    case("reject-missing-reason", "reject", PENDING, error="bad_usage"),
+    case("bill-missing-pieces", "bill", "photos/ana", error="bad_usage"),
+    case("campaign-create-missing-title", "campaign", "create", error="bad_usage"),
+    case("campaign-create-missing-rate", "campaign", "create", "New", error="bad_usage"),
+    case("worker-add-missing-handle", "worker", "add", error="bad_usage"),
+    case("offer-create-missing-worker", "offer", "create", "photos", error="bad_usage"),
+    case("milestone-add-missing-contract", "milestone", "add", error="bad_usage"),
+    case("end-missing-contract", "end", error="bad_usage"),
+    case("payout-missing-worker", "payout", error="bad_usage"),
+    case("backup-missing-path", "backup", error="bad_usage"),
+    case("report-by-month", "report", "--by", "month", error="bad_grouping"),
+    case("report-by-empty", "report", "--by", "", error="bad_grouping"),
+    case("report-format-xml", "report", "--format", "xml", error="bad_format"),
+    case("report-format-empty", "report", "--format", "", error="bad_format"),
+    case("export-format-xml", "export", "--format", "xml", error="bad_format"),
+    case("offer-list-status-bogus", "offer", "list", "--status", "bogus", error="bad_status"),
+    case("verify-expect-junk", "verify", "--expect", "junk", error="bad_anchor"),
+    case(
+        "end-release-and-reject",
+        "end",
+        "photos/ana",
+        "--release-pending",
+        "--reject-pending",
+        error="conflicting_options",
+    ),
+]
+
+
+@pytest.mark.parametrize("spec", USAGE)
+def test_bad_usage_is_refused(book: Ledger, spec: Case) -> None:
+    """Unknown commands and options, missing arguments and values, flags given values,
+    extra arguments and unknown choices (--by, --format, --status, --expect, both
+    --release-pending and --reject-pending): exit 2, one line, nothing written."""
+    refused(book, spec)
