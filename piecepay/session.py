@@ -6,12 +6,15 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from piecepay.dates import parse_day, within_span
 from piecepay.store.connection import create_ledger, open_ledger
-from piecepay.store.journal import EntryHeader, append_entry
 from piecepay.store.migrations import Stamp
 from piecepay.text import ACTOR_MAX, checked_text
+
+if TYPE_CHECKING:
+    from piecepay.store.journal import EntryHeader
 
 
 @dataclass
@@ -36,10 +39,14 @@ class Session:
         self, kind: str, effective: date, memo: str, contract_id: int | None = None, bill_id: int | None = None
     ) -> EntryHeader:
         """An entry's header: what happened and when, written now by this session's actor."""
+        from piecepay.store.journal import EntryHeader
+
         return EntryHeader(kind, effective.isoformat(), self.recorded_at, self.actor, memo, contract_id, bill_id)
 
     def record(self, kind: str, memo: str, contract_id: int | None = None) -> int:
         """Seal the rows just written into a journal entry that moves no money (a record)."""
+        from piecepay.store.journal import append_entry
+
         return append_entry(self.conn, self.header(kind, self.today, memo, contract_id))
 
 

@@ -82,10 +82,12 @@ ENVIRONMENT = ("PIECEPAY_DB", "PIECEPAY_ACTOR", "PIECEPAY_CONTRACT", "PIECEPAY_T
 def _check_readable(args: list[str]) -> None:
     """Refuse arguments and settings that are not text at all (bytes that are not UTF-8, NUL)
     before any of them reaches a lookup, a path or the database."""
-    from piecepay.text import unreadable
-
     named = [(f"argument '{arg}'", arg) for arg in args]
     named += [(name, os.environ[name]) for name in ENVIRONMENT if name in os.environ]
+    if all(value.isascii() and "\x00" not in value for _, value in named):
+        return  # the common case, without importing the text rules
+    from piecepay.text import unreadable
+
     for where, value in named:
         problem = unreadable(value)
         if problem:
