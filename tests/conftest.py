@@ -113,3 +113,36 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
         timeout=timeout,
         check=False,
     )
+
+
+def run_in_terminal(db: Path, args: tuple[str, ...], env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run piecepay with stdout on a pseudo-terminal (so Rich styles it); return the exit code,
+    what the terminal received and stderr."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
+    full_env.update({"PYTHONPATH": str(ROOT), "TERM": "xterm-256color", "COLUMNS": "400", **(env or {})})
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "piecepay", "--db", str(db), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            env=full_env,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    return proc.returncode, b"".join(chunks).decode("utf-8", "replace"), proc.stderr.decode()

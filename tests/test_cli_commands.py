@@ -10,15 +10,12 @@ import csv
 import io
 import os
 import re
-import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, Ledger
+from tests.conftest import Ledger, run_in_terminal
 
 MONEY = ("funded", "reserved", "released", "refunded", "escrow", "available")
 PIECES = ("pieces_billed", "pieces_pending", "pieces_released", "pieces_rejected")
@@ -846,44 +843,12 @@ def test_piped_output_has_no_ansi_escapes(pending: Ledger, args: tuple[str, ...]
     assert "┃" not in result.out and "│" not in result.out
 
 
-def _run_in_a_terminal(db: Path, args: tuple[str, ...], env: dict[str, str]) -> tuple[int, str]:
-    """Run piecepay with stdout on a pseudo-terminal; return its exit code and what it printed."""
-    import pty
-
-    controller, terminal = pty.openpty()
-    full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
-    full_env.update({"PYTHONPATH": str(ROOT), "TERM": "xterm-256color", "COLUMNS": "200", **env})
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "piecepay", "--db", str(db), *args],
-            stdin=subprocess.DEVNULL,
-            stdout=terminal,
-            stderr=subprocess.PIPE,
-            env=full_env,
-            timeout=60,
-            check=False,
-        )
-    finally:
-        os.close(terminal)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(controller)
-    return proc.returncode, b"".join(chunks).decode()
-
-
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 @pytest.mark.parametrize("args", [("campaign", "show", "photos"), ("report",)])
 def test_no_color_in_a_terminal_has_no_ansi_escapes(contract: Ledger, args: tuple[str, ...]) -> None:
-    code, styled = _run_in_a_terminal(contract.db, args, {})
+    code, styled, _ = run_in_terminal(contract.db, args)
     assert code == 0 and "photos" in styled
     assert ANSI in styled  # a terminal gets styled output by default
-    code, plain = _run_in_a_terminal(contract.db, args, {"NO_COLOR": "1"})
+    code, plain, _ = run_in_terminal(contract.db, args, {"NO_COLOR": "1"})
     assert code == 0 and "photos" in plain
     assert ANSI not in plain, repr(plain[:200])

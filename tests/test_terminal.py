@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, Ledger
+from tests.conftest import Ledger, run_in_terminal
 
 ANSI_CLEAR = "\x1b[2J\x1b[31m"
 OSC_LINK = "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07"
@@ -74,40 +70,10 @@ READS = [
 ]
 
 
-def _in_a_terminal(db: Path, args: tuple[str, ...]) -> tuple[int, str, str]:
-    """Run piecepay with stdout on a pseudo-terminal (Rich styling on); return code, screen, stderr."""
-    controller, terminal = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
-    env.update({"PYTHONPATH": str(ROOT), "TERM": "xterm-256color", "COLUMNS": "400"})
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "piecepay", "--db", str(db), *args],
-            stdin=subprocess.DEVNULL,
-            stdout=terminal,
-            stderr=subprocess.PIPE,
-            env=env,
-            timeout=60,
-            check=False,
-        )
-    finally:
-        os.close(terminal)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(controller)
-    return proc.returncode, b"".join(chunks).decode("utf-8", "replace"), proc.stderr.decode()
-
-
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 @pytest.mark.parametrize("args", READS, ids=[" ".join(a) for a in READS])
 def test_a_terminal_shows_stored_text_as_text(poisoned: Ledger, args: tuple[str, ...]) -> None:
-    code, screen, err = _in_a_terminal(poisoned.db, args)
+    code, screen, err = run_in_terminal(poisoned.db, args)
     assert code == 0, err
     assert "\x1b[" in screen  # Rich did style the output: this really is the terminal path
     assert not RAW.search(screen), repr(RAW.search(screen))
@@ -116,7 +82,7 @@ def test_a_terminal_shows_stored_text_as_text(poisoned: Ledger, args: tuple[str,
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_markup_and_escapes_are_printed_literally(poisoned: Ledger) -> None:
-    _, screen, _ = _in_a_terminal(poisoned.db, ("log",))
+    _, screen, _ = run_in_terminal(poisoned.db, ("log",))
     flat = re.sub(r"\x1b\[[0-9;]*m", "", screen)  # Rich's own styling
     for visible in ("\\x1b[2J", "\\u202e", "[/]", "[link=https://evil.example]Cafe[/link]", "[reverse]X", "\\x9b"):
         assert visible in flat, visible
