@@ -4,7 +4,37 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import NamedTuple
+
+from piecepay.money import Currency, Money, format_pieces
+
+
+class CampaignStatus(StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class ContractStatus(StrEnum):
+    """An offer's life: offered, then declined, withdrawn, or accepted (active) and ended."""
+
+    OFFERED = "offered"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class MilestoneStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class BillStatus(StrEnum):
+    PENDING = "pending"
+    RELEASED = "released"
+    REJECTED = "rejected"
 
 
 class Campaign(NamedTuple):
@@ -16,15 +46,14 @@ class Campaign(NamedTuple):
     unit: str
     step: Decimal
     rate: Decimal
-    currency: str
-    digits: int
-    budget_minor: int | None
+    currency: Currency
+    budget: Money | None
     max_pieces_milli: int | None
     workers: int | None
-    milestone_cap_minor: int | None
+    milestone_cap: Money | None
     review_days: int
     deadline: date | None
-    status: str
+    status: CampaignStatus
     created_at: str
 
 
@@ -48,12 +77,12 @@ class Contract(NamedTuple):
     worker_handle: str
     rate: Decimal
     max_pieces_milli: int | None
-    status: str
+    status: ContractStatus
     offered_at: str
     accepted_on: date | None
     ended_on: date | None
     escrow_account_id: int | None
-    refunded_minor: int
+    refunded: Money
     pieces_pending_milli: int
     pieces_released_milli: int
     pieces_rejected_milli: int
@@ -79,9 +108,9 @@ class Milestone(NamedTuple):
     id: int
     contract_id: int
     seq: int
-    top_up_minor: int
-    cap_minor: int | None
-    status: str
+    top_up: Money
+    cap: Money | None
+    status: MilestoneStatus
     opened_on: date
     entry_id: int | None
 
@@ -94,10 +123,10 @@ class Bill(NamedTuple):
     milestone_id: int
     pieces_milli: int
     rate: Decimal
-    amount_minor: int
-    status: str
+    amount: Money
+    status: BillStatus
     released_pieces_milli: int
-    released_minor: int
+    released: Money
     reason: str | None
     note: str | None
     minutes: int | None
@@ -107,24 +136,34 @@ class Bill(NamedTuple):
     entry_id: int
     resolve_entry_id: int | None
 
+    @property
+    def spent(self) -> Money:
+        """What the bill takes of its milestone's cap: all of it while pending, then what was released."""
+        return self.amount if self.status is BillStatus.PENDING else self.released
+
 
 class Account(NamedTuple):
-    """A ledger account in one currency, with TigerBeetle-style running totals."""
+    """A ledger account in one currency, with TigerBeetle-style running totals (minor units)."""
 
     id: int
     name: str
-    currency: str
+    currency: Currency
     debits_pending: int
     debits_posted: int
     credits_pending: int
     credits_posted: int
 
     @property
-    def escrow_available(self) -> int:
+    def escrow_available(self) -> Money:
         """For an escrow account: funded, less released and refunded, less reserved."""
-        return self.credits_posted - self.debits_posted - self.debits_pending
+        return Money(self.credits_posted - self.debits_posted - self.debits_pending, self.currency)
 
     @property
-    def credit_balance(self) -> int:
+    def credit_balance(self) -> Money:
         """Posted credits less posted debits (what a worker is owed, what escrow holds)."""
-        return self.credits_posted - self.debits_posted
+        return Money(self.credits_posted - self.debits_posted, self.currency)
+
+
+def pieces_text(milli: int, unit: str) -> str:
+    """'5 photo', '2.5 minute'."""
+    return f"{format_pieces(milli)} {unit}"

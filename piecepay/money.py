@@ -9,15 +9,102 @@ from __future__ import annotations
 import functools
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import NamedTuple
 
 from piecepay.errors import BadInput
 
 MAX_MINOR: int = 2**63 - 1  # amounts must fit SQLite's signed 64-bit INTEGER
-PIECE_SCALE: int = 1000  # pieces are stored as integers of thousandths of a piece
 MAX_PIECES = Decimal(10**12)
 RATE_DECIMALS = 9
 PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 EXACT = Context(prec=80, rounding=ROUND_HALF_UP)
+
+
+class Currency(NamedTuple):
+    """An ISO 4217 currency and the digits of its minor unit (USD 2, JPY 0, KWD 3)."""
+
+    code: str
+    digits: int
+
+
+@functools.total_ordering
+class Money:
+    """An amount of one currency, in integer minor units.
+
+    Adding, subtracting or comparing amounts of different currencies is a bug and raises;
+    nothing here ever becomes a float.
+    """
+
+    __slots__ = ("currency", "minor")
+
+    def __init__(self, minor: int, currency: Currency) -> None:
+        if not isinstance(minor, int) or isinstance(minor, bool):
+            raise TypeError(f"money is an integer of minor units, not {minor!r}")
+        self.minor = minor
+        self.currency = currency
+
+    @classmethod
+    def zero(cls, currency: Currency) -> Money:
+        return cls(0, currency)
+
+    def _same(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine money with {other!r}")
+        if other.currency.code != self.currency.code:
+            raise ValueError(f"currencies never mix: {self.currency.code} and {other.currency.code}")
+        return other
+
+    def __add__(self, other: Money) -> Money:
+        return Money(self.minor + self._same(other).minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        return Money(self.minor - self._same(other).minor, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.minor, self.currency)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return self.minor == other.minor and self.currency.code == other.currency.code
+
+    def __hash__(self) -> int:
+        return hash((self.minor, self.currency.code))
+
+    def __lt__(self, other: Money) -> bool:
+        return self.minor < self._same(other).minor
+
+    def max(self, other: Money) -> Money:
+        return self if self >= other else other
+
+    def __bool__(self) -> bool:
+        return self.minor != 0
+
+    @property
+    def decimal(self) -> str:
+        """The exact decimal string: 25.00, 100 (JPY), -0.05."""
+        return format_minor(self.minor, self.currency.digits)
+
+    def __str__(self) -> str:
+        return f"{self.decimal} {self.currency.code}"
+
+    def __repr__(self) -> str:
+        return f"Money({self.minor}, {self.currency.code})"
+
+
+def money_from(amount: Decimal, currency: Currency, *, allow_zero: bool = False, what: str = "amount") -> Money:
+    """An exact decimal amount as Money of ``currency``; refuses more decimals than it has,
+    zero unless allowed, and anything past 64 bits of minor units."""
+    if _decimals(amount) > currency.digits:
+        raise BadInput(
+            f"{what} '{amount}' has more decimals than {currency.code}'s {currency.digits}", "too_many_decimals"
+        )
+    minor = int(amount.scaleb(currency.digits, EXACT))
+    if minor == 0 and not allow_zero:
+        raise BadInput(f"{what} '{amount}' must be more than zero", "not_positive")
+    if minor > MAX_MINOR:
+        raise BadInput(f"{what} '{amount}' is too large (over a signed 64-bit integer of minor units)", "too_large")
+    return Money(minor, currency)
 
 
 def normalise_currency(code: str, *, in_use: bool = True) -> str:

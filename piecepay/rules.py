@@ -1,21 +1,155 @@
-"""The rules a request must pass; pure functions that raise RuleRefused with the figures.
+"""Every rule of the ledger, in one place: pure functions that raise with the figures.
 
-Callers gather the facts inside the write transaction and pass them in, so a refusal
-is decided on the same state the write would have changed.
+Operations gather the facts inside their write transaction and pass them in, so a
+refusal is decided on the same state the write would have changed. A rule refused is
+RuleRefused (exit 1); a request that cannot be right for these terms (too fine a piece,
+too many decimals) is BadInput (exit 2). Money is compared only as Money, so amounts of
+two currencies can never meet.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import NamedTuple
 
+from piecepay import money
 from piecepay.errors import BadInput, RuleRefused
-from piecepay.models import Bill, Campaign, Contract, Milestone
-from piecepay.money import format_minor, format_pieces
+from piecepay.models import (
+    Bill,
+    BillStatus,
+    Campaign,
+    CampaignStatus,
+    Contract,
+    ContractStatus,
+    Milestone,
+)
+from piecepay.money import Money, format_pieces, format_rate, milli_to_pieces, pieces_to_milli
+
+# --------------------------------------------------------------------------- amounts
 
 
-def _money(minor: int, campaign: Campaign) -> str:
-    return f"{format_minor(minor, campaign.digits)} {campaign.currency}"
+def bill_amount(pieces_milli: int, rate: Decimal, campaign: Campaign) -> Money:
+    """pieces x rate in the campaign's minor units, rounded once, half-up (0.015 USD -> 0.02)."""
+    minor = money.bill_amount(milli_to_pieces(pieces_milli), rate, campaign.currency.digits)
+    return Money(minor, campaign.currency)
+
+
+def pieces_in_steps(pieces: Decimal, campaign: Campaign, what: str = "pieces") -> int:
+    """Pieces as stored (thousandths), once they are a whole multiple of the campaign's step."""
+    step = campaign.step
+    if pieces % step != 0 or pieces != pieces.quantize(Decimal("0.001")):
+        if step == 1:
+            raise BadInput(f"{what} '{pieces}' must be whole: this campaign bills whole pieces", "not_whole")
+        raise BadInput(f"{what} '{pieces}' must be a multiple of the campaign's step {format_rate(step)}", "not_a_step")
+    return pieces_to_milli(pieces)
+
+
+# --------------------------------------------------------------------------- states
+
+
+def check_campaign_open(campaign: Campaign, today: date, doing: str) -> None:
+    """The campaign takes new work: not paused, not closed, deadline not passed."""
+    if campaign.status is CampaignStatus.PAUSED:
+        raise RuleRefused(f"campaign '{campaign.slug}' is paused; resume it before {doing}", "campaign_paused")
+    if campaign.status is CampaignStatus.CLOSED:
+        raise RuleRefused(f"campaign '{campaign.slug}' is closed", "campaign_closed")
+    if campaign.deadline is not None and today > campaign.deadline:
+        raise RuleRefused(
+            f"campaign '{campaign.slug}' passed its deadline {campaign.deadline.isoformat()}", "deadline_passed"
+        )
+
+
+CAMPAIGN_MOVES = {
+    "pause": (CampaignStatus.OPEN, CampaignStatus.PAUSED),
+    "resume": (CampaignStatus.PAUSED, CampaignStatus.OPEN),
+}
+
+
+def campaign_move(campaign: Campaign, action: str) -> CampaignStatus:
+    """The status ``pause`` or ``resume`` takes a campaign to, if it may."""
+    before, after = CAMPAIGN_MOVES[action]
+    if campaign.status is not before:
+        raise RuleRefused(
+            f"campaign '{campaign.slug}' is {campaign.status}; cannot {action} it", f"campaign_{campaign.status}"
+        )
+    return after
+
+
+def check_close(campaign: Campaign, active_contracts: int) -> None:
+    """A campaign closes for good once none of its contracts is active."""
+    if campaign.status is CampaignStatus.CLOSED:
+        raise RuleRefused(f"campaign '{campaign.slug}' is already closed", "campaign_closed")
+    if active_contracts:
+        raise RuleRefused(
+            f"campaign '{campaign.slug}' has {active_contracts} active contract(s); end them first "
+            "('piecepay end CONTRACT')",
+            "campaign_has_active_contracts",
+        )
+
+
+def check_new_campaign(slug_taken: bool, slug: str) -> None:
+    if slug_taken:
+        raise RuleRefused(f"campaign '{slug}' already exists; pass --slug to name this one", "campaign_exists")
+
+
+def check_new_worker(handle_taken: bool, handle: str) -> None:
+    if handle_taken:
+        raise RuleRefused(f"worker '{handle}' already exists", "worker_exists")
+
+
+def check_contract_active(contract: Contract) -> None:
+    """Money moves only on an accepted contract that has not ended."""
+    if contract.status is not ContractStatus.ACTIVE:
+        raise RuleRefused(
+            f"contract {contract.ref} (#{contract.id}) is {contract.status}, not active", "contract_not_active"
+        )
+
+
+def check_new_offer(engaged: Contract | None, campaign: Campaign, handle: str) -> None:
+    """One open offer or active contract per worker and campaign."""
+    if engaged is not None:
+        what = "offer" if engaged.status is ContractStatus.OFFERED else "contract"
+        raise RuleRefused(
+            f"worker '{handle}' already has an {engaged.status} {what} #{engaged.id} on '{campaign.slug}'",
+            "already_engaged",
+        )
+
+
+PAST = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}
+
+
+def check_offer_open(offer: Contract, action: str) -> None:
+    """Only an open offer can be accepted, declined or withdrawn."""
+    if offer.status is not ContractStatus.OFFERED:
+        raise RuleRefused(
+            f"offer #{offer.id} ({offer.ref}) is {offer.status}; only an open offer can be {PAST[action]}",
+            f"offer_{offer.status}",
+        )
+
+
+def check_room_for_worker(campaign: Campaign, taken: int) -> None:
+    """A campaign's --workers caps how many of its offers are accepted (ended ones count)."""
+    if campaign.workers is not None and taken >= campaign.workers:
+        raise RuleRefused(
+            f"campaign '{campaign.slug}' has room for {campaign.workers} worker(s) and all are taken", "campaign_full"
+        )
+
+
+# --------------------------------------------------------------------------- money in: top-ups
+
+
+def check_top_up(campaign: Campaign, committed: Money, top_up: Money) -> None:
+    """A top-up may not take the campaign's money in escrow and released past its budget."""
+    if campaign.budget is None or committed + top_up <= campaign.budget:
+        return
+    left = (campaign.budget - committed).max(Money.zero(campaign.currency))
+    raise RuleRefused(
+        f"campaign budget {campaign.budget} has {left} left; this top-up is {top_up}", "exceeds_campaign_budget"
+    )
+
+
+# --------------------------------------------------------------------------- bills
 
 
 class BillFacts(NamedTuple):
@@ -24,35 +158,16 @@ class BillFacts(NamedTuple):
     campaign: Campaign
     contract: Contract
     milestone: Milestone | None
-    milestone_used_minor: int
-    escrow_available_minor: int
+    milestone_spent: Money
+    escrow_available: Money
     campaign_pieces_committed_milli: int
     today: date
 
 
-def check_campaign_open(campaign: Campaign, today: date, doing: str) -> None:
-    """The campaign takes new work: not paused, not closed, deadline not passed."""
-    if campaign.status == "paused":
-        raise RuleRefused(f"campaign '{campaign.slug}' is paused; resume it before {doing}", "campaign_paused")
-    if campaign.status == "closed":
-        raise RuleRefused(f"campaign '{campaign.slug}' is closed", "campaign_closed")
-    if campaign.deadline is not None and today > campaign.deadline:
-        raise RuleRefused(
-            f"campaign '{campaign.slug}' passed its deadline {campaign.deadline.isoformat()}", "deadline_passed"
-        )
-
-
-def check_contract_active(contract: Contract) -> None:
-    """Money moves only on an accepted contract that has not ended."""
-    if contract.status != "active":
-        raise RuleRefused(
-            f"contract {contract.ref} (#{contract.id}) is {contract.status}, not active", "contract_not_active"
-        )
-
-
-def check_bill(facts: BillFacts, pieces_milli: int, amount_minor: int, effective: date) -> Milestone:
-    """Apply the five rules of a bill in order; return the open milestone it bills."""
+def check_bill(facts: BillFacts, pieces_milli: int, amount: Money, effective: date) -> Milestone:
+    """The five rules of a bill, in DESIGN.md's order; returns the open milestone it bills."""
     campaign, contract, milestone = facts.campaign, facts.contract, facts.milestone
+    # 1. the contract is active, its campaign open, and the deadline not passed
     check_contract_active(contract)
     check_campaign_open(campaign, facts.today, "billing")
     if campaign.deadline is not None and effective > campaign.deadline:
@@ -60,6 +175,7 @@ def check_bill(facts: BillFacts, pieces_milli: int, amount_minor: int, effective
             f"bill date {effective.isoformat()} is after the campaign deadline {campaign.deadline.isoformat()}",
             "deadline_passed",
         )
+    # 2. pieces > 0 (and, below, an amount that does not round to nothing)
     if pieces_milli <= 0:
         raise RuleRefused("a bill needs more than zero pieces", "pieces_not_positive")
     if milestone is None:
@@ -67,67 +183,71 @@ def check_bill(facts: BillFacts, pieces_milli: int, amount_minor: int, effective
             f"contract {contract.ref} has no open milestone; add one with 'piecepay milestone add {contract.ref}'",
             "no_open_milestone",
         )
-    if milestone.cap_minor is not None:
-        left = milestone.cap_minor - facts.milestone_used_minor
-        if amount_minor > left:
+    # 3. the milestone cap
+    if milestone.cap is not None:
+        left = milestone.cap - facts.milestone_spent
+        if amount > left:
             raise RuleRefused(
-                f"milestone cap {_money(milestone.cap_minor, campaign)} has {_money(max(left, 0), campaign)} "
-                f"left; this bill is {_money(amount_minor, campaign)}",
+                f"milestone cap {milestone.cap} has {left.max(Money.zero(campaign.currency))} left; "
+                f"this bill is {amount}",
                 "exceeds_milestone_cap",
             )
-    if amount_minor > facts.escrow_available_minor:
+    # 4. the escrow's available balance
+    if amount > facts.escrow_available:
+        raise RuleRefused(f"escrow has {facts.escrow_available} available; this bill is {amount}", "exceeds_escrow")
+    # 5. piece limits of the contract and of the campaign
+    check_piece_limit("contract", contract.max_pieces_milli, contract.pieces_committed_milli, pieces_milli, campaign)
+    check_piece_limit(
+        "campaign", campaign.max_pieces_milli, facts.campaign_pieces_committed_milli, pieces_milli, campaign
+    )
+    if amount.minor <= 0:
         raise RuleRefused(
-            f"escrow has {_money(facts.escrow_available_minor, campaign)} available; this bill is "
-            f"{_money(amount_minor, campaign)}",
-            "exceeds_escrow",
+            f"{format_pieces(pieces_milli)} {campaign.unit} at {format_rate(contract.rate)} {campaign.currency.code} "
+            f"rounds to {Money.zero(campaign.currency).decimal}; bill more pieces",
+            "amount_rounds_to_zero",
         )
-    _check_piece_limit(
-        "contract", contract.max_pieces_milli, contract.pieces_committed_milli, pieces_milli, campaign.unit
-    )
-    _check_piece_limit(
-        "campaign", campaign.max_pieces_milli, facts.campaign_pieces_committed_milli, pieces_milli, campaign.unit
-    )
     return milestone
 
 
-def _check_piece_limit(scope: str, limit: int | None, used: int, pieces: int, unit: str) -> None:
-    if limit is None or used + pieces <= limit:
+def check_piece_limit(scope: str, limit: int | None, used: int, pieces_milli: int, campaign: Campaign) -> None:
+    """Pending and released pieces may not pass a piece limit; rejected pieces do not count."""
+    if limit is None or used + pieces_milli <= limit:
         return
     raise RuleRefused(
-        f"{scope} piece limit is {format_pieces(limit)} {unit}; {format_pieces(used)} already billed, "
-        f"{format_pieces(max(limit - used, 0))} left; this bill is {format_pieces(pieces)}",
+        f"{scope} piece limit is {format_pieces(limit)} {campaign.unit}; {format_pieces(used)} already billed, "
+        f"{format_pieces(max(limit - used, 0))} left; this bill is {format_pieces(pieces_milli)}",
         f"exceeds_{scope}_piece_limit",
-    )
-
-
-def check_top_up(campaign: Campaign, committed_minor: int, top_up_minor: int) -> None:
-    """A top-up may not take the campaign's money in escrow and released past its budget."""
-    if campaign.budget_minor is None or committed_minor + top_up_minor <= campaign.budget_minor:
-        return
-    left = max(campaign.budget_minor - committed_minor, 0)
-    raise RuleRefused(
-        f"campaign budget {_money(campaign.budget_minor, campaign)} has {_money(left, campaign)} left; "
-        f"this top-up is {_money(top_up_minor, campaign)}",
-        "exceeds_campaign_budget",
     )
 
 
 def check_pending_bill(bill: Bill) -> None:
     """A reservation resolves exactly once."""
-    if bill.status == "released":
+    if bill.status is BillStatus.RELEASED:
         raise RuleRefused(f"bill {bill.id} was already released", "bill_already_released")
-    if bill.status == "rejected":
+    if bill.status is BillStatus.REJECTED:
         raise RuleRefused(f"bill {bill.id} was already rejected", "bill_already_rejected")
 
 
 def check_release_pieces(bill: Bill, pieces_milli: int) -> None:
-    """A release may cover fewer pieces than billed, never more, and at least one step."""
+    """A release may cover fewer pieces than billed, never more."""
     if pieces_milli > bill.pieces_milli:
         raise RuleRefused(
             f"bill {bill.id} is for {format_pieces(bill.pieces_milli)} pieces; cannot release "
             f"{format_pieces(pieces_milli)}",
             "release_exceeds_bill",
         )
+
+
+def released_amount(bill: Bill, released_milli: int, campaign: Campaign) -> Money:
+    """What releasing ``released_milli`` of a bill posts: all of it, or those pieces at its rate."""
+    if released_milli == bill.pieces_milli:
+        return bill.amount
+    if released_milli == 0:
+        return Money.zero(campaign.currency)
+    return bill_amount(released_milli, bill.rate, campaign)
+
+
+# --------------------------------------------------------------------------- ends and payouts
 
 
 def check_end(contract: Contract, pending_bills: int, pending_choice: str | None) -> None:
@@ -141,12 +261,28 @@ def check_end(contract: Contract, pending_bills: int, pending_choice: str | None
         )
 
 
-def check_payout(owed_minor: int, amount_minor: int, handle: str, money: str, owed: str) -> None:
+def check_payout(handle: str, owed: Money, amount: Money) -> None:
     """A payout cannot exceed what the worker's released earnings hold."""
-    if owed_minor <= 0:
+    if owed.minor <= 0:
         raise RuleRefused(f"worker '{handle}' has nothing owed in this currency", "nothing_owed")
-    if amount_minor > owed_minor:
-        raise RuleRefused(f"worker '{handle}' is owed {owed}; this payout is {money}", "exceeds_owed")
+    if amount > owed:
+        raise RuleRefused(f"worker '{handle}' is owed {owed}; this payout is {amount}", "exceeds_owed")
+
+
+def payout_currency(handle: str, asked: str | None, owed_in: list[str]) -> str:
+    """The currency a payout is in: the one asked for, or the only one the worker is owed in."""
+    if asked is not None:
+        if asked not in owed_in:
+            raise RuleRefused(f"worker '{handle}' is owed nothing in {asked}", "nothing_owed")
+        return asked
+    if not owed_in:
+        raise RuleRefused(f"worker '{handle}' has no released earnings to pay out", "nothing_owed")
+    if len(owed_in) > 1:
+        raise BadInput(f"worker '{handle}' is owed in {', '.join(owed_in)}; pass --currency", "currency_ambiguous")
+    return owed_in[0]
+
+
+# --------------------------------------------------------------------------- dates
 
 
 def check_effective_date(

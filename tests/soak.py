@@ -88,6 +88,16 @@ STAGE_WORDS = {
 }
 
 
+def kept_id(kept: dict[str, Any]) -> object:
+    """The id of what a key's stored result names: its bill, milestone, contract or payout entry
+    (results are kept as the records they hold, not as the document the command printed)."""
+    result = kept.get("result", {})
+    for record in ("bill", "milestone", "contract"):
+        if record in result:
+            return result[record]["id"]
+    return result.get("entry_id")
+
+
 @dataclass(frozen=True)
 class Campaign:
     """A campaign the soak creates, and the sizes of the requests it makes on it."""
@@ -675,9 +685,9 @@ class Soak:
         problems += [f"key {k} was refused but is recorded" for k in sorted(self.refused & set(recorded))]
         problems += [f"key {k} is recorded but no command used it" for k in sorted(set(recorded) - set(self.done))]
         problems += [
-            f"key {k}: the ledger keeps {results[k]}, the command printed {result}"
+            f"key {k}: the ledger keeps a result for {kept_id(results[k])}, the command printed {result.get('id')}"
             for k, (_, result) in sorted(self.done.items())
-            if k in results and results[k] != result
+            if k in results and kept_id(results[k]) != result.get("id")
         ]
         bill_ids = [result["id"] for command, result in self.done.values() if command.kind == "bill"]
         if len(set(bill_ids)) != len(bill_ids):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from piecepay.cli.lazy import COMMANDS
+from piecepay.cli.commands import COMMANDS
 from tests.conftest import ROOT, Ledger
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -245,7 +245,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if change:  # the same key with another request is refused, naming what differs
             flag = "--top-up" if "--top-up" in args else "--pieces"
             position = args.index(flag) + 1
-            altered = (*args[:position], args[position] + "1", *args[position + 1 :])
+            altered = (*args[:position], "1" + args[position], *args[position + 1 :])
             before = self.ledger.dump()
             result = self.ledger.run("--json", *altered)
             assert result.code == 4 and flag.strip("-").replace("-", "_") in result.error["message"]

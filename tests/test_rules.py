@@ -9,10 +9,18 @@ from decimal import Decimal
 import pytest
 
 from piecepay.errors import BadInput, RuleRefused
-from piecepay.models import Campaign, Contract, Milestone
+from piecepay.models import Campaign, CampaignStatus, Contract, ContractStatus, Milestone, MilestoneStatus
+from piecepay.money import Currency, Money
 from piecepay.rules import BillFacts, check_bill, check_effective_date, check_top_up
 
 TODAY = date(2026, 10, 10)
+USD = Currency("USD", 2)
+
+
+def usd(minor: int) -> Money:
+    return Money(minor, USD)
+
+
 CAMPAIGN = Campaign(
     1,
     "photos",
@@ -20,21 +28,35 @@ CAMPAIGN = Campaign(
     "photo",
     Decimal(1),
     Decimal(5),
-    "USD",
-    2,
-    10000,
+    USD,
+    usd(10000),
     20000,
     None,
-    2500,
+    usd(2500),
     14,
     date(2026, 12, 31),
-    "open",
+    CampaignStatus.OPEN,
     "",
 )
 CONTRACT = Contract(
-    1, 1, 1, "photos", "ana", Decimal(5), 8000, "active", "", date(2026, 10, 1), None, 1, 0, 1000, 2000, 0
+    1,
+    1,
+    1,
+    "photos",
+    "ana",
+    Decimal(5),
+    8000,
+    ContractStatus.ACTIVE,
+    "",
+    date(2026, 10, 1),
+    None,
+    1,
+    usd(0),
+    1000,
+    2000,
+    0,
 )
-MILESTONE = Milestone(1, 1, 1, 10000, 2500, "open", date(2026, 10, 1), 1)
+MILESTONE = Milestone(1, 1, 1, usd(10000), usd(2500), MilestoneStatus.OPEN, date(2026, 10, 1), 1)
 
 
 def facts(**changes: object) -> BillFacts:
@@ -42,8 +64,8 @@ def facts(**changes: object) -> BillFacts:
         CAMPAIGN,
         CONTRACT,
         MILESTONE,
-        milestone_used_minor=1500,
-        escrow_available_minor=8500,
+        milestone_spent=usd(1500),
+        escrow_available=usd(8500),
         campaign_pieces_committed_milli=3000,
         today=TODAY,
     )
@@ -52,12 +74,12 @@ def facts(**changes: object) -> BillFacts:
 
 def refusal(f: BillFacts, pieces: int, amount: int, effective: date = TODAY) -> RuleRefused:
     with pytest.raises(RuleRefused) as caught:
-        check_bill(f, pieces, amount, effective)
+        check_bill(f, pieces, usd(amount), effective)
     return caught.value
 
 
 def test_a_bill_within_every_limit_passes_and_names_its_milestone() -> None:
-    assert check_bill(facts(), 2000, 1000, TODAY) == MILESTONE
+    assert check_bill(facts(), 2000, usd(1000), TODAY) == MILESTONE
 
 
 def test_cap_is_checked_with_pending_and_released_counted() -> None:
@@ -67,16 +89,16 @@ def test_cap_is_checked_with_pending_and_released_counted() -> None:
 
 
 def test_escrow_is_checked_after_the_cap() -> None:
-    err = refusal(facts(escrow_available_minor=500), 2000, 1000)
+    err = refusal(facts(escrow_available=usd(500)), 2000, 1000)
     assert (err.code, err.message) == ("exceeds_escrow", "escrow has 5.00 USD available; this bill is 10.00 USD")
 
 
 @pytest.mark.parametrize(
     ("changes", "code"),
     [
-        ({"contract": CONTRACT._replace(status="ended")}, "contract_not_active"),
-        ({"campaign": CAMPAIGN._replace(status="paused")}, "campaign_paused"),
-        ({"campaign": CAMPAIGN._replace(status="closed")}, "campaign_closed"),
+        ({"contract": CONTRACT._replace(status=ContractStatus.ENDED)}, "contract_not_active"),
+        ({"campaign": CAMPAIGN._replace(status=CampaignStatus.PAUSED)}, "campaign_paused"),
+        ({"campaign": CAMPAIGN._replace(status=CampaignStatus.CLOSED)}, "campaign_closed"),
         ({"today": date(2027, 1, 1)}, "deadline_passed"),
         ({"milestone": None}, "no_open_milestone"),
         ({"contract": CONTRACT._replace(max_pieces_milli=3500)}, "exceeds_contract_piece_limit"),
@@ -93,9 +115,9 @@ def test_piece_limit_message_gives_the_figures() -> None:
 
 
 def test_top_up_past_budget_is_refused_at_the_edge() -> None:
-    check_top_up(CAMPAIGN, 9000, 1000)
+    check_top_up(CAMPAIGN, usd(9000), usd(1000))
     with pytest.raises(RuleRefused, match=re.escape("budget 100.00 USD has 10.00 USD left; this top-up is 10.01 USD")):
-        check_top_up(CAMPAIGN, 9000, 1001)
+        check_top_up(CAMPAIGN, usd(9000), usd(1001))
 
 
 def test_effective_dates_cannot_be_future_or_before_the_contract() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from piecepay.cli.lazy import LazyGroup
+from piecepay.cli.commands import LazyGroup
 from piecepay.errors import PiecepayError
 
 app = typer.Typer(
@@ -51,9 +51,9 @@ def root(
         str | None, typer.Option("--actor", envvar="PIECEPAY_ACTOR", help="Who is acting (default: the OS user).")
     ] = None,
 ) -> None:
-    from piecepay.cli.state import Globals
+    from piecepay.cli.invocation import Invocation
 
-    ctx.obj = Globals(db=db, json=json, actor=actor)
+    ctx.obj = Invocation(db=db, json=json, actor=actor)
     ctx.call_on_close(ctx.obj.close)
 
 

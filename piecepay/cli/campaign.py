@@ -4,9 +4,8 @@ from typing import Annotated
 
 import typer
 
-from piecepay.cli import show
-from piecepay.cli.lazy import new_app
-from piecepay.cli.state import globals_of
+from piecepay.cli.commands import new_app
+from piecepay.cli.invocation import invocation
 
 app = new_app("Campaigns: jobs paid per piece.")
 
@@ -28,51 +27,59 @@ def create(
     deadline: Annotated[str | None, typer.Option(help="Last day for bills, YYYY-MM-DD.")] = None,
 ) -> None:
     """Create a campaign."""
-    from piecepay.registry import create_campaign
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.campaigns import CampaignTerms, create_campaign
 
-    view = create_campaign(
-        globals_of(ctx).session(write=True),
-        title,
-        rate=rate,
-        unit=unit,
-        currency=currency,
-        slug=slug,
-        step=step,
-        budget=budget,
-        max_pieces=max_pieces,
-        workers=workers,
-        milestone_cap=milestone_cap,
-        review_days=review_days,
-        deadline=deadline,
+    checked_title = inputs.title(title)
+    terms = CampaignTerms(
+        title=checked_title,
+        slug=inputs.slug(slug if slug is not None else inputs.slug_from(checked_title)),
+        unit=inputs.unit(unit),
+        rate=inputs.parse_rate(rate),
+        currency=inputs.currency(currency),
+        step=inputs.parse_step(step),
+        budget=inputs.amount(budget, "budget"),
+        max_pieces=inputs.pieces(max_pieces, "max pieces"),
+        workers=inputs.count(workers, "workers", maximum=inputs.MAX_WORKERS),
+        milestone_cap=inputs.amount(milestone_cap, "milestone cap"),
+        review_days=inputs.parse_count(review_days, "review days", minimum=0, maximum=inputs.MAX_REVIEW_DAYS),
+        deadline=inputs.day(deadline, "deadline"),
     )
-    show.one(ctx, "campaign", view)
+    run = invocation(ctx)
+    run.sink.record("campaign", documents.campaign(create_campaign(run.session(write=True), terms)))
 
 
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """List campaigns."""
-    from piecepay.registry import list_campaigns
+    from piecepay.cli import documents
+    from piecepay.operations.campaigns import campaigns
 
-    show.many(ctx, "campaign", list_campaigns(globals_of(ctx).session(write=False)))
+    run = invocation(ctx)
+    run.sink.listing("campaign", [documents.campaign(c) for c in campaigns(run.session(write=False))])
 
 
 @app.command("show")
-def show_(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Campaign slug.")]) -> None:
+def show(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Campaign slug.")]) -> None:
     """Show a campaign's terms and its contracts."""
-    from piecepay.registry import show_campaign
+    from piecepay.cli import documents
+    from piecepay.operations.campaigns import campaign_detail
 
-    view = show_campaign(globals_of(ctx).session(write=False), campaign)
-    show.one(ctx, "campaign", view)
-    if not globals_of(ctx).json and view["contracts"]:
-        show.report(
-            ctx, {"rows": [{**c, "contract": c["ref"]} for c in view["contracts"]], "totals": []}, "contract", "table"
-        )
+    run = invocation(ctx)
+    document = documents.campaign_detail(campaign_detail(run.session(write=False), campaign))
+    run.sink.record("campaign", document)
+    if not run.json and document["contracts"]:
+        rows = [{**c, "contract": c["ref"]} for c in document["contracts"]]
+        run.sink.report({"rows": rows, "totals": []}, "contract", "table")
 
 
 def _status(ctx: typer.Context, campaign: str, action: str) -> None:
-    from piecepay.registry import set_campaign_status
+    from piecepay.cli import documents
+    from piecepay.operations.campaigns import set_status
 
-    show.one(ctx, "campaign", set_campaign_status(globals_of(ctx).session(write=True), campaign, action))
+    run = invocation(ctx)
+    run.sink.record("campaign", documents.campaign(set_status(run.session(write=True), campaign, action)))
 
 
 @app.command("pause")

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from piecepay.cli.state import globals_of
+from piecepay.cli import output
+from piecepay.cli.invocation import invocation
 from piecepay.errors import RuleRefused
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def demo(
     """Play the bundled sample month into a fresh ledger (temporary unless --db) and report."""
     from piecepay.sample import load_month
 
-    g = globals_of(ctx)
+    g = invocation(ctx)
     quiet = quiet or g.json  # with --json, stdout carries only the report document
     steps = load_month()
     existing = g.db is not None and (g.db.exists() or g.db.is_symlink())
@@ -35,7 +36,7 @@ def demo(
             g.create(db)
         for step in steps:
             if not quiet:
-                print(f"\n[{step.day.isoformat()}] $ piecepay {step.text}", flush=True)
+                output.line(f"\n[{step.day.isoformat()}] $ piecepay {step.text}")
             code = _play(db, step.day.isoformat(), step.args, quiet)
             if code != step.expect:
                 raise RuleRefused(
@@ -43,14 +44,12 @@ def demo(
                 )
         if not quiet:
             where = db if g.db else "a temporary ledger"
-            print(f"\nThe month in figures ({len(steps)} steps played into {where}):", flush=True)
+            output.line(f"\nThe month in figures ({len(steps)} steps played into {where}):")
         _play(db, steps[-1].day.isoformat(), ("report",) if not g.json else ("--json", "report"), False)
 
 
 def _is_empty(session: "Session") -> bool:
-    from piecepay.store.records import is_empty
-
-    return is_empty(session.conn)
+    return session.store.is_empty()
 
 
 def _play(db: Path, day: str, args: tuple[str, ...], quiet: bool) -> int:

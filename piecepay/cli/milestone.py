@@ -4,10 +4,9 @@ from typing import Annotated
 
 import typer
 
-from piecepay.cli import show
-from piecepay.cli.lazy import new_app
+from piecepay.cli.commands import new_app
+from piecepay.cli.invocation import invocation
 from piecepay.cli.options import DateOpt, KeyOpt
-from piecepay.cli.state import globals_of
 
 app = new_app("Milestones: escrow top-ups that open a capped billing window.")
 ContractArg = Annotated[str, typer.Argument(help="Contract id, or campaign/worker.")]
@@ -23,14 +22,22 @@ def add(
     key: KeyOpt = None,
 ) -> None:
     """Top up the escrow and open the next milestone (closing the open one)."""
-    from piecepay.ledger import add_milestone
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.milestones import add_milestone
 
-    show.one(ctx, "milestone", add_milestone(globals_of(ctx).session(write=True), contract, top_up, cap, date, key))
+    typed = inputs.amount(top_up, "top-up"), inputs.amount(cap, "cap"), inputs.day(date, "milestone date")
+    checked_key = inputs.key(key)
+    run = invocation(ctx)
+    added = add_milestone(run.session(write=True), contract, *typed, key=checked_key)
+    run.sink.record("milestone", documents.milestone(added))
 
 
 @app.command("list")
 def list_(ctx: typer.Context, contract: ContractArg) -> None:
     """List a contract's milestones and what each cap has left."""
-    from piecepay.ledger import list_milestones
+    from piecepay.cli import documents
+    from piecepay.operations.milestones import milestones
 
-    show.many(ctx, "milestone", list_milestones(globals_of(ctx).session(write=False), contract))
+    run = invocation(ctx)
+    run.sink.listing("milestone", [documents.milestone(m) for m in milestones(run.session(write=False), contract)])

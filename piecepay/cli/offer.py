@@ -4,12 +4,12 @@ from typing import Annotated
 
 import typer
 
-from piecepay.cli import show
-from piecepay.cli.lazy import new_app
-from piecepay.cli.state import globals_of
+from piecepay.cli.commands import new_app
+from piecepay.cli.invocation import invocation
 
 app = new_app("Offers: a campaign offered to one worker; accepted, it is a contract.")
 OfferArg = Annotated[str, typer.Argument(help="Offer id, or campaign/worker.")]
+STATUSES = ("offered", "declined", "withdrawn", "active", "ended")
 
 
 @app.command("create")
@@ -21,33 +21,43 @@ def create(
     max_pieces: Annotated[str | None, typer.Option(help="Piece limit of this contract.")] = None,
 ) -> None:
     """Offer a campaign to a worker."""
-    from piecepay.registry import create_offer
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.offers import create_offer
 
-    show.one(ctx, "offer", create_offer(globals_of(ctx).session(write=True), campaign, worker, rate, max_pieces))
+    typed = inputs.rate(rate), inputs.pieces(max_pieces, "max pieces")
+    run = invocation(ctx)
+    run.sink.record("offer", documents.offer(create_offer(run.session(write=True), campaign, worker, *typed)))
 
 
 @app.command("accept")
 def accept(ctx: typer.Context, offer: OfferArg) -> None:
     """Accept an offer; prints the new contract."""
-    from piecepay.registry import accept_offer
+    from piecepay.cli import documents
+    from piecepay.operations.offers import accept_offer
 
-    show.one(ctx, "contract", accept_offer(globals_of(ctx).session(write=True), offer))
+    run = invocation(ctx)
+    run.sink.record("contract", documents.contract(accept_offer(run.session(write=True), offer)))
 
 
 @app.command("decline")
 def decline(ctx: typer.Context, offer: OfferArg) -> None:
     """Decline an offer (the worker says no)."""
-    from piecepay.registry import close_offer
-
-    show.one(ctx, "offer", close_offer(globals_of(ctx).session(write=True), offer, "decline"))
+    _close(ctx, offer, "decline")
 
 
 @app.command("withdraw")
 def withdraw(ctx: typer.Context, offer: OfferArg) -> None:
     """Withdraw an offer (the client takes it back)."""
-    from piecepay.registry import close_offer
+    _close(ctx, offer, "withdraw")
 
-    show.one(ctx, "offer", close_offer(globals_of(ctx).session(write=True), offer, "withdraw"))
+
+def _close(ctx: typer.Context, offer: str, action: str) -> None:
+    from piecepay.cli import documents
+    from piecepay.operations.offers import close_offer
+
+    run = invocation(ctx)
+    run.sink.record("offer", documents.offer(close_offer(run.session(write=True), offer, action)))
 
 
 @app.command("list")
@@ -57,6 +67,13 @@ def list_(
     status: Annotated[str | None, typer.Option(help="offered, declined, withdrawn, active or ended.")] = None,
 ) -> None:
     """List offers and contracts."""
-    from piecepay.registry import list_offers
+    from piecepay.cli import documents
+    from piecepay.errors import BadInput
+    from piecepay.models import ContractStatus
+    from piecepay.operations.offers import offers
 
-    show.many(ctx, "offer", list_offers(globals_of(ctx).session(write=False), campaign, status))
+    if status is not None and status not in STATUSES:
+        raise BadInput(f"status '{status}' is not one of {', '.join(STATUSES)}", "bad_status")
+    run = invocation(ctx)
+    found = offers(run.session(write=False), campaign, ContractStatus(status) if status else None)
+    run.sink.listing("offer", [documents.offer(k) for k in found])

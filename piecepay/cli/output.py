@@ -116,6 +116,12 @@ def object_out(view: dict[str, Any], headline: str, fields: Columns) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+def line(text: str) -> None:
+    """A line for people on stdout (the demo's narration), flushed so it reads in order."""
+    sys.stdout.write(visible(text) + "\n")
+    sys.stdout.flush()
+
+
 def note(message: str) -> None:
     """A line for people on stderr (never part of the machine output)."""
     sys.stderr.write(visible(message) + "\n")

@@ -4,10 +4,7 @@ from typing import Annotated
 
 import typer
 
-from piecepay.cli import show
-from piecepay.cli.state import globals_of
-from piecepay.dates import MAX_DAYS
-from piecepay.money import parse_count
+from piecepay.cli.invocation import invocation
 
 
 def sweep(
@@ -17,10 +14,13 @@ def sweep(
     warn_days: Annotated[str, typer.Option(help="Warn this many days before the clock acts.")] = "3",
 ) -> None:
     """Apply the clock: auto-release bills past review, end contracts past deadline, warn."""
-    from piecepay.sweep import sweep as run_sweep
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.sweep import sweep as run_sweep
 
-    dormant = parse_count(dormant_days, "--dormant-days", minimum=1, maximum=MAX_DAYS)
-    warn = parse_count(warn_days, "--warn-days", minimum=0, maximum=MAX_DAYS)
-    session = globals_of(ctx).session(write=not dry_run)
-    actions = run_sweep(session, dry_run=dry_run, dormant_days=dormant, warn_days=warn)
-    show.many(ctx, "action", actions, "Sweep plan (dry run)" if dry_run else None)
+    dormant = inputs.parse_count(dormant_days, "--dormant-days", minimum=1, maximum=inputs.MAX_DAYS)
+    warn = inputs.parse_count(warn_days, "--warn-days", minimum=0, maximum=inputs.MAX_DAYS)
+    run = invocation(ctx)
+    actions = run_sweep(run.session(write=not dry_run), dry_run=dry_run, dormant_days=dormant, warn_days=warn)
+    title = "Sweep plan (dry run)" if dry_run else None
+    run.sink.listing("action", [documents.sweep_action(a) for a in actions], title)

@@ -4,9 +4,8 @@ from typing import Annotated
 
 import typer
 
-from piecepay.cli import show
-from piecepay.cli.lazy import new_app
-from piecepay.cli.state import globals_of
+from piecepay.cli.commands import new_app
+from piecepay.cli.invocation import invocation
 
 app = new_app("Workers: the people who do pieces.")
 
@@ -19,14 +18,20 @@ def add(
     email: Annotated[str | None, typer.Option(help="Contact e-mail.")] = None,
 ) -> None:
     """Add a worker."""
-    from piecepay.registry import add_worker
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.workers import add_worker
 
-    show.one(ctx, "worker", add_worker(globals_of(ctx).session(write=True), handle, name, email))
+    checked = inputs.handle(handle), inputs.person_name(name), inputs.email(email)
+    run = invocation(ctx)
+    run.sink.record("worker", documents.worker(add_worker(run.session(write=True), *checked)))
 
 
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """List workers."""
-    from piecepay.registry import list_workers
+    from piecepay.cli import documents
+    from piecepay.operations.workers import workers
 
-    show.many(ctx, "worker", list_workers(globals_of(ctx).session(write=False)))
+    run = invocation(ctx)
+    run.sink.listing("worker", [documents.worker(w) for w in workers(run.session(write=False))])

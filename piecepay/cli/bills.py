@@ -4,9 +4,8 @@ from typing import Annotated
 
 import typer
 
-from piecepay.cli import show
+from piecepay.cli.invocation import invocation
 from piecepay.cli.options import DateOpt, KeyOpt
-from piecepay.cli.state import globals_of
 
 
 def bill(
@@ -27,19 +26,19 @@ def bill(
     key: KeyOpt = None,
 ) -> None:
     """Bill pieces on the open milestone; the amount is reserved in escrow until released."""
-    from piecepay.ledger import bill as bill_pieces
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.bills import BillRequest
+    from piecepay.operations.bills import bill as bill_pieces
 
-    view = bill_pieces(
-        globals_of(ctx).session(write=True),
-        contract,
-        pieces,
-        proofs=proof or [],
-        note=note,
-        minutes=minutes,
-        date_text=date,
-        key=key,
-    )
-    show.one(ctx, "bill", view)
+    checked_note, proofs = inputs.note(note), tuple(inputs.proof(p) for p in proof or [])
+    day = inputs.day(date, "bill date")
+    counted = inputs.pieces(pieces)
+    assert counted is not None  # --pieces is required
+    request = BillRequest(contract, counted, proofs, checked_note, inputs.count(minutes, "minutes"), day)
+    checked_key = inputs.key(key)
+    run = invocation(ctx)
+    run.sink.record("bill", documents.bill(bill_pieces(run.session(write=True), request, checked_key)))
 
 
 def release(
@@ -50,9 +49,14 @@ def release(
     key: KeyOpt = None,
 ) -> None:
     """Release a pending bill to the worker, in full or for fewer pieces."""
-    from piecepay.ledger import release as release_bill
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.bills import release as release_bill
 
-    show.one(ctx, "bill", release_bill(globals_of(ctx).session(write=True), bill, pieces, date, key))
+    typed = inputs.pieces(pieces), inputs.day(date, "release date"), inputs.key(key)
+    bill_id = inputs.bill_id(bill)
+    run = invocation(ctx)
+    run.sink.record("bill", documents.bill(release_bill(run.session(write=True), bill_id, *typed)))
 
 
 def reject(
@@ -63,6 +67,11 @@ def reject(
     key: KeyOpt = None,
 ) -> None:
     """Reject a pending bill with a reason; its reservation returns to escrow."""
-    from piecepay.ledger import reject as reject_bill
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.bills import reject as reject_bill
 
-    show.one(ctx, "bill", reject_bill(globals_of(ctx).session(write=True), bill, reason, date, key))
+    typed = inputs.reason(reason), inputs.day(date, "reject date"), inputs.key(key)
+    bill_id = inputs.bill_id(bill)
+    run = invocation(ctx)
+    run.sink.record("bill", documents.bill(reject_bill(run.session(write=True), bill_id, *typed)))

@@ -1,4 +1,4 @@
-"""The global options of one invocation, and the session opened from them."""
+"""One invocation: its global options, the session opened from them, and its output sink."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from piecepay.cli.render import Sink
     from piecepay.session import Session
 
 
@@ -39,8 +40,9 @@ def pinned_today() -> date | None:
 
 
 @dataclass
-class Globals:
-    """What the top-level options said."""
+class Invocation:
+    """One run of the command line: what its global options said, the ledger it opened and
+    the sink its results go to."""
 
     db: Path | None = None
     json: bool = False
@@ -67,15 +69,21 @@ class Globals:
 
         new_ledger(path, self.actor if self.actor is not None else default_actor(), datetime.now(UTC), pinned_today())
 
+    @property
+    def sink(self) -> Sink:
+        from piecepay.cli.render import Sink
+
+        return Sink(self.json)
+
     def close(self) -> None:
         for opened in self.sessions:
             opened.close()
         self.sessions.clear()
 
 
-def globals_of(ctx: typer.Context) -> Globals:
-    """The Globals stored on the root context by the app callback."""
+def invocation(ctx: typer.Context) -> Invocation:
+    """The Invocation stored on the root context by the app callback."""
     root = ctx.find_root()
-    if not isinstance(root.obj, Globals):
-        root.obj = Globals()
+    if not isinstance(root.obj, Invocation):
+        root.obj = Invocation()
     return root.obj

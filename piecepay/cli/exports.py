@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from piecepay.cli import output
-from piecepay.cli.state import globals_of
+from piecepay.cli.invocation import invocation
 
 
 def export(
@@ -21,20 +21,22 @@ def export(
     end: Annotated[str | None, typer.Option("--to", help="Last effective date, YYYY-MM-DD.")] = None,
 ) -> None:
     """Export the journal as CSV, JSON lines, or an hledger or beancount journal."""
-    from piecepay.export.run import export as run_export
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.exports import export as run_export
 
-    session = globals_of(ctx).session(write=cursor is not None)
-    facts = run_export(session, format, out, sys.stdout, cursor=cursor, start=start, end=end)
-    summary = f"exported {facts['entries']} entries" + (f" to {out}" if out != "-" else "")
-    summary += f"; ledger head {facts['ledger_entries']}:{facts['ledger_head']}"
-    if facts["cursor"]:
-        summary += f"; cursor {facts['cursor']} at entry {facts['cursor_at']}"
+    typed = inputs.cursor_name(cursor), inputs.day(start, "--from"), inputs.day(end, "--to")
+    run = invocation(ctx)
+    session = run.session(write=cursor is not None)
+    done = run_export(session, format, out, sys.stdout, cursor=typed[0], start=typed[1], end=typed[2])
+    summary = f"exported {done.entries} entries" + (f" to {out}" if out != "-" else "")
+    summary += f"; ledger head {done.ledger_entries}:{done.ledger_head}"
+    if done.cursor:
+        summary += f"; cursor {done.cursor} at entry {done.cursor_at}"
     if out == "-":
         output.note(summary)  # stdout carries the export itself
-    elif globals_of(ctx).json:
-        output.json_out(facts)
     else:
-        output.object_out({}, summary, [])
+        run.sink.done(documents.exported(done), summary)
 
 
 def backup(
@@ -45,15 +47,11 @@ def backup(
     ] = False,
 ) -> None:
     """Copy the ledger consistently while others write, then check the copy."""
-    from piecepay.backup import backup as run_backup
+    from piecepay.cli import documents
+    from piecepay.operations.backup import backup as run_backup
 
-    facts = run_backup(globals_of(ctx).session(write=False), path, force=force)
-    if globals_of(ctx).json:
-        output.json_out(facts)
-    else:
-        output.object_out(
-            facts,
-            f"backed up {facts['entries']} entries ({facts['bytes']} bytes) to {facts['path']}; verified; "
-            f"head {facts['entries']}:{facts['head']}",
-            [],
-        )
+    run = invocation(ctx)
+    done = run_backup(run.session(write=False), path, force=force)
+    summary = f"backed up {done.entries} entries ({done.bytes} bytes) to {done.path}; verified; "
+    summary += f"head {done.entries}:{done.head}"
+    run.sink.done(documents.backup(done), summary)

@@ -6,17 +6,24 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
-from piecepay.audit import verify
 from piecepay.errors import PiecepayError, RuleRefused, StorageError
 from piecepay.files import LEDGER_SIDECARS, atomic_file_from, check_target, temp_path_for
+from piecepay.operations.verify import verify
 from piecepay.session import Session, open_session
 from piecepay.store.connection import open_ledger
-from piecepay.store.journal import entry_hash_at, journal_head
-from piecepay.views import View
+from piecepay.store.sqlite import SqliteStore
 
 
-def backup(s: Session, target: Path, *, force: bool = False) -> View:
+class Backup(NamedTuple):
+    path: str
+    bytes: int
+    entries: int
+    head: str
+
+
+def backup(s: Session, target: Path, *, force: bool = False) -> Backup:
     """Copy the ledger to ``target`` with VACUUM INTO, check the copy, then rename it into place.
 
     The copy is one read snapshot, so writers may go on meanwhile; ``target`` only
@@ -25,11 +32,11 @@ def backup(s: Session, target: Path, *, force: bool = False) -> View:
     head, as many entries or more), unless ``force``.
     """
     check_target(target, s.path, "backup")
-    previous = None if force or not target.exists() else _previous_head(target)
+    previous = None if force or not target.exists() else _head_of(target, refuse_as="backup_target_not_a_ledger")
     temp = temp_path_for(target)
     try:
-        s.conn.execute("VACUUM INTO ?", (str(temp),))
-        facts = _prove(temp)
+        s.store.copy_to(temp)
+        entries, head = _prove(temp)
         if previous is not None:
             _check_extends(temp, target, previous)
         atomic_file_from(temp, target)
@@ -38,37 +45,34 @@ def backup(s: Session, target: Path, *, force: bool = False) -> View:
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
         raise
-    return {
-        "id": str(target),
-        "path": str(target),
-        "bytes": target.stat().st_size,
-        "entries": facts["entries"],
-        "head": facts["head"],
-        "verified": True,
-    }
+    return Backup(str(target), target.stat().st_size, entries, head)
 
 
-def _previous_head(target: Path) -> tuple[int, str]:
+def _reader(path: Path) -> SqliteStore:
+    """Another ledger file, read-only and never migrated."""
+    return SqliteStore(open_ledger(path, write=False, upgrade=False), path)
+
+
+def _head_of(target: Path, *, refuse_as: str) -> tuple[int, str]:
     """The entry count and head hash of the backup already at ``target``."""
     try:
-        old = open_ledger(target, write=False, upgrade=False)
+        old = _reader(target)
     except PiecepayError as exc:
         raise RuleRefused(
-            f"{target} exists and is not a piecepay ledger ({exc.message}); pass --force to replace it",
-            "backup_target_not_a_ledger",
+            f"{target} exists and is not a piecepay ledger ({exc.message}); pass --force to replace it", refuse_as
         ) from None
     try:
-        return journal_head(old)
+        return old.head()
     finally:
         old.close()
 
 
 def _check_extends(copy: Path, target: Path, previous: tuple[int, str]) -> None:
     count, head = previous
-    new = open_ledger(copy, write=False, upgrade=False)
+    new = _reader(copy)
     try:
-        new_count, _ = journal_head(new)
-        same = count == 0 or entry_hash_at(new, count) == head
+        new_count, _ = new.head()
+        same = count == 0 or new.entry_hash(count) == head
     finally:
         new.close()
     if new_count < count or not same:
@@ -80,12 +84,12 @@ def _check_extends(copy: Path, target: Path, previous: tuple[int, str]) -> None:
         )
 
 
-def _prove(copy: Path) -> View:
+def _prove(copy: Path) -> tuple[int, str]:
     copy_session = open_session(copy, "backup", datetime.now(UTC), write=True)
     try:
-        # The copy must leave no -wal beside it once closed: keep it a single file.
-        copy_session.conn.execute("PRAGMA journal_mode=DELETE")
-        return verify(copy_session)
+        copy_session.store.single_file()  # the copy must leave no -wal beside it once closed
+        proof = verify(copy_session)
+        return proof.entries, proof.head
     except StorageError as exc:
         raise StorageError(f"backup copy failed its check, nothing replaced: {exc.message}", exc.code) from exc
     finally:

@@ -1,15 +1,12 @@
-"""How each kind of result looks: headlines and columns, handed to the output sink."""
+"""How each kind of result looks (headlines, fields, columns) and the sink that shows it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import typer
-
 from piecepay.cli import output
-from piecepay.cli.state import globals_of
 
-View = dict[str, Any]
+Document = dict[str, Any]
 
 HEADLINES = {
     "campaign": "Campaign {id}: {title} ({status})",
@@ -146,25 +143,59 @@ NUMERIC = {
 }
 
 
-def one(ctx: typer.Context, kind: str, view: View) -> None:
-    """Print one created or changed record."""
-    if globals_of(ctx).json:
-        output.json_out(view)
-        return
-    headline = HEADLINES[kind].format_map(_Blank(view))
-    output.object_out(view, headline, FIELDS[kind])
+class Sink:
+    """Where every result goes: one JSON document with --json, else headlines and tables.
 
+    The choice is made once, from the invocation's --json, and no command prints by hand.
+    """
 
-def many(ctx: typer.Context, kind: str, rows: list[View], title: str | None = None) -> None:
-    """Print a listing."""
-    if globals_of(ctx).json:
-        output.json_out(rows)
-        return
-    if not rows:
-        if output.to_terminal():  # unattended runs stay silent, so cron mails only news
-            output.note(f"no {kind}s")
-        return
-    output.table_out(rows, COLUMNS[kind], title, tuple(NUMERIC))
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def record(self, kind: str, document: Document) -> None:
+        """One created or changed record."""
+        if self.as_json:
+            output.json_out(document)
+            return
+        headline = HEADLINES[kind].format_map(_Blank(document))
+        output.object_out(document, headline, FIELDS[kind])
+
+    def listing(self, kind: str, documents: list[Document], title: str | None = None) -> None:
+        """A listing; empty, it says so only to a person at a terminal (cron mails only news)."""
+        if self.as_json:
+            output.json_out(documents)
+            return
+        if not documents:
+            if output.to_terminal():
+                output.note(f"no {kind}s")
+            return
+        output.table_out(documents, COLUMNS[kind], title, tuple(NUMERIC))
+
+    def done(self, document: Document, summary: str, fields: list[tuple[str, str]] | None = None) -> None:
+        """What a command did: its document with --json, else a summary line (and fields)."""
+        if self.as_json:
+            output.json_out(document)
+        else:
+            output.object_out(document, summary, fields or [])
+
+    def report(self, document: Document, by: str, fmt: str | None) -> None:
+        """The report as a table, JSON ({rows, totals}) or CSV (rows, then a total line per currency)."""
+        mode = fmt or ("json" if self.as_json else "table")
+        extra = [("paid_out", "Paid out"), ("owed", "Owed")] if by == "worker" else []
+        columns = REPORT_LABELS[by] + [("currency", "Cur")] + REPORT_MONEY + extra + REPORT_PIECES
+        if mode == "json":
+            output.json_out(document)
+        elif mode == "csv":
+            title = ["title"] if by == "campaign" else []
+            keys = ["line", *[k for k, _ in columns][:1], *title, *[k for k, _ in columns][1:]]
+            keys += [f"{k}_minor" for k, _ in REPORT_MONEY + extra]
+            lines = [{"line": "row", **row} for row in document["rows"]]
+            lines += [{"line": "total", **total} for total in document["totals"]]
+            output.csv_out(lines, keys, NUMERIC | {k for k in keys if k.endswith("_minor")})
+        else:
+            output.table_out(document["rows"], columns, None, tuple(NUMERIC))
+            if document["totals"]:
+                output.table_out(document["totals"], [("currency", "Total"), *REPORT_MONEY], None, tuple(NUMERIC))
 
 
 REPORT_MONEY = [
@@ -188,31 +219,11 @@ REPORT_LABELS = {
 }
 
 
-def report(ctx: typer.Context, data: View, by: str, fmt: str | None) -> None:
-    """The report as a table, JSON ({rows, totals}) or CSV (rows, then a total line per currency)."""
-    mode = fmt or ("json" if globals_of(ctx).json else "table")
-    extra = [("paid_out", "Paid out"), ("owed", "Owed")] if by == "worker" else []
-    columns = REPORT_LABELS[by] + [("currency", "Cur")] + REPORT_MONEY + extra + REPORT_PIECES
-    if mode == "json":
-        output.json_out(data)
-    elif mode == "csv":
-        title = ["title"] if by == "campaign" else []
-        keys = ["line", *[k for k, _ in columns][:1], *title, *[k for k, _ in columns][1:]]
-        keys += [f"{k}_minor" for k, _ in REPORT_MONEY + extra]
-        lines = [{"line": "row", **row} for row in data["rows"]]
-        lines += [{"line": "total", **total} for total in data["totals"]]
-        output.csv_out(lines, keys, NUMERIC | {k for k in keys if k.endswith("_minor")})
-    else:
-        output.table_out(data["rows"], columns, None, tuple(NUMERIC))
-        if data["totals"]:
-            output.table_out(data["totals"], [("currency", "Total"), *REPORT_MONEY], None, tuple(NUMERIC))
-
-
 class _Blank(dict[str, Any]):
     """format_map source that shows missing or None fields as '-'."""
 
-    def __init__(self, view: View) -> None:
-        super().__init__({k: ("-" if v is None else v) for k, v in view.items()})
+    def __init__(self, document: Document) -> None:
+        super().__init__({k: ("-" if v is None else v) for k, v in document.items()})
 
     def __missing__(self, key: str) -> str:
         return "-"

@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
-from piecepay.audit import Anchor, verify
 from piecepay.errors import BadInput, NotFound, StorageError
 from piecepay.files import check_target, fsync_dir
+from piecepay.operations.verify import Anchor, verify
 from piecepay.session import Session
-from piecepay.views import View
 
 EXPECT = re.compile(r"(?P<entries>[0-9]{1,19}):(?P<head>[0-9a-fA-F]{64})", re.ASCII)
 LINE = re.compile(r"(?P<at>[0-9T:.+-]{19,40}) entries (?P<entries>[0-9]{1,19}) head (?P<head>[0-9a-f]{64})", re.ASCII)
@@ -53,21 +53,21 @@ def read_anchors(path: Path) -> list[Anchor]:
     return anchors
 
 
-def anchor(s: Session, target: Path) -> View:
+class Anchored(NamedTuple):
+    path: str
+    entries: int
+    head: str
+    at: str
+    anchors_checked: int
+
+
+def anchor(s: Session, target: Path) -> Anchored:
     """Verify the ledger against ``target``'s anchors (if any), then append its head there."""
     check_target(target, s.path, "anchor file")
     earlier = read_anchors(target) if target.exists() and target.stat().st_size else []
-    facts = verify(s, earlier)
-    line = f"{s.recorded_at} entries {facts['entries']} head {facts['head']}\n"
-    _append_line(target, line)
-    return {
-        "id": str(target),
-        "path": str(target),
-        "entries": facts["entries"],
-        "head": facts["head"],
-        "at": s.recorded_at,
-        "anchors_checked": len(earlier),
-    }
+    proof = verify(s, earlier)
+    _append_line(target, f"{s.recorded_at} entries {proof.entries} head {proof.head}\n")
+    return Anchored(str(target), proof.entries, proof.head, s.recorded_at, len(earlier))
 
 
 def _append_line(target: Path, line: str) -> None:

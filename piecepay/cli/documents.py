@@ -1,0 +1,282 @@
+"""Results as the JSON documents of the command line's public interface (``--json``).
+
+Each function turns a domain result into the document users script against: a record
+names itself by the ``id`` later commands accept, and every amount appears twice, as an
+exact decimal string and as integer minor units. Tables and headlines are drawn from the
+same documents (``piecepay.cli.render``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piecepay.models import Campaign, Worker
+from piecepay.money import Money, format_pieces, format_rate
+from piecepay.operations.anchors import Anchored
+from piecepay.operations.backup import Backup
+from piecepay.operations.bills import BillState
+from piecepay.operations.campaigns import CampaignDetail, ContractState
+from piecepay.operations.exports import Exported
+from piecepay.operations.milestones import MilestoneState
+from piecepay.operations.payouts import Payout
+from piecepay.operations.reports import Figures, Pieces, Report, ReportRow
+from piecepay.operations.sweep import SweepAction
+from piecepay.operations.verify import Proof
+from piecepay.store.sqlite import LogEntry
+
+Document = dict[str, Any]
+
+
+def money(name: str, amount: Money | None) -> Document:
+    """An amount twice: the exact decimal string and the integer of minor units."""
+    if amount is None:
+        return {name: None, f"{name}_minor": None}
+    return {name: amount.decimal, f"{name}_minor": amount.minor}
+
+
+def pieces(milli: int | None) -> str | None:
+    return None if milli is None else format_pieces(milli)
+
+
+def campaign(c: Campaign) -> Document:
+    return {
+        "id": c.slug,
+        "campaign_id": c.id,
+        "title": c.title,
+        "unit": c.unit,
+        "step": format_rate(c.step),
+        "rate": format_rate(c.rate),
+        "currency": c.currency.code,
+        **money("budget", c.budget),
+        "max_pieces": pieces(c.max_pieces_milli),
+        "workers": c.workers,
+        **money("milestone_cap", c.milestone_cap),
+        "review_days": c.review_days,
+        "deadline": c.deadline.isoformat() if c.deadline else None,
+        "status": c.status.value,
+        "created_at": c.created_at,
+    }
+
+
+def campaign_detail(detail: CampaignDetail) -> Document:
+    return {**campaign(detail.campaign), "contracts": [contract(k) for k in detail.contracts]}
+
+
+def worker(w: Worker) -> Document:
+    return {
+        "id": w.handle,
+        "worker_id": w.id,
+        "handle": w.handle,
+        "name": w.name,
+        "email": w.email,
+        "created_at": w.created_at,
+    }
+
+
+def offer(state: ContractState) -> Document:
+    """An offer (or the terms of the contract it became)."""
+    k, c = state.contract, state.campaign
+    return {
+        "id": k.id,
+        "ref": k.ref,
+        "campaign": k.campaign_slug,
+        "worker": k.worker_handle,
+        "rate": format_rate(k.rate),
+        "unit": c.unit,
+        "currency": c.currency.code,
+        "max_pieces": pieces(k.max_pieces_milli),
+        "status": k.status.value,
+        "offered_at": k.offered_at,
+    }
+
+
+def contract(state: ContractState) -> Document:
+    """An accepted contract: its terms, dates and escrow figures."""
+    k, escrow = state.contract, state.escrow
+    document = offer(state)
+    document["accepted_on"] = k.accepted_on.isoformat() if k.accepted_on else None
+    document["ended_on"] = k.ended_on.isoformat() if k.ended_on else None
+    zero = Money.zero(state.campaign.currency)
+    funded = Money(escrow.credits_posted, escrow.currency) if escrow else zero
+    reserved = Money(escrow.debits_pending, escrow.currency) if escrow else zero
+    posted_out = Money(escrow.debits_posted, escrow.currency) if escrow else zero
+    document.update(figures(Figures(funded, reserved, posted_out - k.refunded, k.refunded)))
+    document.update(piece_counts(Pieces(k.pieces_pending_milli, k.pieces_released_milli, k.pieces_rejected_milli)))
+    return document
+
+
+def figures(f: Figures) -> Document:
+    """The money columns of a report row, each with its _minor twin."""
+    document: Document = {"currency": f.funded.currency.code}
+    for name, amount in (
+        ("funded", f.funded),
+        ("reserved", f.reserved),
+        ("released", f.released),
+        ("refunded", f.refunded),
+        ("escrow", f.escrow),
+        ("available", f.available),
+    ):
+        document.update(money(name, amount))
+    return document
+
+
+def piece_counts(p: Pieces) -> Document:
+    return {
+        "pieces_billed": format_pieces(p.billed),
+        "pieces_pending": format_pieces(p.pending),
+        "pieces_released": format_pieces(p.released),
+        "pieces_rejected": format_pieces(p.rejected),
+    }
+
+
+def milestone(state: MilestoneState) -> Document:
+    m, k = state.milestone, state.contract
+    left = None if m.cap is None else m.cap - state.spent
+    return {
+        "id": m.id,
+        "contract": k.ref,
+        "contract_id": k.id,
+        "seq": m.seq,
+        "currency": state.campaign.currency.code,
+        **money("top_up", m.top_up),
+        **money("cap", m.cap),
+        **money("cap_used", state.spent),
+        **money("cap_left", left),
+        "status": m.status.value,
+        "opened_on": m.opened_on.isoformat(),
+    }
+
+
+def bill(state: BillState) -> Document:
+    b, k, c = state.bill, state.contract, state.campaign
+    return {
+        "id": b.id,
+        "contract": k.ref,
+        "contract_id": k.id,
+        "milestone_id": b.milestone_id,
+        "pieces": format_pieces(b.pieces_milli),
+        "unit": c.unit,
+        "rate": format_rate(b.rate),
+        "currency": c.currency.code,
+        **money("amount", b.amount),
+        "status": b.status.value,
+        "released_pieces": format_pieces(b.released_pieces_milli),
+        **money("released", b.released),
+        "reason": b.reason,
+        "note": b.note,
+        "minutes": b.minutes,
+        "proofs": list(b.proofs),
+        "date": b.effective_date.isoformat(),
+        "resolved_on": b.resolved_on.isoformat() if b.resolved_on else None,
+    }
+
+
+def payout(p: Payout) -> Document:
+    return {
+        "id": p.entry_id,
+        "worker": p.worker,
+        "currency": p.amount.currency.code,
+        **money("amount", p.amount),
+        **money("owed", p.owed),
+        "ref": p.ref,
+        "date": p.day.isoformat(),
+    }
+
+
+def report_row(row: ReportRow, by: str) -> Document:
+    if by == "contract":
+        document: Document = {
+            "campaign": row.campaign,
+            "contract": row.contract,
+            "contract_id": row.contract_id,
+            "worker": row.worker,
+            "unit": row.unit,
+            "status": row.status,
+        }
+    elif by == "worker":
+        document = {"worker": row.worker, "campaigns": list(row.campaigns)}
+    else:
+        document = {"campaign": row.campaign, "title": row.title, "unit": row.unit}
+    document.update(figures(row.figures))
+    document.update(piece_counts(row.pieces))
+    if by == "worker":
+        document["campaign"] = ",".join(row.campaigns)
+        document.update(money("paid_out", row.paid_out))
+        document.update(money("owed", row.owed))
+    return document
+
+
+def report(r: Report) -> Document:
+    return {"rows": [report_row(row, r.by) for row in r.rows], "totals": [figures(t) for t in r.totals]}
+
+
+def log_entry(e: LogEntry) -> Document:
+    return {
+        "id": e.id,
+        "date": e.effective_date,
+        "kind": e.kind,
+        "contract": e.contract_ref,
+        "bill_id": e.bill_id,
+        "memo": e.memo,
+        "actor": e.actor,
+        "recorded_at": e.recorded_at,
+        "hash": e.hash,
+        "postings": [
+            {
+                "account": account,
+                "side": side,
+                "phase": phase,
+                "currency": amount.currency.code,
+                "amount": amount.decimal,
+                "amount_minor": amount.minor,
+            }
+            for account, side, phase, amount in e.postings
+        ],
+    }
+
+
+def sweep_action(a: SweepAction) -> Document:
+    document: Document = {
+        "action": a.action,
+        "contract_id": a.contract_id,
+        "contract": a.contract,
+        "date": a.date.isoformat(),
+        "note": a.note,
+        "status": a.status,
+    }
+    if a.bill_id is not None:
+        document["bill_id"] = a.bill_id
+    if a.amount is not None:
+        document.update(money("amount", a.amount))
+        document["currency"] = a.amount.currency.code
+    return document
+
+
+def proof(p: Proof) -> Document:
+    return {
+        "ok": True,
+        "entries": p.entries,
+        "head": p.head,
+        "accounts": p.accounts,
+        "anchors_checked": p.anchors_checked,
+        "checks": list(p.checks),
+    }
+
+
+def exported(e: Exported) -> Document:
+    return e._asdict()
+
+
+def backup(b: Backup) -> Document:
+    return {"id": b.path, "path": b.path, "bytes": b.bytes, "entries": b.entries, "head": b.head, "verified": True}
+
+
+def anchored(a: Anchored) -> Document:
+    return {
+        "id": a.path,
+        "path": a.path,
+        "entries": a.entries,
+        "head": a.head,
+        "at": a.at,
+        "anchors_checked": a.anchors_checked,
+    }

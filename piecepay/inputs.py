@@ -1,0 +1,187 @@
+"""The input rules: every value a user or a worker can type, from text to a typed value.
+
+Each interface (the command line today, a server tomorrow) parses with these functions and
+hands the operations typed values; what breaks a rule is refused with BadInput (exit 2)
+naming the field, and a reference that can name no row with NotFound (exit 3). The
+README's "Input rules" table is this module.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from piecepay.dates import MAX_DAYS, parse_day
+from piecepay.errors import BadInput, NotFound
+from piecepay.money import (
+    MAX_PIECES,
+    normalise_currency,
+    parse_count,
+    parse_rate,
+    parse_step,
+    plain_decimal,
+)
+from piecepay.text import (
+    ACTOR_MAX,
+    EMAIL_MAX,
+    KEY_MAX,
+    NAME_MAX,
+    NOTE_MAX,
+    PROOF_MAX,
+    REASON_MAX,
+    REF_MAX,
+    TITLE_MAX,
+    checked_text,
+)
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}", re.ASCII)
+HANDLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}", re.ASCII)
+UNIT = re.compile(r"[a-z][a-z -]{0,29}", re.ASCII)
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+CURSOR = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
+MAX_WORKERS = 1_000_000
+MAX_REVIEW_DAYS = 30
+MAX_LAST = 10**9
+MAX_MINUTES = 10**12
+
+__all__ = ["MAX_DAYS", "parse_count", "parse_rate", "parse_step"]
+
+
+def title(text: str) -> str:
+    return checked_text(text, "campaign title", max_length=TITLE_MAX, code="bad_title")
+
+
+def slug_from(title_text: str) -> str:
+    """A short lowercase slug from a title: 'Restaurant photos' -> 'restaurant-photos'."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title_text.lower()).strip("-")[:40].strip("-")
+    return slug or "campaign"
+
+
+def slug(text: str) -> str:
+    if not SLUG.fullmatch(text):
+        raise BadInput(
+            f"campaign slug '{text}' must be 1-40 of a-z, 0-9 and '-', starting with a letter or digit", "bad_slug"
+        )
+    return text
+
+
+def unit(text: str) -> str:
+    value = text.strip().lower()
+    if not UNIT.fullmatch(value):
+        raise BadInput(f"unit '{text}' must be a word of up to 30 letters (spaces and '-' allowed)", "bad_unit")
+    return value
+
+
+def handle(text: str) -> str:
+    if not HANDLE.fullmatch(text):
+        raise BadInput(
+            f"worker handle '{text}' must be 1-40 of letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit",
+            "bad_handle",
+        )
+    return text
+
+
+def person_name(text: str | None) -> str | None:
+    return None if text is None else checked_text(text, "worker name", max_length=NAME_MAX)
+
+
+def email(text: str | None) -> str | None:
+    if text is None:
+        return None
+    value = checked_text(text, "worker email", max_length=EMAIL_MAX)
+    if not EMAIL.fullmatch(value):
+        raise BadInput(f"worker email '{text}' is not an e-mail address", "bad_email")
+    return value
+
+
+def note(text: str | None) -> str | None:
+    """A bill's note: the one free text that may span lines."""
+    return None if text is None else checked_text(text, "note", max_length=NOTE_MAX, multiline=True)
+
+
+def proof(text: str) -> str:
+    return checked_text(text, "proof", max_length=PROOF_MAX)
+
+
+def reason(text: str) -> str:
+    return checked_text(text, "a rejection's reason", max_length=REASON_MAX, code="reason_required")
+
+
+def payout_ref(text: str | None) -> str | None:
+    return None if text is None else checked_text(text, "payout reference", max_length=REF_MAX)
+
+
+def actor(text: str) -> str:
+    return checked_text(text, "actor", max_length=ACTOR_MAX, code="bad_actor")
+
+
+def key(text: str | None) -> str | None:
+    """An idempotency key: 1 to 200 printable characters, kept exactly as typed."""
+    if text is None:
+        return None
+    checked_text(text, "an idempotency key", max_length=KEY_MAX, code="bad_key")
+    if text != text.strip():
+        raise BadInput("an idempotency key cannot start or end with spaces", "bad_key")
+    return text
+
+
+def cursor_name(text: str | None) -> str | None:
+    if text is not None and not CURSOR.fullmatch(text):
+        raise BadInput(f"cursor name '{text}' must be 1-64 letters, digits, '.', '_' or '-'", "bad_cursor")
+    return text
+
+
+def amount(text: str | None, what: str) -> Decimal | None:
+    """An amount as typed (its currency's digits are checked when it meets the currency)."""
+    return None if text is None else plain_decimal(text, what)
+
+
+def rate(text: str | None) -> Decimal | None:
+    return None if text is None else parse_rate(text)
+
+
+def pieces(text: str | None, what: str = "pieces") -> Decimal | None:
+    """A positive count of pieces, to a thousandth (the campaign's step is checked against it)."""
+    if text is None:
+        return None
+    value = plain_decimal(text, what)
+    if value == 0:
+        raise BadInput(f"{what} '{text}' must be more than zero", "not_positive")
+    if value > MAX_PIECES:
+        raise BadInput(f"{what} '{text}' is too large", "too_large")
+    return value
+
+
+def count(text: str | None, what: str, *, minimum: int = 1, maximum: int = MAX_MINUTES) -> int | None:
+    return None if text is None else parse_count(text, what, minimum=minimum, maximum=maximum)
+
+
+def day(text: str | None, what: str) -> date | None:
+    """A YYYY-MM-DD date within the span piecepay keeps, or None (today) when not given."""
+    return None if text is None else parse_day(text, what)
+
+
+def currency(text: str, *, in_use: bool = True) -> str:
+    return normalise_currency(text, in_use=in_use)
+
+
+MAX_ID = 2**63 - 1  # SQLite's largest rowid; a larger number names nothing
+
+
+def numeric_id(ref: str) -> int | None:
+    """The id a reference like '12' or '#12' names; None when it names no possible row."""
+    text = ref[1:] if ref.startswith("#") else ref
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
+def bill_id(text: str) -> int:
+    """A bill by its number ('12' or '#12'); a number no bill can have is not found."""
+    found = numeric_id(text)
+    if found is None:
+        raise NotFound(f"no bill '{text}'", "bill_not_found")
+    return found

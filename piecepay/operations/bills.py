@@ -1,0 +1,238 @@
+"""Bills: a worker's claim for pieces, reserved in escrow until it is released (all or some
+pieces) or rejected with a reason."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from piecepay import rules
+from piecepay.errors import BadInput, NotFound, RuleRefused
+from piecepay.journal import resolve_pending, transfer
+from piecepay.models import Bill, BillStatus, Campaign, Contract, ContractStatus
+from piecepay.money import Money, format_pieces, format_rate
+from piecepay.operations import keys
+from piecepay.operations.milestones import escrow_id
+from piecepay.session import Session
+
+AUTO_RELEASE_REASON = "auto-released: the review window passed"
+
+
+class BillState(NamedTuple):
+    """A bill with its contract and campaign."""
+
+    bill: Bill
+    contract: Contract
+    campaign: Campaign
+
+
+class BillRequest(NamedTuple):
+    """A bill as typed: the contract may be left out when exactly one is active."""
+
+    contract: str | None
+    pieces: Decimal
+    proofs: tuple[str, ...] = ()
+    note: str | None = None
+    minutes: int | None = None
+    day: date | None = None
+
+
+def worker_account_name(handle: str) -> str:
+    return f"worker:{handle}"
+
+
+def billing_contract(s: Session, ref: str | None, key: str | None) -> Contract:
+    """The contract named, or the one an earlier use of ``key`` billed, or the only active one."""
+    if ref is not None:
+        return s.store.find_contract(ref)
+    billed = keys.contract_id_of(keys.claim(s, key, "bill"))
+    if billed is not None:
+        return s.store.contract(billed)
+    active = s.store.contracts(status=ContractStatus.ACTIVE)
+    if len(active) == 1:
+        return active[0]
+    if not active:
+        raise RuleRefused("no active contract to bill; accept an offer first", "no_active_contract")
+    choices = ", ".join(k.ref for k in active[:10]) + (" …" if len(active) > 10 else "")
+    raise BadInput(
+        f"{len(active)} contracts are active; name one (or set PIECEPAY_CONTRACT): {choices}", "contract_ambiguous"
+    )
+
+
+def bill(s: Session, req: BillRequest, key: str | None = None) -> BillState:
+    """Reserve pieces x rate in escrow for the worker, after all five rules pass."""
+    with s.store.write():
+        contract = billing_contract(s, req.contract, key)
+        campaign = s.store.campaign(contract.campaign_id)
+        milli = rules.pieces_in_steps(req.pieces, campaign)
+        request = {
+            "contract": keys.contract_key(contract),
+            "pieces": format_pieces(milli),
+            "proofs": list(req.proofs),
+            "note": req.note,
+            "minutes": req.minutes,
+            "date": req.day.isoformat() if req.day else None,
+        }
+        first = keys.replay(s, key, "bill", request, BillState, lambda doc: bill_state(s, int(doc["id"])))
+        if first is not None:
+            return first
+        result = _bill(s, req, contract, campaign, milli)
+        keys.remember(s, key, "bill", request, result)
+        return result
+
+
+def _bill(s: Session, req: BillRequest, contract: Contract, campaign: Campaign, milli: int) -> BillState:
+    amount = rules.bill_amount(milli, contract.rate, campaign)
+    effective = s.day(req.day)
+    rules.check_effective_date(effective, s.today, contract.accepted_on, "bill")
+    milestone = s.store.open_milestone(contract.id)
+    escrow = s.store.account(contract.escrow_account_id) if contract.escrow_account_id else None
+    facts = rules.BillFacts(
+        campaign=campaign,
+        contract=contract,
+        milestone=milestone,
+        milestone_spent=s.store.milestone_spent(milestone) if milestone else Money.zero(campaign.currency),
+        escrow_available=escrow.escrow_available if escrow else Money.zero(campaign.currency),
+        campaign_pieces_committed_milli=s.store.campaign_committed(campaign.id)[1],
+        today=s.today,
+    )
+    milestone = rules.check_bill(facts, milli, amount, effective)
+    worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
+    bill_id = s.store.next_bill_id()
+    memo = (
+        f"bill {bill_id}: {format_pieces(milli)} {campaign.unit} x {format_rate(contract.rate)} = {amount} "
+        f"on {contract.ref}"
+    )
+    if req.note:
+        memo += f" ({' '.join(req.note.split())})"
+    entry_id = s.store.next_entry_id()
+    s.store.insert_bill(
+        Bill(
+            bill_id,
+            contract.id,
+            milestone.id,
+            milli,
+            contract.rate,
+            amount,
+            BillStatus.PENDING,
+            0,
+            Money.zero(campaign.currency),
+            None,
+            req.note,
+            req.minutes,
+            req.proofs,
+            effective,
+            None,
+            entry_id,
+            None,
+        )
+    )
+    s.store.add_contract_pieces(contract.id, pending=milli)
+    written = s.move(
+        "bill", effective, memo, transfer(escrow_id(contract), worker.id, amount.minor, "pending"), contract.id, bill_id
+    )
+    assert written == entry_id
+    return bill_state(s, bill_id)
+
+
+def bill_state(s: Session, bill_id: int) -> BillState:
+    found = find_bill(s, bill_id)
+    contract = s.store.contract(found.contract_id)
+    return BillState(found, contract, s.store.campaign(contract.campaign_id))
+
+
+def find_bill(s: Session, bill_id: int) -> Bill:
+    found = s.store.bill(bill_id)
+    if found is None:
+        raise NotFound(f"no bill '{bill_id}'", "bill_not_found")
+    return found
+
+
+def resolve(
+    s: Session,
+    found: Bill,
+    contract: Contract,
+    campaign: Campaign,
+    released_milli: int,
+    effective: date,
+    reason: str | None,
+) -> None:
+    """Post ``released_milli`` of a pending bill (0 voids it); the rest returns to escrow."""
+    posted = rules.released_amount(found, released_milli, campaign)
+    worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
+    kind = "release" if released_milli else "reject"
+    memo = (
+        f"{kind} bill {found.id}: {format_pieces(released_milli)} of {format_pieces(found.pieces_milli)} "
+        f"{campaign.unit}, {posted} on {contract.ref}"
+    )
+    if reason:
+        memo += f" ({reason})"
+    postings = resolve_pending(escrow_id(contract), worker.id, found.amount.minor, posted.minor)
+    entry_id = s.store.next_entry_id()
+    s.store.resolve_bill(found, released_milli, posted, reason, effective, entry_id)
+    s.store.add_contract_pieces(
+        contract.id, pending=-found.pieces_milli, released=released_milli, rejected=found.pieces_milli - released_milli
+    )
+    written = s.move(kind, effective, memo, postings, contract.id, found.id)
+    assert written == entry_id
+
+
+def release(
+    s: Session,
+    bill_id: int,
+    pieces: Decimal | None = None,
+    day: date | None = None,
+    key: str | None = None,
+    *,
+    auto: bool = False,
+) -> BillState:
+    """Approve a pending bill, in full or for fewer pieces; the rest goes back to escrow.
+
+    ``auto`` marks the release the sweep makes when the client stayed silent.
+    """
+    with s.store.write():
+        keys.claim(s, key, "release")
+        found = find_bill(s, bill_id)
+        contract = s.store.contract(found.contract_id)
+        campaign = s.store.campaign(contract.campaign_id)
+        milli = rules.pieces_in_steps(pieces, campaign) if pieces is not None else None
+        request = {
+            "bill": bill_id,
+            "pieces": format_pieces(milli) if milli is not None else None,
+            "date": day.isoformat() if day else None,
+            "auto": auto,
+        }
+        first = keys.replay(s, key, "release", request, BillState, lambda doc: bill_state(s, int(doc["id"])))
+        if first is not None:
+            return first
+        rules.check_pending_bill(found)
+        released = milli if milli is not None else found.pieces_milli
+        rules.check_release_pieces(found, released)
+        effective = s.day(day)
+        rules.check_effective_date(effective, s.today, found.effective_date, "release", "bill")
+        reason = AUTO_RELEASE_REASON if auto else None if released == found.pieces_milli else "partial release"
+        resolve(s, found, contract, campaign, released, effective, reason)
+        result = bill_state(s, bill_id)
+        keys.remember(s, key, "release", request, result)
+        return result
+
+
+def reject(s: Session, bill_id: int, reason: str, day: date | None = None, key: str | None = None) -> BillState:
+    """Refuse a pending bill with a reason; its reservation returns to escrow."""
+    with s.store.write():
+        keys.claim(s, key, "reject")
+        found = find_bill(s, bill_id)
+        request = {"bill": bill_id, "reason": reason, "date": day.isoformat() if day else None}
+        first = keys.replay(s, key, "reject", request, BillState, lambda doc: bill_state(s, int(doc["id"])))
+        if first is not None:
+            return first
+        rules.check_pending_bill(found)
+        contract = s.store.contract(found.contract_id)
+        campaign = s.store.campaign(contract.campaign_id)
+        effective = s.day(day)
+        rules.check_effective_date(effective, s.today, found.effective_date, "reject", "bill")
+        resolve(s, found, contract, campaign, 0, effective, reason)
+        result = bill_state(s, bill_id)
+        keys.remember(s, key, "reject", request, result)
+        return result

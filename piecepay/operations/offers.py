@@ -1,0 +1,64 @@
+"""Offers: a campaign offered to one worker; accepted, it is an active contract with an escrow."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from piecepay import rules
+from piecepay.models import ContractStatus
+from piecepay.money import format_rate
+from piecepay.operations.campaigns import ContractState, contract_state
+from piecepay.session import Session
+
+
+def create_offer(
+    s: Session, campaign_ref: str, worker_ref: str, rate: Decimal | None = None, max_pieces: Decimal | None = None
+) -> ContractState:
+    """Offer a campaign to a worker, at the campaign's rate or one of its own."""
+    with s.store.write():
+        campaign = s.store.find_campaign(campaign_ref)
+        worker = s.store.find_worker(worker_ref)
+        rules.check_campaign_open(campaign, s.today, "offering work")
+        limit = rules.pieces_in_steps(max_pieces, campaign, "max pieces") if max_pieces is not None else None
+        rules.check_new_offer(s.store.engagement(campaign.id, worker.id), campaign, worker.handle)
+        offer = s.store.insert_offer(
+            campaign, worker, rate if rate is not None else campaign.rate, limit, s.recorded_at
+        )
+        s.record(
+            "offer_created",
+            f"offer #{offer.id}: {offer.ref} at {format_rate(offer.rate)} {campaign.currency.code} per {campaign.unit}",
+            offer.id,
+        )
+        return ContractState(offer, campaign, None)
+
+
+def accept_offer(s: Session, ref: str) -> ContractState:
+    """Accept an offer: it becomes an active contract with an empty escrow."""
+    with s.store.write():
+        offer = s.store.find_contract(ref, what="offer")
+        rules.check_offer_open(offer, "accept")
+        campaign = s.store.campaign(offer.campaign_id)
+        rules.check_campaign_open(campaign, s.today, "accepting offers")
+        taken = s.store.count_contracts(campaign.id, [ContractStatus.ACTIVE, ContractStatus.ENDED])
+        rules.check_room_for_worker(campaign, taken)
+        escrow = s.store.ensure_account(f"escrow:{offer.id}", campaign.currency)
+        s.store.accept_offer(offer.id, s.today, escrow)
+        s.record("offer_accepted", f"offer #{offer.id} accepted: contract {offer.ref}", offer.id)
+        return ContractState(s.store.contract(offer.id), campaign, escrow)
+
+
+def close_offer(s: Session, ref: str, action: str) -> ContractState:
+    """Decline (the worker) or withdraw (the client) an offer not yet accepted."""
+    status = {"decline": ContractStatus.DECLINED, "withdraw": ContractStatus.WITHDRAWN}[action]
+    with s.store.write():
+        offer = s.store.find_contract(ref, what="offer")
+        rules.check_offer_open(offer, action)
+        s.store.set_contract_status(offer.id, status)
+        s.record(f"offer_{status}", f"offer #{offer.id} ({offer.ref}) {status}", offer.id)
+        return contract_state(s, s.store.contract(offer.id))
+
+
+def offers(s: Session, campaign_ref: str | None = None, status: ContractStatus | None = None) -> list[ContractState]:
+    """Offers and contracts, by id, optionally of one campaign or in one status."""
+    campaign_id = s.store.find_campaign(campaign_ref).id if campaign_ref is not None else None
+    return [contract_state(s, k) for k in s.store.contracts(campaign_id, status)]

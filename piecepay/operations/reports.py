@@ -1,0 +1,161 @@
+"""Reading the ledger: the escrow report by campaign, contract or worker, and the journal log."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from piecepay.errors import BadInput
+from piecepay.models import Campaign
+from piecepay.money import Currency, Money
+from piecepay.operations.bills import worker_account_name
+from piecepay.session import Session
+from piecepay.store.sqlite import ContractFigures, LogEntry
+
+GROUPINGS = ("campaign", "contract", "worker")
+
+
+class Figures(NamedTuple):
+    """Escrow money of a report row, from four maintained sums."""
+
+    funded: Money
+    reserved: Money
+    released: Money
+    refunded: Money
+
+    @property
+    def escrow(self) -> Money:
+        """Held in escrow: funded less released and refunded (available + reserved)."""
+        return self.funded - self.released - self.refunded
+
+    @property
+    def available(self) -> Money:
+        return self.escrow - self.reserved
+
+    def __add__(self, other: Figures) -> Figures:  # type: ignore[override]
+        return Figures(*(mine + theirs for mine, theirs in zip(self, other, strict=True)))
+
+    @classmethod
+    def zero(cls, currency: Currency) -> Figures:
+        return cls(*(Money.zero(currency),) * 4)
+
+
+class Pieces(NamedTuple):
+    """Piece counts of a report row, in thousandths."""
+
+    pending: int = 0
+    released: int = 0
+    rejected: int = 0
+
+    @property
+    def billed(self) -> int:
+        return self.pending + self.released + self.rejected
+
+    def __add__(self, other: Pieces) -> Pieces:  # type: ignore[override]
+        return Pieces(*(mine + theirs for mine, theirs in zip(self, other, strict=True)))
+
+
+class ReportRow(NamedTuple):
+    """One row: a campaign, a contract, or a worker in one currency."""
+
+    campaign: str | None
+    title: str | None
+    unit: str | None
+    contract: str | None
+    contract_id: int | None
+    worker: str | None
+    status: str | None
+    campaigns: tuple[str, ...]
+    figures: Figures
+    pieces: Pieces
+    paid_out: Money | None = None
+    owed: Money | None = None
+
+
+class Report(NamedTuple):
+    by: str
+    rows: tuple[ReportRow, ...]
+    totals: tuple[Figures, ...]  # one per currency, by currency code
+
+
+def report(s: Session, campaign_ref: str | None = None, by: str = "campaign") -> Report:
+    """Escrow figures per campaign, contract or worker, with totals per currency."""
+    if by not in GROUPINGS:
+        raise BadInput(f"--by must be one of {', '.join(GROUPINGS)}, not '{by}'", "bad_grouping")
+    with s.store.snapshot():
+        chosen = s.store.find_campaign(campaign_ref) if campaign_ref is not None else None
+        rows: dict[tuple[object, ...], ReportRow] = {}
+        if by == "campaign":  # every campaign gets a row, even before its first contract
+            for c in s.store.campaigns():
+                if chosen is None or c.id == chosen.id:
+                    rows[(c.slug,)] = _campaign_row(c)
+        for figures in s.store.contract_figures(chosen.id if chosen else None):
+            key, start = _group(figures, by)
+            row = rows.get(key, start)
+            row = row._replace(figures=row.figures + _figures(figures), pieces=row.pieces + _pieces(figures))
+            if by == "worker" and figures.contract.campaign_slug not in row.campaigns:
+                row = row._replace(campaigns=(*row.campaigns, figures.contract.campaign_slug))
+            rows[key] = row
+        result = list(rows.values())
+        if by == "worker":
+            result = [_with_earnings(s, row) for row in result]
+    return Report(by, tuple(result), _totals(result))
+
+
+def _campaign_row(c: Campaign) -> ReportRow:
+    return ReportRow(c.slug, c.title, c.unit, None, None, None, None, (), Figures.zero(c.currency), Pieces())
+
+
+def _figures(f: ContractFigures) -> Figures:
+    currency = f.contract.refunded.currency
+    refunded = f.contract.refunded
+    return Figures(
+        Money(f.funded, currency),
+        Money(f.reserved, currency),
+        Money(f.released_or_refunded, currency) - refunded,
+        refunded,
+    )
+
+
+def _pieces(f: ContractFigures) -> Pieces:
+    k = f.contract
+    return Pieces(k.pieces_pending_milli, k.pieces_released_milli, k.pieces_rejected_milli)
+
+
+def _group(f: ContractFigures, by: str) -> tuple[tuple[object, ...], ReportRow]:
+    k, zero = f.contract, Figures.zero(f.contract.refunded.currency)
+    if by == "contract":
+        return (k.id,), ReportRow(
+            k.campaign_slug, None, f.unit, k.ref, k.id, k.worker_handle, k.status.value, (), zero, Pieces()
+        )
+    if by == "worker":
+        currency = k.refunded.currency.code
+        return (k.worker_handle, currency), ReportRow(
+            None, None, None, None, None, k.worker_handle, None, (), zero, Pieces()
+        )
+    return (k.campaign_slug,), ReportRow(
+        k.campaign_slug, f.campaign_title, f.unit, None, None, None, None, (), zero, Pieces()
+    )
+
+
+def _with_earnings(s: Session, row: ReportRow) -> ReportRow:
+    """A worker row with what was paid out and what is still owed, from the worker's account."""
+    currency = row.figures.funded.currency
+    assert row.worker is not None
+    account = s.store.account_named(worker_account_name(row.worker), currency)
+    paid = Money(account.debits_posted, currency) if account else Money.zero(currency)
+    owed = account.credit_balance if account else Money.zero(currency)
+    return row._replace(paid_out=paid, owed=owed)
+
+
+def _totals(rows: list[ReportRow]) -> tuple[Figures, ...]:
+    per_currency: dict[str, Figures] = {}
+    for row in rows:
+        code = row.figures.funded.currency.code
+        per_currency[code] = per_currency.get(code, Figures.zero(row.figures.funded.currency)) + row.figures
+    return tuple(figures for _, figures in sorted(per_currency.items()))
+
+
+def journal_log(s: Session, contract_ref: str | None = None, last: int | None = None) -> list[LogEntry]:
+    """The journal, oldest first, each entry with its postings; optionally one contract's, or the last N."""
+    contract_id = s.store.find_contract(contract_ref).id if contract_ref is not None else None
+    return s.store.log_entries(contract_id, last)

@@ -1,0 +1,334 @@
+"""verify: prove the ledger is intact, balanced and unaltered, or name the first fault (exit 5).
+
+The checks, in order: SQLite's integrity check; the hash chain, every entry balanced, and
+every fact table equal to the latest images the chain sealed (later images never
+changing a fixed fact, a set-once value or a final state); stored totals against the
+postings; escrow and earnings never below zero; each bill resolved once; each bill's
+amount re-derived from its pieces and rate; piece counters; milestone caps; exactly the
+schema's guards; and any anchors (heads kept outside the file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import NamedTuple
+
+from piecepay import rules
+from piecepay.errors import PiecepayError, StorageError
+from piecepay.journal import (
+    GENESIS_HASH,
+    MONEY_KINDS,
+    RECORD_KINDS,
+    Posting,
+    canonical_json,
+    entry_hash,
+    imbalances,
+    sealed_hash,
+)
+from piecepay.models import BillStatus
+from piecepay.session import Session
+from piecepay.store.facts import COVERED
+from piecepay.store.journal import TOTAL_COLUMNS
+from piecepay.store.migrations import FINAL_STATUSES, GUARDS, SET_ONCE, fixed_columns
+from piecepay.store.sqlite import SqliteStore, StoredEntry
+
+CHECKS = (
+    "integrity",
+    "hash_chain",
+    "entries_balance",
+    "facts_sealed",
+    "stored_totals",
+    "escrow_not_negative",
+    "bills_resolve_once",
+    "bill_amounts",
+    "contract_counters",
+    "milestone_caps",
+    "guards",
+)
+
+
+class JournalFault(StorageError):
+    """The ledger file does not prove out: tampered, unbalanced or inconsistent (exit 5)."""
+
+
+class Anchor(NamedTuple):
+    """A journal head kept outside the ledger: entry ``entries`` had hash ``head``."""
+
+    entries: int
+    head: str
+    where: str  # where the anchor came from, for the fault message
+
+
+class Proof(NamedTuple):
+    """What a passing verify proved."""
+
+    entries: int
+    head: str
+    accounts: int
+    anchors_checked: int
+    checks: tuple[str, ...]
+
+
+def verify(s: Session, expect: Sequence[Anchor] = ()) -> Proof:
+    """Run every check in order and stop at the first fault, raising JournalFault naming it.
+
+    Each anchor in ``expect`` (an entry number and the hash it had when the anchor was
+    taken) must still be there with that hash: a chain recomputed after an edit, a
+    truncation or a rollback to an older copy fails here even if it is self-consistent.
+    """
+    store = s.store
+    with store.snapshot():  # one read snapshot for every check, even while others write
+        _integrity(store)
+        entries = _chain_balance_and_facts(store)
+        _stored_totals(store)
+        _escrow_and_earnings(store)
+        _bills_resolve_once(store)
+        _bill_amounts(store)
+        _contract_counters(store)
+        _milestone_caps(store)
+        _guards(store)
+        for anchor in expect:
+            _check_anchor(store, anchor, entries)
+        return Proof(entries, store.head()[1], store.account_count(), len(expect), CHECKS)
+
+
+def _fault(code: str, message: str) -> JournalFault:
+    return JournalFault(f"verify failed: {message}", code)
+
+
+def _check_anchor(store: SqliteStore, anchor: Anchor, entries: int) -> None:
+    if anchor.entries > entries:
+        raise _fault(
+            "anchor_entry_missing",
+            f"{anchor.where} says entry {anchor.entries} existed, but the ledger has only {entries} entries: "
+            "it was truncated or rolled back to an older copy",
+        )
+    stored = store.entry_hash(anchor.entries) if anchor.entries else GENESIS_HASH
+    if stored != anchor.head:
+        raise _fault(
+            "anchor_mismatch",
+            f"entry {anchor.entries} has hash {stored}, not {anchor.head} as {anchor.where} says: "
+            "the journal up to it was rewritten",
+        )
+
+
+def _integrity(store: SqliteStore) -> None:
+    result = store.integrity_check()
+    if result != "ok":
+        raise _fault("integrity_check_failed", f"integrity_check: {result}")
+
+
+# --------------------------------------------------------------------------- the chain and its facts
+
+
+class Sealed(NamedTuple):
+    """What verify keeps of the latest image the chain sealed of one row."""
+
+    digest: bytes  # of the whole image
+    entry: int  # the entry that sealed it
+    fixed: bytes  # of the columns fixed once written
+    once: tuple[object, ...]  # the columns set once
+    final: bool  # the row is in a state it never leaves
+
+
+def _chain_balance_and_facts(store: SqliteStore) -> int:
+    """Walk the journal once: ids in order, each entry chained to the one before and matching
+    its hash, balanced; then prove every fact table equals the latest images it sealed."""
+    names = store.account_names()
+    currency_of = {account: name[1] for account, name in names.items()}
+    sealed: dict[tuple[str, str], Sealed] = {}
+    prev_hash, expected_id, sealing = GENESIS_HASH, 1, False
+    for entry, postings in store.journal():
+        eid = entry.id
+        if eid != expected_id:
+            raise _fault("entry_missing", f"entry {expected_id} is missing (next is {eid})")
+        if entry.prev_hash != prev_hash:
+            raise _fault("hash_chain_broken", f"entry {eid} does not chain to entry {eid - 1}")
+        if any(p.account_id not in names for p in postings):
+            raise _fault("account_missing", f"entry {eid} posts to an account that is gone")
+        _check_postings(eid, entry.header.kind, postings, currency_of)
+        sealing = sealing or entry.header.kind == "checkpoint"  # from the first checkpoint on, facts are sealed
+        fields = entry.header.hashed_fields(eid)
+        if sealing:
+            facts = _facts_of(entry)
+            recomputed = sealed_hash(prev_hash, fields, postings, names, facts)
+        else:
+            if entry.facts is not None:
+                raise _fault("entry_altered", f"entry {eid} carries facts before the first checkpoint")
+            recomputed = entry_hash(prev_hash, fields, postings)
+        if recomputed != entry.hash:
+            raise _fault("entry_altered", f"entry {eid} ({entry.header.kind}) was altered: its hash does not match")
+        if sealing:
+            for table, rows in facts.items():
+                for key, image in rows.items():
+                    state = _sealed_state(table, image, eid)
+                    before = sealed.get((table, key))
+                    if before is not None:
+                        _check_transition(table, key, before, state)
+                    sealed[(table, key)] = state
+        prev_hash, expected_id = entry.hash, expected_id + 1
+    if expected_id > 1 and not sealing:
+        raise _fault("checkpoint_missing", "no entry seals the ledger's facts (its checkpoint is gone)")
+    _tables_match_facts(store, sealed)
+    return expected_id - 1
+
+
+def _facts_of(entry: StoredEntry) -> dict[str, dict[str, dict[str, object]]]:
+    try:
+        facts = json.loads(entry.facts) if entry.facts is not None else None
+    except ValueError:
+        facts = None
+    valid = isinstance(facts, dict) and all(
+        table in COVERED and isinstance(rows, dict) and all(isinstance(image, dict) for image in rows.values())
+        for table, rows in facts.items()
+    )
+    if not valid:
+        raise _fault("entry_altered", f"entry {entry.id} does not carry readable facts")
+    assert isinstance(facts, dict)
+    return facts
+
+
+def _digest(image: object) -> bytes:
+    return hashlib.sha256(canonical_json(image).encode("ascii")).digest()[:16]
+
+
+def _sealed_state(table: str, image: dict[str, object], eid: int) -> Sealed:
+    digest = _digest(image)
+    columns = fixed_columns(table)
+    fixed = digest if columns is None else _digest([image.get(name) for name in columns])
+    once = tuple(image.get(name) for name in SET_ONCE.get(table, ()))
+    return Sealed(digest, eid, fixed, once, image.get("status") in FINAL_STATUSES.get(table, ()))
+
+
+def _check_transition(table: str, key: str, before: Sealed, after: Sealed) -> None:
+    """A later image of a row may change only what piecepay changes: never a fact fixed once
+    written, a value set once, or a row in a final state (a hand edit sealed by a later write)."""
+    if before.final and after.digest != before.digest:
+        why = "after it reached a final state"
+    elif after.fixed != before.fixed:
+        why = "in columns fixed once written"
+    elif any(old is not None and old != new for old, new in zip(before.once, after.once, strict=True)):
+        why = "in a value that is set only once"
+    else:
+        return
+    raise _fault(
+        "fact_altered", f"{table} row {key} changed in entry {after.entry} {why} (sealed by entry {before.entry})"
+    )
+
+
+def _tables_match_facts(store: SqliteStore, sealed: dict[tuple[str, str], Sealed]) -> None:
+    """Every row of every fact table is exactly the latest image the journal sealed of it."""
+    for table, key, image in store.fact_rows():
+        found = sealed.pop((table, key), None)
+        if found is None:
+            raise _fault("fact_not_sealed", f"{table} row {key} is in no journal entry: it was added by hand")
+        if found.digest != _digest(image):
+            was = store.sealed_facts(found.entry)[table][key]
+            changed = ", ".join(sorted(n for n in set(was) | set(image) if was.get(n) != image.get(n)))
+            raise _fault(
+                "fact_altered", f"{table} row {key} differs from what entry {found.entry} sealed (changed: {changed})"
+            )
+    if sealed:
+        (table, key), state = min(sealed.items(), key=lambda item: item[1].entry)
+        raise _fault("fact_missing", f"{table} row {key}, sealed by entry {state.entry}, is gone from the ledger")
+
+
+def _check_postings(eid: int, kind: str, postings: list[Posting], currency_of: dict[int, str]) -> None:
+    if kind in RECORD_KINDS:
+        if postings:
+            raise _fault("bad_posting", f"entry {eid} ({kind}) moves no money but has postings")
+        return
+    if kind not in MONEY_KINDS:
+        raise _fault("unknown_entry_kind", f"entry {eid} is of an unknown kind")
+    if not postings:
+        raise _fault("entry_without_postings", f"entry {eid} has no postings")
+    for p in postings:
+        if p.side not in ("debit", "credit") or p.phase not in ("pending", "posted"):
+            raise _fault("bad_posting", f"entry {eid} has a posting of unknown side or phase")
+        if p.amount == 0 or (p.amount < 0 and p.phase == "posted"):
+            raise _fault("bad_posting", f"entry {eid} has a posted amount of {p.amount}")
+    unbalanced = imbalances(postings, currency_of)
+    if unbalanced:
+        detail = ", ".join(f"{cur} off by {amount}" for cur, amount in unbalanced.items())
+        raise _fault("entry_unbalanced", f"entry {eid} does not balance ({detail} minor units)")
+
+
+# --------------------------------------------------------------------------- what the tables hold
+
+
+def _stored_totals(store: SqliteStore) -> None:
+    sums = store.posting_sums()
+    for account in store.accounts():
+        for column in TOTAL_COLUMNS:
+            stored, summed = getattr(account, column), sums.get((account.id, column), 0)
+            if stored != summed:
+                raise _fault(
+                    "stored_total_mismatch",
+                    f"account {account.name} ({account.currency.code}) stores {column} {stored}, "
+                    f"its postings sum to {summed}",
+                )
+
+
+def _escrow_and_earnings(store: SqliteStore) -> None:
+    for account in store.accounts():
+        if account.debits_pending < 0 or account.credits_pending < 0:
+            raise _fault("negative_pending", f"account {account.name} has negative pending totals")
+        available = account.escrow_available.minor
+        if account.name.startswith("escrow:") and available < 0:
+            raise _fault("escrow_negative", f"account {account.name} is below zero ({available} minor units)")
+        if account.name.startswith("worker:") and account.credits_posted < account.debits_posted:
+            raise _fault("earnings_negative", f"account {account.name} paid out more than was released")
+
+
+def _bills_resolve_once(store: SqliteStore) -> None:
+    twice = store.bill_resolved_twice()
+    if twice:
+        raise _fault("bill_resolved_twice", f"bill {twice[0]} was resolved {twice[1]} times")
+    mismatch = store.bill_status_against_journal()
+    if mismatch is not None:
+        raise _fault("bill_state_mismatch", f"bill {mismatch}'s status disagrees with the journal")
+
+
+def _bill_amounts(store: SqliteStore) -> None:
+    """Each bill's amount is its pieces at its rate, rounded once, and the journal reserved
+    and posted exactly the bill's amounts."""
+    for bill, campaign, reserved, posted in store.bills_with_their_entries():
+        try:
+            derived = rules.bill_amount(bill.pieces_milli, Decimal(bill.rate), campaign)
+        except PiecepayError:  # pieces or a rate no bill could have
+            derived = None
+        if derived != bill.amount:
+            raise _fault("bill_amount_wrong", f"bill {bill.id}'s amount is not its pieces at its rate")
+        if reserved != bill.amount.minor:
+            raise _fault("bill_amount_wrong", f"bill {bill.id}'s amount is not what its entry reserved")
+        if bill.status is BillStatus.RELEASED and (posted or 0) != bill.released.minor:
+            raise _fault("bill_amount_wrong", f"bill {bill.id}'s released amount is not what its release posted")
+
+
+def _contract_counters(store: SqliteStore) -> None:
+    wrong = store.contract_counters_against_bills()
+    if wrong is not None:
+        raise _fault("contract_counter_mismatch", f"contract {wrong}'s piece counts disagree with its bills")
+
+
+def _milestone_caps(store: SqliteStore) -> None:
+    over = store.milestone_over_cap()
+    if over:
+        raise _fault("milestone_cap_exceeded", f"milestone {over[0]} spent {over[2]} of a cap of {over[1]}")
+
+
+def _guards(store: SqliteStore) -> None:
+    """Exactly the triggers the schema defines, each with its own text: none dropped, none
+    rewritten to let a change through, none added to alter what is written."""
+    present = store.triggers()
+    for name, sql in GUARDS.items():
+        if name not in present:
+            raise _fault("guard_missing", f"the trigger {name} that guards the ledger is gone")
+        if present[name] != sql:
+            raise _fault("guard_altered", f"the trigger {name} that guards the ledger was rewritten")
+    extra = sorted(set(present) - set(GUARDS))
+    if extra:
+        raise _fault("guard_added", f"a trigger piecepay does not define was added: {extra[0]}")

@@ -1,0 +1,875 @@
+"""The SQLite store: every statement piecepay runs against a ledger file, by the nouns of DESIGN.md.
+
+Rows come back as domain records (money as ``Money`` with its currency, statuses as
+enums); writes take typed values. Nothing outside ``store/`` builds SQL. What is
+SQLite's own (the connection, pragmas, ``BEGIN IMMEDIATE``, migrations, ``VACUUM INTO``,
+the temporary triggers that note touched rows) stays in this package too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from piecepay.errors import NotFound
+from piecepay.export.entries import ExportEntry, ExportPosting
+from piecepay.inputs import numeric_id
+from piecepay.journal import Posting
+from piecepay.models import (
+    Account,
+    Bill,
+    BillStatus,
+    Campaign,
+    CampaignStatus,
+    Contract,
+    ContractStatus,
+    Milestone,
+    MilestoneStatus,
+    Worker,
+)
+from piecepay.money import Currency, Money
+from piecepay.store import facts as sealed
+from piecepay.store import journal
+from piecepay.store.connection import write_transaction
+from piecepay.store.journal import EntryHeader
+
+CAMPAIGN_SELECT = "SELECT k.*, cur.digits FROM campaigns k JOIN currencies cur ON cur.code = k.currency"
+CONTRACT_SELECT = (
+    "SELECT c.*, k.slug AS campaign_slug, w.handle AS worker_handle, k.currency, cur.digits FROM contracts c "
+    "JOIN campaigns k ON k.id = c.campaign_id JOIN workers w ON w.id = c.worker_id "
+    "JOIN currencies cur ON cur.code = k.currency"
+)
+MILESTONE_SELECT = (
+    "SELECT m.*, k.currency, cur.digits FROM milestones m JOIN contracts c ON c.id = m.contract_id "
+    "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency"
+)
+BILL_SELECT = (
+    "SELECT b.*, k.currency, cur.digits FROM bills b JOIN contracts c ON c.id = b.contract_id "
+    "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency"
+)
+ACCOUNT_SELECT = "SELECT a.*, cur.digits FROM accounts a JOIN currencies cur ON cur.code = a.currency"
+
+
+def _currency(row: sqlite3.Row) -> Currency:
+    return Currency(row["currency"], row["digits"])
+
+
+def _money(minor: int | None, currency: Currency) -> Money | None:
+    return None if minor is None else Money(minor, currency)
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def campaign_of(row: sqlite3.Row) -> Campaign:
+    currency = _currency(row)
+    return Campaign(
+        row["id"],
+        row["slug"],
+        row["title"],
+        row["unit"],
+        Decimal(row["step"]),
+        Decimal(row["rate"]),
+        currency,
+        _money(row["budget_minor"], currency),
+        row["max_pieces_milli"],
+        row["workers"],
+        _money(row["milestone_cap_minor"], currency),
+        row["review_days"],
+        _day(row["deadline"]),
+        CampaignStatus(row["status"]),
+        row["created_at"],
+    )
+
+
+def worker_of(row: sqlite3.Row) -> Worker:
+    return Worker(row["id"], row["handle"], row["name"], row["email"], row["created_at"])
+
+
+def contract_of(row: sqlite3.Row) -> Contract:
+    return Contract(
+        row["id"],
+        row["campaign_id"],
+        row["worker_id"],
+        row["campaign_slug"],
+        row["worker_handle"],
+        Decimal(row["rate"]),
+        row["max_pieces_milli"],
+        ContractStatus(row["status"]),
+        row["offered_at"],
+        _day(row["accepted_on"]),
+        _day(row["ended_on"]),
+        row["escrow_account_id"],
+        Money(row["refunded_minor"], _currency(row)),
+        row["pieces_pending_milli"],
+        row["pieces_released_milli"],
+        row["pieces_rejected_milli"],
+    )
+
+
+def milestone_of(row: sqlite3.Row) -> Milestone:
+    currency = _currency(row)
+    return Milestone(
+        row["id"],
+        row["contract_id"],
+        row["seq"],
+        Money(row["top_up_minor"], currency),
+        _money(row["cap_minor"], currency),
+        MilestoneStatus(row["status"]),
+        date.fromisoformat(row["opened_on"]),
+        row["entry_id"],
+    )
+
+
+def bill_of(row: sqlite3.Row) -> Bill:
+    currency = _currency(row)
+    return Bill(
+        row["id"],
+        row["contract_id"],
+        row["milestone_id"],
+        row["pieces_milli"],
+        Decimal(row["rate"]),
+        Money(row["amount_minor"], currency),
+        BillStatus(row["status"]),
+        row["released_pieces_milli"],
+        Money(row["released_minor"], currency),
+        row["reason"],
+        row["note"],
+        row["minutes"],
+        tuple(json.loads(row["proofs"])),
+        date.fromisoformat(row["effective_date"]),
+        _day(row["resolved_on"]),
+        row["entry_id"],
+        row["resolve_entry_id"],
+    )
+
+
+def account_of(row: sqlite3.Row) -> Account:
+    return Account(
+        row["id"],
+        row["name"],
+        _currency(row),
+        row["debits_pending"],
+        row["debits_posted"],
+        row["credits_pending"],
+        row["credits_posted"],
+    )
+
+
+class ContractFigures(NamedTuple):
+    """One contract's maintained totals, as the report sums them."""
+
+    contract: Contract
+    campaign_title: str
+    unit: str
+    funded: int
+    reserved: int
+    released_or_refunded: int  # escrow's posted debits: releases and refunds
+
+
+class PendingBill(NamedTuple):
+    """A pending bill with what the sweep needs to judge its review window."""
+
+    bill: Bill
+    contract_ref: str
+    review_days: int
+
+
+class ActiveContract(NamedTuple):
+    """An active contract with its deadline and the date of its last entry."""
+
+    contract: Contract
+    deadline: date | None
+    last_activity: date
+
+
+class LogEntry(NamedTuple):
+    """A journal entry with its postings, named for people."""
+
+    id: int
+    effective_date: str
+    kind: str
+    contract_ref: str | None
+    bill_id: int | None
+    memo: str
+    actor: str
+    recorded_at: str
+    hash: str
+    postings: tuple[tuple[str, str, str, Money], ...]  # account, side, phase, amount
+
+
+class SqliteStore:
+    """A ledger file opened by ``piecepay.store.connection``: reads, writes and transactions."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        """One write transaction: all of it or none of it; concurrent writers queue."""
+        with write_transaction(self.conn):
+            yield
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One consistent read of the ledger, even while others write."""
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("ROLLBACK")
+
+    def _one(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(sql, args).fetchone()
+        return row
+
+    def _all(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, args).fetchall()
+
+    def is_empty(self) -> bool:
+        """Whether the ledger holds nothing yet: no campaign, worker or entry but its checkpoint."""
+        row = self._one(
+            "SELECT EXISTS (SELECT 1 FROM campaigns) OR EXISTS (SELECT 1 FROM workers) "
+            "OR EXISTS (SELECT 1 FROM entries WHERE kind != 'checkpoint')"
+        )
+        return row is not None and not row[0]
+
+    # ------------------------------------------------------------------ currencies
+
+    def currency(self, code: str) -> Currency | None:
+        row = self._one("SELECT code, digits FROM currencies WHERE code = ?", (code,))
+        return Currency(row[0], row[1]) if row else None
+
+    def add_currency(self, currency: Currency) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO currencies (code, digits) VALUES (?, ?)", currency)
+
+    # ------------------------------------------------------------------ campaigns
+
+    def campaign_exists(self, slug: str) -> bool:
+        return self._one("SELECT 1 FROM campaigns WHERE slug = ?", (slug,)) is not None
+
+    def insert_campaign(self, c: Campaign) -> Campaign:
+        """Write a new campaign (its id is assigned); returns it as stored."""
+        self.conn.execute(
+            "INSERT INTO campaigns (slug, title, unit, step, rate, currency, budget_minor, max_pieces_milli, "
+            "workers, milestone_cap_minor, review_days, deadline, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                c.slug,
+                c.title,
+                c.unit,
+                str(c.step),
+                str(c.rate),
+                c.currency.code,
+                c.budget.minor if c.budget else None,
+                c.max_pieces_milli,
+                c.workers,
+                c.milestone_cap.minor if c.milestone_cap else None,
+                c.review_days,
+                c.deadline.isoformat() if c.deadline else None,
+                c.status.value,
+                c.created_at,
+            ),
+        )
+        return self.find_campaign(c.slug)
+
+    def find_campaign(self, ref: str) -> Campaign:
+        """A campaign by slug (or numeric id)."""
+        row = self._one(f"{CAMPAIGN_SELECT} WHERE k.slug = ?", (ref,))
+        if row is None and (num := numeric_id(ref)) is not None:
+            row = self._one(f"{CAMPAIGN_SELECT} WHERE k.id = ?", (num,))
+        if row is None:
+            raise NotFound(f"no campaign '{ref}' (see 'piecepay campaign list')", "campaign_not_found")
+        return campaign_of(row)
+
+    def campaign(self, campaign_id: int) -> Campaign:
+        row = self._one(f"{CAMPAIGN_SELECT} WHERE k.id = ?", (campaign_id,))
+        assert row is not None, f"campaign {campaign_id} is gone"
+        return campaign_of(row)
+
+    def campaigns(self) -> list[Campaign]:
+        return [campaign_of(r) for r in self._all(f"{CAMPAIGN_SELECT} ORDER BY k.id")]
+
+    def set_campaign_status(self, campaign_id: int, status: CampaignStatus) -> None:
+        self.conn.execute("UPDATE campaigns SET status = ? WHERE id = ?", (status.value, campaign_id))
+
+    def campaign_committed(self, campaign_id: int) -> tuple[int, int]:
+        """Minor units a campaign has put in escrow and not had back, and pieces pending or released."""
+        row = self._one(
+            "SELECT COALESCE(SUM(a.credits_posted - c.refunded_minor), 0), "
+            "COALESCE(SUM(c.pieces_pending_milli + c.pieces_released_milli), 0) "
+            "FROM contracts c LEFT JOIN accounts a ON a.id = c.escrow_account_id WHERE c.campaign_id = ?",
+            (campaign_id,),
+        )
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    def count_contracts(self, campaign_id: int, statuses: Iterable[ContractStatus]) -> int:
+        wanted = [s.value for s in statuses]
+        marks = ",".join("?" * len(wanted))
+        row = self._one(
+            f"SELECT COUNT(*) FROM contracts WHERE campaign_id = ? AND status IN ({marks})", (campaign_id, *wanted)
+        )
+        assert row is not None
+        return int(row[0])
+
+    def withdraw_open_offers(self, campaign_id: int) -> None:
+        self.conn.execute(
+            "UPDATE contracts SET status = ? WHERE campaign_id = ? AND status = ?",
+            (ContractStatus.WITHDRAWN.value, campaign_id, ContractStatus.OFFERED.value),
+        )
+
+    # ------------------------------------------------------------------ workers
+
+    def worker_exists(self, handle: str) -> bool:
+        return self._one("SELECT 1 FROM workers WHERE handle = ?", (handle,)) is not None
+
+    def insert_worker(self, handle: str, name: str | None, email: str | None, created_at: str) -> Worker:
+        self.conn.execute(
+            "INSERT INTO workers (handle, name, email, created_at) VALUES (?, ?, ?, ?)",
+            (handle, name, email, created_at),
+        )
+        return self.find_worker(handle)
+
+    def find_worker(self, ref: str) -> Worker:
+        """A worker by handle (or numeric id)."""
+        row = self._one("SELECT * FROM workers WHERE handle = ?", (ref,))
+        if row is None and (num := numeric_id(ref)) is not None:
+            row = self._one("SELECT * FROM workers WHERE id = ?", (num,))
+        if row is None:
+            raise NotFound(f"no worker '{ref}' (see 'piecepay worker list')", "worker_not_found")
+        return worker_of(row)
+
+    def workers(self) -> list[Worker]:
+        return [worker_of(r) for r in self._all("SELECT * FROM workers ORDER BY handle")]
+
+    # ------------------------------------------------------------------ offers and contracts
+
+    def insert_offer(
+        self, campaign: Campaign, worker: Worker, rate: Decimal, max_pieces_milli: int | None, offered_at: str
+    ) -> Contract:
+        cur = self.conn.execute(
+            "INSERT INTO contracts (campaign_id, worker_id, rate, max_pieces_milli, status, offered_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (campaign.id, worker.id, str(rate), max_pieces_milli, ContractStatus.OFFERED.value, offered_at),
+        )
+        return self.contract(int(cur.lastrowid or 0))
+
+    def contract(self, contract_id: int) -> Contract:
+        found = self.contract_or_none(contract_id)
+        assert found is not None, f"contract {contract_id} is gone"
+        return found
+
+    def contract_or_none(self, contract_id: int) -> Contract | None:
+        row = self._one(f"{CONTRACT_SELECT} WHERE c.id = ?", (contract_id,))
+        return contract_of(row) if row else None
+
+    def find_contract(self, ref: str, *, what: str = "contract") -> Contract:
+        """A contract (or offer) by id, or by campaign/worker: the active one, else the latest."""
+        if (num := numeric_id(ref)) is not None:
+            found = self.contract_or_none(num)
+            if found is None:
+                raise NotFound(f"no {what} {ref}", f"{what}_not_found")
+            return found
+        campaign, sep, worker = ref.partition("/")
+        if ref.lstrip("#").isdigit():
+            raise NotFound(f"no {what} {ref}", f"{what}_not_found")
+        if not sep:
+            raise NotFound(f"no {what} '{ref}': use an id or campaign/worker", f"{what}_not_found")
+        row = self._one(
+            f"{CONTRACT_SELECT} WHERE k.slug = ? AND w.handle = ? "
+            "ORDER BY c.status = 'active' DESC, c.status IN ('ended', 'offered') DESC, c.id DESC LIMIT 1",
+            (campaign, worker),
+        )
+        if row is None:
+            raise NotFound(f"no {what} '{ref}'", f"{what}_not_found")
+        return contract_of(row)
+
+    def engagement(self, campaign_id: int, worker_id: int) -> Contract | None:
+        """The worker's open offer or active contract on the campaign, if any."""
+        row = self._one(
+            f"{CONTRACT_SELECT} WHERE c.campaign_id = ? AND c.worker_id = ? AND c.status IN (?, ?)",
+            (campaign_id, worker_id, ContractStatus.OFFERED.value, ContractStatus.ACTIVE.value),
+        )
+        return contract_of(row) if row else None
+
+    def contracts(self, campaign_id: int | None = None, status: ContractStatus | None = None) -> list[Contract]:
+        sql, args = f"{CONTRACT_SELECT} WHERE 1 = 1", list[object]()
+        if campaign_id is not None:
+            sql += " AND c.campaign_id = ?"
+            args.append(campaign_id)
+        if status is not None:
+            sql += " AND c.status = ?"
+            args.append(status.value)
+        return [contract_of(r) for r in self._all(sql + " ORDER BY c.id", args)]
+
+    def accept_offer(self, contract_id: int, accepted_on: date, escrow: Account) -> None:
+        self.conn.execute(
+            "UPDATE contracts SET status = ?, accepted_on = ?, escrow_account_id = ? WHERE id = ?",
+            (ContractStatus.ACTIVE.value, accepted_on.isoformat(), escrow.id, contract_id),
+        )
+
+    def set_contract_status(self, contract_id: int, status: ContractStatus) -> None:
+        self.conn.execute("UPDATE contracts SET status = ? WHERE id = ?", (status.value, contract_id))
+
+    def end_contract(self, contract_id: int, ended_on: date, refund: Money) -> None:
+        self.conn.execute(
+            "UPDATE contracts SET status = ?, ended_on = ?, refunded_minor = refunded_minor + ? WHERE id = ?",
+            (ContractStatus.ENDED.value, ended_on.isoformat(), refund.minor, contract_id),
+        )
+
+    def add_contract_pieces(self, contract_id: int, pending: int, released: int = 0, rejected: int = 0) -> None:
+        """Move a contract's piece counters (thousandths) by the given amounts."""
+        self.conn.execute(
+            "UPDATE contracts SET pieces_pending_milli = pieces_pending_milli + ?, "
+            "pieces_released_milli = pieces_released_milli + ?, pieces_rejected_milli = pieces_rejected_milli + ? "
+            "WHERE id = ?",
+            (pending, released, rejected, contract_id),
+        )
+
+    # ------------------------------------------------------------------ accounts
+
+    def account(self, account_id: int) -> Account:
+        row = self._one(f"{ACCOUNT_SELECT} WHERE a.id = ?", (account_id,))
+        assert row is not None, f"account {account_id} is gone"
+        return account_of(row)
+
+    def account_named(self, name: str, currency: Currency) -> Account | None:
+        row = self._one(f"{ACCOUNT_SELECT} WHERE a.name = ? AND a.currency = ?", (name, currency.code))
+        return account_of(row) if row else None
+
+    def accounts_named(self, name: str) -> list[Account]:
+        """The account ``name`` in every currency it has, by currency."""
+        return [account_of(r) for r in self._all(f"{ACCOUNT_SELECT} WHERE a.name = ? ORDER BY a.currency", (name,))]
+
+    def ensure_account(self, name: str, currency: Currency) -> Account:
+        """The account ``name`` in ``currency``, opened with zero totals if new."""
+        self.conn.execute("INSERT OR IGNORE INTO accounts (name, currency) VALUES (?, ?)", (name, currency.code))
+        found = self.account_named(name, currency)
+        assert found is not None
+        return found
+
+    # ------------------------------------------------------------------ milestones
+
+    def open_milestone(self, contract_id: int) -> Milestone | None:
+        row = self._one(f"{MILESTONE_SELECT} WHERE m.contract_id = ? AND m.status = 'open'", (contract_id,))
+        return milestone_of(row) if row else None
+
+    def close_milestones(self, contract_id: int) -> None:
+        self.conn.execute(
+            "UPDATE milestones SET status = ? WHERE contract_id = ? AND status = ?",
+            (MilestoneStatus.CLOSED.value, contract_id, MilestoneStatus.OPEN.value),
+        )
+
+    def insert_milestone(
+        self, contract_id: int, top_up: Money, cap: Money | None, opened_on: date, entry_id: int | None
+    ) -> Milestone:
+        """Open the contract's next milestone (numbered after the last)."""
+        self.conn.execute(
+            "INSERT INTO milestones (contract_id, seq, top_up_minor, cap_minor, status, opened_on, entry_id) "
+            "VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM milestones WHERE contract_id = ?), ?, ?, ?, ?, ?)",
+            (
+                contract_id,
+                contract_id,
+                top_up.minor,
+                cap.minor if cap else None,
+                MilestoneStatus.OPEN.value,
+                opened_on.isoformat(),
+                entry_id,
+            ),
+        )
+        found = self.open_milestone(contract_id)
+        assert found is not None
+        return found
+
+    def milestones(self, contract_id: int) -> list[Milestone]:
+        return [
+            milestone_of(r)
+            for r in self._all(f"{MILESTONE_SELECT} WHERE m.contract_id = ? ORDER BY m.seq", (contract_id,))
+        ]
+
+    def milestone_spent(self, milestone: Milestone) -> Money:
+        """What a milestone's cap has spent: pending reservations plus released amounts."""
+        row = self._one(
+            "SELECT COALESCE(SUM(CASE status WHEN 'pending' THEN amount_minor ELSE released_minor END), 0) "
+            "FROM bills WHERE milestone_id = ?",
+            (milestone.id,),
+        )
+        assert row is not None
+        return Money(int(row[0]), milestone.top_up.currency)
+
+    # ------------------------------------------------------------------ bills
+
+    def next_bill_id(self) -> int:
+        row = self._one("SELECT COALESCE(MAX(id), 0) + 1 FROM bills")
+        assert row is not None
+        return int(row[0])
+
+    def insert_bill(self, bill: Bill) -> None:
+        self.conn.execute(
+            "INSERT INTO bills (id, contract_id, milestone_id, pieces_milli, rate, amount_minor, status, note, "
+            "minutes, proofs, effective_date, entry_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                bill.id,
+                bill.contract_id,
+                bill.milestone_id,
+                bill.pieces_milli,
+                str(bill.rate),
+                bill.amount.minor,
+                bill.status.value,
+                bill.note,
+                bill.minutes,
+                json.dumps(list(bill.proofs)),
+                bill.effective_date.isoformat(),
+                bill.entry_id,
+            ),
+        )
+
+    def bill(self, bill_id: int) -> Bill | None:
+        row = self._one(f"{BILL_SELECT} WHERE b.id = ?", (bill_id,))
+        return bill_of(row) if row else None
+
+    def resolve_bill(
+        self, bill: Bill, released_milli: int, released: Money, reason: str | None, on: date, entry_id: int
+    ) -> None:
+        """Record a pending bill's one resolution: released (all or part) or, with nothing, rejected."""
+        status = BillStatus.RELEASED if released_milli else BillStatus.REJECTED
+        self.conn.execute(
+            "UPDATE bills SET status = ?, released_pieces_milli = ?, released_minor = ?, reason = ?, resolved_on = ?, "
+            "resolve_entry_id = ? WHERE id = ? AND status = 'pending'",
+            (status.value, released_milli, released.minor, reason, on.isoformat(), entry_id, bill.id),
+        )
+
+    def pending_bills(self, contract_id: int) -> list[Bill]:
+        return [
+            bill_of(r)
+            for r in self._all(
+                f"{BILL_SELECT} WHERE b.contract_id = ? AND b.status = 'pending' ORDER BY b.id", (contract_id,)
+            )
+        ]
+
+    # ------------------------------------------------------------------ the journal
+
+    def next_entry_id(self) -> int:
+        return journal.next_entry_id(self.conn)
+
+    def append(self, header: EntryHeader, postings: Sequence[Posting] = ()) -> int:
+        """Seal what this transaction changed into a new entry chained to the head; its id."""
+        return journal.append_entry(self.conn, header, postings)
+
+    def head(self) -> tuple[int, str]:
+        """How many entries there are and the hash of the last."""
+        return journal.journal_head(self.conn)
+
+    def entry_hash(self, entry_id: int) -> str | None:
+        return journal.entry_hash_at(self.conn, entry_id)
+
+    def log_entries(self, contract_id: int | None = None, last: int | None = None) -> list[LogEntry]:
+        """The journal (or one contract's), oldest first, each entry with its postings."""
+        sql, args = "SELECT * FROM entries", list[object]()
+        if contract_id is not None:
+            sql += " WHERE contract_id = ?"
+            args.append(contract_id)
+        if last is not None:
+            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?)"
+            args.append(last)
+        accounts = {r["id"]: (r["name"], Currency(r["currency"], r["digits"])) for r in self._all(ACCOUNT_SELECT)}
+        refs = {
+            r[0]: f"{r[1]}/{r[2]}"
+            for r in self._all(
+                "SELECT c.id, k.slug, w.handle FROM contracts c JOIN campaigns k ON k.id = c.campaign_id "
+                "JOIN workers w ON w.id = c.worker_id"
+            )
+        }
+        entries = self._all(sql + " ORDER BY id", args)
+        postings: dict[int, list[tuple[str, str, str, Money]]] = {}
+        if entries:
+            for p in self._all(
+                "SELECT * FROM postings WHERE entry_id BETWEEN ? AND ? ORDER BY id",
+                (entries[0]["id"], entries[-1]["id"]),
+            ):
+                name, currency = accounts[p["account_id"]]
+                postings.setdefault(p["entry_id"], []).append(
+                    (name, p["side"], p["phase"], Money(p["amount"], currency))
+                )
+        return [
+            LogEntry(
+                e["id"],
+                e["effective_date"],
+                e["kind"],
+                refs.get(e["contract_id"]),
+                e["bill_id"],
+                e["memo"],
+                e["actor"],
+                e["recorded_at"],
+                e["hash"],
+                tuple(postings.get(e["id"], ())),
+            )
+            for e in entries
+        ]
+
+    # ------------------------------------------------------------------ idempotency keys
+
+    def find_key(self, key: str) -> tuple[str, dict[str, Any], Any] | None:
+        """The command, request and result first recorded under ``key``, if any."""
+        row = self._one("SELECT command, request, result FROM idempotency_keys WHERE key = ?", (key,))
+        if row is None:
+            return None
+        return row[0], json.loads(row[1]), json.loads(row[2])
+
+    def save_key(self, key: str, command: str, request: dict[str, Any], result: Any, created_at: str) -> None:
+        self.conn.execute(
+            "INSERT INTO idempotency_keys (key, command, request, result, created_at) VALUES (?, ?, ?, ?, ?)",
+            (key, command, json.dumps(request, sort_keys=True), json.dumps(result, sort_keys=True), created_at),
+        )
+
+    # ------------------------------------------------------------------ reports and the sweep
+
+    def contract_figures(self, campaign_id: int | None = None) -> list[ContractFigures]:
+        """Every accepted contract (active or ended) with its escrow totals, by id."""
+        sql = (
+            "SELECT c.*, k.slug AS campaign_slug, w.handle AS worker_handle, k.currency, cur.digits, "
+            "k.title AS campaign_title, k.unit, a.credits_posted, a.debits_pending, a.debits_posted "
+            "FROM contracts c JOIN campaigns k ON k.id = c.campaign_id JOIN workers w ON w.id = c.worker_id "
+            "JOIN currencies cur ON cur.code = k.currency JOIN accounts a ON a.id = c.escrow_account_id "
+            "WHERE c.status IN ('active', 'ended')"
+        )
+        args: list[object] = []
+        if campaign_id is not None:
+            sql += " AND c.campaign_id = ?"
+            args.append(campaign_id)
+        return [
+            ContractFigures(
+                contract_of(r),
+                r["campaign_title"],
+                r["unit"],
+                r["credits_posted"],
+                r["debits_pending"],
+                r["debits_posted"],
+            )
+            for r in self._all(sql + " ORDER BY c.id", args)
+        ]
+
+    def bills_pending_review(self) -> list[PendingBill]:
+        """Every pending bill with its contract and its campaign's review window, by id."""
+        rows = self._all(
+            "SELECT b.*, k.currency, cur.digits, k.review_days, k.slug, w.handle FROM bills b "
+            "JOIN contracts c ON c.id = b.contract_id JOIN campaigns k ON k.id = c.campaign_id "
+            "JOIN currencies cur ON cur.code = k.currency JOIN workers w ON w.id = c.worker_id "
+            "WHERE b.status = 'pending' ORDER BY b.id"
+        )
+        return [PendingBill(bill_of(r), f"{r['slug']}/{r['handle']}", r["review_days"]) for r in rows]
+
+    def active_contracts(self) -> list[ActiveContract]:
+        """Active contracts with their campaign deadline and the date of their last entry."""
+        rows = self._all(
+            "SELECT c.*, k.slug AS campaign_slug, w.handle AS worker_handle, k.currency, cur.digits, k.deadline, "
+            "(SELECT MAX(effective_date) FROM entries e WHERE e.contract_id = c.id) AS last_activity "
+            "FROM contracts c JOIN campaigns k ON k.id = c.campaign_id JOIN workers w ON w.id = c.worker_id "
+            "JOIN currencies cur ON cur.code = k.currency WHERE c.status = 'active' ORDER BY c.id"
+        )
+        return [
+            ActiveContract(
+                contract_of(r), _day(r["deadline"]), date.fromisoformat(r["last_activity"] or r["accepted_on"])
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ what verify reads
+
+    def integrity_check(self) -> str:
+        row = self._one("PRAGMA integrity_check")
+        assert row is not None
+        return str(row[0])
+
+    def account_names(self) -> dict[int, tuple[str, str]]:
+        """Every account's name and currency code, by id."""
+        return {r[0]: (r[1], r[2]) for r in self._all("SELECT id, name, currency FROM accounts")}
+
+    def journal(self) -> Iterator[tuple[StoredEntry, list[Posting]]]:
+        """Every entry as stored, in id order, with its postings in the order written."""
+        cursor = self.conn.execute(
+            "SELECT e.*, p.account_id, p.side, p.phase, p.amount FROM entries e "
+            "LEFT JOIN postings p ON p.entry_id = e.id ORDER BY e.id, p.id"
+        )
+        current: StoredEntry | None = None
+        postings: list[Posting] = []
+        for row in cursor:
+            if current is not None and row["id"] != current.id:
+                yield current, postings
+                postings = []
+            if current is None or row["id"] != current.id:
+                current = StoredEntry(journal.header_of(row), row["id"], row["prev_hash"], row["hash"], row["facts"])
+            if row["account_id"] is not None:
+                postings.append(Posting(row["account_id"], row["side"], row["phase"], row["amount"]))
+        if current is not None:
+            yield current, postings
+
+    def fact_rows(self) -> Iterator[tuple[str, str, sealed.Image]]:
+        """(table, key, image) of every row the chain seals."""
+        return sealed.every_row(self.conn)
+
+    def sealed_facts(self, entry_id: int) -> Any:
+        row = self._one("SELECT facts FROM entries WHERE id = ?", (entry_id,))
+        return json.loads(row[0]) if row and row[0] else None
+
+    def posting_sums(self) -> dict[tuple[int, str], int]:
+        """What the postings add up to, per account and total column (e.g. debits_pending)."""
+        return {
+            (r[0], f"{r[1]}s_{r[2]}"): r[3]
+            for r in self._all("SELECT account_id, side, phase, SUM(amount) FROM postings GROUP BY 1, 2, 3")
+        }
+
+    def accounts(self) -> list[Account]:
+        return [account_of(r) for r in self._all(f"{ACCOUNT_SELECT} ORDER BY a.id")]
+
+    def bill_resolved_twice(self) -> tuple[int, int] | None:
+        row = self._one(
+            "SELECT bill_id, COUNT(*) FROM entries WHERE kind IN ('release', 'reject') AND bill_id IS NOT NULL "
+            "GROUP BY bill_id HAVING COUNT(*) > 1 ORDER BY bill_id LIMIT 1"
+        )
+        return (row[0], row[1]) if row else None
+
+    def bill_status_against_journal(self) -> int | None:
+        """The first bill whose status (pending or not) disagrees with its resolving entries."""
+        row = self._one(
+            "SELECT b.id FROM bills b LEFT JOIN entries e ON e.bill_id = b.id AND e.kind IN ('release', 'reject') "
+            "WHERE (b.status = 'pending') != (e.id IS NULL) ORDER BY b.id LIMIT 1"
+        )
+        return int(row[0]) if row else None
+
+    def contract_counters_against_bills(self) -> int | None:
+        """The first contract whose piece counters disagree with its bills."""
+        row = self._one(
+            "SELECT c.id FROM contracts c LEFT JOIN (SELECT contract_id, "
+            "SUM(CASE WHEN status = 'pending' THEN pieces_milli ELSE 0 END) AS pending, "
+            "SUM(released_pieces_milli) AS released, "
+            "SUM(CASE WHEN status = 'pending' THEN 0 ELSE pieces_milli - released_pieces_milli END) AS rejected "
+            "FROM bills GROUP BY contract_id) b ON b.contract_id = c.id "
+            "WHERE c.pieces_pending_milli != COALESCE(b.pending, 0) "
+            "OR c.pieces_released_milli != COALESCE(b.released, 0) "
+            "OR c.pieces_rejected_milli != COALESCE(b.rejected, 0) ORDER BY c.id LIMIT 1"
+        )
+        return int(row[0]) if row else None
+
+    def milestone_over_cap(self) -> tuple[int, int, int] | None:
+        """The first milestone whose bills spent more than its cap: (id, cap, spent) in minor units."""
+        row = self._one(
+            "SELECT m.id, m.cap_minor, SUM(CASE b.status WHEN 'pending' THEN b.amount_minor "
+            "ELSE b.released_minor END) AS spent FROM milestones m JOIN bills b ON b.milestone_id = m.id "
+            "WHERE m.cap_minor IS NOT NULL GROUP BY m.id HAVING spent > m.cap_minor ORDER BY m.id LIMIT 1"
+        )
+        return (row[0], row[1], row[2]) if row else None
+
+    def bills_with_their_entries(self) -> Iterator[tuple[Bill, Campaign, int | None, int | None]]:
+        """Each bill with its campaign, what its entry reserved and what its release posted."""
+        campaigns = {c.id: c for c in self.campaigns()}
+        contracts = {r[0]: r[1] for r in self._all("SELECT id, campaign_id FROM contracts")}
+        for row in self.conn.execute(
+            "SELECT b.*, k.currency, cur.digits, "
+            "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') AS reserved, "
+            "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.resolve_entry_id AND p.side = 'debit' "
+            "AND p.phase = 'posted') AS posted FROM bills b JOIN contracts c ON c.id = b.contract_id "
+            "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency ORDER BY b.id"
+        ):
+            found = bill_of(row)
+            yield found, campaigns[contracts[found.contract_id]], row["reserved"], row["posted"]
+
+    def triggers(self) -> dict[str, str]:
+        """Every trigger the file holds, by name, with the SQL that made it."""
+        return {r[0]: r[1] for r in self._all("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+
+    def account_count(self) -> int:
+        row = self._one("SELECT COUNT(*) FROM accounts")
+        assert row is not None
+        return int(row[0])
+
+    # ------------------------------------------------------------------ exports
+
+    def cursor_position(self, name: str) -> int:
+        """The last entry exported under cursor ``name`` (0 before its first export)."""
+        row = self._one("SELECT last_entry_id FROM export_cursors WHERE name = ?", (name,))
+        return int(row[0]) if row else 0
+
+    def move_cursor(self, name: str, position: int, at: str) -> int:
+        """Move cursor ``name`` forward to ``position`` (never back); where it stands now."""
+        self.conn.execute(
+            "INSERT INTO export_cursors (name, last_entry_id, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) "
+            "DO UPDATE SET last_entry_id = MAX(last_entry_id, excluded.last_entry_id), "
+            "updated_at = excluded.updated_at",
+            (name, position, at),
+        )
+        return self.cursor_position(name)
+
+    def export_entries(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> list[ExportEntry]:
+        """Entries with after_id < id <= upto_id and an effective date within [start, end]."""
+        sql = (
+            "SELECT e.*, k.slug, w.handle FROM entries e LEFT JOIN contracts c ON c.id = e.contract_id "
+            "LEFT JOIN campaigns k ON k.id = c.campaign_id LEFT JOIN workers w ON w.id = c.worker_id "
+            "WHERE e.id > ? AND e.id <= ?"
+        )
+        args: list[object] = [after_id, upto_id]
+        if start is not None:
+            sql += " AND e.effective_date >= ?"
+            args.append(start.isoformat())
+        if end is not None:
+            sql += " AND e.effective_date <= ?"
+            args.append(end.isoformat())
+        postings: dict[int, list[ExportPosting]] = {}
+        for row in self.conn.execute(
+            "SELECT p.entry_id, a.name, p.side, p.phase, a.currency, cur.digits, p.amount FROM postings p "
+            "JOIN accounts a ON a.id = p.account_id JOIN currencies cur ON cur.code = a.currency "
+            "WHERE p.entry_id > ? AND p.entry_id <= ? ORDER BY p.id",
+            (after_id, upto_id),
+        ):
+            postings.setdefault(row[0], []).append(ExportPosting(*row[1:]))
+        return [
+            ExportEntry(
+                r["id"],
+                r["effective_date"],
+                r["recorded_at"],
+                r["kind"],
+                r["slug"],
+                r["handle"],
+                r["contract_id"],
+                r["bill_id"],
+                r["memo"],
+                r["actor"],
+                r["hash"],
+                tuple(postings.get(r["id"], ())),
+            )
+            for r in self.conn.execute(sql + " ORDER BY e.id", args)
+        ]
+
+    # ------------------------------------------------------------------ copies
+
+    def copy_to(self, target: Path) -> None:
+        """A consistent copy of the whole file at ``target`` (one read snapshot; others may write)."""
+        self.conn.execute("VACUUM INTO ?", (str(target),))
+
+    def single_file(self) -> None:
+        """Leave no -wal beside this file once it is closed (for a copy that travels alone)."""
+        self.conn.execute("PRAGMA journal_mode=DELETE")
+
+
+class StoredEntry(NamedTuple):
+    """An entry as the file holds it: its header, place in the chain, and sealed facts (text)."""
+
+    header: EntryHeader
+    id: int
+    prev_hash: str
+    hash: str
+    facts: str | None
