@@ -12,16 +12,16 @@ from piecepay.inputs import actor as checked_actor
 
 if TYPE_CHECKING:
     from piecepay.journal import Posting
+    from piecepay.store import Store
     from piecepay.store.journal import EntryHeader
     from piecepay.store.migrations import Stamp
-    from piecepay.store.sqlite import SqliteStore
 
 
 @dataclass
 class Session:
     """What every operation needs: the store, the actor and the moment it runs."""
 
-    store: SqliteStore
+    store: Store
     actor: str
     now: datetime
     today: date

@@ -12,6 +12,7 @@ from piecepay.errors import PiecepayError, RuleRefused, StorageError
 from piecepay.files import LEDGER_SIDECARS, atomic_file_from, check_target, temp_path_for
 from piecepay.operations.verify import verify
 from piecepay.session import Session, open_session
+from piecepay.store import Store
 from piecepay.store.connection import open_ledger
 from piecepay.store.sqlite import SqliteStore
 
@@ -48,7 +49,7 @@ def backup(s: Session, target: Path, *, force: bool = False) -> Backup:
     return Backup(str(target), target.stat().st_size, entries, head)
 
 
-def _reader(path: Path) -> SqliteStore:
+def _reader(path: Path) -> Store:
     """Another ledger file, read-only and never migrated."""
     return SqliteStore(open_ledger(path, write=False, upgrade=False), path)
 

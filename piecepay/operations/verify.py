@@ -30,10 +30,11 @@ from piecepay.journal import (
 )
 from piecepay.models import BillStatus
 from piecepay.session import Session
+from piecepay.store import Store
 from piecepay.store.facts import COVERED
 from piecepay.store.journal import TOTAL_COLUMNS
 from piecepay.store.migrations import FINAL_STATUSES, GUARDS, SET_ONCE, fixed_columns
-from piecepay.store.sqlite import SqliteStore, StoredEntry
+from piecepay.store.sqlite import StoredEntry
 
 CHECKS = (
     "integrity",
@@ -99,7 +100,7 @@ def _fault(code: str, message: str) -> JournalFault:
     return JournalFault(f"verify failed: {message}", code)
 
 
-def _check_anchor(store: SqliteStore, anchor: Anchor, entries: int) -> None:
+def _check_anchor(store: Store, anchor: Anchor, entries: int) -> None:
     if anchor.entries > entries:
         raise _fault(
             "anchor_entry_missing",
@@ -115,7 +116,7 @@ def _check_anchor(store: SqliteStore, anchor: Anchor, entries: int) -> None:
         )
 
 
-def _integrity(store: SqliteStore) -> None:
+def _integrity(store: Store) -> None:
     result = store.integrity_check()
     if result != "ok":
         raise _fault("integrity_check_failed", f"integrity_check: {result}")
@@ -134,7 +135,7 @@ class Sealed(NamedTuple):
     final: bool  # the row is in a state it never leaves
 
 
-def _chain_balance_and_facts(store: SqliteStore) -> int:
+def _chain_balance_and_facts(store: Store) -> int:
     """Walk the journal once: ids in order, each entry chained to the one before and matching
     its hash, balanced; then prove every fact table equals the latest images it sealed."""
     names = store.account_names()
@@ -219,7 +220,7 @@ def _check_transition(table: str, key: str, before: Sealed, after: Sealed) -> No
     )
 
 
-def _tables_match_facts(store: SqliteStore, sealed: dict[tuple[str, str], Sealed]) -> None:
+def _tables_match_facts(store: Store, sealed: dict[tuple[str, str], Sealed]) -> None:
     """Every row of every fact table is exactly the latest image the journal sealed of it."""
     for table, key, image in store.fact_rows():
         found = sealed.pop((table, key), None)
@@ -259,7 +260,7 @@ def _check_postings(eid: int, kind: str, postings: list[Posting], currency_of: d
 # --------------------------------------------------------------------------- what the tables hold
 
 
-def _stored_totals(store: SqliteStore) -> None:
+def _stored_totals(store: Store) -> None:
     sums = store.posting_sums()
     for account in store.accounts():
         for column in TOTAL_COLUMNS:
@@ -272,7 +273,7 @@ def _stored_totals(store: SqliteStore) -> None:
                 )
 
 
-def _escrow_and_earnings(store: SqliteStore) -> None:
+def _escrow_and_earnings(store: Store) -> None:
     for account in store.accounts():
         if account.debits_pending < 0 or account.credits_pending < 0:
             raise _fault("negative_pending", f"account {account.name} has negative pending totals")
@@ -283,7 +284,7 @@ def _escrow_and_earnings(store: SqliteStore) -> None:
             raise _fault("earnings_negative", f"account {account.name} paid out more than was released")
 
 
-def _bills_resolve_once(store: SqliteStore) -> None:
+def _bills_resolve_once(store: Store) -> None:
     twice = store.bill_resolved_twice()
     if twice:
         raise _fault("bill_resolved_twice", f"bill {twice[0]} was resolved {twice[1]} times")
@@ -292,7 +293,7 @@ def _bills_resolve_once(store: SqliteStore) -> None:
         raise _fault("bill_state_mismatch", f"bill {mismatch}'s status disagrees with the journal")
 
 
-def _bill_amounts(store: SqliteStore) -> None:
+def _bill_amounts(store: Store) -> None:
     """Each bill's amount is its pieces at its rate, rounded once, and the journal reserved
     and posted exactly the bill's amounts."""
     for bill, campaign, reserved, posted in store.bills_with_their_entries():
@@ -308,19 +309,19 @@ def _bill_amounts(store: SqliteStore) -> None:
             raise _fault("bill_amount_wrong", f"bill {bill.id}'s released amount is not what its release posted")
 
 
-def _contract_counters(store: SqliteStore) -> None:
+def _contract_counters(store: Store) -> None:
     wrong = store.contract_counters_against_bills()
     if wrong is not None:
         raise _fault("contract_counter_mismatch", f"contract {wrong}'s piece counts disagree with its bills")
 
 
-def _milestone_caps(store: SqliteStore) -> None:
+def _milestone_caps(store: Store) -> None:
     over = store.milestone_over_cap()
     if over:
         raise _fault("milestone_cap_exceeded", f"milestone {over[0]} spent {over[2]} of a cap of {over[1]}")
 
 
-def _guards(store: SqliteStore) -> None:
+def _guards(store: Store) -> None:
     """Exactly the triggers the schema defines, each with its own text: none dropped, none
     rewritten to let a change through, none added to alter what is written."""
     present = store.triggers()

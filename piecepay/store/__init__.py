@@ -1,1 +1,261 @@
-"""SQLite storage: connection setup, schema migrations, queries and journal writes."""
+"""The store: every statement piecepay runs against a ledger, behind one interface.
+
+``Store`` is what the operations call; ``piecepay.store.sqlite.SqliteStore`` is the SQLite
+implementation (the embedded default). A second implementation (PostgreSQL) adds a module
+that provides the same methods; nothing outside ``store/`` builds SQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from piecepay.export.entries import ExportEntry
+    from piecepay.journal import Posting
+    from piecepay.models import (
+        Account,
+        Bill,
+        Campaign,
+        CampaignStatus,
+        Contract,
+        ContractStatus,
+        Milestone,
+        Worker,
+    )
+    from piecepay.money import Currency, Money
+    from piecepay.store.facts import Image
+    from piecepay.store.journal import EntryHeader
+    from piecepay.store.sqlite import ActiveContract, ContractFigures, LogEntry, PendingBill, StoredEntry
+
+
+class Store(Protocol):
+    """A ledger opened for one session: reads, writes and transactions, by the nouns of DESIGN.md."""
+
+    path: Path
+
+    def close(self) -> None: ...
+
+    def write(self) -> contextlib.AbstractContextManager[None]:
+        """One write transaction: all of it or none of it; concurrent writers queue."""
+        ...
+
+    def snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """One consistent read of the ledger, even while others write."""
+        ...
+
+    def is_empty(self) -> bool:
+        """Whether the ledger holds nothing yet: no campaign, worker or entry but its checkpoint."""
+        ...
+
+    def currency(self, code: str) -> Currency | None: ...
+
+    def add_currency(self, currency: Currency) -> None: ...
+
+    def campaign_exists(self, slug: str) -> bool: ...
+
+    def insert_campaign(self, c: Campaign) -> Campaign:
+        """Write a new campaign (its id is assigned); returns it as stored."""
+        ...
+
+    def find_campaign(self, ref: str) -> Campaign:
+        """A campaign by slug (or numeric id)."""
+        ...
+
+    def campaign(self, campaign_id: int) -> Campaign: ...
+
+    def campaigns(self) -> list[Campaign]: ...
+
+    def set_campaign_status(self, campaign_id: int, status: CampaignStatus) -> None: ...
+
+    def campaign_committed(self, campaign_id: int) -> tuple[int, int]:
+        """Minor units a campaign has put in escrow and not had back, and pieces pending or released."""
+        ...
+
+    def count_contracts(self, campaign_id: int, statuses: Iterable[ContractStatus]) -> int: ...
+
+    def withdraw_open_offers(self, campaign_id: int) -> None: ...
+
+    def worker_exists(self, handle: str) -> bool: ...
+
+    def insert_worker(self, handle: str, name: str | None, email: str | None, created_at: str) -> Worker: ...
+
+    def find_worker(self, ref: str) -> Worker:
+        """A worker by handle (or numeric id)."""
+        ...
+
+    def workers(self) -> list[Worker]: ...
+
+    def insert_offer(
+        self, campaign: Campaign, worker: Worker, rate: Decimal, max_pieces_milli: int | None, offered_at: str
+    ) -> Contract: ...
+
+    def contract(self, contract_id: int) -> Contract: ...
+
+    def contract_or_none(self, contract_id: int) -> Contract | None: ...
+
+    def find_contract(self, ref: str, *, what: str = "contract") -> Contract:
+        """A contract (or offer) by id, or by campaign/worker: the active one, else the latest."""
+        ...
+
+    def engagement(self, campaign_id: int, worker_id: int) -> Contract | None:
+        """The worker's open offer or active contract on the campaign, if any."""
+        ...
+
+    def contracts(self, campaign_id: int | None = None, status: ContractStatus | None = None) -> list[Contract]: ...
+
+    def accept_offer(self, contract_id: int, accepted_on: date, escrow: Account) -> None: ...
+
+    def set_contract_status(self, contract_id: int, status: ContractStatus) -> None: ...
+
+    def end_contract(self, contract_id: int, ended_on: date, refund: Money) -> None: ...
+
+    def add_contract_pieces(self, contract_id: int, pending: int, released: int = 0, rejected: int = 0) -> None:
+        """Move a contract's piece counters (thousandths) by the given amounts."""
+        ...
+
+    def account(self, account_id: int) -> Account: ...
+
+    def account_named(self, name: str, currency: Currency) -> Account | None: ...
+
+    def accounts_named(self, name: str) -> list[Account]:
+        """The account ``name`` in every currency it has, by currency."""
+        ...
+
+    def ensure_account(self, name: str, currency: Currency) -> Account:
+        """The account ``name`` in ``currency``, opened with zero totals if new."""
+        ...
+
+    def open_milestone(self, contract_id: int) -> Milestone | None: ...
+
+    def close_milestones(self, contract_id: int) -> None: ...
+
+    def insert_milestone(
+        self, contract_id: int, top_up: Money, cap: Money | None, opened_on: date, entry_id: int | None
+    ) -> Milestone:
+        """Open the contract's next milestone (numbered after the last)."""
+        ...
+
+    def milestones(self, contract_id: int) -> list[Milestone]: ...
+
+    def milestone_spent(self, milestone: Milestone) -> Money:
+        """What a milestone's cap has spent: pending reservations plus released amounts."""
+        ...
+
+    def next_bill_id(self) -> int: ...
+
+    def insert_bill(self, bill: Bill) -> None: ...
+
+    def bill(self, bill_id: int) -> Bill | None: ...
+
+    def resolve_bill(
+        self, bill: Bill, released_milli: int, released: Money, reason: str | None, on: date, entry_id: int
+    ) -> None:
+        """Record a pending bill's one resolution: released (all or part) or, with nothing, rejected."""
+        ...
+
+    def pending_bills(self, contract_id: int) -> list[Bill]: ...
+
+    def next_entry_id(self) -> int: ...
+
+    def append(self, header: EntryHeader, postings: Sequence[Posting] = ()) -> int:
+        """Seal what this transaction changed into a new entry chained to the head; its id."""
+        ...
+
+    def head(self) -> tuple[int, str]:
+        """How many entries there are and the hash of the last."""
+        ...
+
+    def entry_hash(self, entry_id: int) -> str | None: ...
+
+    def log_entries(self, contract_id: int | None = None, last: int | None = None) -> list[LogEntry]:
+        """The journal (or one contract's), oldest first, each entry with its postings."""
+        ...
+
+    def find_key(self, key: str) -> tuple[str, dict[str, Any], Any] | None:
+        """The command, request and result first recorded under ``key``, if any."""
+        ...
+
+    def save_key(self, key: str, command: str, request: dict[str, Any], result: Any, created_at: str) -> None: ...
+
+    def contract_figures(self, campaign_id: int | None = None) -> list[ContractFigures]:
+        """Every accepted contract (active or ended) with its escrow totals, by id."""
+        ...
+
+    def bills_pending_review(self) -> list[PendingBill]:
+        """Every pending bill with its contract and its campaign's review window, by id."""
+        ...
+
+    def active_contracts(self) -> list[ActiveContract]:
+        """Active contracts with their campaign deadline and the date of their last entry."""
+        ...
+
+    def integrity_check(self) -> str: ...
+
+    def account_names(self) -> dict[int, tuple[str, str]]:
+        """Every account's name and currency code, by id."""
+        ...
+
+    def journal(self) -> Iterator[tuple[StoredEntry, list[Posting]]]:
+        """Every entry as stored, in id order, with its postings in the order written."""
+        ...
+
+    def fact_rows(self) -> Iterator[tuple[str, str, Image]]:
+        """(table, key, image) of every row the chain seals."""
+        ...
+
+    def sealed_facts(self, entry_id: int) -> Any: ...
+
+    def posting_sums(self) -> dict[tuple[int, str], int]:
+        """What the postings add up to, per account and total column (e.g. debits_pending)."""
+        ...
+
+    def accounts(self) -> list[Account]: ...
+
+    def bill_resolved_twice(self) -> tuple[int, int] | None: ...
+
+    def bill_status_against_journal(self) -> int | None:
+        """The first bill whose status (pending or not) disagrees with its resolving entries."""
+        ...
+
+    def contract_counters_against_bills(self) -> int | None:
+        """The first contract whose piece counters disagree with its bills."""
+        ...
+
+    def milestone_over_cap(self) -> tuple[int, int, int] | None:
+        """The first milestone whose bills spent more than its cap: (id, cap, spent) in minor units."""
+        ...
+
+    def bills_with_their_entries(self) -> Iterator[tuple[Bill, Campaign, int | None, int | None]]:
+        """Each bill with its campaign, what its entry reserved and what its release posted."""
+        ...
+
+    def triggers(self) -> dict[str, str]:
+        """Every trigger the file holds, by name, with the SQL that made it."""
+        ...
+
+    def account_count(self) -> int: ...
+
+    def cursor_position(self, name: str) -> int:
+        """The last entry exported under cursor ``name`` (0 before its first export)."""
+        ...
+
+    def move_cursor(self, name: str, position: int, at: str) -> int:
+        """Move cursor ``name`` forward to ``position`` (never back); where it stands now."""
+        ...
+
+    def export_entries(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> list[ExportEntry]:
+        """Entries with after_id < id <= upto_id and an effective date within [start, end]."""
+        ...
+
+    def copy_to(self, target: Path) -> None:
+        """A consistent copy of the whole file at ``target`` (one read snapshot; others may write)."""
+        ...
+
+    def single_file(self) -> None:
+        """Leave no -wal beside this file once it is closed (for a copy that travels alone)."""
+        ...

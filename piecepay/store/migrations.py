@@ -331,7 +331,10 @@ def migrate(conn: sqlite3.Connection, stamp: Stamp) -> None:
             return
         db = Database(conn, recursive_triggers=False)
         db.create_table("migrations", {"name": str, "applied_at": str}, pk="name", if_not_exists=True)
-        for migration in MIGRATIONS[version:]:
+        applied = {row[0] for row in conn.execute("SELECT name FROM migrations")}
+        for migration in MIGRATIONS:
+            if migration.__name__ in applied:  # recorded by name, as sqlite-utils' and llm's are
+                continue
             migration(db)
             db.table("migrations").insert({"name": migration.__name__, "applied_at": stamp.recorded_at})
         conn.execute(f"PRAGMA user_version = {LATEST_VERSION}")
