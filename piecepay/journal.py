@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Literal, NamedTuple
@@ -94,6 +93,8 @@ def sealed_hash(
         "postings": [[p.account_id, *accounts[p.account_id], p.side, p.phase, p.amount] for p in postings],
         "facts": facts,
     }
+    import hashlib
+
     return hashlib.sha256(canonical_json(document).encode("ascii")).hexdigest()
 
 
@@ -114,5 +115,7 @@ def entry_hash(prev_hash: str, fields: Mapping[str, object], postings: Iterable[
         "fields": dict(sorted(fields.items())),
         "postings": [[p.account_id, p.side, p.phase, p.amount] for p in postings],
     }
+    import hashlib
+
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()

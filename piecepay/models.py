@@ -164,6 +164,60 @@ class Account(NamedTuple):
         return Money(self.credits_posted - self.debits_posted, self.currency)
 
 
+# The accounts, per currency: the client's funding source, each contract's escrow, each
+# worker's earnings, and the sink payouts go to.
+CLIENT_ACCOUNT = "client"
+PAYOUT_ACCOUNT = "payouts"
+
+
+def escrow_account_name(contract_id: int) -> str:
+    return f"escrow:{contract_id}"
+
+
+def worker_account_name(handle: str) -> str:
+    return f"worker:{handle}"
+
+
+class Figures(NamedTuple):
+    """Escrow money of a report row, from four maintained sums."""
+
+    funded: Money
+    reserved: Money
+    released: Money
+    refunded: Money
+
+    @property
+    def escrow(self) -> Money:
+        """Held in escrow: funded less released and refunded (available + reserved)."""
+        return self.funded - self.released - self.refunded
+
+    @property
+    def available(self) -> Money:
+        return self.escrow - self.reserved
+
+    def __add__(self, other: Figures) -> Figures:  # type: ignore[override]
+        return Figures(*(mine + theirs for mine, theirs in zip(self, other, strict=True)))
+
+    @classmethod
+    def zero(cls, currency: Currency) -> Figures:
+        return cls(*(Money.zero(currency),) * 4)
+
+
+class Pieces(NamedTuple):
+    """Piece counts of a report row, in thousandths."""
+
+    pending: int = 0
+    released: int = 0
+    rejected: int = 0
+
+    @property
+    def billed(self) -> int:
+        return self.pending + self.released + self.rejected
+
+    def __add__(self, other: Pieces) -> Pieces:  # type: ignore[override]
+        return Pieces(*(mine + theirs for mine, theirs in zip(self, other, strict=True)))
+
+
 def pieces_text(milli: int, unit: str) -> str:
     """'5 photo', '2.5 minute'."""
     return f"{format_pieces(milli)} {unit}"

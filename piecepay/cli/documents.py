@@ -8,21 +8,24 @@ same documents (``piecepay.cli.render``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from piecepay.models import Campaign, Worker
+from piecepay.models import Figures, Pieces
 from piecepay.money import Money, format_pieces, format_rate
-from piecepay.operations.anchors import Anchored
-from piecepay.operations.backup import Backup
-from piecepay.operations.bills import BillState
-from piecepay.operations.campaigns import CampaignDetail, ContractState
-from piecepay.operations.exports import Exported
-from piecepay.operations.milestones import MilestoneState
-from piecepay.operations.payouts import Payout
-from piecepay.operations.reports import Figures, Pieces, Report, ReportRow
-from piecepay.operations.sweep import SweepAction
-from piecepay.operations.verify import Proof
-from piecepay.store.sqlite import LogEntry
+
+if TYPE_CHECKING:
+    from piecepay.models import Campaign, Worker
+    from piecepay.operations.anchors import Anchored
+    from piecepay.operations.backup import Backup
+    from piecepay.operations.bills import BillState
+    from piecepay.operations.campaigns import CampaignDetail, ContractState
+    from piecepay.operations.exports import Exported
+    from piecepay.operations.milestones import MilestoneState
+    from piecepay.operations.payouts import Payout
+    from piecepay.operations.reports import Report, ReportRow
+    from piecepay.operations.sweep import SweepAction
+    from piecepay.operations.verify import Proof
+    from piecepay.store.sqlite import LogEntry
 
 Document = dict[str, Any]
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from piecepay import rules
 from piecepay.errors import BadInput, NotFound, RuleRefused
 from piecepay.journal import resolve_pending, transfer
-from piecepay.models import Bill, BillStatus, Campaign, Contract, ContractStatus
+from piecepay.models import Bill, BillStatus, Campaign, Contract, ContractStatus, worker_account_name
 from piecepay.money import Money, format_pieces, format_rate
 from piecepay.operations import keys
 from piecepay.operations.milestones import escrow_id
@@ -36,10 +36,6 @@ class BillRequest(NamedTuple):
     note: str | None = None
     minutes: int | None = None
     day: date | None = None
-
-
-def worker_account_name(handle: str) -> str:
-    return f"worker:{handle}"
 
 
 def billing_contract(s: Session, ref: str | None, key: str | None) -> Contract:

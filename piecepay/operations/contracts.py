@@ -7,10 +7,11 @@ from typing import Literal
 
 from piecepay import rules
 from piecepay.journal import transfer
+from piecepay.models import CLIENT_ACCOUNT
 from piecepay.operations import keys
 from piecepay.operations.bills import resolve
 from piecepay.operations.campaigns import ContractState, contract_state
-from piecepay.operations.milestones import CLIENT_ACCOUNT, escrow_id
+from piecepay.operations.milestones import escrow_id
 from piecepay.session import Session
 
 Pending = Literal["release", "reject"]

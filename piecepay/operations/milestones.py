@@ -8,12 +8,10 @@ from typing import Any, NamedTuple
 
 from piecepay import rules
 from piecepay.journal import transfer
-from piecepay.models import Campaign, Contract, Milestone
+from piecepay.models import CLIENT_ACCOUNT, Campaign, Contract, Milestone
 from piecepay.money import Money, money_from
 from piecepay.operations import keys
 from piecepay.session import Session
-
-CLIENT_ACCOUNT = "client"
 
 
 class MilestoneState(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from piecepay import rules
-from piecepay.models import ContractStatus
+from piecepay.models import ContractStatus, escrow_account_name
 from piecepay.money import format_rate
 from piecepay.operations.campaigns import ContractState, contract_state
 from piecepay.session import Session
@@ -41,7 +41,7 @@ def accept_offer(s: Session, ref: str) -> ContractState:
         rules.check_campaign_open(campaign, s.today, "accepting offers")
         taken = s.store.count_contracts(campaign.id, [ContractStatus.ACTIVE, ContractStatus.ENDED])
         rules.check_room_for_worker(campaign, taken)
-        escrow = s.store.ensure_account(f"escrow:{offer.id}", campaign.currency)
+        escrow = s.store.ensure_account(escrow_account_name(offer.id), campaign.currency)
         s.store.accept_offer(offer.id, s.today, escrow)
         s.record("offer_accepted", f"offer #{offer.id} accepted: contract {offer.ref}", offer.id)
         return ContractState(s.store.contract(offer.id), campaign, escrow)

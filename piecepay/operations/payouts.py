@@ -8,12 +8,10 @@ from typing import Any, NamedTuple
 
 from piecepay import rules
 from piecepay.journal import transfer
+from piecepay.models import PAYOUT_ACCOUNT, worker_account_name
 from piecepay.money import Currency, Money, format_rate, money_from
 from piecepay.operations import keys
-from piecepay.operations.bills import worker_account_name
 from piecepay.session import Session
-
-PAYOUT_ACCOUNT = "payouts"
 
 
 class Payout(NamedTuple):

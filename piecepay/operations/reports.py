@@ -2,56 +2,17 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from piecepay.errors import BadInput
-from piecepay.models import Campaign
-from piecepay.money import Currency, Money
-from piecepay.operations.bills import worker_account_name
+from piecepay.models import Campaign, Figures, Pieces, worker_account_name
+from piecepay.money import Money
 from piecepay.session import Session
-from piecepay.store.sqlite import ContractFigures, LogEntry
+
+if TYPE_CHECKING:
+    from piecepay.store.sqlite import ContractFigures, LogEntry
 
 GROUPINGS = ("campaign", "contract", "worker")
-
-
-class Figures(NamedTuple):
-    """Escrow money of a report row, from four maintained sums."""
-
-    funded: Money
-    reserved: Money
-    released: Money
-    refunded: Money
-
-    @property
-    def escrow(self) -> Money:
-        """Held in escrow: funded less released and refunded (available + reserved)."""
-        return self.funded - self.released - self.refunded
-
-    @property
-    def available(self) -> Money:
-        return self.escrow - self.reserved
-
-    def __add__(self, other: Figures) -> Figures:  # type: ignore[override]
-        return Figures(*(mine + theirs for mine, theirs in zip(self, other, strict=True)))
-
-    @classmethod
-    def zero(cls, currency: Currency) -> Figures:
-        return cls(*(Money.zero(currency),) * 4)
-
-
-class Pieces(NamedTuple):
-    """Piece counts of a report row, in thousandths."""
-
-    pending: int = 0
-    released: int = 0
-    rejected: int = 0
-
-    @property
-    def billed(self) -> int:
-        return self.pending + self.released + self.rejected
-
-    def __add__(self, other: Pieces) -> Pieces:  # type: ignore[override]
-        return Pieces(*(mine + theirs for mine, theirs in zip(self, other, strict=True)))
 
 
 class ReportRow(NamedTuple):

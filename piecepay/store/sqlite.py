@@ -15,12 +15,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from piecepay.errors import NotFound
 from piecepay.export.entries import ExportEntry, ExportPosting
 from piecepay.inputs import numeric_id
-from piecepay.journal import Posting
 from piecepay.models import (
     Account,
     Bill,
@@ -35,9 +34,11 @@ from piecepay.models import (
 )
 from piecepay.money import Currency, Money
 from piecepay.store import facts as sealed
-from piecepay.store import journal
 from piecepay.store.connection import write_transaction
-from piecepay.store.journal import EntryHeader
+
+if TYPE_CHECKING:
+    from piecepay.journal import Posting
+    from piecepay.store.journal import EntryHeader
 
 CAMPAIGN_SELECT = "SELECT k.*, cur.digits FROM campaigns k JOIN currencies cur ON cur.code = k.currency"
 CONTRACT_SELECT = (
@@ -564,17 +565,25 @@ class SqliteStore:
     # ------------------------------------------------------------------ the journal
 
     def next_entry_id(self) -> int:
+        from piecepay.store import journal
+
         return journal.next_entry_id(self.conn)
 
     def append(self, header: EntryHeader, postings: Sequence[Posting] = ()) -> int:
         """Seal what this transaction changed into a new entry chained to the head; its id."""
+        from piecepay.store import journal
+
         return journal.append_entry(self.conn, header, postings)
 
     def head(self) -> tuple[int, str]:
         """How many entries there are and the hash of the last."""
+        from piecepay.store import journal
+
         return journal.journal_head(self.conn)
 
     def entry_hash(self, entry_id: int) -> str | None:
+        from piecepay.store import journal
+
         return journal.entry_hash_at(self.conn, entry_id)
 
     def log_entries(self, contract_id: int | None = None, last: int | None = None) -> list[LogEntry]:
@@ -701,6 +710,9 @@ class SqliteStore:
 
     def journal(self) -> Iterator[tuple[StoredEntry, list[Posting]]]:
         """Every entry as stored, in id order, with its postings in the order written."""
+        from piecepay.journal import Posting
+        from piecepay.store.journal import header_of
+
         cursor = self.conn.execute(
             "SELECT e.*, p.account_id, p.side, p.phase, p.amount FROM entries e "
             "LEFT JOIN postings p ON p.entry_id = e.id ORDER BY e.id, p.id"
@@ -712,7 +724,7 @@ class SqliteStore:
                 yield current, postings
                 postings = []
             if current is None or row["id"] != current.id:
-                current = StoredEntry(journal.header_of(row), row["id"], row["prev_hash"], row["hash"], row["facts"])
+                current = StoredEntry(header_of(row), row["id"], row["prev_hash"], row["hash"], row["facts"])
             if row["account_id"] is not None:
                 postings.append(Posting(row["account_id"], row["side"], row["phase"], row["amount"]))
         if current is not None:
