@@ -26,8 +26,9 @@ app = typer.Typer(
 def _print_version(value: bool) -> None:
     if value:
         from piecepay import __version__
+        from piecepay.cli import output
 
-        print(f"piecepay {__version__}")
+        output.line(f"piecepay {__version__}")
         raise typer.Exit()
 
 
@@ -121,7 +122,7 @@ def _unexpected(exc: Exception, as_json: bool) -> int:
     from piecepay.cli import output
 
     if isinstance(exc, NoArgsIsHelpError) and exc.ctx is not None:
-        sys.stdout.write(exc.ctx.get_help() + "\n")  # a bare group asks for its help, not an error
+        output.help_text(exc.ctx.get_help())  # a bare group asks for its help, not an error
         return 0
     usage = _usage_error(exc)
     if usage is not None:

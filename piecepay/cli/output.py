@@ -116,6 +116,11 @@ def object_out(view: dict[str, Any], headline: str, fields: Columns) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+def help_text(text: str) -> None:
+    """Help as the command line's own text (not stored text: written as it is)."""
+    sys.stdout.write(text + "\n")
+
+
 def line(text: str) -> None:
     """A line for people on stdout (the demo's narration), flushed so it reads in order."""
     sys.stdout.write(visible(text) + "\n")
