@@ -2,7 +2,8 @@
 
 The checks, in order: SQLite's integrity check; the hash chain, every entry balanced, and
 every fact table equal to the latest images the chain sealed (later images never
-changing a fixed fact, a set-once value or a final state); stored totals against the
+changing a fixed fact, a set-once value or a final state, and every image of its kind);
+every reference between rows intact; stored totals against the
 postings; escrow and earnings never below zero; each bill resolved once; each bill's
 amount re-derived from its pieces and rate; piece counters; milestone caps; exactly the
 schema's guards; and any anchors (heads kept outside the file).
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -28,7 +30,7 @@ from piecepay.journal import (
     imbalances,
     sealed_hash,
 )
-from piecepay.models import BillStatus
+from piecepay.models import BillStatus, CampaignStatus, ContractStatus, MilestoneStatus
 from piecepay.session import Session
 from piecepay.store import Store
 from piecepay.store.facts import COVERED
@@ -41,6 +43,7 @@ CHECKS = (
     "hash_chain",
     "entries_balance",
     "facts_sealed",
+    "references",
     "stored_totals",
     "escrow_not_negative",
     "bills_resolve_once",
@@ -84,6 +87,7 @@ def verify(s: Session, expect: Sequence[Anchor] = ()) -> Proof:
     with store.snapshot():  # one read snapshot for every check, even while others write
         _integrity(store)
         entries = _chain_balance_and_facts(store)
+        _foreign_keys(store)
         _stored_totals(store)
         _escrow_and_earnings(store)
         _bills_resolve_once(store)
@@ -120,6 +124,15 @@ def _integrity(store: Store) -> None:
     result = store.integrity_check()
     if result != "ok":
         raise _fault("integrity_check_failed", f"integrity_check: {result}")
+
+
+def _foreign_keys(store: Store) -> None:
+    """Every reference between rows points at a row that exists (an account's currency, a
+    bill's contract and entry…)."""
+    broken = store.broken_reference()
+    if broken:
+        table, rowid, parent = broken
+        raise _fault("foreign_key_broken", f"{table} row {rowid} refers to a {parent} row that does not exist")
 
 
 # --------------------------------------------------------------------------- the chain and its facts
@@ -165,6 +178,9 @@ def _chain_balance_and_facts(store: Store) -> int:
         if sealing:
             for table, rows in facts.items():
                 for key, image in rows.items():
+                    wrong = _malformed(table, image)
+                    if wrong:
+                        raise _fault("fact_malformed", f"{table} row {key} as entry {eid} sealed it has {wrong}")
                     state = _sealed_state(table, image, eid)
                     before = sealed.get((table, key))
                     if before is not None:
@@ -190,6 +206,62 @@ def _facts_of(entry: StoredEntry) -> dict[str, dict[str, dict[str, object]]]:
         raise _fault("entry_altered", f"entry {entry.id} does not carry readable facts")
     assert isinstance(facts, dict)
     return facts
+
+
+STATUSES = {
+    "campaigns": CampaignStatus,
+    "contracts": ContractStatus,
+    "milestones": MilestoneStatus,
+    "bills": BillStatus,
+}
+DECIMALS = {"campaigns": ("step", "rate"), "contracts": ("rate",), "bills": ("rate",)}
+DATES = {
+    "campaigns": ("deadline",),
+    "contracts": ("accepted_on", "ended_on"),
+    "milestones": ("opened_on",),
+    "bills": ("effective_date", "resolved_on"),
+}
+
+
+def _malformed(table: str, image: dict[str, object]) -> str | None:
+    """What in a sealed image is not of its kind (so no later check reads it as something it
+    is not): a status outside its enum, a rate that is no positive finite decimal, a date that
+    is not YYYY-MM-DD, proofs that are not a list of text; None when all is well."""
+    status = STATUSES.get(table)
+    if status is not None and image.get("status") not in {member.value for member in status}:
+        return "a status that is not one of its own"
+    for name in DECIMALS.get(table, ()):
+        if not _positive_decimal(image.get(name)):
+            return f"a {name} that is not a positive decimal"
+    for name in DATES.get(table, ()):
+        value = image.get(name)
+        if value is not None and not (isinstance(value, str) and _is_date(value)):
+            return f"a {name} that is not a date"
+    if table == "bills":
+        try:
+            proofs = json.loads(str(image.get("proofs")))
+        except ValueError:
+            proofs = None
+        if not (isinstance(proofs, list) and all(isinstance(p, str) for p in proofs)):
+            return "proofs that are not a list of text"
+    return None
+
+
+def _positive_decimal(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        number = Decimal(value)
+    except ArithmeticError:
+        return False
+    return number.is_finite() and number > 0
+
+
+def _is_date(text: str) -> bool:
+    try:
+        return date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
 
 
 def _digest(image: object) -> bytes:
@@ -250,7 +322,7 @@ def _check_postings(eid: int, kind: str, postings: list[Posting], currency_of: d
         if p.side not in ("debit", "credit") or p.phase not in ("pending", "posted"):
             raise _fault("bad_posting", f"entry {eid} has a posting of unknown side or phase")
         if p.amount == 0 or (p.amount < 0 and p.phase == "posted"):
-            raise _fault("bad_posting", f"entry {eid} has a posted amount of {p.amount}")
+            raise _fault("bad_posting", f"entry {eid} has a {p.phase} amount of {p.amount}")
     unbalanced = imbalances(postings, currency_of)
     if unbalanced:
         detail = ", ".join(f"{cur} off by {amount}" for cur, amount in unbalanced.items())

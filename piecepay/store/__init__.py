@@ -196,6 +196,10 @@ class Store(Protocol):
 
     def integrity_check(self) -> str: ...
 
+    def broken_reference(self) -> tuple[str, int, str] | None:
+        """The first row whose foreign key names no row: (table, rowid, the table it names)."""
+        ...
+
     def account_names(self) -> dict[int, tuple[str, str]]:
         """Every account's name and currency code, by id."""
         ...

@@ -704,6 +704,11 @@ class SqliteStore:
         assert row is not None
         return str(row[0])
 
+    def broken_reference(self) -> tuple[str, int, str] | None:
+        """The first row whose foreign key names no row: (table, rowid, the table it names)."""
+        row = self._one("PRAGMA foreign_key_check")
+        return (row[0], row[1], row[2]) if row else None
+
     def account_names(self) -> dict[int, tuple[str, str]]:
         """Every account's name and currency code, by id."""
         return {r[0]: (r[1], r[2]) for r in self._all("SELECT id, name, currency FROM accounts")}

@@ -1,0 +1,765 @@
+"""Every fault ``verify`` can name, provoked by a test (the codes passed to ``_fault``).
+
+verify runs its checks in order and stops at the first fault, so most of its checks are a
+second line of defence: to reach one, a test keeps everything checked before it
+consistent with the tampering, as a forger with write access to the file and knowledge
+of piecepay's source would. The forger drops the guarding triggers while it edits (and
+puts them back), changes rows, the images the chain sealed of them and the postings,
+and recomputes every hash from the first entry it touched on, so that the check under
+test is the one that bites. ``test_every_fault_verify_can_name_is_provoked`` fails when
+verify gains a fault code that no test here provokes.
+
+Every ledger is a copy of one history built once per module through the real command
+line (its first five commands make the ledger of conftest's ``contract`` fixture):
+
+    1 checkpoint           5 offer_accepted (escrow:1)     9 release bill 1 (3 of 3)
+    2 campaign_created     6 top_up 100.00, milestone 1,  10 reject bill 2
+    3 worker_added ana       cap 60.00 (client)           11 payout 15.00 ana (payouts) <- backup
+    4 offer_created        7 bill 1: 3 x 5 = 15.00        12 bill 3: 1 x 5 = 5.00 (pending)
+                           8 bill 2: 2 x 5 = 10.00
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import shutil
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from piecepay.journal import GENESIS_HASH, Posting, canonical_json, entry_hash, sealed_hash
+from piecepay.store.facts import COVERED, row_image
+from piecepay.store.migrations import FINAL_STATUSES, FIXED_COLUMNS, GUARDS, SET_ONCE
+from tests.conftest import ROOT, Ledger, Result
+
+VERIFY_SOURCE = ROOT / "piecepay" / "operations" / "verify.py"
+
+ENTRIES = 12
+TOP_UP, BILL_1, BILL_2, RELEASE_1, REJECT_2, PAYOUT, BILL_3 = 6, 7, 8, 9, 10, 11, 12
+ESCROW, CLIENT, WORKER, PAYOUTS = 1, 2, 3, 4  # account ids
+CONTRACT, MILESTONE = 1, 1
+
+Test = TypeVar("Test", bound=Callable[..., None])
+PROVOKED: dict[str, list[str]] = {}  # fault code: the tests that provoke it
+
+
+def provokes(code: str) -> Callable[[Test], Test]:
+    """Mark a test as provoking the fault ``code`` (the coverage test reads these marks)."""
+
+    def mark(test: Test) -> Test:
+        PROVOKED.setdefault(code, []).append(test.__name__)
+        return test
+
+    return mark
+
+
+# --------------------------------------------------------------------------- the forger
+
+
+class Forger:
+    """Plain sqlite3 on the ledger file in one transaction, every trigger dropped while it
+    edits; on a clean exit the triggers are put back exactly as they were (or as
+    ``guards`` says by then) and the edit is committed."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+
+    def __enter__(self) -> Forger:
+        self.conn = sqlite3.connect(self.db, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("BEGIN IMMEDIATE")
+        rows = self.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY rowid")
+        self.guards: dict[str, str] = {row["name"]: row["sql"] for row in rows}
+        for name in self.guards:
+            self.conn.execute(f'DROP TRIGGER "{name}"')
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        try:
+            if exc_type is None:
+                for sql in self.guards.values():
+                    self.conn.execute(sql)
+                self.conn.execute("COMMIT")
+            else:
+                self.conn.execute("ROLLBACK")
+        finally:
+            self.conn.close()
+
+    def sql(self, statement: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(statement, params)
+
+    def one(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        return self.conn.execute(statement, params).fetchone()[0]
+
+    def facts(self, eid: int) -> dict[str, Any]:
+        return json.loads(self.one("SELECT facts FROM entries WHERE id = ?", (eid,)))
+
+    def reseal(self, eid: int, table: str, key: object, **changes: object) -> None:
+        """Change one row, and the image entry ``eid`` seals of it (added to that entry's
+        facts if it is not there yet, as if the entry's action had touched the row)."""
+        key_column = COVERED[table][0]
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        self.sql(f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", (*changes.values(), key))
+        image = row_image(self.conn, table, key)  # the image as piecepay itself builds it
+        facts = self.facts(eid)
+        facts.setdefault(table, {})[str(key)] = image
+        self.sql("UPDATE entries SET facts = ? WHERE id = ?", (canonical_json(facts), eid))
+
+    def postings_of(self, eid: int) -> list[sqlite3.Row]:
+        return self.sql("SELECT * FROM postings WHERE entry_id = ? ORDER BY id", (eid,)).fetchall()
+
+    def shift_posting(self, posting_id: int, delta: int) -> None:
+        """Add ``delta`` to a posting and to the account total it counts in."""
+        p = self.sql("SELECT * FROM postings WHERE id = ?", (posting_id,)).fetchone()
+        column = f"{p['side']}s_{p['phase']}"
+        self.sql("UPDATE postings SET amount = amount + ? WHERE id = ?", (delta, posting_id))
+        self.sql(f"UPDATE accounts SET {column} = {column} + ? WHERE id = ?", (delta, p["account_id"]))
+
+    def shift_entry(self, eid: int, delta: int, phase: str) -> None:
+        """Add ``delta`` to both sides of an entry's postings in ``phase`` (it stays balanced)."""
+        for p in self.postings_of(eid):
+            if p["phase"] == phase:
+                self.shift_posting(p["id"], delta)
+
+    def drop_entry(self, eid: int) -> None:
+        """Delete an entry and its postings, taking the postings back out of the totals."""
+        for p in self.postings_of(eid):
+            self.shift_posting(p["id"], -p["amount"])
+        self.sql("DELETE FROM postings WHERE entry_id = ?", (eid,))
+        self.sql("DELETE FROM entries WHERE id = ?", (eid,))
+
+    def rechain(self, start: int) -> None:
+        """Recompute ``prev_hash`` and ``hash`` of every entry from ``start`` on, as verify
+        does: the legacy hash for an entry without facts, the sealed hash for the others."""
+        names = {r["id"]: (r["name"], r["currency"]) for r in self.sql("SELECT id, name, currency FROM accounts")}
+        prev = GENESIS_HASH if start == 1 else self.one("SELECT hash FROM entries WHERE id = ?", (start - 1,))
+        for entry in self.sql("SELECT * FROM entries WHERE id >= ? ORDER BY id", (start,)).fetchall():
+            eid = entry["id"]
+            fields = {
+                name: entry[name]
+                for name in ("kind", "contract_id", "bill_id", "effective_date", "recorded_at", "actor", "memo")
+            }
+            fields["id"] = eid
+            postings = [Posting(p["account_id"], p["side"], p["phase"], p["amount"]) for p in self.postings_of(eid)]
+            if entry["facts"] is None:
+                digest = entry_hash(prev, fields, postings)
+            else:
+                digest = sealed_hash(prev, fields, postings, names, json.loads(entry["facts"]))
+            self.sql("UPDATE entries SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, eid))
+            prev = digest
+
+
+# --------------------------------------------------------------------------- the history
+
+
+@dataclass
+class Book:
+    """A copy of the history, with a backup taken at entry PAYOUT and the head it ends at."""
+
+    ledger: Ledger
+    backup: Path
+    head: str  # ENTRIES:HASH as --expect takes it
+
+    @property
+    def db(self) -> Path:
+        return self.ledger.db
+
+    def verify(self, *args: str) -> Result:
+        return self.ledger.run("--json", "verify", *args)
+
+    def forge(self) -> Forger:
+        return Forger(self.db)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Book:
+    """The history, built once per module through the real command line."""
+    folder = tmp_path_factory.mktemp("faults")
+    book = Ledger(folder / "ledger.db")
+    book.ok("init")
+    book.ok("campaign", "create", "Restaurant photos", "--slug", "photos", "--unit", "photo", "--rate", "5")
+    book.ok("worker", "add", "ana")
+    book.ok("offer", "create", "photos", "ana")
+    book.ok("offer", "accept", "photos/ana")
+    book.ok("milestone", "add", "photos/ana", "--top-up", "100", "--cap", "60")
+    first = book.ok("bill", "photos/ana", "--pieces", "3", "--note", "first batch")
+    second = book.ok("bill", "photos/ana", "--pieces", "2")
+    book.ok("release", str(first["id"]))
+    book.ok("reject", str(second["id"]), "--reason", "out of focus")
+    book.ok("payout", "ana", "--ref", "PP-1")
+    book.ok("backup", str(folder / "backup.db"))
+    third = book.ok("bill", "photos/ana", "--pieces", "1")
+    proof = book.ok("verify")
+    assert [first["id"], second["id"], third["id"]] == [1, 2, 3]
+    assert proof["entries"] == ENTRIES
+    assert not Path(f"{book.db}-wal").exists()  # a plain copy of the file is the whole ledger
+    return Book(book, folder / "backup.db", f"{ENTRIES}:{proof['head']}")
+
+
+@pytest.fixture
+def book(template: Book, tmp_path: Path) -> Book:
+    """A fresh copy of the history for one test."""
+    for source in (template.db, template.backup):
+        shutil.copyfile(source, tmp_path / source.name)
+    return Book(Ledger(tmp_path / template.db.name), tmp_path / template.backup.name, template.head)
+
+
+def assert_fault(result: Result, code: str, *fragments: str) -> None:
+    """verify exited 5 with error ``code`` and a message holding every fragment."""
+    assert (result.code, result.out) == (5, ""), f"expected exit 5 ({code}), got {result.code}: {result.err}"
+    error = result.error
+    assert error["code"] == code, error
+    assert error["message"].startswith("verify failed: "), error
+    for fragment in fragments:
+        assert fragment in error["message"], error
+
+
+def codes_in_verify() -> set[str]:
+    """Every fault code verify.py passes to ``_fault``; each call must name it literally."""
+    source = VERIFY_SOURCE.read_text(encoding="utf-8")
+    calls = re.findall(r"(?<!def )\b_fault\(", source)
+    codes = re.findall(r"(?<!def )\b_fault\(\s*\"([a-z_]+)\"", source)
+    assert len(codes) == len(calls), "a _fault(...) call in verify.py does not name its code as a literal"
+    return set(codes)
+
+
+# --------------------------------------------------------------------------- controls
+
+
+def test_every_fault_verify_can_name_is_provoked() -> None:
+    """The fault codes this file provokes are exactly those verify.py can raise: a new
+    fault without a test here fails the suite (and so does a test for a code that is gone),
+    and each test marked with a code asserts that very code."""
+    codes = codes_in_verify()
+    assert not codes - set(PROVOKED), f"faults verify can name that no test provokes: {sorted(codes - set(PROVOKED))}"
+    assert not set(PROVOKED) - codes, f"tests of faults verify no longer names: {sorted(set(PROVOKED) - codes)}"
+    for code, tests in PROVOKED.items():
+        for name in tests:
+            assert f'"{code}"' in inspect.getsource(globals()[name]), f"{name} does not assert {code}"
+
+
+def test_the_untampered_history_verifies(book: Book) -> None:
+    """Control: the ledger every tampering starts from proves out (also against its own
+    head), so each fault below is the tampering's doing."""
+    proof = book.ledger.ok("verify", "--expect", book.head)
+    assert (proof["ok"], proof["entries"], proof["anchors_checked"]) == (True, ENTRIES, 1)
+
+
+def test_the_forger_hashes_and_restores_as_verify_expects(book: Book) -> None:
+    """Control for the forgeries: recomputing the whole chain and dropping and restoring
+    every guard changes nothing, so what a test provokes is its edit, not the forger."""
+    before = book.ledger.dump()
+    with book.forge() as forger:
+        assert set(forger.guards) == set(GUARDS)
+        forger.rechain(1)
+    assert book.ledger.dump() == before
+    assert book.verify("--expect", book.head).code == 0
+
+
+def test_the_schema_rules_these_tests_rely_on() -> None:
+    """Control: the transition tests below pick a final state, a fixed column and a set-once
+    value that the schema indeed declares so."""
+    assert "released" in FINAL_STATUSES["bills"]
+    assert "rate" in FIXED_COLUMNS["contracts"]
+    assert "active" not in FINAL_STATUSES["contracts"]
+    assert "accepted_on" in SET_ONCE["contracts"]
+    assert "workers" not in FIXED_COLUMNS  # every column of a worker is fixed
+
+
+# --------------------------------------------------------------------------- the file itself
+
+
+@provokes("integrity_check_failed")
+def test_integrity_check_failed(book: Book) -> None:
+    """Bytes of the file overwritten: the key 'ana' in the leaf page of the index on worker
+    handles replaced by garbage. SQLite still opens the file (the schema page is intact)
+    but its integrity check finds the row missing from the index, and verify names it."""
+    conn = sqlite3.connect(book.db)
+    try:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'idx_workers_handle'").fetchone()[0]
+    finally:
+        conn.close()
+    with open(book.db, "r+b") as stream:
+        stream.seek((root - 1) * page_size)
+        page = stream.read(page_size)
+        assert page.count(b"ana") == 1
+        stream.seek((root - 1) * page_size + page.index(b"ana"))
+        stream.write(b"\xde\xad\xbe")
+    assert_fault(book.verify(), "integrity_check_failed", "integrity_check: ", "idx_workers_handle")
+
+
+# --------------------------------------------------------------------------- the chain
+
+
+@provokes("entry_missing")
+def test_entry_missing(book: Book) -> None:
+    """The payout deleted with its postings (and taken back out of the totals): a gap in
+    the entry ids."""
+    with book.forge() as forger:
+        forger.drop_entry(PAYOUT)
+    assert_fault(book.verify(), "entry_missing", f"entry {PAYOUT} is missing (next is {PAYOUT + 1})")
+
+
+@provokes("hash_chain_broken")
+def test_hash_chain_broken(book: Book) -> None:
+    """The payout deleted and the gap closed by renumbering the entry after it: that entry
+    does not chain to its new predecessor."""
+    with book.forge() as forger:
+        forger.drop_entry(PAYOUT)
+        forger.sql("UPDATE entries SET id = ? WHERE id = ?", (PAYOUT, BILL_3))
+        forger.sql("UPDATE postings SET entry_id = ? WHERE entry_id = ?", (PAYOUT, BILL_3))
+        forger.sql("UPDATE bills SET entry_id = ? WHERE id = 3", (PAYOUT,))
+    assert_fault(book.verify(), "hash_chain_broken", f"entry {PAYOUT} does not chain to entry {PAYOUT - 1}")
+
+
+@provokes("account_missing")
+def test_account_missing(book: Book) -> None:
+    """The payout sink's account row deleted: the payout posts to an account that is gone."""
+    with book.forge() as forger:
+        forger.sql("DELETE FROM accounts WHERE id = ?", (PAYOUTS,))
+    assert_fault(book.verify(), "account_missing", f"entry {PAYOUT} posts to an account that is gone")
+
+
+@provokes("bad_posting")
+def test_bad_posting_on_a_record_entry(book: Book) -> None:
+    """A balanced pair of postings slipped into a record entry (worker_added), which moves
+    no money."""
+    with book.forge() as forger:
+        for account, side in ((CLIENT, "debit"), (ESCROW, "credit")):
+            forger.sql(
+                "INSERT INTO postings (entry_id, account_id, side, phase, amount) VALUES (3, ?, ?, 'posted', 100)",
+                (account, side),
+            )
+    assert_fault(book.verify(), "bad_posting", "entry 3 (worker_added) moves no money but has postings")
+
+
+@provokes("bad_posting")
+@pytest.mark.parametrize(("column", "value"), [("side", "sideways"), ("phase", "settled")])
+def test_bad_posting_of_unknown_side_or_phase(book: Book, column: str, value: str) -> None:
+    """A posting of the payout given a side or a phase that does not exist."""
+    with book.forge() as forger:
+        first = forger.postings_of(PAYOUT)[0]["id"]
+        forger.sql(f"UPDATE postings SET {column} = ? WHERE id = ?", (value, first))
+    assert_fault(book.verify(), "bad_posting", f"entry {PAYOUT} has a posting of unknown side or phase")
+
+
+@provokes("bad_posting")
+@pytest.mark.parametrize(
+    ("eid", "phase", "amount"),
+    [(PAYOUT, "posted", 0), (PAYOUT, "posted", -1500), (BILL_3, "pending", 0)],
+    ids=["zero posted", "negative posted", "zero pending"],
+)
+def test_bad_posting_of_a_zero_or_negative_amount(book: Book, eid: int, phase: str, amount: int) -> None:
+    """Both sides of an entry set to an amount no posting has: zero, or negative in the
+    posted phase (only a pending amount may be negative, to resolve a reservation). The
+    entry still balances; the amount itself is refused."""
+    with book.forge() as forger:
+        for p in forger.postings_of(eid):
+            if p["phase"] == phase:
+                forger.shift_posting(p["id"], amount - p["amount"])
+    assert_fault(book.verify(), "bad_posting", f"entry {eid} has a ", f"amount of {amount}")
+
+
+@provokes("unknown_entry_kind")
+def test_unknown_entry_kind(book: Book) -> None:
+    """The payout's kind changed to one piecepay never writes."""
+    with book.forge() as forger:
+        forger.sql("UPDATE entries SET kind = 'bonus' WHERE id = ?", (PAYOUT,))
+    assert_fault(book.verify(), "unknown_entry_kind", f"entry {PAYOUT} is of an unknown kind")
+
+
+@provokes("entry_without_postings")
+def test_entry_without_postings(book: Book) -> None:
+    """The payout's postings deleted (and taken back out of the totals), its entry kept:
+    money moved with nothing to show for it."""
+    with book.forge() as forger:
+        for p in forger.postings_of(PAYOUT):
+            forger.shift_posting(p["id"], -p["amount"])
+        forger.sql("DELETE FROM postings WHERE entry_id = ?", (PAYOUT,))
+    assert_fault(book.verify(), "entry_without_postings", f"entry {PAYOUT} has no postings")
+
+
+@provokes("entry_unbalanced")
+def test_entry_unbalanced(book: Book) -> None:
+    """Bill 1's reservation shrunk on the escrow side only (its total with it)."""
+    with book.forge() as forger:
+        debit = forger.postings_of(BILL_1)[0]
+        assert (debit["side"], debit["account_id"]) == ("debit", ESCROW)
+        forger.shift_posting(debit["id"], -100)
+    assert_fault(book.verify(), "entry_unbalanced", f"entry {BILL_1} does not balance (USD off by -100 minor units)")
+
+
+@provokes("entry_altered")
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            f"UPDATE entries SET memo = 'payout 5.00 USD to ana (PP-1)' WHERE id = {PAYOUT}",
+            f"entry {PAYOUT} (payout) was altered: its hash does not match",
+        ),
+        (
+            f"UPDATE entries SET facts = 'not json' WHERE id = {BILL_1}",
+            f"entry {BILL_1} does not carry readable facts",
+        ),
+        (
+            f"""UPDATE entries SET facts = '{{"payments": {{}}}}' WHERE id = {BILL_1}""",
+            f"entry {BILL_1} does not carry readable facts",
+        ),
+        (
+            "UPDATE entries SET kind = 'campaign_paused' WHERE id = 1",
+            "entry 1 carries facts before the first checkpoint",
+        ),
+    ],
+    ids=["memo", "facts not json", "facts of an unknown table", "facts before the checkpoint"],
+)
+def test_entry_altered(book: Book, edit: str, message: str) -> None:
+    """An entry changed without its hash recomputed (the payout's memo), its sealed facts
+    made unreadable or naming a table that is not sealed, or the checkpoint disguised as
+    another record so that its facts come before any checkpoint."""
+    with book.forge() as forger:
+        forger.sql(edit)
+    assert_fault(book.verify(), "entry_altered", message)
+
+
+@provokes("checkpoint_missing")
+def test_checkpoint_missing(book: Book) -> None:
+    """Every entry's facts removed, the checkpoint disguised as another record and the chain
+    recomputed with the legacy hash, so that no fact would be checked: a ledger at this
+    schema must have a checkpoint."""
+    with book.forge() as forger:
+        forger.sql("UPDATE entries SET facts = NULL")
+        forger.sql("UPDATE entries SET kind = 'campaign_paused' WHERE id = 1")
+        forger.rechain(1)
+    assert_fault(book.verify(), "checkpoint_missing", "no entry seals the ledger's facts (its checkpoint is gone)")
+
+
+# --------------------------------------------------------------------------- the sealed facts
+
+
+@provokes("fact_altered")
+def test_fact_altered_row_differs_from_its_image(book: Book) -> None:
+    """The contract's rate raised in its row only: it differs from the image the chain
+    sealed last."""
+    with book.forge() as forger:
+        forger.sql("UPDATE contracts SET rate = '6' WHERE id = ?", (CONTRACT,))
+    assert_fault(
+        book.verify(),
+        "fact_altered",
+        f"contracts row {CONTRACT} differs from what entry {BILL_3} sealed (changed: rate)",
+    )
+
+
+@provokes("fact_altered")
+def test_fact_altered_after_a_final_state(book: Book) -> None:
+    """Released bill 1 flipped back to pending in its row and in a forged image carried by
+    the last entry, the chain recomputed: the row equals its latest image, but a released
+    bill never changes again."""
+    with book.forge() as forger:
+        forger.reseal(BILL_3, "bills", 1, status="pending")
+        forger.rechain(BILL_3)
+    assert_fault(
+        book.verify(),
+        "fact_altered",
+        f"bills row 1 changed in entry {BILL_3} after it reached a final state (sealed by entry {RELEASE_1})",
+    )
+
+
+@provokes("fact_altered")
+@pytest.mark.parametrize(
+    ("table", "key", "change", "sealer"),
+    [
+        ("contracts", CONTRACT, {"rate": "6"}, REJECT_2),
+        ("workers", 1, {"name": "Ana Forged"}, 3),
+    ],
+    ids=["contract rate", "worker (every column fixed)"],
+)
+def test_fact_altered_in_a_fixed_column(
+    book: Book, table: str, key: int, change: dict[str, object], sealer: int
+) -> None:
+    """A fact fixed once written (the active contract's rate; a worker, whose every column
+    is fixed) changed in its row and in a forged later image, the chain recomputed: the
+    later image may not change it."""
+    with book.forge() as forger:
+        forger.reseal(BILL_3, table, key, **change)
+        forger.rechain(BILL_3)
+    assert_fault(
+        book.verify(),
+        "fact_altered",
+        f"{table} row {key} changed in entry {BILL_3} in columns fixed once written (sealed by entry {sealer})",
+    )
+
+
+@provokes("fact_altered")
+def test_fact_altered_in_a_value_set_once(book: Book) -> None:
+    """The contract's acceptance date (set once, when the offer was accepted) moved in its
+    row and in the image the last entry seals, the chain recomputed."""
+    with book.forge() as forger:
+        forger.reseal(BILL_3, "contracts", CONTRACT, accepted_on="2020-01-01")
+        forger.rechain(BILL_3)
+    assert_fault(
+        book.verify(),
+        "fact_altered",
+        f"contracts row {CONTRACT} changed in entry {BILL_3} in a value that is set only once "
+        f"(sealed by entry {REJECT_2})",
+    )
+
+
+@provokes("fact_not_sealed")
+def test_fact_not_sealed(book: Book) -> None:
+    """A worker inserted by hand (inserts pass the guards): a row no entry sealed."""
+    with book.forge() as forger:
+        forger.sql("INSERT INTO workers (handle, created_at) VALUES ('mallory', '2026-01-01T00:00:00+00:00')")
+        rid = forger.one("SELECT id FROM workers WHERE handle = 'mallory'")
+    assert_fault(book.verify(), "fact_not_sealed", f"workers row {rid} is in no journal entry: it was added by hand")
+
+
+@provokes("fact_missing")
+def test_fact_missing(book: Book) -> None:
+    """Rejected bill 2's row deleted, its entries kept: a sealed row is gone."""
+    with book.forge() as forger:
+        forger.sql("DELETE FROM bills WHERE id = 2")
+    assert_fault(book.verify(), "fact_missing", f"bills row 2, sealed by entry {REJECT_2}, is gone from the ledger")
+
+
+# --------------------------------------------------------------------------- totals and balances
+
+
+@provokes("stored_total_mismatch")
+def test_stored_total_mismatch(book: Book) -> None:
+    """The worker's stored earnings raised (totals are not in the images, and no guard
+    covers them): they no longer equal the sum of the postings."""
+    with book.forge() as forger:
+        forger.sql("UPDATE accounts SET credits_posted = credits_posted + 1000 WHERE id = ?", (WORKER,))
+    assert_fault(
+        book.verify(),
+        "stored_total_mismatch",
+        "account worker:ana (USD) stores credits_posted 2500, its postings sum to 1500",
+    )
+
+
+@provokes("negative_pending")
+def test_negative_pending(book: Book) -> None:
+    """Bill 1's release made to void twice what was reserved (pending -3000 instead of -1500
+    on both sides, the totals and the chain made to agree): the escrow's reservations go
+    below zero."""
+    with book.forge() as forger:
+        forger.shift_entry(RELEASE_1, -1500, "pending")
+        forger.rechain(RELEASE_1)
+    assert_fault(book.verify(), "negative_pending", "account escrow:1 has negative pending totals")
+
+
+@provokes("escrow_negative")
+def test_escrow_negative(book: Book) -> None:
+    """The top-up cut from 100.00 to 10.00 on both sides (totals and chain made to agree):
+    the escrow released and reserved more than it was ever funded."""
+    with book.forge() as forger:
+        forger.shift_entry(TOP_UP, -9000, "posted")
+        forger.rechain(TOP_UP)
+    assert_fault(book.verify(), "escrow_negative", "account escrow:1 is below zero (-1000 minor units)")
+
+
+@provokes("earnings_negative")
+def test_earnings_negative(book: Book) -> None:
+    """The payout raised from 15.00 to 20.00 on both sides (totals and chain made to agree):
+    the worker was paid more than was released to them."""
+    with book.forge() as forger:
+        forger.shift_entry(PAYOUT, 500, "posted")
+        forger.rechain(PAYOUT)
+    assert_fault(book.verify(), "earnings_negative", "account worker:ana paid out more than was released")
+
+
+# --------------------------------------------------------------------------- bills, counters and caps
+
+
+@provokes("bill_resolved_twice")
+def test_bill_resolved_twice(book: Book) -> None:
+    """The rejection of bill 2 re-pointed at released bill 1, the chain recomputed: bill 1
+    has two resolving entries."""
+    with book.forge() as forger:
+        forger.sql("UPDATE entries SET bill_id = 1 WHERE id = ?", (REJECT_2,))
+        forger.rechain(REJECT_2)
+    assert_fault(book.verify(), "bill_resolved_twice", "bill 1 was resolved 2 times")
+
+
+@provokes("bill_state_mismatch")
+def test_bill_state_mismatch(book: Book) -> None:
+    """The rejection's link to bill 2 removed, the chain recomputed: bill 2 says rejected
+    but no entry resolved it."""
+    with book.forge() as forger:
+        forger.sql("UPDATE entries SET bill_id = NULL WHERE id = ?", (REJECT_2,))
+        forger.rechain(REJECT_2)
+    assert_fault(book.verify(), "bill_state_mismatch", "bill 2's status disagrees with the journal")
+
+
+@provokes("bill_amount_wrong")
+def test_bill_amount_wrong_not_its_pieces_at_its_rate(book: Book) -> None:
+    """Pending bill 3's rate lowered in its row and its sealed image, the chain recomputed,
+    its amount left: the amount is no longer its pieces at its rate."""
+    with book.forge() as forger:
+        forger.reseal(BILL_3, "bills", 3, rate="4")
+        forger.rechain(BILL_3)
+    assert_fault(book.verify(), "bill_amount_wrong", "bill 3's amount is not its pieces at its rate")
+
+
+@provokes("bill_amount_wrong")
+def test_bill_amount_wrong_not_what_its_entry_reserved(book: Book) -> None:
+    """Pending bill 3 doubled (pieces and amount) in its row and image, the contract's
+    pending counter with it, the chain recomputed, but its reservation left: the bill is not
+    what its entry reserved."""
+    with book.forge() as forger:
+        forger.reseal(BILL_3, "bills", 3, pieces_milli=2000, amount_minor=1000)
+        forger.reseal(BILL_3, "contracts", CONTRACT, pieces_pending_milli=2000)
+        forger.rechain(BILL_3)
+    assert_fault(book.verify(), "bill_amount_wrong", "bill 3's amount is not what its entry reserved")
+
+
+@provokes("bill_amount_wrong")
+def test_bill_amount_wrong_released_not_what_was_posted(book: Book) -> None:
+    """Released bill 1's released amount lowered in its row and in the image its release
+    sealed, the chain recomputed: it is not what the release posted."""
+    with book.forge() as forger:
+        forger.reseal(RELEASE_1, "bills", 1, released_minor=1400)
+        forger.rechain(RELEASE_1)
+    assert_fault(book.verify(), "bill_amount_wrong", "bill 1's released amount is not what its release posted")
+
+
+@provokes("contract_counter_mismatch")
+def test_contract_counter_mismatch(book: Book) -> None:
+    """The contract's rejected-pieces counter raised in its row and its latest image, the
+    chain recomputed: it disagrees with the contract's bills."""
+    with book.forge() as forger:
+        forger.reseal(BILL_3, "contracts", CONTRACT, pieces_rejected_milli=3000)
+        forger.rechain(BILL_3)
+    assert_fault(book.verify(), "contract_counter_mismatch", f"contract {CONTRACT}'s piece counts disagree")
+
+
+@provokes("milestone_cap_exceeded")
+def test_milestone_cap_exceeded(book: Book) -> None:
+    """The milestone's cap cut from 60.00 to 10.00 in its row and in the image the top-up
+    sealed, the chain recomputed: its bills (15.00 released, 5.00 pending) spent more."""
+    with book.forge() as forger:
+        forger.reseal(TOP_UP, "milestones", MILESTONE, cap_minor=1000)
+        forger.rechain(TOP_UP)
+    assert_fault(book.verify(), "milestone_cap_exceeded", f"milestone {MILESTONE} spent 2000 of a cap of 1000")
+
+
+# --------------------------------------------------------------------------- the guards
+
+
+@provokes("guard_missing")
+def test_guard_missing(book: Book) -> None:
+    """The trigger that refuses deletes from the postings dropped (nothing else touched)."""
+    with book.forge() as forger:
+        del forger.guards["postings_no_delete"]
+    assert_fault(book.verify(), "guard_missing", "the trigger postings_no_delete that guards the ledger is gone")
+
+
+@provokes("guard_altered")
+def test_guard_altered(book: Book) -> None:
+    """A guard replaced by one of the same name that never fires."""
+    with book.forge() as forger:
+        forger.guards["bills_final"] = forger.guards["bills_final"].replace("OLD.status != 'pending'", "0")
+    assert_fault(book.verify(), "guard_altered", "the trigger bills_final that guards the ledger was rewritten")
+
+
+@provokes("guard_added")
+def test_guard_added(book: Book) -> None:
+    """An extra trigger that would skim every future posting into the worker's earnings."""
+    with book.forge() as forger:
+        forger.guards["skim"] = (
+            "CREATE TRIGGER skim AFTER INSERT ON postings BEGIN "
+            f"UPDATE accounts SET credits_posted = credits_posted + 1 WHERE id = {WORKER}; END"
+        )
+    assert_fault(book.verify(), "guard_added", "a trigger piecepay does not define was added: skim")
+
+
+# --------------------------------------------------------------------------- anchors
+
+
+@provokes("anchor_entry_missing")
+def test_anchor_entry_missing(book: Book) -> None:
+    """The ledger rolled back to a backup taken before its last entry: a genuine,
+    consistent ledger that plain verify accepts, but the head noted earlier says entry
+    ENTRIES existed."""
+    shutil.copyfile(book.backup, book.db)
+    assert book.verify().code == 0
+    assert_fault(
+        book.verify("--expect", book.head),
+        "anchor_entry_missing",
+        f"--expect {ENTRIES} says entry {ENTRIES} existed, but the ledger has only {PAYOUT} entries",
+    )
+
+
+@provokes("anchor_mismatch")
+def test_anchor_mismatch(book: Book) -> None:
+    """The payout's memo rewritten and every hash from it on recomputed: the chain is
+    self-consistent, so plain verify passes, but the head noted earlier differs."""
+    with book.forge() as forger:
+        forger.sql("UPDATE entries SET memo = 'payout 5.00 USD to ana (PP-1)' WHERE id = ?", (PAYOUT,))
+        forger.rechain(PAYOUT)
+        forged = forger.one("SELECT hash FROM entries WHERE id = ?", (ENTRIES,))
+    assert book.verify().code == 0
+    assert_fault(
+        book.verify("--expect", book.head),
+        "anchor_mismatch",
+        f"entry {ENTRIES} has hash {forged}, not {book.head.split(':')[1]} as --expect {ENTRIES} says",
+    )
+
+
+# --------------------------------------------------------------------------- values of the wrong kind
+
+
+@provokes("fact_malformed")
+@pytest.mark.parametrize(
+    ("sealer", "table", "key", "change", "wrong"),
+    [
+        (BILL_3, "bills", 3, {"rate": "abc"}, "a rate that is not a positive decimal"),
+        (BILL_3, "bills", 3, {"rate": "NaN"}, "a rate that is not a positive decimal"),
+        (BILL_3, "bills", 3, {"proofs": "not json"}, "proofs that are not a list of text"),
+        (BILL_3, "bills", 3, {"effective_date": "yesterday"}, "a effective_date that is not a date"),
+        (BILL_3, "bills", 3, {"status": "bogus"}, "a status that is not one of its own"),
+        (2, "campaigns", 1, {"status": "bogus"}, "a status that is not one of its own"),
+        (2, "campaigns", 1, {"rate": "-5"}, "a rate that is not a positive decimal"),
+        (5, "contracts", CONTRACT, {"status": "bogus"}, "a status that is not one of its own"),
+        (TOP_UP, "milestones", MILESTONE, {"opened_on": "2026-13-01"}, "a opened_on that is not a date"),
+    ],
+    ids=[
+        "bill rate",
+        "bill rate NaN",
+        "proofs",
+        "bill date",
+        "bill status",
+        "campaign status",
+        "campaign rate",
+        "contract status",
+        "milestone date",
+    ],
+)
+def test_fact_malformed(book: Book, sealer: int, table: str, key: int, change: dict[str, object], wrong: str) -> None:
+    """A value of the wrong kind (a rate that is no number, a status outside its enum, a date
+    that is not a date, proofs that are not JSON) in a row and in the image that first sealed
+    it, the chain recomputed so that everything else is consistent: verify names it instead
+    of crashing on it."""
+    with book.forge() as forger:
+        forger.reseal(sealer, table, key, **change)
+        forger.rechain(sealer)
+    assert_fault(book.verify(), "fact_malformed", f"{table} row {key} as entry {sealer} sealed it has {wrong}")
+
+
+@provokes("foreign_key_broken")
+def test_foreign_key_broken(book: Book) -> None:
+    """Every account moved to a currency the ledger has no row for, in its row and in the
+    image that sealed it, the chain recomputed (so reads that join the currencies would
+    skip those accounts and their totals): the broken reference is named."""
+    with book.forge() as forger:
+        for sealer, account in ((5, ESCROW), (TOP_UP, CLIENT), (BILL_1, WORKER), (PAYOUT, PAYOUTS)):
+            forger.reseal(sealer, "accounts", account, currency="XXX")
+        forger.rechain(5)
+    assert_fault(book.verify(), "foreign_key_broken", "accounts row ", "refers to a currencies row that does not exist")
