@@ -94,7 +94,9 @@ class Money:
 
 def money_from(amount: Decimal, currency: Currency, *, allow_zero: bool = False, what: str = "amount") -> Money:
     """An exact decimal amount as Money of ``currency``; refuses more decimals than it has,
-    zero unless allowed, and anything past 64 bits of minor units."""
+    zero unless allowed, anything below zero, and anything past 64 bits of minor units."""
+    if not amount.is_finite() or amount < 0:
+        raise BadInput(f"{what} '{amount}' must be a positive amount", "not_positive")
     if _decimals(amount) > currency.digits:
         raise BadInput(
             f"{what} '{amount}' has more decimals than {currency.code}'s {currency.digits}", "too_many_decimals"

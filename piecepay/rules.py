@@ -24,7 +24,7 @@ from piecepay.models import (
     ContractStatus,
     Milestone,
 )
-from piecepay.money import Money, format_pieces, format_rate, milli_to_pieces, pieces_to_milli
+from piecepay.money import MAX_PIECES, Money, format_pieces, format_rate, milli_to_pieces, pieces_to_milli
 
 # --------------------------------------------------------------------------- amounts
 
@@ -36,13 +36,24 @@ def bill_amount(pieces_milli: int, rate: Decimal, campaign: Campaign) -> Money:
 
 
 def pieces_in_steps(pieces: Decimal, campaign: Campaign, what: str = "pieces") -> int:
-    """Pieces as stored (thousandths), once they are a whole multiple of the campaign's step."""
+    """Pieces as stored (thousandths), once they are more than zero and a whole multiple of
+    the campaign's step."""
     step = campaign.step
+    if not pieces.is_finite() or pieces <= 0:
+        raise BadInput(f"{what} '{pieces}' must be more than zero", "not_positive")
+    if pieces > MAX_PIECES:
+        raise BadInput(f"{what} '{pieces}' is too large", "too_large")
     if pieces % step != 0 or pieces != pieces.quantize(Decimal("0.001")):
         if step == 1:
             raise BadInput(f"{what} '{pieces}' must be whole: this campaign bills whole pieces", "not_whole")
         raise BadInput(f"{what} '{pieces}' must be a multiple of the campaign's step {format_rate(step)}", "not_a_step")
     return pieces_to_milli(pieces)
+
+
+def check_rate(rate: Decimal) -> None:
+    """A rate is a positive exact decimal (finer than the minor unit if need be)."""
+    if not rate.is_finite() or rate <= 0:
+        raise BadInput(f"rate '{rate}' must be more than zero", "not_positive")
 
 
 # --------------------------------------------------------------------------- states
@@ -175,9 +186,8 @@ def check_bill(facts: BillFacts, pieces_milli: int, amount: Money, effective: da
             f"bill date {effective.isoformat()} is after the campaign deadline {campaign.deadline.isoformat()}",
             "deadline_passed",
         )
-    # 2. pieces > 0 (and, below, an amount that does not round to nothing)
-    if pieces_milli <= 0:
-        raise RuleRefused("a bill needs more than zero pieces", "pieces_not_positive")
+    # 2. pieces > 0 was checked with the pieces (pieces_in_steps); below, the amount may not
+    # round to nothing
     if milestone is None:
         raise RuleRefused(
             f"contract {contract.ref} has no open milestone; add one with 'piecepay milestone add {contract.ref}'",

@@ -54,6 +54,7 @@ def currency_of(s: Session, code: str) -> Currency:
 
 def create_campaign(s: Session, terms: CampaignTerms) -> Campaign:
     """Create a campaign; its money is checked against its currency's digits."""
+    rules.check_rate(terms.rate)
     with s.store.write():
         currency = currency_of(s, terms.currency)
         pieces_limit = None

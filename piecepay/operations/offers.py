@@ -19,6 +19,8 @@ def create_offer(
         campaign = s.store.find_campaign(campaign_ref)
         worker = s.store.find_worker(worker_ref)
         rules.check_campaign_open(campaign, s.today, "offering work")
+        if rate is not None:
+            rules.check_rate(rate)
         limit = rules.pieces_in_steps(max_pieces, campaign, "max pieces") if max_pieces is not None else None
         rules.check_new_offer(s.store.engagement(campaign.id, worker.id), campaign, worker.handle)
         offer = s.store.insert_offer(
