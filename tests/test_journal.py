@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from piecepay.journal import GENESIS_HASH, Posting, entry_hash, imbalances, resolve_pending, transfer
+import hashlib
+
+from piecepay.journal import (
+    GENESIS_HASH,
+    Posting,
+    canonical_json,
+    entry_hash,
+    imbalances,
+    resolve_pending,
+    sealed_hash,
+    transfer,
+)
 
 CURRENCY = {1: "USD", 2: "USD", 3: "JPY", 4: "JPY"}
 
@@ -47,3 +58,85 @@ def test_hash_covers_fields_postings_and_the_previous_hash() -> None:
     assert entry_hash("1" * 64, fields, postings) != base
     assert entry_hash(GENESIS_HASH, {**fields, "memo": "n"}, postings) != base
     assert entry_hash(GENESIS_HASH, fields, transfer(1, 2, 101)) != base
+
+
+# --------------------------------------------------------------------------- exact forms
+
+
+def test_transfers_are_posted_unless_said_pending() -> None:
+    assert transfer(1, 2, 100) == [Posting(1, "debit", "posted", 100), Posting(2, "credit", "posted", 100)]
+    assert [p.total_column for p in transfer(3, 4, 5)] == ["debits_posted", "credits_posted"]
+    assert transfer(1, 2, 7, "pending") == [Posting(1, "debit", "pending", 7), Posting(2, "credit", "pending", 7)]
+
+
+def test_resolve_pending_voids_first_then_posts() -> None:
+    assert resolve_pending(1, 2, reserved=3, posted=1) == [
+        Posting(1, "debit", "pending", -3),
+        Posting(2, "credit", "pending", -3),
+        Posting(1, "debit", "posted", 1),
+        Posting(2, "credit", "posted", 1),
+    ]
+    assert resolve_pending(1, 2, reserved=3, posted=3)[2:] == transfer(1, 2, 3)
+
+
+def test_imbalances_sign_debits_up_and_credits_down() -> None:
+    assert imbalances([Posting(1, "debit", "posted", 5)], CURRENCY) == {"USD": 5}
+    assert imbalances([Posting(1, "credit", "pending", 5)], CURRENCY) == {"USD": -5}
+    assert imbalances([Posting(1, "debit", "posted", 2), Posting(2, "debit", "posted", 3)], CURRENCY) == {"USD": 5}
+    assert imbalances([], CURRENCY) == {}
+    assert imbalances([Posting(3, "debit", "posted", 1), Posting(4, "credit", "posted", 1)], CURRENCY) == {}
+
+
+def test_canonical_json_is_sorted_compact_and_ascii() -> None:
+    assert canonical_json({"b": 1, "a": [1, "é", None]}) == '{"a":[1,"\\u00e9",null],"b":1}'
+
+
+FIELDS = {"kind": "top_up", "id": 1, "memo": "m"}
+ACCOUNTS = {1: ("client", "USD"), 2: ("escrow:1", "USD")}
+FACTS = {"bills": {"1": {"amount": 100, "note": "é"}}}
+
+
+def sha256(document: str) -> str:
+    return hashlib.sha256(document.encode("ascii")).hexdigest()
+
+
+def test_entry_hash_is_the_sha256_of_its_documented_form() -> None:
+    """Entries of schema 2 and earlier keep verifying only while this form never changes."""
+    document = (
+        '{"fields":{"id":1,"kind":"top_up","memo":"m"},'
+        '"postings":[[1,"debit","posted",100],[2,"credit","posted",100]],'
+        f'"prev":"{GENESIS_HASH}"}}'
+    )
+    assert entry_hash(GENESIS_HASH, FIELDS, transfer(1, 2, 100)) == sha256(document)
+
+
+def test_sealed_hash_is_the_sha256_of_its_documented_form() -> None:
+    document = (
+        '{"facts":{"bills":{"1":{"amount":100,"note":"\\u00e9"}}},'
+        '"fields":{"id":1,"kind":"top_up","memo":"m"},'
+        '"postings":[[1,"client","USD","debit","posted",100],[2,"escrow:1","USD","credit","posted",100]],'
+        f'"prev":"{GENESIS_HASH}","v":2}}'
+    )
+    assert sealed_hash(GENESIS_HASH, FIELDS, transfer(1, 2, 100), ACCOUNTS, FACTS) == sha256(document)
+
+
+def test_sealed_hash_covers_every_part() -> None:
+    postings = transfer(1, 2, 100)
+    base = sealed_hash(GENESIS_HASH, FIELDS, postings, ACCOUNTS, FACTS)
+    changed = [
+        sealed_hash("1" * 64, FIELDS, postings, ACCOUNTS, FACTS),
+        sealed_hash(GENESIS_HASH, {**FIELDS, "memo": "n"}, postings, ACCOUNTS, FACTS),
+        sealed_hash(GENESIS_HASH, FIELDS, transfer(1, 2, 101), ACCOUNTS, FACTS),
+        sealed_hash(GENESIS_HASH, FIELDS, transfer(2, 1, 100), ACCOUNTS, FACTS),
+        sealed_hash(GENESIS_HASH, FIELDS, postings, {**ACCOUNTS, 2: ("escrow:9", "USD")}, FACTS),
+        sealed_hash(GENESIS_HASH, FIELDS, postings, {**ACCOUNTS, 1: ("client", "EUR")}, FACTS),
+        sealed_hash(GENESIS_HASH, FIELDS, postings, ACCOUNTS, {"bills": {"1": {"amount": 101, "note": "é"}}}),
+    ]
+    assert base not in changed and len(set(changed)) == len(changed)
+    assert sealed_hash(GENESIS_HASH, dict(reversed(FIELDS.items())), postings, ACCOUNTS, FACTS) == base
+
+
+def test_entry_hash_escapes_text_beyond_ascii() -> None:
+    fields = {"id": 2, "memo": "café"}
+    document = f'{{"fields":{{"id":2,"memo":"caf\\u00e9"}},"postings":[],"prev":"{GENESIS_HASH}"}}'
+    assert entry_hash(GENESIS_HASH, fields, []) == sha256(document)
