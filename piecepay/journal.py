@@ -49,7 +49,7 @@ class Posting(NamedTuple):
         return f"{self.side}s_{self.phase}"
 
 
-def transfer(debit_id: int, credit_id: int, amount: int, phase: Phase = "posted") -> list[Posting]:
+def transfer(debit_id: int, credit_id: int, amount: int, phase: Phase) -> list[Posting]:
     """Move ``amount`` from the debit account to the credit account."""
     return [Posting(debit_id, "debit", phase, amount), Posting(credit_id, "credit", phase, amount)]
 
@@ -95,12 +95,12 @@ def sealed_hash(
     }
     import hashlib
 
-    return hashlib.sha256(canonical_json(document).encode("ascii")).hexdigest()
+    return hashlib.sha256(canonical_json(document).encode()).hexdigest()
 
 
 def canonical_json(value: object) -> str:
     """The one text a value hashes as: sorted keys, no spaces, ASCII only."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))  # json escapes all but ASCII
 
 
 def entry_hash(prev_hash: str, fields: Mapping[str, object], postings: Iterable[Posting]) -> str:
@@ -117,5 +117,4 @@ def entry_hash(prev_hash: str, fields: Mapping[str, object], postings: Iterable[
     }
     import hashlib
 
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+    return hashlib.sha256(canonical_json(document).encode()).hexdigest()

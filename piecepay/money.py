@@ -117,7 +117,7 @@ def normalise_currency(code: str, *, in_use: bool = True) -> str:
     USN…) and withdrawn codes are refused.
     """
     text = code.upper()
-    if not re.fullmatch(r"[A-Z]{3}", text, re.ASCII):
+    if not re.fullmatch(r"[A-Z]{3}", text):
         raise BadInput(f"currency '{code}' is not a three-letter ISO 4217 code", "bad_currency")
     if in_use and text not in currencies_in_use():
         raise BadInput(
@@ -191,7 +191,7 @@ def parse_rate(text: str, what: str = "rate") -> Decimal:
 def parse_step(text: str) -> Decimal:
     """The smallest billable part of a piece: 1, 0.5, 0.25, 0.1, 0.001…; 1 must divide by it."""
     value = plain_decimal(text, "step")
-    if value == 0 or value > 1 or _decimals(value) > 3 or (Decimal(1) % value) != 0:
+    if value == 0 or _decimals(value) > 3 or (Decimal(1) % value) != 0:  # so 1 at most
         raise BadInput(f"step '{text}' must be 1 or a fraction that divides 1 (0.5, 0.25, 0.1, 0.001…)", "bad_step")
     return value
 
@@ -212,7 +212,7 @@ def parse_pieces(text: str, step: Decimal = Decimal(1), what: str = "pieces") ->
 
 def parse_count(text: str, what: str, *, minimum: int = 1, maximum: int = 10**12) -> int:
     """A whole number between ``minimum`` and ``maximum``."""
-    if not isinstance(text, str) or not re.fullmatch(r"[0-9]+", text, re.ASCII):
+    if not isinstance(text, str) or not re.fullmatch(r"[0-9]+", text):
         raise BadInput(f"{what} '{text}' is not a whole number", "bad_number")
     value = int(text)
     if not minimum <= value <= maximum:
@@ -231,7 +231,8 @@ def pieces_to_milli(pieces: Decimal) -> int:
 def milli_to_pieces(milli: int) -> Decimal:
     """Stored thousandths back to pieces, without trailing zeros or exponent."""
     value = Decimal(milli).scaleb(-3, EXACT)
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize(EXACT)
+    whole = value.to_integral_value()
+    return whole if value == whole else value.normalize(EXACT)
 
 
 def format_pieces(milli: int) -> str:
@@ -242,7 +243,7 @@ def bill_amount(pieces: Decimal, rate: Decimal, digits: int) -> int:
     """pieces x rate in minor units, rounded once, half-up (0.015 USD -> 0.02)."""
     with localcontext(EXACT):
         exact = pieces * rate
-        minor = int(exact.scaleb(digits).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        minor = int(exact.scaleb(digits).to_integral_value(rounding=ROUND_HALF_UP))
     if minor > MAX_MINOR:
         raise BadInput(f"{pieces} x {rate} is too large for one bill", "too_large")
     return minor

@@ -46,26 +46,26 @@ def test_void_posts_nothing() -> None:
 
 
 def test_imbalance_is_reported_per_currency() -> None:
-    postings = [*transfer(1, 2, 100), Posting(3, "debit", "posted", 5), Posting(4, "credit", "posted", 4)]
+    postings = [*transfer(1, 2, 100, "posted"), Posting(3, "debit", "posted", 5), Posting(4, "credit", "posted", 4)]
     assert imbalances(postings, CURRENCY) == {"JPY": 1}
 
 
 def test_hash_covers_fields_postings_and_the_previous_hash() -> None:
     fields = {"id": 1, "kind": "top_up", "memo": "m"}
-    postings = transfer(1, 2, 100)
+    postings = transfer(1, 2, 100, "posted")
     base = entry_hash(GENESIS_HASH, fields, postings)
     assert len(base) == 64 and base == entry_hash(GENESIS_HASH, dict(reversed(fields.items())), postings)
     assert entry_hash("1" * 64, fields, postings) != base
     assert entry_hash(GENESIS_HASH, {**fields, "memo": "n"}, postings) != base
-    assert entry_hash(GENESIS_HASH, fields, transfer(1, 2, 101)) != base
+    assert entry_hash(GENESIS_HASH, fields, transfer(1, 2, 101, "posted")) != base
 
 
 # --------------------------------------------------------------------------- exact forms
 
 
-def test_transfers_are_posted_unless_said_pending() -> None:
-    assert transfer(1, 2, 100) == [Posting(1, "debit", "posted", 100), Posting(2, "credit", "posted", 100)]
-    assert [p.total_column for p in transfer(3, 4, 5)] == ["debits_posted", "credits_posted"]
+def test_transfers_are_posted_or_pending_as_said() -> None:
+    assert transfer(1, 2, 100, "posted") == [Posting(1, "debit", "posted", 100), Posting(2, "credit", "posted", 100)]
+    assert [p.total_column for p in transfer(3, 4, 5, "posted")] == ["debits_posted", "credits_posted"]
     assert transfer(1, 2, 7, "pending") == [Posting(1, "debit", "pending", 7), Posting(2, "credit", "pending", 7)]
 
 
@@ -76,7 +76,7 @@ def test_resolve_pending_voids_first_then_posts() -> None:
         Posting(1, "debit", "posted", 1),
         Posting(2, "credit", "posted", 1),
     ]
-    assert resolve_pending(1, 2, reserved=3, posted=3)[2:] == transfer(1, 2, 3)
+    assert resolve_pending(1, 2, reserved=3, posted=3)[2:] == transfer(1, 2, 3, "posted")
 
 
 def test_imbalances_sign_debits_up_and_credits_down() -> None:
@@ -107,7 +107,7 @@ def test_entry_hash_is_the_sha256_of_its_documented_form() -> None:
         '"postings":[[1,"debit","posted",100],[2,"credit","posted",100]],'
         f'"prev":"{GENESIS_HASH}"}}'
     )
-    assert entry_hash(GENESIS_HASH, FIELDS, transfer(1, 2, 100)) == sha256(document)
+    assert entry_hash(GENESIS_HASH, FIELDS, transfer(1, 2, 100, "posted")) == sha256(document)
 
 
 def test_sealed_hash_is_the_sha256_of_its_documented_form() -> None:
@@ -117,17 +117,17 @@ def test_sealed_hash_is_the_sha256_of_its_documented_form() -> None:
         '"postings":[[1,"client","USD","debit","posted",100],[2,"escrow:1","USD","credit","posted",100]],'
         f'"prev":"{GENESIS_HASH}","v":2}}'
     )
-    assert sealed_hash(GENESIS_HASH, FIELDS, transfer(1, 2, 100), ACCOUNTS, FACTS) == sha256(document)
+    assert sealed_hash(GENESIS_HASH, FIELDS, transfer(1, 2, 100, "posted"), ACCOUNTS, FACTS) == sha256(document)
 
 
 def test_sealed_hash_covers_every_part() -> None:
-    postings = transfer(1, 2, 100)
+    postings = transfer(1, 2, 100, "posted")
     base = sealed_hash(GENESIS_HASH, FIELDS, postings, ACCOUNTS, FACTS)
     changed = [
         sealed_hash("1" * 64, FIELDS, postings, ACCOUNTS, FACTS),
         sealed_hash(GENESIS_HASH, {**FIELDS, "memo": "n"}, postings, ACCOUNTS, FACTS),
-        sealed_hash(GENESIS_HASH, FIELDS, transfer(1, 2, 101), ACCOUNTS, FACTS),
-        sealed_hash(GENESIS_HASH, FIELDS, transfer(2, 1, 100), ACCOUNTS, FACTS),
+        sealed_hash(GENESIS_HASH, FIELDS, transfer(1, 2, 101, "posted"), ACCOUNTS, FACTS),
+        sealed_hash(GENESIS_HASH, FIELDS, transfer(2, 1, 100, "posted"), ACCOUNTS, FACTS),
         sealed_hash(GENESIS_HASH, FIELDS, postings, {**ACCOUNTS, 2: ("escrow:9", "USD")}, FACTS),
         sealed_hash(GENESIS_HASH, FIELDS, postings, {**ACCOUNTS, 1: ("client", "EUR")}, FACTS),
         sealed_hash(GENESIS_HASH, FIELDS, postings, ACCOUNTS, {"bills": {"1": {"amount": 101, "note": "é"}}}),

@@ -53,7 +53,7 @@ def end_contract(
                 "refund",
                 effective,
                 f"refund {refund} from {contract.ref}",
-                transfer(escrow.id, client.id, refund.minor),
+                transfer(escrow.id, client.id, refund.minor, "posted"),
                 contract.id,
             )
         else:

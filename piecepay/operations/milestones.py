@@ -73,7 +73,8 @@ def _add(
     if top_up:
         client = s.store.ensure_account(CLIENT_ACCOUNT, campaign.currency)
         memo = f"top-up {top_up} for {contract.ref}: milestone {milestone.seq}, {cap_text}"
-        written = s.move("top_up", effective, memo, transfer(client.id, escrow_id(contract), top_up.minor), contract.id)
+        postings = transfer(client.id, escrow_id(contract), top_up.minor, "posted")
+        written = s.move("top_up", effective, memo, postings, contract.id)
         assert written == entry_id
     else:
         memo = f"milestone {milestone.seq} on {contract.ref} with no top-up, {cap_text}"

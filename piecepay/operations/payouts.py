@@ -59,7 +59,7 @@ def payout(
         rules.check_effective_date(effective, s.today, None, "payout")
         sink = s.store.ensure_account(PAYOUT_ACCOUNT, account.currency)
         memo = f"payout {paid} to {worker.handle}" + (f" ({ref})" if ref else "")
-        entry_id = s.move("payout", effective, memo, transfer(account.id, sink.id, paid.minor))
+        entry_id = s.move("payout", effective, memo, transfer(account.id, sink.id, paid.minor, "posted"))
         result = Payout(entry_id, worker.handle, paid, balance - paid, ref, effective)
         keys.remember(s, key, "payout", request, result)
         return result

@@ -30,7 +30,7 @@ from piecepay.journal import (
     imbalances,
     sealed_hash,
 )
-from piecepay.models import BillStatus, CampaignStatus, ContractStatus, MilestoneStatus
+from piecepay.models import Bill, BillStatus, CampaignStatus, ContractStatus, MilestoneStatus
 from piecepay.session import Session
 from piecepay.store import Store
 from piecepay.store.facts import COVERED
@@ -194,18 +194,24 @@ def _chain_balance_and_facts(store: Store) -> int:
 
 
 def _facts_of(entry: StoredEntry) -> dict[str, dict[str, dict[str, object]]]:
+    if entry.facts is None:
+        raise _unreadable(entry)
     try:
-        facts = json.loads(entry.facts) if entry.facts is not None else None
+        facts = json.loads(entry.facts)
     except ValueError:
-        facts = None
+        raise _unreadable(entry) from None
     valid = isinstance(facts, dict) and all(
         table in COVERED and isinstance(rows, dict) and all(isinstance(image, dict) for image in rows.values())
         for table, rows in facts.items()
     )
     if not valid:
-        raise _fault("entry_altered", f"entry {entry.id} does not carry readable facts")
+        raise _unreadable(entry)
     assert isinstance(facts, dict)
     return facts
+
+
+def _unreadable(entry: StoredEntry) -> JournalFault:
+    return _fault("entry_altered", f"entry {entry.id} does not carry readable facts")
 
 
 STATUSES = {
@@ -237,14 +243,18 @@ def _malformed(table: str, image: dict[str, object]) -> str | None:
         value = image.get(name)
         if value is not None and not (isinstance(value, str) and _is_date(value)):
             return f"a {name} that is not a date"
-    if table == "bills":
-        try:
-            proofs = json.loads(str(image.get("proofs")))
-        except ValueError:
-            proofs = None
-        if not (isinstance(proofs, list) and all(isinstance(p, str) for p in proofs)):
-            return "proofs that are not a list of text"
+    if table == "bills" and not _list_of_text(image.get("proofs")):
+        return "proofs that are not a list of text"
     return None
+
+
+def _list_of_text(value: object) -> bool:
+    """Whether ``value`` is JSON text of a list of strings."""
+    try:
+        items = json.loads(str(value))
+    except ValueError:
+        return False
+    return isinstance(items, list) and all(isinstance(item, str) for item in items)
 
 
 def _positive_decimal(value: object) -> bool:
@@ -265,7 +275,7 @@ def _is_date(text: str) -> bool:
 
 
 def _digest(image: object) -> bytes:
-    return hashlib.sha256(canonical_json(image).encode("ascii")).digest()[:16]
+    return hashlib.sha256(canonical_json(image).encode()).digest()[:16]
 
 
 def _sealed_state(table: str, image: dict[str, object], eid: int) -> Sealed:
@@ -372,13 +382,17 @@ def _bill_amounts(store: Store) -> None:
         try:
             derived = rules.bill_amount(bill.pieces_milli, Decimal(bill.rate), campaign)
         except PiecepayError:  # pieces or a rate no bill could have
-            derived = None
+            raise _not_at_its_rate(bill) from None
         if derived != bill.amount:
-            raise _fault("bill_amount_wrong", f"bill {bill.id}'s amount is not its pieces at its rate")
+            raise _not_at_its_rate(bill)
         if reserved != bill.amount.minor:
             raise _fault("bill_amount_wrong", f"bill {bill.id}'s amount is not what its entry reserved")
-        if bill.status is BillStatus.RELEASED and (posted or 0) != bill.released.minor:
+        if bill.status is BillStatus.RELEASED and posted != bill.released.minor:
             raise _fault("bill_amount_wrong", f"bill {bill.id}'s released amount is not what its release posted")
+
+
+def _not_at_its_rate(bill: Bill) -> JournalFault:
+    return _fault("bill_amount_wrong", f"bill {bill.id}'s amount is not its pieces at its rate")
 
 
 def _contract_counters(store: Store) -> None:

@@ -234,7 +234,7 @@ class Store(Protocol):
         """The first milestone whose bills spent more than its cap: (id, cap, spent) in minor units."""
         ...
 
-    def bills_with_their_entries(self) -> Iterator[tuple[Bill, Campaign, int | None, int | None]]:
+    def bills_with_their_entries(self) -> Iterator[tuple[Bill, Campaign, int | None, int]]:
         """Each bill with its campaign, what its entry reserved and what its release posted."""
         ...
 

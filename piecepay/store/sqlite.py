@@ -791,15 +791,16 @@ class SqliteStore:
         )
         return (row[0], row[1], row[2]) if row else None
 
-    def bills_with_their_entries(self) -> Iterator[tuple[Bill, Campaign, int | None, int | None]]:
+    def bills_with_their_entries(self) -> Iterator[tuple[Bill, Campaign, int | None, int]]:
         """Each bill with its campaign, what its entry reserved and what its release posted."""
         campaigns = {c.id: c for c in self.campaigns()}
         contracts = {r[0]: r[1] for r in self._all("SELECT id, campaign_id FROM contracts")}
         for row in self.conn.execute(
             "SELECT b.*, k.currency, cur.digits, "
             "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') AS reserved, "
-            "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.resolve_entry_id AND p.side = 'debit' "
-            "AND p.phase = 'posted') AS posted FROM bills b JOIN contracts c ON c.id = b.contract_id "
+            "(SELECT COALESCE(SUM(amount), 0) FROM postings p WHERE p.entry_id = b.resolve_entry_id "
+            "AND p.side = 'debit' AND p.phase = 'posted') AS posted "
+            "FROM bills b JOIN contracts c ON c.id = b.contract_id "
             "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency ORDER BY b.id"
         ):
             found = bill_of(row)
