@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from piecepay.dates import MAX_DAYS, parse_day
 from piecepay.errors import BadInput, NotFound
+from piecepay.models import Grouping
 from piecepay.money import (
     MAX_PIECES,
     normalise_currency,
@@ -165,6 +166,15 @@ def day(text: str | None, what: str) -> date | None:
 
 def currency(text: str, *, in_use: bool = True) -> str:
     return normalise_currency(text, in_use=in_use)
+
+
+def grouping(text: str) -> Grouping:
+    """What a report's rows are: campaign, contract or worker."""
+    try:
+        return Grouping(text)
+    except ValueError:
+        choices = ", ".join(g.value for g in Grouping)
+        raise BadInput(f"--by must be one of {choices}, not '{text}'", "bad_grouping") from None
 
 
 MAX_ID = 2**63 - 1  # SQLite's largest rowid; a larger number names nothing

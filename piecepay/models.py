@@ -37,6 +37,38 @@ class BillStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class CampaignAction(StrEnum):
+    """What a client may do to a campaign's status."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    CLOSE = "close"
+
+    @property
+    def done(self) -> str:
+        return {"pause": "paused", "resume": "resumed", "close": "closed"}[self.value]
+
+
+class OfferAction(StrEnum):
+    """What may happen to an open offer: the worker accepts or declines, the client withdraws."""
+
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    WITHDRAW = "withdraw"
+
+    @property
+    def done(self) -> str:
+        return {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}[self.value]
+
+
+class Grouping(StrEnum):
+    """The rows of a report: one per campaign, per contract or per worker and currency."""
+
+    CAMPAIGN = "campaign"
+    CONTRACT = "contract"
+    WORKER = "worker"
+
+
 class Campaign(NamedTuple):
     """A job paid per piece, with its terms."""
 

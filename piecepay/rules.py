@@ -19,10 +19,12 @@ from piecepay.models import (
     Bill,
     BillStatus,
     Campaign,
+    CampaignAction,
     CampaignStatus,
     Contract,
     ContractStatus,
     Milestone,
+    OfferAction,
 )
 from piecepay.money import MAX_PIECES, Money, format_pieces, format_rate, milli_to_pieces, pieces_to_milli
 
@@ -72,12 +74,12 @@ def check_campaign_open(campaign: Campaign, today: date, doing: str) -> None:
 
 
 CAMPAIGN_MOVES = {
-    "pause": (CampaignStatus.OPEN, CampaignStatus.PAUSED),
-    "resume": (CampaignStatus.PAUSED, CampaignStatus.OPEN),
+    CampaignAction.PAUSE: (CampaignStatus.OPEN, CampaignStatus.PAUSED),
+    CampaignAction.RESUME: (CampaignStatus.PAUSED, CampaignStatus.OPEN),
 }
 
 
-def campaign_move(campaign: Campaign, action: str) -> CampaignStatus:
+def campaign_move(campaign: Campaign, action: CampaignAction) -> CampaignStatus:
     """The status ``pause`` or ``resume`` takes a campaign to, if it may."""
     before, after = CAMPAIGN_MOVES[action]
     if campaign.status is not before:
@@ -127,14 +129,11 @@ def check_new_offer(engaged: Contract | None, campaign: Campaign, handle: str) -
         )
 
 
-PAST = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}
-
-
-def check_offer_open(offer: Contract, action: str) -> None:
+def check_offer_open(offer: Contract, action: OfferAction) -> None:
     """Only an open offer can be accepted, declined or withdrawn."""
     if offer.status is not ContractStatus.OFFERED:
         raise RuleRefused(
-            f"offer #{offer.id} ({offer.ref}) is {offer.status}; only an open offer can be {PAST[action]}",
+            f"offer #{offer.id} ({offer.ref}) is {offer.status}; only an open offer can be {OfferAction(action).done}",
             f"offer_{offer.status}",
         )
 

@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from piecepay.errors import BadInput, KeyConflict, NotFound, PiecepayError, RuleRefused
+from piecepay.models import CampaignAction, Grouping, OfferAction
 from piecepay.operations import bills, campaigns, contracts, milestones, offers, payouts, reports, workers
 from piecepay.operations.bills import BillRequest
 from piecepay.operations.campaigns import CampaignTerms
@@ -514,7 +515,7 @@ class LedgerMachine(RuleBasedStateMachine):
         def answer() -> campaigns.ContractState:
             if action == "accept":
                 return offers.accept_offer(self.s, str(k.id))
-            return offers.close_offer(self.s, str(k.id), action)
+            return offers.close_offer(self.s, str(k.id), OfferAction(action))
 
         done = self.attempt(refusal, f"offer {action} {k.id}", answer)
         if done is not None:
@@ -535,7 +536,9 @@ class LedgerMachine(RuleBasedStateMachine):
         before, after = ("open", "paused") if action == "pause" else ("paused", "open")
         refusal = None if status == before else refused(f"campaign_{status}")
         ref = str(list(CAMPAIGNS).index(slug) + 1) if by_id else slug
-        done = self.attempt(refusal, f"campaign {action} {ref}", lambda: campaigns.set_status(self.s, ref, action))
+        done = self.attempt(
+            refusal, f"campaign {action} {ref}", lambda: campaigns.set_status(self.s, ref, CampaignAction(action))
+        )
         if done is not None:
             assert (done.slug, done.status) == (slug, after)
             self.model.status[slug] = after
@@ -954,7 +957,7 @@ class LedgerMachine(RuleBasedStateMachine):
         """The report by contract, its totals per currency, and each worker's earnings equal the model."""
         m = self.model
         accepted = [k for k in m.contracts.values() if k.accepted]
-        by_contract = reports.report(self.s, by="contract")
+        by_contract = reports.report(self.s, by=Grouping.CONTRACT)
         assert [
             (
                 r.contract_id,
@@ -1007,7 +1010,7 @@ class LedgerMachine(RuleBasedStateMachine):
         """The reports by worker (paid out and owed) and by campaign equal the model."""
         m = self.model
         accepted = [k for k in m.contracts.values() if k.accepted]
-        by_worker = reports.report(self.s, by="worker")
+        by_worker = reports.report(self.s, by=Grouping.WORKER)
         earnings = {
             (r.worker, r.figures.funded.currency.code): (r.paid_out.minor, r.owed.minor)  # type: ignore[union-attr]
             for r in by_worker.rows
@@ -1017,7 +1020,7 @@ class LedgerMachine(RuleBasedStateMachine):
             for k in accepted
             for key in [(k.worker, k.terms.currency)]
         }, "what workers were paid and are owed differs from the model"
-        by_campaign = reports.report(self.s, by="campaign")
+        by_campaign = reports.report(self.s, by=Grouping.CAMPAIGN)
         assert [(r.campaign, r.figures.funded.minor, r.figures.released.minor) for r in by_campaign.rows] == [
             (
                 slug,

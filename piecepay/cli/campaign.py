@@ -76,10 +76,12 @@ def show(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Campa
 
 def _status(ctx: typer.Context, campaign: str, action: str) -> None:
     from piecepay.cli import documents
+    from piecepay.models import CampaignAction
     from piecepay.operations.campaigns import set_status
 
     run = invocation(ctx)
-    run.sink.record("campaign", documents.campaign(set_status(run.session(write=True), campaign, action)))
+    changed = set_status(run.session(write=True), campaign, CampaignAction(action))
+    run.sink.record("campaign", documents.campaign(changed))
 
 
 @app.command("pause")

@@ -240,12 +240,12 @@ def log_entry(e: LogEntry) -> Document:
 
 def sweep_action(a: SweepAction) -> Document:
     document: Document = {
-        "action": a.action,
+        "action": a.action.value,
         "contract_id": a.contract_id,
         "contract": a.contract,
         "date": a.date.isoformat(),
-        "note": a.note,
-        "status": a.status,
+        "note": _sweep_note(a),
+        "status": f"skipped: {a.why}" if a.why is not None else a.status.value,
     }
     if a.bill_id is not None:
         document["bill_id"] = a.bill_id
@@ -253,6 +253,25 @@ def sweep_action(a: SweepAction) -> Document:
         document.update(money("amount", a.amount))
         document["currency"] = a.amount.currency.code
     return document
+
+
+def _sweep_note(a: SweepAction) -> str:
+    """What explains an action, in words."""
+    from piecepay.operations.sweep import SweepKind
+
+    deadline = a.deadline.isoformat() if a.deadline else ""
+    if a.action is SweepKind.RELEASE:
+        return "review window passed"
+    if a.action is SweepKind.RELEASE_SOON:
+        return "will auto-release"
+    if a.action is SweepKind.END_WAITING:
+        return f"deadline {deadline} passed; {a.still_pending} bill(s) still pending"
+    if a.action is SweepKind.END:
+        refunded = f"; refunded {a.amount}" if a.amount is not None else ""
+        return f"deadline {deadline} passed{refunded}"
+    if a.action is SweepKind.END_SOON:
+        return f"deadline {deadline}"
+    return f"no activity for {a.idle_days} days"
 
 
 def proof(p: Proof) -> Document:

@@ -54,10 +54,11 @@ def withdraw(ctx: typer.Context, offer: OfferArg) -> None:
 
 def _close(ctx: typer.Context, offer: str, action: str) -> None:
     from piecepay.cli import documents
+    from piecepay.models import OfferAction
     from piecepay.operations.offers import close_offer
 
     run = invocation(ctx)
-    run.sink.record("offer", documents.offer(close_offer(run.session(write=True), offer, action)))
+    run.sink.record("offer", documents.offer(close_offer(run.session(write=True), offer, OfferAction(action))))
 
 
 @app.command("list")

@@ -15,15 +15,17 @@ def report(
     format: FormatOpt = "table",
 ) -> None:
     """Escrow figures: funded, reserved, released, refunded, available, pieces."""
+    from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.errors import BadInput
     from piecepay.operations.reports import report as build_report
 
     if format not in ("table", "json", "csv"):
         raise BadInput(f"--format must be table, json or csv, not '{format}'", "bad_format")
+    grouping = inputs.grouping(by)
     run = invocation(ctx)
-    document = documents.report(build_report(run.session(write=False), campaign, by))
-    run.sink.report(document, by, None if format == "table" else format)
+    document = documents.report(build_report(run.session(write=False), campaign, grouping))
+    run.sink.report(document, grouping, None if format == "table" else format)
 
 
 def log(

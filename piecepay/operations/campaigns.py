@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from piecepay import rules
-from piecepay.models import Account, Campaign, CampaignStatus, Contract, ContractStatus
+from piecepay.models import Account, Campaign, CampaignAction, CampaignStatus, Contract, ContractStatus
 from piecepay.money import Currency, format_rate, money_from
 from piecepay.session import Session
 
@@ -106,20 +106,16 @@ def contract_state(s: Session, contract: Contract, campaign: Campaign | None = N
     return ContractState(contract, campaign, escrow)
 
 
-def set_status(s: Session, ref: str, action: str) -> Campaign:
+def set_status(s: Session, ref: str, action: CampaignAction) -> Campaign:
     """Pause, resume or close a campaign; closing withdraws its open offers."""
     with s.store.write():
         campaign = s.store.find_campaign(ref)
-        if action == "close":
+        if action is CampaignAction.CLOSE:
             rules.check_close(campaign, s.store.count_contracts(campaign.id, [ContractStatus.ACTIVE]))
             s.store.withdraw_open_offers(campaign.id)
             after = CampaignStatus.CLOSED
         else:
             after = rules.campaign_move(campaign, action)
         s.store.set_campaign_status(campaign.id, after)
-        s.record(f"campaign_{after_word(action)}", f"campaign {campaign.slug} {after_word(action)}")
+        s.record(f"campaign_{action.done}", f"campaign {campaign.slug} {action.done}")
         return s.store.campaign(campaign.id)
-
-
-def after_word(action: str) -> str:
-    return {"pause": "paused", "resume": "resumed", "close": "closed"}[action]

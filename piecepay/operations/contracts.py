@@ -18,9 +18,14 @@ Pending = Literal["release", "reject"]
 
 
 def end_contract(
-    s: Session, contract_ref: str, pending: Pending | None = None, day: date | None = None, key: str | None = None
+    s: Session,
+    contract_ref: int | str,
+    pending: Pending | None = None,
+    day: date | None = None,
+    key: str | None = None,
 ) -> ContractState:
-    """End a contract: settle pending bills as told, refund what its escrow has left."""
+    """End a contract (by id, or by a reference as typed): settle pending bills as told, refund
+    what its escrow has left."""
     with s.store.write():
         keys.claim(s, key, "end")
         contract = s.store.find_contract(contract_ref)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from piecepay import rules
-from piecepay.models import ContractStatus, escrow_account_name
+from piecepay.models import ContractStatus, OfferAction, escrow_account_name
 from piecepay.money import format_rate
 from piecepay.operations.campaigns import ContractState, contract_state
 from piecepay.session import Session
@@ -38,7 +38,7 @@ def accept_offer(s: Session, ref: str) -> ContractState:
     """Accept an offer: it becomes an active contract with an empty escrow."""
     with s.store.write():
         offer = s.store.find_contract(ref, what="offer")
-        rules.check_offer_open(offer, "accept")
+        rules.check_offer_open(offer, OfferAction.ACCEPT)
         campaign = s.store.campaign(offer.campaign_id)
         rules.check_campaign_open(campaign, s.today, "accepting offers")
         taken = s.store.count_contracts(campaign.id, [ContractStatus.ACTIVE, ContractStatus.ENDED])
@@ -49,9 +49,9 @@ def accept_offer(s: Session, ref: str) -> ContractState:
         return ContractState(s.store.contract(offer.id), campaign, escrow)
 
 
-def close_offer(s: Session, ref: str, action: str) -> ContractState:
+def close_offer(s: Session, ref: str, action: OfferAction) -> ContractState:
     """Decline (the worker) or withdraw (the client) an offer not yet accepted."""
-    status = {"decline": ContractStatus.DECLINED, "withdraw": ContractStatus.WITHDRAWN}[action]
+    status = {OfferAction.DECLINE: ContractStatus.DECLINED, OfferAction.WITHDRAW: ContractStatus.WITHDRAWN}[action]
     with s.store.write():
         offer = s.store.find_contract(ref, what="offer")
         rules.check_offer_open(offer, action)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from piecepay.errors import BadInput
-from piecepay.models import Campaign, Figures, Pieces, worker_account_name
+from piecepay.models import Campaign, Figures, Grouping, Pieces, worker_account_name
 from piecepay.money import Money
 from piecepay.session import Session
 
 if TYPE_CHECKING:
     from piecepay.store.sqlite import ContractFigures, LogEntry
-
-GROUPINGS = ("campaign", "contract", "worker")
 
 
 class ReportRow(NamedTuple):
@@ -33,19 +30,17 @@ class ReportRow(NamedTuple):
 
 
 class Report(NamedTuple):
-    by: str
+    by: Grouping
     rows: tuple[ReportRow, ...]
     totals: tuple[Figures, ...]  # one per currency, by currency code
 
 
-def report(s: Session, campaign_ref: str | None = None, by: str = "campaign") -> Report:
+def report(s: Session, campaign_ref: str | None = None, by: Grouping = Grouping.CAMPAIGN) -> Report:
     """Escrow figures per campaign, contract or worker, with totals per currency."""
-    if by not in GROUPINGS:
-        raise BadInput(f"--by must be one of {', '.join(GROUPINGS)}, not '{by}'", "bad_grouping")
     with s.store.snapshot():
         chosen = s.store.find_campaign(campaign_ref) if campaign_ref is not None else None
         rows: dict[tuple[object, ...], ReportRow] = {}
-        if by == "campaign":  # every campaign gets a row, even before its first contract
+        if by is Grouping.CAMPAIGN:  # every campaign gets a row, even before its first contract
             for c in s.store.campaigns():
                 if chosen is None or c.id == chosen.id:
                     rows[(c.slug,)] = _campaign_row(c)
@@ -53,11 +48,11 @@ def report(s: Session, campaign_ref: str | None = None, by: str = "campaign") ->
             key, start = _group(figures, by)
             row = rows.get(key, start)
             row = row._replace(figures=row.figures + _figures(figures), pieces=row.pieces + _pieces(figures))
-            if by == "worker" and figures.contract.campaign_slug not in row.campaigns:
+            if by is Grouping.WORKER and figures.contract.campaign_slug not in row.campaigns:
                 row = row._replace(campaigns=(*row.campaigns, figures.contract.campaign_slug))
             rows[key] = row
         result = list(rows.values())
-        if by == "worker":
+        if by is Grouping.WORKER:
             result = [_with_earnings(s, row) for row in result]
     return Report(by, tuple(result), _totals(result))
 
@@ -82,13 +77,13 @@ def _pieces(f: ContractFigures) -> Pieces:
     return Pieces(k.pieces_pending_milli, k.pieces_released_milli, k.pieces_rejected_milli)
 
 
-def _group(f: ContractFigures, by: str) -> tuple[tuple[object, ...], ReportRow]:
+def _group(f: ContractFigures, by: Grouping) -> tuple[tuple[object, ...], ReportRow]:
     k, zero = f.contract, Figures.zero(f.contract.refunded.currency)
-    if by == "contract":
+    if by is Grouping.CONTRACT:
         return (k.id,), ReportRow(
             k.campaign_slug, None, f.unit, k.ref, k.id, k.worker_handle, k.status.value, (), zero, Pieces()
         )
-    if by == "worker":
+    if by is Grouping.WORKER:
         currency = k.refunded.currency.code
         return (k.worker_handle, currency), ReportRow(
             None, None, None, None, None, k.worker_handle, None, (), zero, Pieces()

@@ -9,6 +9,7 @@ only what it did itself.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import NamedTuple
 
 from piecepay.errors import PiecepayError
@@ -18,21 +19,44 @@ from piecepay.operations.contracts import end_contract
 from piecepay.session import Session
 from piecepay.store.sqlite import ActiveContract
 
+Day = date  # the field named date hides the type inside SweepAction
 DORMANT_DAYS = 90
 WARN_DAYS = 3
 
 
-class SweepAction(NamedTuple):
-    """One thing the clock does (release, end) or warns of (release_soon, end_soon, end_waiting, dormant)."""
+class SweepKind(StrEnum):
+    """What the clock does (release, end) or warns of."""
 
-    action: str
+    RELEASE = "release"
+    RELEASE_SOON = "release_soon"
+    END = "end"
+    END_WAITING = "end_waiting"  # past the deadline, but bills are still pending
+    END_SOON = "end_soon"
+    DORMANT = "dormant"
+
+
+class SweepStatus(StrEnum):
+    PLANNED = "planned"
+    DONE = "done"  # this run did it
+    ALREADY_DONE = "already_done"  # another run had
+    NOTICE = "notice"  # a warning: nothing to do
+    SKIPPED = "skipped"  # refused since the plan was made (``why`` says by what)
+
+
+class SweepAction(NamedTuple):
+    """One thing the clock does or warns of, with the facts that explain it."""
+
+    action: SweepKind
     contract_id: int
     contract: str
     date: date
-    note: str
-    status: str = "planned"  # planned, done, already_done, notice, or "skipped: why"
+    status: SweepStatus = SweepStatus.PLANNED
     bill_id: int | None = None
-    amount: Money | None = None
+    amount: Money | None = None  # the bill's amount; for an end, the refund once it is done
+    deadline: Day | None = None
+    still_pending: int = 0  # bills an end waits for
+    idle_days: int = 0  # days without activity of a dormant contract
+    why: str | None = None  # why a planned action was skipped
 
 
 def plan(s: Session, dormant_days: int = DORMANT_DAYS, warn_days: int = WARN_DAYS) -> list[SweepAction]:
@@ -48,26 +72,12 @@ def plan(s: Session, dormant_days: int = DORMANT_DAYS, warn_days: int = WARN_DAY
         if due <= today:
             releasing[b.contract_id] = releasing.get(b.contract_id, 0) + 1
             actions.append(
-                SweepAction(
-                    "release",
-                    b.contract_id,
-                    waiting.contract_ref,
-                    due,
-                    "review window passed",
-                    bill_id=b.id,
-                    amount=b.amount,
-                )
+                SweepAction(SweepKind.RELEASE, b.contract_id, waiting.contract_ref, due, bill_id=b.id, amount=b.amount)
             )
         elif due <= soon:
             actions.append(
                 SweepAction(
-                    "release_soon",
-                    b.contract_id,
-                    waiting.contract_ref,
-                    due,
-                    "will auto-release",
-                    bill_id=b.id,
-                    amount=b.amount,
+                    SweepKind.RELEASE_SOON, b.contract_id, waiting.contract_ref, due, bill_id=b.id, amount=b.amount
                 )
             )
     for active in s.store.active_contracts():
@@ -82,18 +92,13 @@ def _contract_actions(
     k, deadline = active.contract, active.deadline
     found: list[SweepAction] = []
     if deadline is not None and deadline < today:
-        if left_pending:
-            note = f"deadline {deadline.isoformat()} passed; {left_pending} bill(s) still pending"
-            found.append(SweepAction("end_waiting", k.id, k.ref, today, note))
-        else:
-            found.append(SweepAction("end", k.id, k.ref, today, f"deadline {deadline.isoformat()} passed"))
+        kind = SweepKind.END_WAITING if left_pending else SweepKind.END
+        found.append(SweepAction(kind, k.id, k.ref, today, deadline=deadline, still_pending=left_pending))
     elif deadline is not None and deadline < soon:
-        found.append(
-            SweepAction("end_soon", k.id, k.ref, deadline + timedelta(days=1), f"deadline {deadline.isoformat()}")
-        )
+        found.append(SweepAction(SweepKind.END_SOON, k.id, k.ref, deadline + timedelta(days=1), deadline=deadline))
     idle = (today - active.last_activity).days
     if idle >= dormant_days:
-        found.append(SweepAction("dormant", k.id, k.ref, active.last_activity, f"no activity for {idle} days"))
+        found.append(SweepAction(SweepKind.DORMANT, k.id, k.ref, active.last_activity, idle_days=idle))
     return found
 
 
@@ -108,17 +113,16 @@ def sweep(
 
 
 def _apply(s: Session, action: SweepAction) -> SweepAction:
-    if action.action not in ("release", "end"):
-        return action._replace(status="notice")
+    if action.action not in (SweepKind.RELEASE, SweepKind.END):
+        return action._replace(status=SweepStatus.NOTICE)
     replays = s.replayed
     try:
-        if action.action == "release":
+        if action.action is SweepKind.RELEASE:
             assert action.bill_id is not None
             release(s, action.bill_id, day=action.date, key=f"sweep:release:bill:{action.bill_id}", auto=True)
         else:
-            ended = end_contract(s, str(action.contract_id), key=f"sweep:end:contract:{action.contract_id}")
-            refund = ended.contract.refunded
-            action = action._replace(amount=refund, note=f"{action.note}; refunded {refund}")
+            ended = end_contract(s, action.contract_id, key=f"sweep:end:contract:{action.contract_id}")
+            action = action._replace(amount=ended.contract.refunded)
     except PiecepayError as exc:  # e.g. settled by hand since the plan was made
-        return action._replace(status=f"skipped: {exc.message}")
-    return action._replace(status="done" if s.replayed == replays else "already_done")
+        return action._replace(status=SweepStatus.SKIPPED, why=exc.message)
+    return action._replace(status=SweepStatus.DONE if s.replayed == replays else SweepStatus.ALREADY_DONE)

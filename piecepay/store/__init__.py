@@ -98,7 +98,7 @@ class Store(Protocol):
 
     def contract_or_none(self, contract_id: int) -> Contract | None: ...
 
-    def find_contract(self, ref: str, *, what: str = "contract") -> Contract:
+    def find_contract(self, ref: int | str, *, what: str = "contract") -> Contract:
         """A contract (or offer) by id, or by campaign/worker: the active one, else the latest."""
         ...
 

@@ -378,13 +378,15 @@ class SqliteStore:
         row = self._one(f"{CONTRACT_SELECT} WHERE c.id = ?", (contract_id,))
         return contract_of(row) if row else None
 
-    def find_contract(self, ref: str, *, what: str = "contract") -> Contract:
+    def find_contract(self, ref: int | str, *, what: str = "contract") -> Contract:
         """A contract (or offer) by id, or by campaign/worker: the active one, else the latest."""
-        if (num := numeric_id(ref)) is not None:
+        num = ref if isinstance(ref, int) else numeric_id(ref)
+        if num is not None:
             found = self.contract_or_none(num)
             if found is None:
                 raise NotFound(f"no {what} {ref}", f"{what}_not_found")
             return found
+        assert isinstance(ref, str)
         campaign, sep, worker = ref.partition("/")
         if ref.lstrip("#").isdigit():
             raise NotFound(f"no {what} {ref}", f"{what}_not_found")
