@@ -220,6 +220,22 @@ def assert_fault(result: Result, code: str, *fragments: str) -> None:
         assert fragment in error["message"], error
 
 
+def assert_fault_exactly(result: Result, code: str, message: str) -> None:
+    """verify exited 5 with error ``code`` and exactly the one-line message ``message``
+    (after its "verify failed: " prefix)."""
+    assert (result.code, result.out) == (5, ""), f"expected exit 5 ({code}), got {result.code}: {result.err}"
+    assert result.error == {"code": code, "message": f"verify failed: {message}"}
+
+
+def account_count(db: Path) -> int:
+    """How many accounts the ledger file holds, counted with plain sqlite3."""
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0])
+    finally:
+        conn.close()
+
+
 def codes_in_verify() -> set[str]:
     """Every fault code verify.py passes to ``_fault``; each call must name it literally."""
     source = VERIFY_SOURCE.read_text(encoding="utf-8")
@@ -249,6 +265,7 @@ def test_the_untampered_history_verifies(book: Book) -> None:
     head), so each fault below is the tampering's doing."""
     proof = book.ledger.ok("verify", "--expect", book.head)
     assert (proof["ok"], proof["entries"], proof["anchors_checked"]) == (True, ENTRIES, 1)
+    assert proof["accounts"] == account_count(book.db) == 4  # escrow:1, client, worker:ana, payouts
 
 
 def test_the_forger_hashes_and_restores_as_verify_expects(book: Book) -> None:
@@ -393,7 +410,29 @@ def test_entry_unbalanced(book: Book) -> None:
         debit = forger.postings_of(BILL_1)[0]
         assert (debit["side"], debit["account_id"]) == ("debit", ESCROW)
         forger.shift_posting(debit["id"], -100)
-    assert_fault(book.verify(), "entry_unbalanced", f"entry {BILL_1} does not balance (USD off by -100 minor units)")
+    assert_fault_exactly(
+        book.verify(), "entry_unbalanced", f"entry {BILL_1} does not balance (USD off by -100 minor units)"
+    )
+
+
+@provokes("entry_unbalanced")
+def test_entry_unbalanced_in_two_currencies(book: Book) -> None:
+    """The worker's account moved to EUR and the chain recomputed over the new account
+    names: bill 1's reservation, escrow (USD) to worker (now EUR), the first entry that
+    posts to the worker, is off in both currencies, and the fault names each, in the order
+    the entry posts them."""
+    with book.forge() as forger:
+        assert [(p["account_id"], p["side"]) for p in forger.postings_of(BILL_1)] == [
+            (ESCROW, "debit"),
+            (WORKER, "credit"),
+        ]
+        forger.sql("UPDATE accounts SET currency = 'EUR' WHERE id = ?", (WORKER,))
+        forger.rechain(1)
+    assert_fault_exactly(
+        book.verify(),
+        "entry_unbalanced",
+        f"entry {BILL_1} does not balance (USD off by 1500, EUR off by -1500 minor units)",
+    )
 
 
 @provokes("entry_altered")
@@ -413,19 +452,30 @@ def test_entry_unbalanced(book: Book) -> None:
             f"entry {BILL_1} does not carry readable facts",
         ),
         (
+            f"UPDATE entries SET facts = NULL WHERE id = {BILL_1}",
+            f"entry {BILL_1} does not carry readable facts",
+        ),
+        (
             "UPDATE entries SET kind = 'campaign_paused' WHERE id = 1",
             "entry 1 carries facts before the first checkpoint",
         ),
     ],
-    ids=["memo", "facts not json", "facts of an unknown table", "facts before the checkpoint"],
+    ids=[
+        "memo",
+        "facts not json",
+        "facts of an unknown table",
+        "no facts after the checkpoint",
+        "facts before the checkpoint",
+    ],
 )
 def test_entry_altered(book: Book, edit: str, message: str) -> None:
     """An entry changed without its hash recomputed (the payout's memo), its sealed facts
-    made unreadable or naming a table that is not sealed, or the checkpoint disguised as
-    another record so that its facts come before any checkpoint."""
+    made unreadable, naming a table that is not sealed or gone altogether (an entry after
+    the checkpoint must carry facts), or the checkpoint disguised as another record so that
+    its facts come before any checkpoint."""
     with book.forge() as forger:
         forger.sql(edit)
-    assert_fault(book.verify(), "entry_altered", message)
+    assert_fault_exactly(book.verify(), "entry_altered", message)
 
 
 @provokes("checkpoint_missing")
@@ -437,7 +487,37 @@ def test_checkpoint_missing(book: Book) -> None:
         forger.sql("UPDATE entries SET facts = NULL")
         forger.sql("UPDATE entries SET kind = 'campaign_paused' WHERE id = 1")
         forger.rechain(1)
-    assert_fault(book.verify(), "checkpoint_missing", "no entry seals the ledger's facts (its checkpoint is gone)")
+    assert_fault_exactly(
+        book.verify(), "checkpoint_missing", "no entry seals the ledger's facts (its checkpoint is gone)"
+    )
+
+
+@provokes("checkpoint_missing")
+def test_checkpoint_missing_from_a_journal_of_one_entry(ledger: Ledger) -> None:
+    """A new ledger (its journal is its checkpoint alone) whose one entry is disguised as
+    another record without facts, the chain recomputed: a single entry is a journal too,
+    and it must be sealed by a checkpoint."""
+    assert ledger.ok("verify")["entries"] == 1
+    with Forger(ledger.db) as forger:
+        assert forger.one("SELECT COUNT(*) FROM entries") == 1
+        forger.sql("UPDATE entries SET kind = 'campaign_paused', facts = NULL WHERE id = 1")
+        forger.rechain(1)
+    assert_fault_exactly(
+        ledger.run("--json", "verify"),
+        "checkpoint_missing",
+        "no entry seals the ledger's facts (its checkpoint is gone)",
+    )
+
+
+def test_a_journal_of_no_entries_needs_no_checkpoint(ledger: Ledger) -> None:
+    """A new ledger's checkpoint deleted, nothing else there: with no entry there is nothing
+    a checkpoint would seal, and no fact row either, so verify proves the empty journal out
+    (at the genesis hash) rather than asking for a checkpoint."""
+    with Forger(ledger.db) as forger:
+        forger.sql("DELETE FROM entries")
+        assert [forger.one(f"SELECT COUNT(*) FROM {table}") for table in COVERED] == [0] * len(COVERED)
+    proof = ledger.ok("verify")
+    assert (proof["entries"], proof["head"], proof["accounts"]) == (0, GENESIS_HASH, 0)
 
 
 # --------------------------------------------------------------------------- the sealed facts
@@ -449,10 +529,47 @@ def test_fact_altered_row_differs_from_its_image(book: Book) -> None:
     sealed last."""
     with book.forge() as forger:
         forger.sql("UPDATE contracts SET rate = '6' WHERE id = ?", (CONTRACT,))
-    assert_fault(
+    assert_fault_exactly(
         book.verify(),
         "fact_altered",
         f"contracts row {CONTRACT} differs from what entry {BILL_3} sealed (changed: rate)",
+    )
+
+
+@provokes("fact_altered")
+def test_fact_altered_names_every_column_that_changed(book: Book) -> None:
+    """The contract's rate and its piece limit both changed in its row only: the fault lists
+    both columns, in name order."""
+    with book.forge() as forger:
+        forger.sql("UPDATE contracts SET rate = '6', max_pieces_milli = 5000 WHERE id = ?", (CONTRACT,))
+    assert_fault_exactly(
+        book.verify(),
+        "fact_altered",
+        f"contracts row {CONTRACT} differs from what entry {BILL_3} sealed (changed: max_pieces_milli, rate)",
+    )
+
+
+@provokes("fact_altered")
+@pytest.mark.parametrize(
+    ("edit", "changed"),
+    [({"drop": "handle"}, "handle"), ({"add": "nickname"}, "nickname")],
+    ids=["image lacks a column", "image has an extra column"],
+)
+def test_fact_altered_names_a_column_only_one_side_has(book: Book, edit: dict[str, str], changed: str) -> None:
+    """The image that sealed worker ana made to lack her handle, or to carry a column her
+    row does not have, the chain recomputed: the row differs from it in that column, which
+    the fault names although only one side has it."""
+    with book.forge() as forger:
+        facts = forger.facts(3)
+        image = facts["workers"]["1"]
+        if "drop" in edit:
+            assert image.pop(edit["drop"]) == "ana"
+        else:
+            image[edit["add"]] = "annie"
+        forger.sql("UPDATE entries SET facts = ? WHERE id = 3", (canonical_json(facts),))
+        forger.rechain(3)
+    assert_fault_exactly(
+        book.verify(), "fact_altered", f"workers row 1 differs from what entry 3 sealed (changed: {changed})"
     )
 
 
@@ -525,7 +642,22 @@ def test_fact_missing(book: Book) -> None:
     """Rejected bill 2's row deleted, its entries kept: a sealed row is gone."""
     with book.forge() as forger:
         forger.sql("DELETE FROM bills WHERE id = 2")
-    assert_fault(book.verify(), "fact_missing", f"bills row 2, sealed by entry {REJECT_2}, is gone from the ledger")
+    assert_fault_exactly(
+        book.verify(), "fact_missing", f"bills row 2, sealed by entry {REJECT_2}, is gone from the ledger"
+    )
+
+
+@provokes("fact_missing")
+def test_fact_missing_names_the_row_sealed_first(book: Book) -> None:
+    """Pending bill 3 (sealed by the last entry) and the campaign (sealed by entry 2) both
+    deleted: the fault names the row sealed earliest, the campaign, although 'bills' sorts
+    before 'campaigns'."""
+    with book.forge() as forger:
+        for table, key, sealers in (("bills", "3", [BILL_3]), ("campaigns", "1", [2])):
+            assert [eid for eid in range(1, ENTRIES + 1) if key in forger.facts(eid).get(table, {})] == sealers
+        forger.sql("DELETE FROM bills WHERE id = 3")
+        forger.sql("DELETE FROM campaigns WHERE id = 1")
+    assert_fault_exactly(book.verify(), "fact_missing", "campaigns row 1, sealed by entry 2, is gone from the ledger")
 
 
 # --------------------------------------------------------------------------- totals and balances
@@ -562,7 +694,25 @@ def test_escrow_negative(book: Book) -> None:
     with book.forge() as forger:
         forger.shift_entry(TOP_UP, -9000, "posted")
         forger.rechain(TOP_UP)
-    assert_fault(book.verify(), "escrow_negative", "account escrow:1 is below zero (-1000 minor units)")
+    assert_fault_exactly(book.verify(), "escrow_negative", "account escrow:1 is below zero (-1000 minor units)")
+
+
+def test_an_escrow_spent_to_exactly_zero_verifies(contract: Ledger) -> None:
+    """Built through the command line: a top-up of 15.00 and a bill of 3 x 5 = 15.00 leave
+    the escrow with exactly nothing available, pending and then released. Zero is not
+    below zero."""
+
+    def available() -> int:
+        (row,) = contract.ok("report", "--by", "contract")["rows"]
+        return int(row["available_minor"])
+
+    contract.ok("milestone", "add", "photos/ana", "--top-up", "15")
+    bill = contract.ok("bill", "photos/ana", "--pieces", "3")
+    assert (bill["amount_minor"], available()) == (1500, 0)
+    assert contract.ok("verify")["entries"] == 7
+    contract.ok("release", str(bill["id"]))
+    assert available() == 0
+    assert contract.ok("verify")["entries"] == 8
 
 
 @provokes("earnings_negative")
@@ -605,7 +755,18 @@ def test_bill_amount_wrong_not_its_pieces_at_its_rate(book: Book) -> None:
     with book.forge() as forger:
         forger.reseal(BILL_3, "bills", 3, rate="4")
         forger.rechain(BILL_3)
-    assert_fault(book.verify(), "bill_amount_wrong", "bill 3's amount is not its pieces at its rate")
+    assert_fault_exactly(book.verify(), "bill_amount_wrong", "bill 3's amount is not its pieces at its rate")
+
+
+@provokes("bill_amount_wrong")
+def test_bill_amount_wrong_at_a_rate_no_bill_could_have(book: Book) -> None:
+    """Pending bill 3's rate raised to 10^30 (a positive decimal, so well formed) in its row
+    and its sealed image, the chain recomputed: its pieces at that rate are too large for
+    any bill, and verify names the bill instead of failing on the refusal."""
+    with book.forge() as forger:
+        forger.reseal(BILL_3, "bills", 3, rate="1E+30")
+        forger.rechain(BILL_3)
+    assert_fault_exactly(book.verify(), "bill_amount_wrong", "bill 3's amount is not its pieces at its rate")
 
 
 @provokes("bill_amount_wrong")
@@ -627,7 +788,46 @@ def test_bill_amount_wrong_released_not_what_was_posted(book: Book) -> None:
     with book.forge() as forger:
         forger.reseal(RELEASE_1, "bills", 1, released_minor=1400)
         forger.rechain(RELEASE_1)
-    assert_fault(book.verify(), "bill_amount_wrong", "bill 1's released amount is not what its release posted")
+    assert_fault_exactly(book.verify(), "bill_amount_wrong", "bill 1's released amount is not what its release posted")
+
+
+def release_posting_nothing(ledger: Ledger) -> int:
+    """Through the command line: a campaign at 0.001 a tag, a bill of 10 tags (0.01), then
+    a release of 1 tag of it, which rounds to 0.00 and so posts nothing (the release entry
+    only voids the reservation). The release's entry id."""
+    ledger.ok("campaign", "create", "Tags", "--slug", "tags", "--unit", "tag", "--rate", "0.001")
+    ledger.ok("worker", "add", "ana")
+    ledger.ok("offer", "create", "tags", "ana")
+    ledger.ok("offer", "accept", "tags/ana")
+    ledger.ok("milestone", "add", "tags/ana", "--top-up", "1")
+    bill = ledger.ok("bill", "tags/ana", "--pieces", "10")
+    assert (bill["id"], bill["amount_minor"]) == (1, 1)
+    released = ledger.ok("release", "1", "--pieces", "1")
+    assert (released["status"], released["released_pieces"], released["released_minor"]) == ("released", "1", 0)
+    with Forger(ledger.db) as forger:
+        release = forger.one("SELECT resolve_entry_id FROM bills WHERE id = 1")
+        assert [(p["phase"], p["amount"]) for p in forger.postings_of(release)] == [("pending", -1), ("pending", -1)]
+    return int(release)
+
+
+def test_a_release_that_posted_nothing_verifies(ledger: Ledger) -> None:
+    """Control: a released bill whose release posted nothing proves out (its released
+    amount, 0, is what the release posted)."""
+    release_posting_nothing(ledger)
+    assert ledger.ok("verify")["entries"] == 8
+
+
+@provokes("bill_amount_wrong")
+def test_bill_amount_wrong_released_but_nothing_posted(ledger: Ledger) -> None:
+    """That released bill's released amount raised to 0.01 in its row and in the image its
+    release sealed, the chain recomputed: the release posted nothing, not 0.01."""
+    release = release_posting_nothing(ledger)
+    with Forger(ledger.db) as forger:
+        forger.reseal(release, "bills", 1, released_minor=1)
+        forger.rechain(release)
+    assert_fault_exactly(
+        ledger.run("--json", "verify"), "bill_amount_wrong", "bill 1's released amount is not what its release posted"
+    )
 
 
 @provokes("contract_counter_mismatch")
@@ -690,10 +890,11 @@ def test_anchor_entry_missing(book: Book) -> None:
     ENTRIES existed."""
     shutil.copyfile(book.backup, book.db)
     assert book.verify().code == 0
-    assert_fault(
+    assert_fault_exactly(
         book.verify("--expect", book.head),
         "anchor_entry_missing",
-        f"--expect {ENTRIES} says entry {ENTRIES} existed, but the ledger has only {PAYOUT} entries",
+        f"--expect {ENTRIES} says entry {ENTRIES} existed, but the ledger has only {PAYOUT} entries: "
+        "it was truncated or rolled back to an older copy",
     )
 
 
@@ -706,10 +907,29 @@ def test_anchor_mismatch(book: Book) -> None:
         forger.rechain(PAYOUT)
         forged = forger.one("SELECT hash FROM entries WHERE id = ?", (ENTRIES,))
     assert book.verify().code == 0
-    assert_fault(
+    assert_fault_exactly(
         book.verify("--expect", book.head),
         "anchor_mismatch",
-        f"entry {ENTRIES} has hash {forged}, not {book.head.split(':')[1]} as --expect {ENTRIES} says",
+        f"entry {ENTRIES} has hash {forged}, not {book.head.split(':')[1]} as --expect {ENTRIES} says: "
+        "the journal up to it was rewritten",
+    )
+
+
+def test_an_anchor_at_entry_zero_is_the_genesis_hash(book: Book) -> None:
+    """Control: before its first entry every journal stands at the genesis hash, so an
+    anchor at entry 0 with that hash holds for any ledger."""
+    proof = book.ledger.ok("verify", "--expect", f"0:{GENESIS_HASH}")
+    assert (proof["entries"], proof["anchors_checked"]) == (ENTRIES, 1)
+
+
+@provokes("anchor_mismatch")
+def test_anchor_mismatch_at_entry_zero(book: Book) -> None:
+    """An anchor at entry 0 with any other hash: entry 0 is the genesis hash, not that."""
+    other = "1" * 64
+    assert_fault_exactly(
+        book.verify("--expect", f"0:{other}"),
+        "anchor_mismatch",
+        f"entry 0 has hash {GENESIS_HASH}, not {other} as --expect 0 says: the journal up to it was rewritten",
     )
 
 
@@ -727,6 +947,8 @@ def test_anchor_mismatch(book: Book) -> None:
         (BILL_3, "bills", 3, {"status": "bogus"}, "a status that is not one of its own"),
         (2, "campaigns", 1, {"status": "bogus"}, "a status that is not one of its own"),
         (2, "campaigns", 1, {"rate": "-5"}, "a rate that is not a positive decimal"),
+        (BILL_3, "bills", 3, {"rate": "0"}, "a rate that is not a positive decimal"),
+        (BILL_3, "bills", 3, {"proofs": '"photo.jpg"'}, "proofs that are not a list of text"),
         (5, "contracts", CONTRACT, {"status": "bogus"}, "a status that is not one of its own"),
         (TOP_UP, "milestones", MILESTONE, {"opened_on": "2026-13-01"}, "a opened_on that is not a date"),
     ],
@@ -738,6 +960,8 @@ def test_anchor_mismatch(book: Book) -> None:
         "bill status",
         "campaign status",
         "campaign rate",
+        "bill rate zero",
+        "proofs not a list",
         "contract status",
         "milestone date",
     ],
@@ -750,7 +974,24 @@ def test_fact_malformed(book: Book, sealer: int, table: str, key: int, change: d
     with book.forge() as forger:
         forger.reseal(sealer, table, key, **change)
         forger.rechain(sealer)
-    assert_fault(book.verify(), "fact_malformed", f"{table} row {key} as entry {sealer} sealed it has {wrong}")
+    assert_fault_exactly(book.verify(), "fact_malformed", f"{table} row {key} as entry {sealer} sealed it has {wrong}")
+
+
+@provokes("fact_malformed")
+def test_fact_malformed_a_rate_sealed_as_a_number(book: Book) -> None:
+    """Bill 3's rate sealed as the JSON number 5 instead of the text "5" (its row left as
+    it was), the chain recomputed: a rate is sealed as exact decimal text, never a number."""
+    with book.forge() as forger:
+        facts = forger.facts(BILL_3)
+        assert facts["bills"]["3"]["rate"] == "5"
+        facts["bills"]["3"]["rate"] = 5
+        forger.sql("UPDATE entries SET facts = ? WHERE id = ?", (canonical_json(facts), BILL_3))
+        forger.rechain(BILL_3)
+    assert_fault_exactly(
+        book.verify(),
+        "fact_malformed",
+        f"bills row 3 as entry {BILL_3} sealed it has a rate that is not a positive decimal",
+    )
 
 
 @provokes("foreign_key_broken")
