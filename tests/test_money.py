@@ -107,6 +107,16 @@ def test_bill_amount_rounds_once_half_up(pieces: str, rate: str, digits: int, mi
     assert bill_amount(Decimal(pieces), Decimal(rate), digits) == minor
 
 
+def test_bill_amount_is_exact_beyond_decimals_default_precision() -> None:
+    # 100.001 x 100000000000005.000499995 has 29 significant digits,
+    # whose part below the cent is 0.4999999995: exactly, it rounds down. Decimal's default
+    # 28 digits would first round that to 0.5 and then up: one cent too much.
+    pieces, rate = Decimal("100.001"), Decimal("100000000000005.000499995")
+    product = Fraction(pieces) * Fraction(rate) * 100
+    assert product - int(product) == Fraction(4999999995, 10**10)
+    assert bill_amount(pieces, rate, 2) == int(product) == 1000010000000050005
+
+
 def test_bill_amount_refuses_overflow() -> None:
     assert bill_amount(Decimal(MAX_MINOR), Decimal("0.01"), 2) == MAX_MINOR
     with pytest.raises(BadInput, match="too large"):

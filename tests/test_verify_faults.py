@@ -312,6 +312,24 @@ def test_integrity_check_failed(book: Book) -> None:
     assert_fault(book.verify(), "integrity_check_failed", "integrity_check: ", "idx_workers_handle")
 
 
+@provokes("table_loosened")
+def test_a_table_that_no_longer_refuses_the_wrong_type(book: Book) -> None:
+    """STRICT removed from postings by rewriting the schema: the file is still sound to
+    SQLite, but postings would now take 0.5 as an amount, which a forger could balance and
+    chain, and which no later check could read as money. verify names the loosened table."""
+    conn = sqlite3.connect(book.db)
+    try:
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("UPDATE sqlite_schema SET sql = replace(sql, ') STRICT', ')') WHERE name = 'postings'")
+        conn.commit()
+    finally:
+        conn.close()
+    with sqlite3.connect(book.db) as conn:
+        assert conn.execute("SELECT strict FROM pragma_table_list WHERE name = 'postings'").fetchone() == (0,)
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert_fault_exactly(book.verify(), "table_loosened", "table postings no longer refuses values of the wrong type")
+
+
 # --------------------------------------------------------------------------- the chain
 
 

@@ -40,6 +40,7 @@ from piecepay.store.sqlite import StoredEntry
 
 CHECKS = (
     "integrity",
+    "typed_tables",
     "hash_chain",
     "entries_balance",
     "facts_sealed",
@@ -86,6 +87,7 @@ def verify(s: Session, expect: Sequence[Anchor] = ()) -> Proof:
     store = s.store
     with store.snapshot():  # one read snapshot for every check, even while others write
         _integrity(store)
+        _typed_tables(store)
         entries = _chain_balance_and_facts(store)
         _foreign_keys(store)
         _stored_totals(store)
@@ -124,6 +126,14 @@ def _integrity(store: Store) -> None:
     result = store.integrity_check()
     if result != "ok":
         raise _fault("integrity_check_failed", f"integrity_check: {result}")
+
+
+def _typed_tables(store: Store) -> None:
+    """Every table still refuses a value of the wrong type (an amount that is not a whole
+    number of minor units, say), so no later check reads one."""
+    loose = store.loose_tables()
+    if loose:
+        raise _fault("table_loosened", f"table {loose[0]} no longer refuses values of the wrong type")
 
 
 def _foreign_keys(store: Store) -> None:

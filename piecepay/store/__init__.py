@@ -196,6 +196,11 @@ class Store(Protocol):
 
     def integrity_check(self) -> str: ...
 
+    def loose_tables(self) -> list[str]:
+        """Tables of the ledger whose columns would take a value of another type than declared
+        (on SQLite, a table whose STRICT was removed); none in a ledger piecepay made."""
+        ...
+
     def broken_reference(self) -> tuple[str, int, str] | None:
         """The first row whose foreign key names no row: (table, rowid, the table it names)."""
         ...

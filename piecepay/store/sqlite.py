@@ -808,6 +808,13 @@ class SqliteStore:
             found = bill_of(row)
             yield found, campaigns[contracts[found.contract_id]], row["reserved"], row["posted"]
 
+    def loose_tables(self) -> list[str]:
+        rows = self._all(
+            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND NOT strict "
+            "AND name NOT LIKE 'sqlite%' AND name != 'migrations' ORDER BY name"
+        )
+        return [row[0] for row in rows]
+
     def triggers(self) -> dict[str, str]:
         """Every trigger the file holds, by name, with the SQL that made it."""
         return {r[0]: r[1] for r in self._all("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
