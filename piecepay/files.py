@@ -30,11 +30,11 @@ TEMP_NAME = re.compile(r"^\..+\.piecepay-(?P<pid>[0-9]+)\.tmp(?:-journal|-wal|-s
 LEDGER_SIDECARS = ("-wal", "-shm", "-journal")
 
 
-def check_target(target: Path, ledger: Path, what: str) -> None:
+def check_target(target: Path, ledger: Path | None, what: str) -> None:
     """Refuse (exit 2, nothing written) a ``target`` that writing could turn against ``ledger``."""
     if not target.parent.is_dir():
         raise BadInput(f"{what} folder {target.parent} does not exist", "bad_target")
-    ledger_files = [ledger, *(Path(f"{ledger}{suffix}") for suffix in LEDGER_SIDECARS)]
+    ledger_files = [ledger, *(Path(f"{ledger}{suffix}") for suffix in LEDGER_SIDECARS)] if ledger else []
     resolved = target.resolve()
     if any(resolved == Path(os.path.realpath(f)) for f in ledger_files):
         raise BadInput(f"{what} {target} is the ledger itself or one of its files; choose another path", "bad_target")

@@ -34,6 +34,7 @@ from piecepay.text import (
     REF_MAX,
     TITLE_MAX,
     checked_text,
+    visible,
 )
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}", re.ASCII)
@@ -166,6 +167,13 @@ def day(text: str | None, what: str) -> date | None:
 
 def currency(text: str, *, in_use: bool = True) -> str:
     return normalise_currency(text, in_use=in_use)
+
+
+def role(text: str) -> str:
+    """A PostgreSQL role name as piecepay accepts one: lower-case letters, digits and _."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", text):
+        raise BadInput(f"role '{visible(text)}' must be lower-case letters, digits and _ (at most 63)", "bad_role")
+    return text
 
 
 def grouping(text: str) -> Grouping:

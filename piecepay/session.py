@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from piecepay.dates import within_span
 from piecepay.inputs import actor as checked_actor
+from piecepay.locations import Location, ServerLedger
 
 if TYPE_CHECKING:
     from piecepay.journal import Posting
@@ -28,7 +29,8 @@ class Session:
     replayed: int = 0  # keyed requests this session answered from their first result
 
     @property
-    def path(self) -> Path:
+    def path(self) -> Path | None:
+        """The ledger's file (None for a ledger in a server database)."""
         return self.store.path
 
     @property
@@ -75,20 +77,39 @@ def _stamp(actor: str, now: datetime, today: date | None) -> tuple[str, date, St
     return name, day, Stamp(name, now.astimezone(UTC).isoformat(timespec="microseconds"), day.isoformat())
 
 
-def open_session(path: Path, actor: str, now: datetime, today: date | None = None, *, write: bool) -> Session:
-    """Open the existing ledger at ``path`` for ``actor``, for writing or only reading;
-    ``now`` is the real clock, ``today`` the calendar date that rules and default effective
-    dates use (its local date unless given)."""
+def open_store(where: Location, *, write: bool, stamp: Stamp | None = None) -> Store:
+    """The store of the existing ledger at ``where``: a SQLite file, or a PostgreSQL database
+    (whose driver is imported only then)."""
+    if isinstance(where, ServerLedger):
+        from piecepay.store.postgres import PostgresStore
+        from piecepay.store.postgres import open_ledger as open_server
+
+        return PostgresStore(open_server(where, write=write), where)
     from piecepay.store.connection import open_ledger
     from piecepay.store.sqlite import SqliteStore
 
+    return SqliteStore(open_ledger(where, write=write, stamp=stamp), where)
+
+
+def open_session(where: Location, actor: str, now: datetime, today: date | None = None, *, write: bool) -> Session:
+    """Open the existing ledger at ``where`` for ``actor``, for writing or only reading;
+    ``now`` is the real clock, ``today`` the calendar date that rules and default effective
+    dates use (its local date unless given)."""
     name, day, stamp = _stamp(actor, now, today)
-    return Session(SqliteStore(open_ledger(path, write=write, stamp=stamp), path), name, now, day)
+    return Session(open_store(where, write=write, stamp=stamp), name, now, day)
 
 
-def new_ledger(path: Path, actor: str, now: datetime, today: date | None = None) -> None:
-    """Create a ledger at ``path``; its first entry records ``actor`` creating it."""
+def new_ledger(
+    where: Location, actor: str, now: datetime, today: date | None = None, *, writer: str | None = None
+) -> None:
+    """Create a ledger at ``where``; its first entry records ``actor`` creating it. On
+    PostgreSQL, ``writer`` names the role that will write to it, granted what it needs."""
+    _, _, stamp = _stamp(actor, now, today)
+    if isinstance(where, ServerLedger):
+        from piecepay.store.postgres import create_ledger as create_on_server
+
+        create_on_server(where, stamp, writer)
+        return
     from piecepay.store.connection import create_ledger
 
-    _, _, stamp = _stamp(actor, now, today)
-    create_ledger(path, stamp)
+    create_ledger(where, stamp)

@@ -3,7 +3,6 @@ that turns errors into a line on stderr and an exit code."""
 
 import os
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -36,12 +35,12 @@ def _print_version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--db",
             envvar="PIECEPAY_DB",
             show_envvar=True,
-            help="Ledger file (default: ledger.db in the user data folder).",
+            help="Ledger file, or postgresql://user@host/dbname (default: ledger.db in the user data folder).",
         ),
     ] = None,
     json: Annotated[bool, typer.Option("--json", help="Machine output: one JSON document on stdout.")] = False,
@@ -53,8 +52,9 @@ def root(
     ] = None,
 ) -> None:
     from piecepay.cli.invocation import Invocation
+    from piecepay.locations import ledger_location
 
-    ctx.obj = Invocation(db=db, json=json, actor=actor)
+    ctx.obj = Invocation(db=ledger_location(db) if db is not None else None, json=json, actor=actor)
     ctx.call_on_close(ctx.obj.close)
 
 

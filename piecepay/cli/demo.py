@@ -10,7 +10,8 @@ import typer
 
 from piecepay.cli import output
 from piecepay.cli.invocation import invocation
-from piecepay.errors import RuleRefused
+from piecepay.errors import BadInput, RuleRefused
+from piecepay.locations import ServerLedger
 
 if TYPE_CHECKING:
     from piecepay.session import Session
@@ -26,6 +27,8 @@ def demo(
     g = invocation(ctx)
     quiet = quiet or g.json  # with --json, stdout carries only the report document
     steps = load_month()
+    if isinstance(g.db, ServerLedger):
+        raise BadInput("demo plays into a ledger file; give --db a path", "bad_option")
     existing = g.db is not None and (g.db.exists() or g.db.is_symlink())
     if existing and not _is_empty(g.session(write=True)):
         raise RuleRefused(f"demo plays into a new or empty ledger; {g.db} already holds one", "ledger_not_fresh")

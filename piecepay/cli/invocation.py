@@ -13,6 +13,7 @@ import typer
 
 if TYPE_CHECKING:
     from piecepay.cli.render import Sink
+    from piecepay.locations import Location
     from piecepay.session import Session
 
 
@@ -44,7 +45,7 @@ class Invocation:
     """One run of the command line: what its global options said, the ledger it opened and
     the sink its results go to."""
 
-    db: Path | None = None
+    db: Location | None = None
     json: bool = False
     actor: str | None = None
     sessions: list[Session] = field(default_factory=list)
@@ -63,11 +64,12 @@ class Invocation:
         self.sessions.append(found)
         return found
 
-    def create(self, path: Path) -> None:
-        """Create a new ledger at ``path``, recorded as made by this invocation's actor."""
+    def create(self, where: Location, *, writer: str | None = None) -> None:
+        """Create a new ledger at ``where``, recorded as made by this invocation's actor."""
         from piecepay.session import new_ledger
 
-        new_ledger(path, self.actor if self.actor is not None else default_actor(), datetime.now(UTC), pinned_today())
+        actor = self.actor if self.actor is not None else default_actor()
+        new_ledger(where, actor, datetime.now(UTC), pinned_today(), writer=writer)
 
     @property
     def sink(self) -> Sink:

@@ -35,7 +35,7 @@ from piecepay.session import Session
 from piecepay.store import Store
 from piecepay.store.facts import COVERED
 from piecepay.store.journal import TOTAL_COLUMNS
-from piecepay.store.migrations import FINAL_STATUSES, GUARDS, SET_ONCE, fixed_columns
+from piecepay.store.migrations import FINAL_STATUSES, SET_ONCE, fixed_columns
 from piecepay.store.sqlite import StoredEntry
 
 CHECKS = (
@@ -420,12 +420,12 @@ def _milestone_caps(store: Store) -> None:
 def _guards(store: Store) -> None:
     """Exactly the triggers the schema defines, each with its own text: none dropped, none
     rewritten to let a change through, none added to alter what is written."""
-    present = store.triggers()
-    for name, sql in GUARDS.items():
+    present, expected = store.triggers(), store.expected_guards()
+    for name, sql in expected.items():
         if name not in present:
             raise _fault("guard_missing", f"the trigger {name} that guards the ledger is gone")
         if present[name] != sql:
             raise _fault("guard_altered", f"the trigger {name} that guards the ledger was rewritten")
-    extra = sorted(set(present) - set(GUARDS))
+    extra = sorted(set(present) - set(expected))
     if extra:
         raise _fault("guard_added", f"a trigger piecepay does not define was added: {extra[0]}")

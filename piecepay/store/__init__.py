@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 class Store(Protocol):
     """A ledger opened for one session: reads, writes and transactions, by the nouns of DESIGN.md."""
 
-    path: Path
+    path: Path | None  # the ledger's file; None for a ledger in a server database
 
     def close(self) -> None: ...
 
@@ -241,6 +241,10 @@ class Store(Protocol):
 
     def bills_with_their_entries(self) -> Iterator[tuple[Bill, Campaign, int | None, int]]:
         """Each bill with its campaign, what its entry reserved and what its release posted."""
+        ...
+
+    def expected_guards(self) -> dict[str, str]:
+        """What ``triggers`` must return for a ledger at the current schema."""
         ...
 
     def triggers(self) -> dict[str, str]:

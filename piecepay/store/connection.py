@@ -16,8 +16,9 @@ import re
 import shlex
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from piecepay.errors import BadInput, NotFound, RuleRefused, StorageError
 from piecepay.store.facts import install_tracking, tracking, unsealed
@@ -43,8 +44,9 @@ def busy_seconds() -> float:
     return float(raw)
 
 
-def create_ledger(path: Path, stamp: Stamp) -> None:
+def create_ledger(path: Path, stamp: Stamp, fill: Callable[[Any], None] | None = None) -> None:
     """Make a new, empty ledger at ``path`` at the current schema; refuse if anything is there.
+    With ``fill``, the new file holds what ``fill`` writes instead (a copy of another ledger).
 
     The ledger is built beside ``path`` and linked into place whole, so a crash or a
     second ``init`` at the same moment leaves either no file or a complete ledger.
@@ -65,7 +67,7 @@ def create_ledger(path: Path, stamp: Stamp) -> None:
             conn.execute("PRAGMA journal_mode=WAL").fetchone()
             conn.execute("PRAGMA synchronous=FULL")
             conn.row_factory = sqlite3.Row
-            migrate(conn, stamp)
+            migrate(conn, stamp, fill)
         finally:
             conn.close()
         with open(temp, "rb") as stream:

@@ -57,16 +57,16 @@ def tracking(conn: sqlite3.Connection) -> bool:
 def take_touched(conn: sqlite3.Connection) -> Facts:
     """Images of the rows touched since the last entry; the note is cleared."""
     facts: Facts = {}
-    for table, rid in conn.execute("SELECT tbl, rid FROM temp.touched ORDER BY tbl, rid").fetchall():
+    for table, rid in conn.execute("SELECT tbl, rid FROM touched ORDER BY tbl, rid").fetchall():
         image = row_image(conn, table, rid)
         facts.setdefault(table, {})[str(rid)] = image
-    conn.execute("DELETE FROM temp.touched")
+    conn.execute("DELETE FROM touched")
     return facts
 
 
 def unsealed(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """Rows changed in this transaction that no entry carries yet."""
-    return [(r[0], str(r[1])) for r in conn.execute("SELECT tbl, rid FROM temp.touched ORDER BY tbl, rid")]
+    return [(r[0], str(r[1])) for r in conn.execute("SELECT tbl, rid FROM touched ORDER BY tbl, rid")]
 
 
 def row_image(conn: sqlite3.Connection, table: str, key: object) -> Image:

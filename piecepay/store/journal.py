@@ -41,6 +41,8 @@ class EntryHeader(NamedTuple):
 
 def account_names(conn: sqlite3.Connection, account_ids: set[int]) -> dict[int, tuple[str, str]]:
     """Each account's name and currency."""
+    if not account_ids:
+        return {}
     marks = ",".join("?" * len(account_ids))
     rows = conn.execute(f"SELECT id, name, currency FROM accounts WHERE id IN ({marks})", tuple(account_ids))
     return {row[0]: (row[1], row[2]) for row in rows}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -317,9 +317,10 @@ LATEST_VERSION = len(MIGRATIONS)
 GUARDS = dict(JOURNAL_GUARDS + FACT_GUARDS)  # every trigger a ledger at LATEST_VERSION has, by name
 
 
-def migrate(conn: sqlite3.Connection, stamp: Stamp) -> None:
+def migrate(conn: sqlite3.Connection, stamp: Stamp, fill: Callable[[Any], None] | None = None) -> None:
     """Apply every migration the file lacks, all in one write transaction, then seal what the
-    ledger holds so far into a checkpoint entry (the first entry of a new ledger)."""
+    ledger holds so far into a checkpoint entry (the first entry of a new ledger). A new
+    file with ``fill`` gets no checkpoint: ``fill`` writes a whole ledger's rows into it (a copy)."""
     from sqlite_utils import Database
 
     from piecepay.store.connection import user_version, write_transaction
@@ -338,7 +339,10 @@ def migrate(conn: sqlite3.Connection, stamp: Stamp) -> None:
             migration(db)
             db.table("migrations").insert({"name": migration.__name__, "applied_at": stamp.recorded_at})
         conn.execute(f"PRAGMA user_version = {LATEST_VERSION}")
-        _checkpoint(conn, stamp, created=version == 0)
+        if fill is not None and version == 0:
+            fill(conn)
+        else:
+            _checkpoint(conn, stamp, created=version == 0)
 
 
 def _checkpoint(conn: sqlite3.Connection, stamp: Stamp, *, created: bool) -> None:

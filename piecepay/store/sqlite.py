@@ -209,9 +209,9 @@ class LogEntry(NamedTuple):
 class SqliteStore:
     """A ledger file opened by ``piecepay.store.connection``: reads, writes and transactions."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
         self.conn = conn
-        self.path = path
+        self.path: Path | None = path
 
     def close(self) -> None:
         self.conn.close()
@@ -255,7 +255,7 @@ class SqliteStore:
         return Currency(row[0], row[1]) if row else None
 
     def add_currency(self, currency: Currency) -> None:
-        self.conn.execute("INSERT OR IGNORE INTO currencies (code, digits) VALUES (?, ?)", currency)
+        self.conn.execute("INSERT INTO currencies (code, digits) VALUES (?, ?) ON CONFLICT DO NOTHING", currency)
 
     # ------------------------------------------------------------------ campaigns
 
@@ -362,12 +362,13 @@ class SqliteStore:
     def insert_offer(
         self, campaign: Campaign, worker: Worker, rate: Decimal, max_pieces_milli: int | None, offered_at: str
     ) -> Contract:
-        cur = self.conn.execute(
+        row = self._one(
             "INSERT INTO contracts (campaign_id, worker_id, rate, max_pieces_milli, status, offered_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (campaign.id, worker.id, str(rate), max_pieces_milli, ContractStatus.OFFERED.value, offered_at),
         )
-        return self.contract(int(cur.lastrowid or 0))
+        assert row is not None
+        return self.contract(int(row[0]))
 
     def contract(self, contract_id: int) -> Contract:
         found = self.contract_or_none(contract_id)
@@ -460,7 +461,9 @@ class SqliteStore:
 
     def ensure_account(self, name: str, currency: Currency) -> Account:
         """The account ``name`` in ``currency``, opened with zero totals if new."""
-        self.conn.execute("INSERT OR IGNORE INTO accounts (name, currency) VALUES (?, ?)", (name, currency.code))
+        self.conn.execute(
+            "INSERT INTO accounts (name, currency) VALUES (?, ?) ON CONFLICT DO NOTHING", (name, currency.code)
+        )
         found = self.account_named(name, currency)
         assert found is not None
         return found
@@ -789,7 +792,9 @@ class SqliteStore:
         row = self._one(
             "SELECT m.id, m.cap_minor, SUM(CASE b.status WHEN 'pending' THEN b.amount_minor "
             "ELSE b.released_minor END) AS spent FROM milestones m JOIN bills b ON b.milestone_id = m.id "
-            "WHERE m.cap_minor IS NOT NULL GROUP BY m.id HAVING spent > m.cap_minor ORDER BY m.id LIMIT 1"
+            "WHERE m.cap_minor IS NOT NULL GROUP BY m.id "
+            "HAVING SUM(CASE b.status WHEN 'pending' THEN b.amount_minor ELSE b.released_minor END) > m.cap_minor "
+            "ORDER BY m.id LIMIT 1"
         )
         return (row[0], row[1], row[2]) if row else None
 
@@ -815,6 +820,12 @@ class SqliteStore:
         )
         return [row[0] for row in rows]
 
+    def expected_guards(self) -> dict[str, str]:
+        """Every trigger a ledger at the current schema has, by name, as the file stores it."""
+        from piecepay.store.migrations import GUARDS
+
+        return GUARDS
+
     def triggers(self) -> dict[str, str]:
         """Every trigger the file holds, by name, with the SQL that made it."""
         return {r[0]: r[1] for r in self._all("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
@@ -835,7 +846,8 @@ class SqliteStore:
         """Move cursor ``name`` forward to ``position`` (never back); where it stands now."""
         self.conn.execute(
             "INSERT INTO export_cursors (name, last_entry_id, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) "
-            "DO UPDATE SET last_entry_id = MAX(last_entry_id, excluded.last_entry_id), "
+            "DO UPDATE SET last_entry_id = CASE WHEN excluded.last_entry_id > export_cursors.last_entry_id "
+            "THEN excluded.last_entry_id ELSE export_cursors.last_entry_id END, "
             "updated_at = excluded.updated_at",
             (name, position, at),
         )

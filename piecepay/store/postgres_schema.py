@@ -1,0 +1,218 @@
+"""The PostgreSQL schema: the same named migrations as the SQLite file, in PostgreSQL's words.
+
+Tables and columns mirror the SQLite schema exactly (TEXT for text, dates and decimal
+rates, BIGINT for integers, no NUMERIC), so a row reads back as the same Python values on
+both stores and the hash chain holds the same images. Text sorts by bytes (``COLLATE
+"C"``), as SQLite's does. Ids are assigned as the largest so far plus one (writers are
+serialised, and no sequence skips a number on a rollback), and references are checked at
+commit, because rows point to the entry written last in their transaction.
+
+Guards are triggers, as in the SQLite file, plus what PostgreSQL adds: TRUNCATE is
+refused too, and rows are noted for sealing by permanent triggers that write to the
+session's temporary ``touched`` table, so a session that did not set one up (psql, say)
+cannot change a fact table at all.
+"""
+
+from __future__ import annotations
+
+from piecepay.store.facts import COVERED, WATCHED_UPDATES
+from piecepay.store.migrations import APPEND_ONLY_TABLES, FACT_TABLES, FINAL_STATUSES, FIXED_COLUMNS, IMMUTABLE_TABLES
+
+T = 'TEXT COLLATE "C"'
+FK = "DEFERRABLE INITIALLY DEFERRED"
+
+FUNCTIONS = {
+    "piecepay_next_id": """
+BEGIN
+    IF NEW.id IS NULL THEN
+        EXECUTE format('SELECT COALESCE(MAX(id), 0) + 1 FROM %I', TG_TABLE_NAME) INTO NEW.id;
+    END IF;
+    RETURN NEW;
+END
+""",
+    "piecepay_refuse": """
+BEGIN
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'raise_exception';
+END
+""",
+    "piecepay_refuse_final": """
+BEGIN
+    IF OLD.status = ANY (TG_ARGV[1:]) THEN
+        RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'raise_exception';
+    END IF;
+    RETURN NEW;
+END
+""",
+    "piecepay_touch": """
+BEGIN
+    INSERT INTO pg_temp.touched (tbl, rid) VALUES (TG_TABLE_NAME, to_jsonb(NEW) ->> TG_ARGV[0])
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END
+""",
+}
+
+
+def _function(name: str) -> str:
+    return f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body${FUNCTIONS[name]}$body$"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _trigger(name: str, timing: str, table: str, function: str, *args: str, row: bool = True) -> tuple[str, str]:
+    """(name, the definition as PostgreSQL prints it back with pg_get_triggerdef)."""
+    each = "ROW" if row else "STATEMENT"
+    arguments = ", ".join(_quote(a) for a in args)
+    return (
+        name,
+        f"CREATE TRIGGER {name} {timing} ON public.{table} FOR EACH {each} EXECUTE FUNCTION {function}({arguments})",
+    )
+
+
+ID_TABLES = ("campaigns", "workers", "accounts", "contracts", "entries", "postings", "milestones", "bills")
+
+TABLES = {
+    "m001_initial": [
+        f"CREATE TABLE currencies (code {T} PRIMARY KEY, digits BIGINT)",
+        f"""CREATE TABLE campaigns (
+            id BIGINT PRIMARY KEY, slug {T} NOT NULL, title {T} NOT NULL, unit {T} NOT NULL, step {T} NOT NULL,
+            rate {T} NOT NULL, currency {T} NOT NULL REFERENCES currencies (code) {FK}, budget_minor BIGINT,
+            max_pieces_milli BIGINT, workers BIGINT, milestone_cap_minor BIGINT, review_days BIGINT NOT NULL,
+            deadline {T}, status {T} NOT NULL, created_at {T} NOT NULL)""",
+        "CREATE UNIQUE INDEX idx_campaigns_slug ON campaigns (slug)",
+        f"""CREATE TABLE workers (
+            id BIGINT PRIMARY KEY, handle {T} NOT NULL, name {T}, email {T}, created_at {T} NOT NULL)""",
+        "CREATE UNIQUE INDEX idx_workers_handle ON workers (handle)",
+        f"""CREATE TABLE accounts (
+            id BIGINT PRIMARY KEY, name {T} NOT NULL, currency {T} NOT NULL REFERENCES currencies (code) {FK},
+            debits_pending BIGINT NOT NULL DEFAULT 0, debits_posted BIGINT NOT NULL DEFAULT 0,
+            credits_pending BIGINT NOT NULL DEFAULT 0, credits_posted BIGINT NOT NULL DEFAULT 0)""",
+        "CREATE UNIQUE INDEX idx_accounts_name_currency ON accounts (name, currency)",
+        f"""CREATE TABLE contracts (
+            id BIGINT PRIMARY KEY, campaign_id BIGINT NOT NULL REFERENCES campaigns (id) {FK},
+            worker_id BIGINT NOT NULL REFERENCES workers (id) {FK}, rate {T} NOT NULL, max_pieces_milli BIGINT,
+            status {T} NOT NULL, offered_at {T} NOT NULL, accepted_on {T}, ended_on {T},
+            escrow_account_id BIGINT REFERENCES accounts (id) {FK}, refunded_minor BIGINT NOT NULL DEFAULT 0,
+            pieces_pending_milli BIGINT NOT NULL DEFAULT 0, pieces_released_milli BIGINT NOT NULL DEFAULT 0,
+            pieces_rejected_milli BIGINT NOT NULL DEFAULT 0)""",
+        "CREATE INDEX idx_contracts_campaign_id_worker_id ON contracts (campaign_id, worker_id)",
+        "CREATE INDEX idx_contracts_status ON contracts (status)",
+        f"""CREATE TABLE entries (
+            id BIGINT PRIMARY KEY, kind {T} NOT NULL, contract_id BIGINT, bill_id BIGINT,
+            effective_date {T} NOT NULL, recorded_at {T} NOT NULL, actor {T} NOT NULL, memo {T} NOT NULL,
+            prev_hash {T} NOT NULL, hash {T} NOT NULL)""",
+        "CREATE INDEX idx_entries_contract_id ON entries (contract_id)",
+        f"""CREATE TABLE postings (
+            id BIGINT PRIMARY KEY, entry_id BIGINT NOT NULL REFERENCES entries (id) {FK},
+            account_id BIGINT NOT NULL REFERENCES accounts (id) {FK}, side {T} NOT NULL, phase {T} NOT NULL,
+            amount BIGINT NOT NULL)""",
+        "CREATE INDEX idx_postings_entry_id ON postings (entry_id)",
+        f"""CREATE TABLE milestones (
+            id BIGINT PRIMARY KEY, contract_id BIGINT NOT NULL REFERENCES contracts (id) {FK},
+            seq BIGINT NOT NULL, top_up_minor BIGINT NOT NULL, cap_minor BIGINT, status {T} NOT NULL,
+            opened_on {T} NOT NULL, entry_id BIGINT REFERENCES entries (id) {FK})""",
+        "CREATE UNIQUE INDEX idx_milestones_contract_id_seq ON milestones (contract_id, seq)",
+        f"""CREATE TABLE bills (
+            id BIGINT PRIMARY KEY, contract_id BIGINT NOT NULL REFERENCES contracts (id) {FK},
+            milestone_id BIGINT NOT NULL REFERENCES milestones (id) {FK}, pieces_milli BIGINT NOT NULL,
+            rate {T} NOT NULL, amount_minor BIGINT NOT NULL, status {T} NOT NULL,
+            released_pieces_milli BIGINT NOT NULL DEFAULT 0, released_minor BIGINT NOT NULL DEFAULT 0,
+            reason {T}, note {T}, minutes BIGINT, proofs {T} NOT NULL DEFAULT '[]', effective_date {T} NOT NULL,
+            resolved_on {T}, entry_id BIGINT NOT NULL REFERENCES entries (id) {FK},
+            resolve_entry_id BIGINT REFERENCES entries (id) {FK})""",
+        "CREATE INDEX idx_bills_milestone_id ON bills (milestone_id)",
+        "CREATE INDEX idx_bills_contract_id_status ON bills (contract_id, status)",
+        f"""CREATE TABLE idempotency_keys (
+            key {T} PRIMARY KEY, command {T} NOT NULL, request {T} NOT NULL, result {T} NOT NULL,
+            created_at {T} NOT NULL)""",
+    ],
+    "m002_export_cursors": [
+        f"CREATE TABLE export_cursors (name {T} PRIMARY KEY, last_entry_id BIGINT NOT NULL, updated_at {T} NOT NULL)",
+    ],
+    "m003_facts_in_the_chain": [f"ALTER TABLE entries ADD COLUMN facts {T}"],
+}
+MIGRATION_NAMES = tuple(TABLES)
+
+NEXT_ID = [_trigger(f"{t}_next_id", "BEFORE INSERT", t, "piecepay_next_id") for t in ID_TABLES]
+JOURNAL_GUARDS = [
+    _trigger(
+        f"{t}_no_{action.lower()}",
+        f"BEFORE {action}",
+        t,
+        "piecepay_refuse",
+        f"the journal is append-only: {t} cannot be {action.lower()}d",
+    )
+    for t in APPEND_ONLY_TABLES
+    for action in ("UPDATE", "DELETE")
+]
+FACT_GUARDS = (
+    [
+        _trigger(f"{t}_no_delete", "BEFORE DELETE", t, "piecepay_refuse", f"{t} rows are never deleted")
+        for t in FACT_TABLES
+    ]
+    + [
+        _trigger(f"{t}_no_update", "BEFORE UPDATE", t, "piecepay_refuse", f"{t} rows never change")
+        for t in IMMUTABLE_TABLES
+    ]
+    + [
+        _trigger(
+            f"{t}_fixed",
+            f"BEFORE UPDATE OF {columns}",
+            t,
+            "piecepay_refuse",
+            f"{t}: these facts are fixed once written",
+        )
+        for t, columns in FIXED_COLUMNS.items()
+    ]
+    + [
+        _trigger(
+            f"{t}_final",
+            "BEFORE UPDATE",
+            t,
+            "piecepay_refuse_final",
+            f"{t}: a final state never changes",
+            *sorted(statuses),
+        )
+        for t, statuses in FINAL_STATUSES.items()
+    ]
+    + [
+        _trigger(f"{t}_no_truncate", "BEFORE TRUNCATE", t, "piecepay_refuse", f"{t} is never emptied", row=False)
+        for t in (*FACT_TABLES, *APPEND_ONLY_TABLES)
+    ]
+)
+TOUCH = [_trigger(f"touch_{t}_i", "AFTER INSERT", t, "piecepay_touch", key) for t, (key, _) in COVERED.items()] + [
+    _trigger(
+        f"touch_{t}_u",
+        f"AFTER UPDATE OF {', '.join(WATCHED_UPDATES[t])}" if t in WATCHED_UPDATES else "AFTER UPDATE",
+        t,
+        "piecepay_touch",
+        key,
+    )
+    for t, (key, _) in COVERED.items()
+]
+TRIGGERS_BY_MIGRATION = {
+    "m001_initial": NEXT_ID + JOURNAL_GUARDS,
+    "m002_export_cursors": [],
+    "m003_facts_in_the_chain": FACT_GUARDS + TOUCH,
+}
+GUARDS = dict(NEXT_ID + JOURNAL_GUARDS + FACT_GUARDS + TOUCH)  # every trigger a ledger has, as printed back
+
+
+def migration_statements(name: str) -> list[str]:
+    """Every statement of the migration ``name``: tables, then functions, then triggers."""
+    statements = list(TABLES[name])
+    if name == "m001_initial":
+        statements += [_function(f) for f in FUNCTIONS]
+    statements += [definition for _, definition in TRIGGERS_BY_MIGRATION[name]]
+    return statements
+
+
+# What the role piecepay writes with may do (README, Team ledger): read everything, add
+# rows, change only what piecepay changes; never update or delete the journal.
+WRITER_GRANTS = [
+    "GRANT USAGE ON SCHEMA public TO {role}",
+    "GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {role}",
+    "GRANT UPDATE ON campaigns, accounts, contracts, milestones, bills, export_cursors TO {role}",
+]
