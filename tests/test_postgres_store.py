@@ -4,6 +4,9 @@ server: the shared scenarios run here as they run on a file."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -39,3 +42,83 @@ def test_init_twice_is_refused(pg_ledger: Ledger) -> None:
     again = pg_ledger.run("--json", "init")
     assert again.code == 1
     assert again.error["code"] == "ledger_exists"
+
+
+def _rows(ledger: Ledger) -> list[str]:
+    return [line for line in ledger.dump().splitlines() if not line.startswith('INSERT INTO "migrations"')]
+
+
+def _head(ledger: Ledger) -> tuple[int, str]:
+    proof = ledger.ok("verify")
+    return proof["entries"], proof["head"]
+
+
+def test_copy_from_a_file_to_postgresql_and_back_keeps_the_head(contract: Ledger, pg_url: str, tmp_path: Path) -> None:
+    contract.ok("milestone", "add", "photos/ana", "--top-up", "100", "--cap", "25")
+    contract.ok("release", str(contract.ok("bill", "--pieces", "3", "--note", "Café ✓")["id"]))
+    contract.ok("bill", "--pieces", "1")
+    head = _head(contract)
+
+    there = contract.ok("copy", str(contract.db), pg_url)
+    assert (there["entries"], there["head"]) == head
+    on_server = Ledger(pg_url)  # type: ignore[arg-type]
+    assert _head(on_server) == head
+    assert on_server.ok("report") == contract.ok("report")
+
+    back = tmp_path / "back.db"
+    home = contract.ok("copy", pg_url, str(back))
+    assert (home["entries"], home["head"]) == head
+    assert _head(Ledger(back)) == head
+    assert _rows(Ledger(back)) == _rows(contract)  # every row the same; only when each schema step ran differs
+
+    # the copy on the server is a working ledger: it chains on from the same head
+    on_server.ok("bill", "--pieces", "1")
+    assert _head(on_server)[0] == head[0] + 1
+
+
+def test_copy_refuses_a_destination_that_holds_anything(contract: Ledger, pg_ledger: Ledger, tmp_path: Path) -> None:
+    before = _head(pg_ledger)
+    onto_ledger = contract.run("--json", "copy", str(contract.db), str(pg_ledger.db))
+    assert (onto_ledger.code, onto_ledger.error["code"]) == (1, "ledger_exists")
+    onto_file = contract.run("--json", "copy", str(contract.db), str(contract.db))
+    assert onto_file.code in (1, 2)
+    assert _head(pg_ledger) == before
+
+
+def test_backup_of_a_server_ledger_is_a_verified_file(pg_contract: Ledger, tmp_path: Path) -> None:
+    pg_contract.ok("milestone", "add", "photos/ana", "--top-up", "100", "--cap", "25")
+    pg_contract.ok("bill", "--pieces", "2")
+    head = _head(pg_contract)
+    done = pg_contract.ok("backup", str(tmp_path / "copy.db"))
+    assert (done["entries"], done["head"]) == head
+    assert _head(Ledger(tmp_path / "copy.db")) == head
+
+
+def test_the_writer_role_cannot_update_or_delete_the_journal(pg_server: Any, tmp_path: Path) -> None:
+    """Privileges, not only triggers: the role piecepay writes with may add entries but the
+    database refuses it any UPDATE or DELETE of the journal, even with the triggers gone."""
+    import psycopg
+
+    owner_url = pg_server.new_database()
+    writer_url = pg_server.new_role("piecepay_writer", database=owner_url)
+    Ledger(owner_url).ok("init", "--writer", "piecepay_writer")  # type: ignore[arg-type]
+    writer = Ledger(writer_url)  # type: ignore[arg-type]
+    writer.ok("campaign", "create", "Rows", "--slug", "rows", "--unit", "row", "--rate", "0.01")
+    writer.ok("worker", "add", "ana")
+    writer.ok("offer", "create", "rows", "ana")
+    writer.ok("offer", "accept", "rows/ana")
+    writer.ok("milestone", "add", "rows/ana", "--top-up", "10")
+    dbname = urlsplit(owner_url).path.strip("/")
+    pg_server.sql(dbname, "ALTER TABLE postings DISABLE TRIGGER USER; ALTER TABLE entries DISABLE TRIGGER USER")
+    with psycopg.connect(writer_url, autocommit=True) as conn:
+        for statement in (
+            "UPDATE postings SET amount = amount + 1",
+            "DELETE FROM postings",
+            "UPDATE entries SET memo = 'x'",
+            "DELETE FROM entries",
+            "DELETE FROM bills",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+    pg_server.sql(dbname, "ALTER TABLE postings ENABLE TRIGGER USER; ALTER TABLE entries ENABLE TRIGGER USER")
+    assert writer.ok("verify")["entries"] == 6

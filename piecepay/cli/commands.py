@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sweep": ("piecepay.cli.sweep", "sweep", "Apply the clock: auto-release, end past deadline, warn."),
     "export": ("piecepay.cli.exports", "export", "Export the journal: csv, jsonl, hledger or beancount."),
     "backup": ("piecepay.cli.exports", "backup", "Copy the ledger consistently and check the copy."),
+    "copy": ("piecepay.cli.exports", "copy", "Copy a whole ledger into a new file or PostgreSQL database."),
     "demo": ("piecepay.cli.demo", "demo", "Play the bundled sample month into a fresh ledger and report."),
 }
 

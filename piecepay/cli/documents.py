@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from piecepay.operations.backup import Backup
     from piecepay.operations.bills import BillState
     from piecepay.operations.campaigns import CampaignDetail, ContractState
+    from piecepay.operations.copies import Copied
     from piecepay.operations.exports import Exported
     from piecepay.operations.milestones import MilestoneState
     from piecepay.operations.payouts import Payout
@@ -291,6 +292,10 @@ def exported(e: Exported) -> Document:
 
 def backup(b: Backup) -> Document:
     return {"id": b.path, "path": b.path, "bytes": b.bytes, "entries": b.entries, "head": b.head, "verified": True}
+
+
+def copied(c: Copied) -> Document:
+    return {"id": c.target, "source": c.source, "target": c.target, "entries": c.entries, "head": c.head}
 
 
 def anchored(a: Anchored) -> Document:

@@ -55,3 +55,22 @@ def backup(
     summary = f"backed up {done.entries} entries ({done.bytes} bytes) to {done.path}; verified; "
     summary += f"head {done.entries}:{done.head}"
     run.sink.done(documents.backup(done), summary)
+
+
+def copy(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="The ledger to copy: a file or postgresql://… URL.")],
+    target: Annotated[str, typer.Argument(help="Where the copy goes: a new file, or an empty PostgreSQL database.")],
+) -> None:
+    """Copy a whole ledger between stores (file to PostgreSQL and back), then verify the copy."""
+    from piecepay.cli import documents
+    from piecepay.locations import ledger_location
+    from piecepay.operations.copies import copy_ledger
+
+    run = invocation(ctx)
+    run.db = ledger_location(source)
+    destination = ledger_location(target)
+    done = copy_ledger(run.session(write=False), destination)
+    summary = f"copied {done.entries} entries from {done.source} to {done.target}; verified; "
+    summary += f"head {done.entries}:{done.head}"
+    run.sink.done(documents.copied(done), summary)

@@ -37,6 +37,7 @@ class Store(Protocol):
     """A ledger opened for one session: reads, writes and transactions, by the nouns of DESIGN.md."""
 
     path: Path | None  # the ledger's file; None for a ledger in a server database
+    shown: str  # how messages name the ledger (a URL without its password)
 
     def close(self) -> None: ...
 

@@ -232,6 +232,7 @@ class PostgresStore(SqliteStore):
     def __init__(self, conn: PgConnection, where: ServerLedger) -> None:
         super().__init__(conn, None)  # type: ignore[arg-type]  # the same calls, another connection
         self.where = where
+        self.shown = where.shown
 
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:

@@ -212,6 +212,7 @@ class SqliteStore:
     def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
         self.conn = conn
         self.path: Path | None = path
+        self.shown = str(path)  # how messages name the ledger
 
     def close(self) -> None:
         self.conn.close()
