@@ -122,3 +122,49 @@ def test_the_writer_role_cannot_update_or_delete_the_journal(pg_server: Any, tmp
                 conn.execute(statement)
     pg_server.sql(dbname, "ALTER TABLE postings ENABLE TRIGGER USER; ALTER TABLE entries ENABLE TRIGGER USER")
     assert writer.ok("verify")["entries"] == 6
+
+
+def test_a_password_in_the_url_is_never_printed(pg_server: Any) -> None:
+    url = pg_server.new_role("secretive", password="hunter2-s3cret")
+    wrong = url.replace("hunter2-s3cret", "not-the-pw-9z")
+    for attempt in (wrong, wrong.replace("/postgres?", "/no_such_db?"), url.replace("/postgres?", "/no_such_db?")):
+        for args in (("report",), ("--json", "report"), ("--json", "init")):
+            result = Ledger(attempt).run(*args)  # type: ignore[arg-type]
+            assert result.code in (3, 5), result
+            assert "hunter2" not in result.out + result.err and "not-the-pw" not in result.out + result.err
+            assert "***" in result.err
+
+
+def test_a_database_that_holds_no_ledger_is_not_taken_for_one(pg_server: Any) -> None:
+    url = pg_server.new_database()
+    result = Ledger(url).run("--json", "report")  # type: ignore[arg-type]
+    assert (result.code, result.error["code"]) == (5, "not_a_ledger")
+    pg_server.sql(urlsplit(url).path.strip("/"), "CREATE TABLE stuff (x int)")
+    refused = Ledger(url).run("--json", "init")  # type: ignore[arg-type]
+    assert (refused.code, refused.error["code"]) == (1, "ledger_exists")
+
+
+def test_a_ledger_from_a_newer_piecepay_is_refused_untouched(pg_ledger: Ledger, pg_server: Any) -> None:
+    dbname = urlsplit(str(pg_ledger.db)).path.strip("/")
+    pg_server.sql(dbname, "INSERT INTO migrations (name, applied_at) VALUES ('m999_future', 'x')")
+    before = pg_server.sql(dbname, "SELECT COUNT(*) FROM entries")
+    result = pg_ledger.run("--json", "worker", "add", "bo")
+    assert (result.code, result.error["code"]) == (5, "ledger_too_new")
+    assert pg_server.sql(dbname, "SELECT COUNT(*) FROM entries") == before
+
+
+def test_hand_edits_through_psql_are_refused_by_the_guards(pg_contract: Ledger, pg_server: Any) -> None:
+    import psycopg
+
+    pg_contract.ok("milestone", "add", "photos/ana", "--top-up", "100")
+    dbname = urlsplit(str(pg_contract.db)).path.strip("/")
+    for statement in (
+        "UPDATE postings SET amount = 1",
+        "DELETE FROM entries",
+        "TRUNCATE bills",
+        "UPDATE campaigns SET rate = '50'",
+        "INSERT INTO workers (handle, created_at) VALUES ('ghost', 'now')",
+    ):
+        with pytest.raises(psycopg.Error, match="append-only|never|fixed|touched|emptied"):
+            pg_server.sql(dbname, statement)
+    assert pg_contract.ok("verify")["entries"] == 6

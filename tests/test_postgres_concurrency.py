@@ -1,0 +1,75 @@
+"""Concurrency on the PostgreSQL store: many processes, one escrow, one bill, one key.
+
+Writers queue on the ledger's lock, so each decides on the balances the one before it
+committed: exactly as many bills as the escrow has room for succeed, the rest are refused
+by the rule (exit 1), and none fails with a lock or serialization error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, Ledger
+
+PROCESSES = 32
+
+
+def _start(db: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("PIECEPAY_TODAY", None)
+    command = [sys.executable, "-m", "piecepay", "--json", "--db", db, *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _all(procs: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
+    return [(p.wait(timeout=180), *p.communicate()) for p in procs]
+
+
+@pytest.fixture
+def escrow_for_nine(pg_url: str) -> Ledger:
+    ledger = Ledger(pg_url)  # type: ignore[arg-type]
+    ledger.ok("init")
+    ledger.ok("campaign", "create", "Photos", "--slug", "photos", "--unit", "photo", "--rate", "5")
+    ledger.ok("worker", "add", "ana")
+    ledger.ok("offer", "create", "photos", "ana")
+    ledger.ok("offer", "accept", "photos/ana")
+    ledger.ok("milestone", "add", "photos/ana", "--top-up", "45")
+    return ledger
+
+
+def test_32_processes_billing_one_escrow_with_room_for_nine(escrow_for_nine: Ledger, pg_url: str) -> None:
+    results = _all([_start(pg_url, "bill", "photos/ana", "--pieces", "1") for _ in range(PROCESSES)])
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0] * 9 + [1] * (PROCESSES - 9), results
+    refusals = {json.loads(err)["error"]["code"] for code, _, err in results if code == 1}
+    assert refusals == {"exceeds_escrow"}
+    assert not any(word in err.lower() for _, _, err in results for word in ("lock", "serializ", "deadlock"))
+    assert escrow_for_nine.ok("verify")["entries"] == 6 + 9
+    (row,) = escrow_for_nine.ok("report")["rows"]
+    assert (row["reserved"], row["available"], row["pieces_pending"]) == ("45.00", "0.00", "9")
+
+
+def test_32_concurrent_releases_of_one_bill_one_wins(escrow_for_nine: Ledger, pg_url: str) -> None:
+    bill = escrow_for_nine.ok("bill", "photos/ana", "--pieces", "2")["id"]
+    results = _all([_start(pg_url, "release", str(bill)) for _ in range(PROCESSES)])
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0] + [1] * (PROCESSES - 1), results
+    refusals = {json.loads(err)["error"]["code"] for code, _, err in results if code == 1}
+    assert refusals == {"bill_already_released"}
+    assert escrow_for_nine.ok("verify")["entries"] == 6 + 2
+    (row,) = escrow_for_nine.ok("report")["rows"]
+    assert (row["released"], row["reserved"]) == ("10.00", "0.00")
+
+
+def test_concurrent_retries_with_one_key_write_one_bill(escrow_for_nine: Ledger, pg_url: str) -> None:
+    results = _all([_start(pg_url, "bill", "photos/ana", "--pieces", "1", "--key", "k1") for _ in range(12)])
+    assert [code for code, _, _ in results] == [0] * 12, results
+    assert len({out for _, out, _ in results}) == 1
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM bills").fetchone() == (1,)
