@@ -6,9 +6,10 @@ Cheap to import: nothing here loads a database driver. A URL's password is never
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from piecepay.errors import BadInput
 
@@ -52,17 +53,14 @@ def ledger_location(text: str) -> Location:
 
 def redacted(url: str) -> str:
     """``url`` with the password in its user part, and any ``password=`` parameter, hidden."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
         return "postgresql://***"
-    netloc = parts.netloc
+    netloc, tail = re.match(r"([^/?#]*)(.*)", rest, re.DOTALL).groups()  # type: ignore[union-attr]
     if "@" in netloc:
         user, _, host = netloc.rpartition("@")
         if ":" in user:
             user = user.split(":", 1)[0] + ":***"
         netloc = f"{user}@{host}"
-    query = "&".join(
-        "password=***" if item.lower().startswith("password=") else item for item in parts.query.split("&") if item
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    tail = re.sub(r"(?i)(\bpassword=)[^&#]*", r"\1***", tail)
+    return f"{scheme}://{netloc}{tail}"

@@ -165,6 +165,6 @@ def test_hand_edits_through_psql_are_refused_by_the_guards(pg_contract: Ledger, 
         "UPDATE campaigns SET rate = '50'",
         "INSERT INTO workers (handle, created_at) VALUES ('ghost', 'now')",
     ):
-        with pytest.raises(psycopg.Error, match="append-only|never|fixed|touched|emptied"):
+        with pytest.raises(psycopg.Error, match=r"append-only|never|fixed|touched|emptied"):
             pg_server.sql(dbname, statement)
     assert pg_contract.ok("verify")["entries"] == 6
