@@ -75,8 +75,28 @@ class Ledger:
         assert result.code == 0, f"piecepay {' '.join(args)} exited {result.code}: {result.err}"
         return result.json
 
+    @property
+    def on_server(self) -> bool:
+        """Whether this ledger is a PostgreSQL database (``db`` is then its URL)."""
+        return str(self.db).startswith("postgresql://")
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of a read-only SQL statement both stores understand, straight from the database."""
+        if self.on_server:
+            import psycopg
+
+            with psycopg.connect(str(self.db)) as server:
+                return [tuple(row) for row in server.execute(sql).fetchall()]
+        conn = sqlite3.connect(self.db)
+        try:
+            return [tuple(row) for row in conn.execute(sql).fetchall()]
+        finally:
+            conn.close()
+
     def dump(self) -> str:
-        """Every table's rows, as SQL text: equal dumps mean nothing was written."""
+        """Every table's rows, as text: equal dumps mean nothing was written."""
+        if self.on_server:
+            return _server_dump(str(self.db))
         conn = sqlite3.connect(self.db)
         try:
             return "\n".join(conn.iterdump())
@@ -84,10 +104,50 @@ class Ledger:
             conn.close()
 
 
+def _server_dump(url: str) -> str:
+    import psycopg
+
+    lines = []
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        ).fetchall()
+        for (table,) in tables:
+            for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall():
+                lines.append(f"{table}: {row!r}")
+    return "\n".join(lines)
+
+
+# A test module that sets BOTH_STORES = True runs each test that uses a ledger twice: on a
+# file and on a PostgreSQL database (tests marked sqlite_only, which read the file itself,
+# run on the file alone).
+STORES = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: reads or edits the SQLite file itself")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if (
+        "store" in metafunc.fixturenames
+        and getattr(metafunc.module, "BOTH_STORES", False)
+        and metafunc.definition.get_closest_marker("sqlite_only") is None
+    ):
+        metafunc.parametrize("store", STORES, indirect=True)
+
+
 @pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    """A new, empty ledger made by ``piecepay init``."""
-    fresh = Ledger(tmp_path / "ledger.db")
+def store(request: pytest.FixtureRequest) -> str:
+    """Which store the ledger lives in: "sqlite" unless the module runs on both."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, store: str, request: pytest.FixtureRequest) -> Ledger:
+    """A new, empty ledger made by ``piecepay init`` (a file, or a PostgreSQL database)."""
+    where: Any = request.getfixturevalue("pg_url") if store == "postgresql" else tmp_path / "ledger.db"
+    fresh = Ledger(where)
     fresh.ok("init")
     return fresh
 

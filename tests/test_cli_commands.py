@@ -17,6 +17,8 @@ import pytest
 
 from tests.conftest import Ledger, run_in_terminal
 
+BOTH_STORES = True  # every test here runs on a file and on PostgreSQL
+
 MONEY = ("funded", "reserved", "released", "refunded", "escrow", "available")
 PIECES = ("pieces_billed", "pieces_pending", "pieces_released", "pieces_rejected")
 DIGITS = {"USD": 2, "JPY": 0}
@@ -764,6 +766,7 @@ def test_verify(month: Ledger) -> None:
     )
 
 
+@pytest.mark.sqlite_only
 def test_verify_names_a_tampered_entry(month: Ledger) -> None:
     import sqlite3
 

@@ -13,6 +13,8 @@ import pytest
 
 from tests.conftest import Ledger
 
+BOTH_STORES = True  # every test here runs on a file and on PostgreSQL
+
 CONFLICT = "key_reused_with_different_request"
 
 
@@ -28,13 +30,7 @@ def billed(contract: Ledger) -> Ledger:
 
 
 def count(ledger: Ledger, table: str) -> int:
-    import sqlite3
-
-    conn = sqlite3.connect(ledger.db)
-    try:
-        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-    finally:
-        conn.close()
+    return int(ledger.query(f"SELECT COUNT(*) FROM {table}")[0][0])
 
 
 def conflict(ledger: Ledger, *args: str) -> str:

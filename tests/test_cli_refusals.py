@@ -18,6 +18,8 @@ import pytest
 
 from tests.conftest import Ledger
 
+BOTH_STORES = True  # every test here runs on a file and on PostgreSQL
+
 PREFIX = "piecepay: error: "
 
 
@@ -545,6 +547,7 @@ def _newer(conn_factory: Callable[[], sqlite3.Connection]) -> int:
     return LATEST_VERSION + 1
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("args", COMMANDS_ON_A_BAD_FILE)
 def test_a_ledger_from_a_newer_piecepay_exits_5_untouched(contract: Ledger, args: tuple[str, ...]) -> None:
     contract.ok("milestone", "add", "photos/ana", "--top-up", "10")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tests.conftest import Ledger
 
+BOTH_STORES = True  # every test here runs on a file and on PostgreSQL
+
 
 def test_seed_scenario(contract: Ledger) -> None:
     ledger = contract

@@ -18,6 +18,8 @@ import pytest
 
 from tests.conftest import ROOT, Ledger
 
+BOTH_STORES = True  # every test here runs on a file and on PostgreSQL
+
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -50,8 +52,7 @@ def test_csv_has_stable_columns_and_one_row_per_posting(month: Ledger, tmp_path:
         "actor",
         "hash",
     ]
-    with __import__("sqlite3").connect(month.db) as conn:
-        assert len(rows) == conn.execute("SELECT COUNT(*) FROM postings").fetchone()[0]
+    assert len(rows) == month.query("SELECT COUNT(*) FROM postings")[0][0]
     first = rows[0]
     assert (first["kind"], first["account"], first["amount"], first["amount_minor"]) == (
         "top_up",

@@ -7,7 +7,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, Ledger
+
+BOTH_STORES = True  # every test here runs on a file and on PostgreSQL
 
 
 def _setup(ledger: Ledger) -> None:
@@ -89,6 +93,7 @@ def test_deadline_ends_contracts_with_their_refunds_once_nothing_is_pending(ledg
     assert ledger.run("bill", "photos/ana", "--pieces", "1", today="2026-10-25").code == 1
 
 
+@pytest.mark.sqlite_only
 def test_dormant_contracts_and_coming_deadlines_are_reported(ledger: Ledger) -> None:
     _setup(ledger)
     _sweep(ledger, "2026-10-30")

@@ -10,8 +10,8 @@ import typer
 
 from piecepay.cli import output
 from piecepay.cli.invocation import invocation
-from piecepay.errors import BadInput, RuleRefused
-from piecepay.locations import ServerLedger
+from piecepay.errors import RuleRefused
+from piecepay.locations import Location, ServerLedger
 
 if TYPE_CHECKING:
     from piecepay.session import Session
@@ -27,9 +27,8 @@ def demo(
     g = invocation(ctx)
     quiet = quiet or g.json  # with --json, stdout carries only the report document
     steps = load_month()
-    if isinstance(g.db, ServerLedger):
-        raise BadInput("demo plays into a ledger file; give --db a path", "bad_option")
-    existing = g.db is not None and (g.db.exists() or g.db.is_symlink())
+    # a database must hold a ledger already (piecepay init --db URL); a file is made if missing
+    existing = isinstance(g.db, ServerLedger) or (g.db is not None and (g.db.exists() or g.db.is_symlink()))
     if existing and not _is_empty(g.session(write=True)):
         raise RuleRefused(f"demo plays into a new or empty ledger; {g.db} already holds one", "ledger_not_fresh")
     g.close()
@@ -55,7 +54,7 @@ def _is_empty(session: "Session") -> bool:
     return session.store.is_empty()
 
 
-def _play(db: Path, day: str, args: tuple[str, ...], quiet: bool) -> int:
+def _play(db: Location, day: str, args: tuple[str, ...], quiet: bool) -> int:
     """Run one piecepay command in this process against ``db`` on ``day``."""
     from piecepay.cli import main
 
@@ -68,7 +67,8 @@ def _play(db: Path, day: str, args: tuple[str, ...], quiet: bool) -> int:
         else:
             sys.stdout.flush()
             sys.stderr = sys.stdout  # refusals the story shows read in order with the rest
-        return main(["--db", str(db), "--actor", "demo", *args])
+        where = db.url if isinstance(db, ServerLedger) else str(db)
+        return main(["--db", where, "--actor", "demo", *args])
     finally:
         if quiet:
             sys.stdout.close()

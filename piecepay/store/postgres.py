@@ -39,8 +39,8 @@ class Row:
         self._names = names
         self._values = values
 
-    def __getitem__(self, key: int | str) -> Any:
-        return self._values[key if isinstance(key, int) else self._names[key]]
+    def __getitem__(self, key: int | str | slice) -> Any:
+        return self._values[self._names[key] if isinstance(key, str) else key]
 
     def __len__(self) -> int:
         return len(self._values)

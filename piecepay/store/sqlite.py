@@ -599,7 +599,7 @@ class SqliteStore:
             sql += " WHERE contract_id = ?"
             args.append(contract_id)
         if last is not None:
-            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?)"
+            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) AS last_entries"
             args.append(last)
         accounts = {r["id"]: (r["name"], Currency(r["currency"], r["digits"])) for r in self._all(ACCOUNT_SELECT)}
         refs = {
