@@ -73,3 +73,29 @@ def test_concurrent_retries_with_one_key_write_one_bill(escrow_for_nine: Ledger,
 
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT COUNT(*) FROM bills").fetchone() == (1,)
+
+
+def test_kill_9_mid_write_never_leaves_half_a_bill(escrow_for_nine: Ledger, pg_url: str) -> None:
+    """A writer killed at any moment: the server rolls its transaction back (or it had
+    committed whole); the lock it held is released with its connection."""
+    import random
+    import signal
+    import time
+
+    escrow_for_nine.ok("milestone", "add", "photos/ana", "--top-up", "10000")
+    rng = random.Random(20261129)
+    killed = 0
+    for _ in range(20):
+        proc = _start(pg_url, "bill", "photos/ana", "--pieces", "1")
+        time.sleep(rng.uniform(0.1, 0.6))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.communicate(timeout=60)
+    assert killed > 0
+    assert escrow_for_nine.ok("verify")["entries"] > 0
+    ((bills,),) = escrow_for_nine.query("SELECT COUNT(*) FROM bills")
+    ((entries,),) = escrow_for_nine.query("SELECT COUNT(*) FROM entries WHERE kind = 'bill'")
+    ((pending,),) = escrow_for_nine.query("SELECT pieces_pending_milli FROM contracts")
+    assert bills == entries == pending // 1000
+    assert escrow_for_nine.ok("bill", "photos/ana", "--pieces", "1")["status"] == "pending"

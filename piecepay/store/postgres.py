@@ -267,6 +267,13 @@ class PostgresStore(SqliteStore):
         return "ok"  # pages are the server's to check (amcheck); references are enforced at commit
 
     def broken_reference(self) -> tuple[str, int, str] | None:
+        for table, column, parent, key in schema.FOREIGN_KEYS:
+            row = self._one(
+                f"SELECT c.id FROM {table} c LEFT JOIN {parent} p ON p.{key} = c.{column} "
+                f"WHERE c.{column} IS NOT NULL AND p.{key} IS NULL ORDER BY c.id LIMIT 1"
+            )
+            if row is not None:
+                return table, int(row[0]), parent
         return None
 
     def loose_tables(self) -> list[str]:

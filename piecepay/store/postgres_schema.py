@@ -134,6 +134,23 @@ TABLES = {
     "m003_facts_in_the_chain": [f"ALTER TABLE entries ADD COLUMN facts {T}"],
 }
 MIGRATION_NAMES = tuple(TABLES)
+# (table, column, the table it refers to, that table's key): what verify checks row by row,
+# since whoever can drop a constraint can add a row that breaks it.
+FOREIGN_KEYS = (
+    ("campaigns", "currency", "currencies", "code"),
+    ("accounts", "currency", "currencies", "code"),
+    ("contracts", "campaign_id", "campaigns", "id"),
+    ("contracts", "worker_id", "workers", "id"),
+    ("contracts", "escrow_account_id", "accounts", "id"),
+    ("postings", "entry_id", "entries", "id"),
+    ("postings", "account_id", "accounts", "id"),
+    ("milestones", "contract_id", "contracts", "id"),
+    ("milestones", "entry_id", "entries", "id"),
+    ("bills", "contract_id", "contracts", "id"),
+    ("bills", "milestone_id", "milestones", "id"),
+    ("bills", "entry_id", "entries", "id"),
+    ("bills", "resolve_entry_id", "entries", "id"),
+)
 
 NEXT_ID = [_trigger(f"{t}_next_id", "BEFORE INSERT", t, "piecepay_next_id") for t in ID_TABLES]
 JOURNAL_GUARDS = [
