@@ -168,3 +168,19 @@ def test_hand_edits_through_psql_are_refused_by_the_guards(pg_contract: Ledger, 
         with pytest.raises(psycopg.Error, match=r"append-only|never|fixed|touched|emptied"):
             pg_server.sql(dbname, statement)
     assert pg_contract.ok("verify")["entries"] == 6
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://ana:pw@/led\x1b[2Jger?host=/nonexistent-piecepay",
+        "postgresql://an\u202ea:pw@/ledger?host=/nonexistent-piecepay",
+        "postgresql://ana:pw@/ledger?host=/nonexistent-piecepay&options=-c%20x%3D\x07",
+    ],
+)
+def test_a_hostile_url_is_shown_escaped_and_without_its_password(url: str, tmp_path: Path) -> None:
+    result = Ledger(url).run("report")  # type: ignore[arg-type]
+    assert result.code in (2, 3, 5), result
+    assert "\x1b" not in result.err and "\u202e" not in result.err and "\x07" not in result.err
+    assert ":pw@" not in result.err
+    assert len(result.err.splitlines()) == 1
