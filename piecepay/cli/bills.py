@@ -1,5 +1,6 @@
 """piecepay bill | release | reject"""
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +11,7 @@ from piecepay.cli.options import DateOpt, KeyOpt
 
 def bill(
     ctx: typer.Context,
-    pieces: Annotated[str, typer.Option(help="How many pieces (a multiple of the campaign's step).")],
+    pieces: Annotated[str | None, typer.Option(help="How many pieces (a multiple of the campaign's step).")] = None,
     contract: Annotated[
         str | None,
         typer.Argument(
@@ -24,17 +25,54 @@ def bill(
     minutes: Annotated[str | None, typer.Option(help="Minutes the work took.")] = None,
     date: DateOpt = None,
     key: KeyOpt = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="Bill every row of a CSV file (- for stdin): contract,pieces[,note,minutes,date,proof,key]."
+        ),
+    ] = None,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="With --from: write the good rows, list the refused ones.")
+    ] = False,
+    result: Annotated[
+        str | None, typer.Option(help="With --partial: where the refused rows go (default: FILE.refused.csv).")
+    ] = None,
 ) -> None:
     """Bill pieces on the open milestone; the amount is reserved in escrow until released."""
     from piecepay import inputs
     from piecepay.cli import documents
+    from piecepay.errors import BadInput
     from piecepay.operations.bills import BillRequest
     from piecepay.operations.bills import bill as bill_pieces
 
+    if source is not None:
+        given = [
+            name
+            for name, value in (
+                ("CONTRACT", contract),
+                ("--pieces", pieces),
+                ("--proof", proof),
+                ("--note", note),
+                ("--minutes", minutes),
+                ("--date", date),
+                ("--key", key),
+            )
+            if value
+        ]
+        if given:
+            raise BadInput(
+                f"--from takes each bill from the file; {given[0]} cannot be given too", "conflicting_options"
+            )
+        _bill_file(ctx, source, partial, result)
+        return
+    if partial or result is not None:
+        raise BadInput("--partial and --result go with --from FILE", "conflicting_options")
+    if pieces is None:
+        raise BadInput("Missing option '--pieces' (or --from FILE)", "bad_usage")
     checked_note, proofs = inputs.note(note), tuple(inputs.proof(p) for p in proof or [])
     day = inputs.day(date, "bill date")
     counted = inputs.pieces(pieces)
-    assert counted is not None  # --pieces is required
+    assert counted is not None
     request = BillRequest(contract, counted, proofs, checked_note, inputs.count(minutes, "minutes"), day)
     checked_key = inputs.key(key)
     run = invocation(ctx)
@@ -75,3 +113,34 @@ def reject(
     bill_id = inputs.bill_id(bill)
     run = invocation(ctx)
     run.sink.record("bill", documents.bill(reject_bill(run.session(write=True), bill_id, *typed)))
+
+
+def _bill_file(ctx: typer.Context, source: str, partial: bool, result: str | None) -> None:
+    from piecepay.cli import bulk, documents, output
+    from piecepay.files import atomic_text, check_target
+    from piecepay.operations.bulk import bill_rows
+
+    data, shown = bulk.read_source(source)
+    target = None
+    if partial:
+        target = Path(result) if result is not None else (Path(f"{source}.refused.csv") if source != "-" else None)
+    run = invocation(ctx)
+    session = run.session(write=True)
+    if target is not None:
+        check_target(target, session.path, "result file")
+    with output.progress("billing", len(data.splitlines()) - 1) as advance:
+        done = bill_rows(session, bulk.rows_of(data, shown), partial=partial, progress=advance)
+    written = None
+    if target is not None and done.refused:
+        with atomic_text(target) as stream:
+            stream.write(bulk.result_csv(done.refused))
+        written = str(target)
+    summary = f"{done.rows} rows from {shown}: {done.billed} billed, {done.replayed} already billed, "
+    summary += f"{len(done.refused)} refused"
+    if done.amounts:
+        summary += " (" + ", ".join(str(a) for a in done.amounts) + ")"
+    if written:
+        summary += f"; refused rows in {written}"
+    run.sink.done(documents.bulk(done, written), summary)
+    if done.refused:
+        raise typer.Exit(1)  # rows were refused: the summary and the result file say which

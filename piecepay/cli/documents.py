@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from piecepay.operations.anchors import Anchored
     from piecepay.operations.backup import Backup
     from piecepay.operations.bills import BillState
+    from piecepay.operations.bulk import BulkResult
     from piecepay.operations.campaigns import CampaignDetail, ContractState
     from piecepay.operations.copies import Copied
     from piecepay.operations.exports import Exported
@@ -292,6 +293,18 @@ def exported(e: Exported) -> Document:
 
 def backup(b: Backup) -> Document:
     return {"id": b.path, "path": b.path, "bytes": b.bytes, "entries": b.entries, "head": b.head, "verified": True}
+
+
+def bulk(b: BulkResult, result_file: str | None) -> Document:
+    return {
+        "id": None,
+        "rows": b.rows,
+        "billed": b.billed,
+        "replayed": b.replayed,
+        "refused": [{"row": r.number, "code": r.code, "message": r.message} for r in b.refused],
+        "amounts": [{**money("amount", a), "currency": a.currency.code} for a in b.amounts],
+        "result": result_file,
+    }
 
 
 def copied(c: Copied) -> Document:

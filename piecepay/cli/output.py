@@ -11,9 +11,10 @@ JSON escapes what a terminal would act on while staying standard JSON.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from piecepay.text import json_text, visible
@@ -139,3 +140,18 @@ def error_out(code: str, message: str, as_json: bool) -> None:
         sys.stderr.write(json_text({"error": {"code": code, "message": shown}}) + "\n")
     else:
         sys.stderr.write(f"piecepay: error: {shown}\n")
+
+
+@contextlib.contextmanager
+def progress(what: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar on stderr when it is a terminal; otherwise nothing is drawn.
+    Yields the function that advances it by a number of rows."""
+    if not sys.stderr.isatty():
+        yield lambda _: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True, highlight=False, markup=False), transient=True) as bar:
+        task = bar.add_task(what, total=max(total, 1))
+        yield lambda done: bar.advance(task, done)

@@ -232,6 +232,7 @@ class PostgresStore(SqliteStore):
     def __init__(self, conn: PgConnection, where: ServerLedger) -> None:
         super().__init__(conn, None)  # type: ignore[arg-type]  # the same calls, another connection
         self.where = where
+        self.pg = conn
         self.shown = where.shown
 
     @contextlib.contextmanager
@@ -241,6 +242,10 @@ class PostgresStore(SqliteStore):
         from piecepay.store.facts import unsealed
 
         conn = self.conn
+        if self.pg.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with self._savepoint():
+                yield
+            return
         conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         try:
             conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))

@@ -221,9 +221,25 @@ class SqliteStore:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
-        """One write transaction: all of it or none of it; concurrent writers queue."""
+        """One write transaction: all of it or none of it; concurrent writers queue. Inside
+        another write it is a savepoint: a failure undoes only its own part."""
+        if self.conn.in_transaction:
+            with self._savepoint():
+                yield
+            return
         with write_transaction(self.conn):
             yield
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self.conn.execute("SAVEPOINT piecepay_part")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK TO piecepay_part")
+            self.conn.execute("RELEASE piecepay_part")
+            raise
+        self.conn.execute("RELEASE piecepay_part")
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
