@@ -8,7 +8,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,19 +146,29 @@ def store(request: pytest.FixtureRequest) -> str:
 def ledger(tmp_path: Path, store: str, request: pytest.FixtureRequest) -> Ledger:
     """A new, empty ledger made by ``piecepay init`` (a file, or a PostgreSQL database)."""
     where: Any = request.getfixturevalue("pg_url") if store == "postgresql" else tmp_path / "ledger.db"
-    fresh = Ledger(where)
+    return initialised(where)
+
+
+def initialised(where: Path | str) -> Ledger:
+    """A new, empty ledger made by ``piecepay init`` at a path or a PostgreSQL URL."""
+    fresh = Ledger(where)  # type: ignore[arg-type]  # --db takes a URL as it takes a path
     fresh.ok("init")
     return fresh
 
 
-@pytest.fixture
-def contract(ledger: Ledger) -> Iterator[Ledger]:
-    """A ledger with campaign 'photos' ($5/photo) and an active contract photos/ana."""
+def with_contract(ledger: Ledger) -> Ledger:
+    """``ledger`` given campaign 'photos' ($5/photo) and an active contract photos/ana."""
     ledger.ok("campaign", "create", "Restaurant photos", "--slug", "photos", "--unit", "photo", "--rate", "5")
     ledger.ok("worker", "add", "ana")
     ledger.ok("offer", "create", "photos", "ana")
     ledger.ok("offer", "accept", "photos/ana")
-    yield ledger
+    return ledger
+
+
+@pytest.fixture
+def contract(ledger: Ledger) -> Ledger:
+    """A ledger with campaign 'photos' ($5/photo) and an active contract photos/ana."""
+    return with_contract(ledger)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:

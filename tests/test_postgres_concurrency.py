@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, Ledger
+from tests.conftest import ROOT, Ledger, initialised, with_contract
 
 PROCESSES = 32
 
@@ -31,12 +31,7 @@ def _all(procs: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
 
 @pytest.fixture
 def escrow_for_nine(pg_url: str) -> Ledger:
-    ledger = Ledger(pg_url)  # type: ignore[arg-type]
-    ledger.ok("init")
-    ledger.ok("campaign", "create", "Photos", "--slug", "photos", "--unit", "photo", "--rate", "5")
-    ledger.ok("worker", "add", "ana")
-    ledger.ok("offer", "create", "photos", "ana")
-    ledger.ok("offer", "accept", "photos/ana")
+    ledger = with_contract(initialised(pg_url))
     ledger.ok("milestone", "add", "photos/ana", "--top-up", "45")
     return ledger
 

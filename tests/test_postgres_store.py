@@ -3,7 +3,6 @@ server: the shared scenarios run here as they run on a file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,23 +10,17 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests import test_cli_seed
-from tests.conftest import Ledger
+from tests.conftest import Ledger, initialised, with_contract
 
 
 @pytest.fixture
 def pg_ledger(pg_url: str) -> Ledger:
-    fresh = Ledger(pg_url)  # type: ignore[arg-type]  # --db takes a URL as it takes a path
-    fresh.ok("init")
-    return fresh
+    return initialised(pg_url)
 
 
 @pytest.fixture
-def pg_contract(pg_ledger: Ledger) -> Iterator[Ledger]:
-    pg_ledger.ok("campaign", "create", "Restaurant photos", "--slug", "photos", "--unit", "photo", "--rate", "5")
-    pg_ledger.ok("worker", "add", "ana")
-    pg_ledger.ok("offer", "create", "photos", "ana")
-    pg_ledger.ok("offer", "accept", "photos/ana")
-    yield pg_ledger
+def pg_contract(pg_ledger: Ledger) -> Ledger:
+    return with_contract(pg_ledger)
 
 
 def test_seed_scenario_on_postgresql(pg_contract: Ledger) -> None:

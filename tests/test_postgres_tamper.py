@@ -9,18 +9,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import Ledger
+from tests.conftest import Ledger, initialised, with_contract
 
 
 @pytest.fixture
 def book(pg_url: str) -> Iterator[Ledger]:
     """A server ledger with a top-up, a released bill and a pending one."""
-    ledger = Ledger(pg_url)  # type: ignore[arg-type]
-    ledger.ok("init")
-    ledger.ok("campaign", "create", "Photos", "--slug", "photos", "--unit", "photo", "--rate", "5")
-    ledger.ok("worker", "add", "ana")
-    ledger.ok("offer", "create", "photos", "ana")
-    ledger.ok("offer", "accept", "photos/ana")
+    ledger = with_contract(initialised(pg_url))
     ledger.ok("milestone", "add", "photos/ana", "--top-up", "100")
     ledger.ok("release", str(ledger.ok("bill", "photos/ana", "--pieces", "2", "--note", "two")["id"]))
     ledger.ok("bill", "photos/ana", "--pieces", "1")

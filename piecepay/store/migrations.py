@@ -342,10 +342,10 @@ def migrate(conn: sqlite3.Connection, stamp: Stamp, fill: Callable[[Any], None] 
         if fill is not None and version == 0:
             fill(conn)
         else:
-            _checkpoint(conn, stamp, created=version == 0)
+            checkpoint(conn, stamp, created=version == 0)
 
 
-def _checkpoint(conn: sqlite3.Connection, stamp: Stamp, *, created: bool) -> None:
+def checkpoint(conn: sqlite3.Connection, stamp: Stamp, *, created: bool) -> None:
     """An entry sealing the image of every fact row: the chain covers all that came before."""
     from piecepay.store.facts import all_facts
     from piecepay.store.journal import EntryHeader, append_entry

@@ -155,8 +155,7 @@ def create_ledger(
     """A new ledger in the empty database at ``where``: every migration, then the checkpoint
     entry, in one transaction; ``writer`` is granted what the role piecepay writes with needs.
     With ``fill``, what ``fill`` writes (a copy of another ledger) replaces the checkpoint."""
-    from piecepay.store.facts import all_facts
-    from piecepay.store.journal import EntryHeader, append_entry
+    from piecepay.store.migrations import checkpoint
 
     conn = connect(where)
     try:
@@ -181,8 +180,7 @@ def create_ledger(
         if fill is not None:
             fill(conn)  # copied rows come sealed by the entries copied with them
         else:
-            header = EntryHeader("checkpoint", stamp.today, stamp.recorded_at, stamp.actor, "ledger created")
-            append_entry(conn, header, (), facts=all_facts(conn))  # type: ignore[arg-type]
+            checkpoint(conn, stamp, created=True)  # type: ignore[arg-type]  # the same calls, another connection
         conn.execute("DELETE FROM touched")
         conn.execute("COMMIT")
     except BaseException:
