@@ -173,3 +173,27 @@ def test_a_killed_run_then_a_rerun_bills_each_row_exactly_once(rows: Ledger, tmp
     assert bills == count
     assert pending(rows)["rows/bo"] == str(count)
     assert rows.ok("verify")["entries"] > count
+
+
+def test_hostile_cells_are_refused_by_their_row_and_shown_escaped(rows: Ledger, tmp_path: Path) -> None:
+    source = write(
+        tmp_path / "a.csv",
+        "contract,pieces,note,key",
+        "rows/bo,1,\x1b[2Jcleared,",
+        "rows/bo,1,fine,\u202ekey",
+        "=cmd|' /C calc'!A0,1,,",
+        "rows/bo,1,ok,",
+    )
+    result = rows.run("--json", "bill", "--from", source, "--partial", "--result", str(tmp_path / "out.csv"))
+    assert result.code == 1
+    assert [(r["row"], r["code"]) for r in result.json["refused"]] == [
+        (2, "unsafe_text"),
+        (3, "unsafe_text"),
+        (4, "contract_not_found"),
+    ]
+    listed = (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert "\x1b" not in listed and "\u202e" not in listed
+    assert listed.endswith("\n4,contract_not_found,no contract '=cmd|' /C calc'!A0'\n")  # no cell starts a formula
+    assert pending(rows)["rows/bo"] == "1"
+    whole = rows.run("bill", "--from", source)
+    assert whole.code == 2 and "\\x1b" in whole.err and "\x1b" not in whole.err
