@@ -86,21 +86,32 @@ def sealed_hash(
     bill's amount and note, a contract's rate, a key's result…). Changing any of them,
     renaming an account, or reordering entries breaks the chain from that entry on.
     """
-    document = {
-        "v": 2,
-        "prev": prev_hash,
-        "fields": dict(sorted(fields.items())),
-        "postings": [[p.account_id, *accounts[p.account_id], p.side, p.phase, p.amount] for p in postings],
-        "facts": facts,
-    }
+    return sealed_digest(prev_hash, fields, postings, accounts, canonical_json(facts))
+
+
+def sealed_digest(
+    prev_hash: str,
+    fields: Mapping[str, object],
+    postings: Iterable[Posting],
+    accounts: Mapping[int, tuple[str, str]],
+    facts_text: str,
+) -> str:
+    """``sealed_hash`` with the facts given as their canonical text (as the entry stores
+    them), so a writer serialises them once. The document's text is canonical_json of
+    {"facts", "fields", "postings", "prev", "v"}: the same bytes, in its sorted key order."""
     import hashlib
 
-    return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    posted = [[p.account_id, *accounts[p.account_id], p.side, p.phase, p.amount] for p in postings]
+    rest = canonical_json({"fields": dict(fields), "postings": posted, "prev": prev_hash, "v": 2})
+    return hashlib.sha256(f'{{"facts":{facts_text},{rest[1:]}'.encode()).hexdigest()
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json escapes all but ASCII
 
 
 def canonical_json(value: object) -> str:
     """The one text a value hashes as: sorted keys, no spaces, ASCII only."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))  # json escapes all but ASCII
+    return _CANONICAL.encode(value)
 
 
 def entry_hash(prev_hash: str, fields: Mapping[str, object], postings: Iterable[Posting]) -> str:

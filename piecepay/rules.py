@@ -26,7 +26,17 @@ from piecepay.models import (
     Milestone,
     OfferAction,
 )
-from piecepay.money import MAX_PIECES, Money, format_pieces, format_rate, milli_to_pieces, pieces_to_milli
+from piecepay.money import (
+    MAX_MINOR,
+    MAX_PIECES,
+    Currency,
+    Money,
+    format_minor,
+    format_pieces,
+    format_rate,
+    milli_to_pieces,
+    pieces_to_milli,
+)
 
 # --------------------------------------------------------------------------- amounts
 
@@ -292,6 +302,22 @@ def payout_currency(handle: str, asked: str | None, owed_in: list[str]) -> str:
 
 
 # --------------------------------------------------------------------------- dates
+
+
+def check_capacity(account: str, total: str, current: int, amount: Money) -> None:
+    """An account's running total (e.g. ``credits_pending``) may not pass what a ledger can
+    hold: 64-bit integers of minor units."""
+    if amount.minor > 0 and current > MAX_MINOR - amount.minor:
+        raise over_capacity(account, total, amount.currency)
+
+
+def over_capacity(account: str, total: str, currency: Currency) -> RuleRefused:
+    """The refusal of a posting that would take an account's total past 64 bits."""
+    return RuleRefused(
+        f"this would take account {account}'s {total.replace('_', ' ')} past "
+        f"{format_minor(MAX_MINOR, currency.digits)} {currency.code}, the most a ledger can hold",
+        "exceeds_ledger_capacity",
+    )
 
 
 def check_effective_date(

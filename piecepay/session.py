@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ class Session:
         """The ledger's file (None for a ledger in a server database)."""
         return self.store.path
 
-    @property
+    @cached_property
     def recorded_at(self) -> str:
         return self.now.astimezone(UTC).isoformat(timespec="microseconds")
 

@@ -93,12 +93,14 @@ class Ledger:
             conn.close()
 
     def dump(self) -> str:
-        """Every table's rows, as text: equal dumps mean nothing was written."""
+        """Every table's rows and the schema, as text: equal dumps mean nothing was written.
+        Statements are sorted, so a trigger dropped and made again (later in the file's
+        schema than it was) dumps as before."""
         if self.on_server:
             return _server_dump(str(self.db))
         conn = sqlite3.connect(self.db)
         try:
-            return "\n".join(conn.iterdump())
+            return "\n".join(sorted(conn.iterdump()))
         finally:
             conn.close()
 

@@ -149,7 +149,8 @@ def test_from_stdin_and_conflicting_options(rows: Ledger, tmp_path: Path) -> Non
 def test_a_killed_run_then_a_rerun_bills_each_row_exactly_once(rows: Ledger, tmp_path: Path) -> None:
     """--partial commits in batches: kill -9 lands between or inside them; the re-run
     writes the rows not yet written, and each row is billed once."""
-    count = 3000
+    count = 30_000
+    rows.ok("milestone", "add", "rows/bo", "--top-up", "300")  # room for every row
     source = write(tmp_path / "big.csv", "contract,pieces", *(["rows/bo,1"] * count))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "piecepay", "--db", str(rows.db), "bill", "--from", source, "--partial"]
@@ -173,6 +174,73 @@ def test_a_killed_run_then_a_rerun_bills_each_row_exactly_once(rows: Ledger, tmp
     assert bills == count
     assert pending(rows)["rows/bo"] == str(count)
     assert rows.ok("verify")["entries"] > count
+
+
+def test_a_rows_key_replays_as_a_single_keyed_bill_and_refuses_another_request(rows: Ledger, tmp_path: Path) -> None:
+    source = write(tmp_path / "a.csv", "contract,pieces,key", "rows/bo,2,k-1", "rows/bo,3,")
+    assert rows.ok("bill", "--from", source)["billed"] == 2
+    before = rows.dump()
+    again = rows.ok("bill", "rows/bo", "--pieces", "2.000", "--key", "k-1")
+    assert (again["id"], again["pieces"], again["status"]) == (1, "2", "pending")
+    assert rows.dump() == before
+    other = rows.run("--json", "bill", "rows/bo", "--pieces", "4", "--key", "k-1")
+    assert (other.code, other.error["code"]) == (4, "key_reused_with_different_request")
+    assert other.error["message"].endswith("pieces was '2', now '4'")
+
+
+def test_a_key_twice_in_one_file_bills_once_or_is_a_conflict(rows: Ledger, tmp_path: Path) -> None:
+    same = write(tmp_path / "a.csv", "contract,pieces,key", "rows/bo,2,k", "rows/bo,1,", "rows/bo,2,k")
+    done = rows.ok("bill", "--from", same)
+    assert (done["billed"], done["replayed"]) == (2, 1)
+    assert pending(rows)["rows/bo"] == "3"
+    other = write(tmp_path / "b.csv", "contract,pieces,key", "rows/bo,5,j", "rows/bo,6,j")
+    before = rows.dump()
+    conflict = rows.run("--json", "bill", "--from", other)
+    assert (conflict.code, conflict.error["code"]) == (4, "key_reused_with_different_request")
+    assert conflict.error["message"].startswith("row 3: ")
+    assert rows.dump() == before
+    partial = rows.run("--json", "bill", "--from", other, "--partial")
+    assert (partial.json["billed"], [r["row"] for r in partial.json["refused"]]) == (1, [3])
+    assert pending(rows)["rows/bo"] == "8"
+
+
+def test_a_cap_reached_in_a_later_batch(rows: Ledger, tmp_path: Path) -> None:
+    """Batches carry the balances of the rows before them: ana's 0.50 cap holds 50 rows of
+    one piece, the 2,051st row of the file (line 2,052) is the first past it."""
+    lines = ["rows/bo,1"] * 2000 + ["rows/ana,1"] * 50 + ["rows/ana,1", "rows/bo,1"]
+    source = write(tmp_path / "a.csv", "contract,pieces", *lines)
+    before = rows.dump()
+    whole = rows.run("--json", "bill", "--from", source)
+    assert whole.code == 1
+    assert whole.error["message"] == (
+        "row 2052: milestone cap 0.50 USD has 0.00 USD left; this bill is 0.01 USD; nothing billed"
+    )
+    assert rows.dump() == before
+    partial = rows.run("--json", "bill", "--from", source, "--partial")
+    assert (partial.json["billed"], [r["row"] for r in partial.json["refused"]]) == (2051, [2052])
+    assert pending(rows) == {"rows/ana": "50", "rows/bo": "2001"}
+    assert rows.ok("verify")["entries"] > 2051
+
+
+def test_a_worker_whose_rows_are_all_refused_gets_no_account(rows: Ledger, tmp_path: Path) -> None:
+    source = write(tmp_path / "a.csv", "contract,pieces", "rows/ana,51", "rows/bo,1")
+    result = rows.run("--json", "bill", "--from", source, "--partial")
+    assert (result.code, result.json["billed"]) == (1, 1)
+    assert rows.query("SELECT name FROM accounts WHERE name LIKE 'worker:%' ORDER BY name") == [("worker:bo",)]
+    assert rows.ok("verify")["entries"] > 0
+
+
+def test_the_columns_bulk_billing_writes_are_every_column_of_bills(rows: Ledger) -> None:
+    """Bulk billing seals each bill from the values it inserts, naming every column."""
+    from piecepay.store.sqlite import BILL_COLUMNS
+
+    if rows.on_server:
+        found = rows.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'bills' ORDER BY ordinal_position"
+        )
+    else:
+        found = rows.query("SELECT name FROM pragma_table_info('bills') ORDER BY cid")
+    assert tuple(name for (name,) in found) == BILL_COLUMNS
 
 
 def test_hostile_cells_are_refused_by_their_row_and_shown_escaped(rows: Ledger, tmp_path: Path) -> None:

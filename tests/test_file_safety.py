@@ -403,3 +403,22 @@ def test_a_schema_2_ledger_with_an_altered_last_entry_is_not_upgraded(tmp_path: 
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     conn.close()
+
+
+def test_a_schema_3_ledger_gains_its_indexes_and_no_checkpoint(ledger: Ledger) -> None:
+    """Migrations that change no fact (an index) are applied without sealing everything
+    again: a ledger of a million bills upgrades in the time its indexes take."""
+    ledger.ok("worker", "add", "ana")
+    conn = sqlite3.connect(ledger.db)
+    for index in ("idx_bills_entry_id", "idx_bills_resolve_entry_id", "idx_milestones_entry_id"):
+        conn.execute(f"DROP INDEX {index}")
+    conn.execute("DELETE FROM migrations WHERE name = 'm006_entry_references'")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    ((entries,),) = ledger.query("SELECT COUNT(*) FROM entries")
+    ledger.ok("worker", "add", "bo")  # opening it upgrades it
+    assert [e["kind"] for e in ledger.ok("log")][entries:] == ["worker_added"]
+    names = {name for (name,) in ledger.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"idx_bills_entry_id", "idx_bills_resolve_entry_id", "idx_milestones_entry_id"} <= names
+    assert ledger.ok("verify")["ok"] is True

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from piecepay.journal import (
     GENESIS_HASH,
@@ -11,6 +16,7 @@ from piecepay.journal import (
     entry_hash,
     imbalances,
     resolve_pending,
+    sealed_digest,
     sealed_hash,
     transfer,
 )
@@ -140,3 +146,34 @@ def test_entry_hash_escapes_text_beyond_ascii() -> None:
     fields = {"id": 2, "memo": "café"}
     document = f'{{"fields":{{"id":2,"memo":"caf\\u00e9"}},"postings":[],"prev":"{GENESIS_HASH}"}}'
     assert entry_hash(GENESIS_HASH, fields, []) == sha256(document)
+
+
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8)
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(
+    prev=st.text("0123456789abcdef", min_size=64, max_size=64),
+    fields=st.dictionaries(TEXT, VALUES, max_size=6),
+    amounts=st.lists(st.integers(1, 2**62), max_size=3),
+    facts=st.dictionaries(TEXT, st.dictionaries(TEXT, st.dictionaries(TEXT, VALUES, max_size=4), max_size=3)),
+)
+def test_a_digest_over_the_stored_facts_text_is_the_sealed_hash(
+    prev: str, fields: dict[str, object], amounts: list[int], facts: dict[str, Any]
+) -> None:
+    """Writers that serialise the facts once hash the very bytes of the documented form."""
+    postings = [p for amount in amounts for p in transfer(1, 2, amount, "pending")]
+    document = {
+        "v": 2,
+        "prev": prev,
+        "fields": fields,
+        "postings": [[p.account_id, *ACCOUNTS[p.account_id], p.side, p.phase, p.amount] for p in postings],
+        "facts": facts,
+    }
+    expected = sha256(json.dumps(document, sort_keys=True, separators=(",", ":")))
+    assert sealed_digest(prev, fields, postings, ACCOUNTS, canonical_json(facts)) == expected
+    assert sealed_hash(prev, fields, postings, ACCOUNTS, facts) == expected

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from piecepay import rules
 from piecepay.errors import BadInput, NotFound, RuleRefused
 from piecepay.journal import resolve_pending, transfer
-from piecepay.models import Bill, BillStatus, Campaign, Contract, ContractStatus, worker_account_name
+from piecepay.models import Bill, BillStatus, Campaign, Contract, ContractStatus, Milestone, worker_account_name
 from piecepay.money import Money, format_pieces, format_rate
 from piecepay.operations import keys
 from piecepay.operations.milestones import escrow_id
@@ -62,14 +62,7 @@ def bill(s: Session, req: BillRequest, key: str | None = None) -> BillState:
         contract = billing_contract(s, req.contract, key)
         campaign = s.store.campaign(contract.campaign_id)
         milli = rules.pieces_in_steps(req.pieces, campaign)
-        request = {
-            "contract": keys.contract_key(contract),
-            "pieces": format_pieces(milli),
-            "proofs": list(req.proofs),
-            "note": req.note,
-            "minutes": req.minutes,
-            "date": req.day.isoformat() if req.day else None,
-        }
+        request = bill_request(contract, milli, req)
         first = keys.replay(s, key, "bill", request, BillState, lambda doc: bill_state(s, int(doc["id"])))
         if first is not None:
             return first
@@ -96,40 +89,75 @@ def _bill(s: Session, req: BillRequest, contract: Contract, campaign: Campaign, 
     milestone = rules.check_bill(facts, milli, amount, effective)
     worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
     bill_id = s.store.next_bill_id()
+    entry_id = s.store.next_entry_id()
+    s.store.insert_bill(pending_bill(bill_id, contract, milestone, milli, amount, req, effective, entry_id))
+    s.store.add_contract_pieces(contract.id, pending=milli)
+    written = s.move(
+        "bill",
+        effective,
+        bill_memo(bill_id, milli, campaign, contract, amount, req.note),
+        transfer(escrow_id(contract), worker.id, amount.minor, "pending"),
+        contract.id,
+        bill_id,
+    )
+    assert written == entry_id
+    return bill_state(s, bill_id)
+
+
+def bill_request(contract: Contract, milli: int, req: BillRequest) -> dict[str, object]:
+    """A bill's request as its idempotency key keeps it: the contract by id, pieces canonical."""
+    return {
+        "contract": keys.contract_key(contract),
+        "pieces": format_pieces(milli),
+        "proofs": list(req.proofs),
+        "note": req.note,
+        "minutes": req.minutes,
+        "date": req.day.isoformat() if req.day else None,
+    }
+
+
+def pending_bill(
+    bill_id: int,
+    contract: Contract,
+    milestone: Milestone,
+    milli: int,
+    amount: Money,
+    req: BillRequest,
+    effective: date,
+    entry_id: int,
+) -> Bill:
+    """A new bill as it is written: pending, reserved by entry ``entry_id``."""
+    zero = Money.zero(amount.currency)
+    return Bill(
+        bill_id,
+        contract.id,
+        milestone.id,
+        milli,
+        contract.rate,
+        amount,
+        BillStatus.PENDING,
+        0,
+        zero,
+        None,
+        req.note,
+        req.minutes,
+        req.proofs,
+        effective,
+        None,
+        entry_id,
+        None,
+    )
+
+
+def bill_memo(bill_id: int, milli: int, campaign: Campaign, contract: Contract, amount: Money, note: str | None) -> str:
+    """The journal's words for a bill: '5 photo x 5.00 = 25.00 USD on photos/ana (note)'."""
     memo = (
         f"bill {bill_id}: {format_pieces(milli)} {campaign.unit} x {format_rate(contract.rate)} = {amount} "
         f"on {contract.ref}"
     )
-    if req.note:
-        memo += f" ({' '.join(req.note.split())})"
-    entry_id = s.store.next_entry_id()
-    s.store.insert_bill(
-        Bill(
-            bill_id,
-            contract.id,
-            milestone.id,
-            milli,
-            contract.rate,
-            amount,
-            BillStatus.PENDING,
-            0,
-            Money.zero(campaign.currency),
-            None,
-            req.note,
-            req.minutes,
-            req.proofs,
-            effective,
-            None,
-            entry_id,
-            None,
-        )
-    )
-    s.store.add_contract_pieces(contract.id, pending=milli)
-    written = s.move(
-        "bill", effective, memo, transfer(escrow_id(contract), worker.id, amount.minor, "pending"), contract.id, bill_id
-    )
-    assert written == entry_id
-    return bill_state(s, bill_id)
+    if note:
+        memo += f" ({' '.join(note.split())})"
+    return memo
 
 
 def bill_state(s: Session, bill_id: int) -> BillState:

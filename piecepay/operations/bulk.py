@@ -10,13 +10,28 @@ a crash or a kill writes no row twice: rows already written replay.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
+from decimal import Decimal
 from typing import NamedTuple
 
+from piecepay import rules
 from piecepay.errors import BadInput, KeyConflict, NotFound, PiecepayError, RuleRefused
-from piecepay.money import Money
-from piecepay.operations.bills import BillRequest, bill
+from piecepay.journal import transfer
+from piecepay.models import Campaign, Contract, Milestone, worker_account_name
+from piecepay.money import Currency, Money
+from piecepay.operations import keys
+from piecepay.operations.bills import (
+    BillRequest,
+    bill,
+    bill_memo,
+    bill_request,
+    billing_contract,
+    pending_bill,
+)
+from piecepay.operations.milestones import escrow_id
 from piecepay.session import Session
+from piecepay.store import NewBill
 
 BATCH = 2000  # rows per transaction with partial
 ROW_ERRORS = (BadInput, RuleRefused, NotFound, KeyConflict)  # a row's own; a storage error stops the file
@@ -60,34 +75,206 @@ def bill_rows(
 ) -> BulkResult:
     """Bill every row; see the module's docstring for the two modes."""
     tally = _Tally()
+    batches = _batches(rows)
     if not partial:
         with s.store.write():
-            for row in rows:
-                failed = tally.run(s, row)
-                if failed is not None:
-                    raise RowRefused(failed)
+            books = _Books(s)
+            for batch in batches:
+                _run_batch(s, books, batch, tally, stop=True)
                 if progress:
-                    progress(1)
+                    progress(len(batch))
         return tally.result()
+    for batch in batches:
+        with s.store.write():  # what the books hold is read afresh in each transaction
+            _run_batch(s, _Books(s), batch, tally, stop=False)
+        if progress:
+            progress(len(batch))
+    return tally.result()
+
+
+def _batches(rows: Iterable[BulkRow | RowRefusal]) -> Iterator[list[BulkRow | RowRefusal]]:
     batch: list[BulkRow | RowRefusal] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
-            _partial_batch(s, batch, tally, progress)
+            yield batch
             batch = []
     if batch:
-        _partial_batch(s, batch, tally, progress)
-    return tally.result()
+        yield batch
 
 
-def _partial_batch(
-    s: Session, batch: Sequence[BulkRow | RowRefusal], tally: _Tally, progress: Callable[[int], None] | None
-) -> None:
-    with s.store.write():
-        for row in batch:
-            tally.run(s, row)
-    if progress:
-        progress(len(batch))
+class _Planned(NamedTuple):
+    """A row whose every rule passed, to be written with the rest of its batch."""
+
+    row: BulkRow
+    contract: Contract  # as it stands after this bill
+    campaign: Campaign
+    milestone: Milestone
+    milli: int
+    amount: Money
+    effective: date
+    request: dict[str, object]
+
+
+class _Books:
+    """What the rules of a bill read, loaded once per transaction and kept up to date as
+    rows are planned: contracts, their open milestones and what those spent, escrow and
+    worker accounts, and the pieces each campaign has committed."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+        self.refs: dict[str | None, int] = {}
+        self.contracts: dict[int, Contract] = {}
+        self.campaigns: dict[int, Campaign] = {}
+        self.committed: dict[int, int] = {}
+        self.milestones: dict[int, Milestone | None] = {}
+        self.spent: dict[int, Money] = {}
+        self.escrows: dict[int, Money] = {}  # escrow account: available
+        self.workers: dict[tuple[str, str], int] = {}  # worker account (name, currency): pending credits
+        self.opened: dict[tuple[str, str], int] = {}  # worker account (name, currency): id
+        self.prices: dict[tuple[int, Decimal, int], Money] = {}  # (pieces, rate, campaign): amount
+
+    def contract(self, ref: str | None) -> Contract:
+        if ref not in self.refs:
+            found = billing_contract(self.s, ref, None)
+            self.refs[ref] = found.id
+            self.contracts.setdefault(found.id, found)
+        return self.contracts[self.refs[ref]]
+
+    def campaign(self, campaign_id: int) -> Campaign:
+        if campaign_id not in self.campaigns:
+            self.campaigns[campaign_id] = self.s.store.campaign(campaign_id)
+            self.committed[campaign_id] = self.s.store.campaign_committed(campaign_id)[1]
+        return self.campaigns[campaign_id]
+
+    def milestone(self, contract_id: int) -> Milestone | None:
+        if contract_id not in self.milestones:
+            found = self.s.store.open_milestone(contract_id)
+            self.milestones[contract_id] = found
+            if found is not None:
+                self.spent[found.id] = self.s.store.milestone_spent(found)
+        return self.milestones[contract_id]
+
+    def available(self, escrow: int | None, zero: Money) -> Money:
+        """What an escrow account has available (nothing, for a contract without one)."""
+        if escrow is None:
+            return zero
+        if escrow not in self.escrows:
+            self.escrows[escrow] = self.s.store.account(escrow).escrow_available
+        return self.escrows[escrow]
+
+    def owed(self, worker: tuple[str, str], currency: Currency) -> int:
+        """A worker account's pending credits (0 for one not opened yet)."""
+        if worker not in self.workers:
+            found = self.s.store.account_named(worker[0], currency)
+            self.workers[worker] = found.credits_pending if found else 0
+            if found:
+                self.opened[worker] = found.id
+        return self.workers[worker]
+
+    def plan(self, row: BulkRow) -> _Planned:
+        """Check every rule of a single bill against the books (as ``bills.bill`` does);
+        on success the books count the bill."""
+        s, req = self.s, row.request
+        contract = self.contract(req.contract)
+        campaign = self.campaign(contract.campaign_id)
+        milli = rules.pieces_in_steps(req.pieces, campaign)
+        request = bill_request(contract, milli, req)
+        priced = milli, contract.rate, campaign.id
+        if priced not in self.prices:
+            self.prices[priced] = rules.bill_amount(milli, contract.rate, campaign)
+        amount = self.prices[priced]
+        effective = s.day(req.day)
+        rules.check_effective_date(effective, s.today, contract.accepted_on, "bill")
+        milestone = self.milestone(contract.id)
+        zero = Money.zero(campaign.currency)
+        available = self.available(contract.escrow_account_id, zero)
+        facts = rules.BillFacts(
+            campaign=campaign,
+            contract=contract,
+            milestone=milestone,
+            milestone_spent=self.spent[milestone.id] if milestone else zero,
+            escrow_available=available,
+            campaign_pieces_committed_milli=self.committed[campaign.id],
+            today=s.today,
+        )
+        milestone = rules.check_bill(facts, milli, amount, effective)
+        worker = worker_account_name(contract.worker_handle), campaign.currency.code
+        owed = self.owed(worker, campaign.currency)
+        rules.check_capacity(worker[0], "credits_pending", owed, amount)
+        # the bill counts from here on
+        contract = contract._replace(pieces_pending_milli=contract.pieces_pending_milli + milli)
+        self.contracts[contract.id] = contract
+        self.committed[campaign.id] += milli
+        self.spent[milestone.id] += amount
+        self.escrows[escrow_id(contract)] = available - amount
+        self.workers[worker] = owed + amount.minor
+        return _Planned(row, contract, campaign, milestone, milli, amount, effective, request)
+
+    def write(self, planned: Sequence[_Planned]) -> None:
+        """Write the planned bills, their keys and entries; open worker accounts first."""
+        if not planned:
+            return
+        s = self.s
+        for p in planned:
+            worker = worker_account_name(p.contract.worker_handle), p.campaign.currency.code
+            if worker not in self.opened:
+                self.opened[worker] = s.store.ensure_account(worker[0], p.campaign.currency).id
+        bill_id = s.store.next_bill_id()
+        entry_id = s.store.next_entry_id()
+        new = []
+        for offset, p in enumerate(planned):
+            worker_id = self.opened[worker_account_name(p.contract.worker_handle), p.campaign.currency.code]
+            number = bill_id + offset
+            req, entry = p.row.request, entry_id + offset
+            new.append(
+                NewBill(
+                    pending_bill(number, p.contract, p.milestone, p.milli, p.amount, req, p.effective, entry),
+                    p.contract,
+                    p.row.key,
+                    p.request,
+                    keys.reference(number),
+                    s.header(
+                        "bill",
+                        p.effective,
+                        bill_memo(number, p.milli, p.campaign, p.contract, p.amount, req.note),
+                        p.contract.id,
+                        number,
+                    ),
+                    transfer(escrow_id(p.contract), worker_id, p.amount.minor, "pending"),
+                )
+            )
+        written = s.store.write_bills(new, s.recorded_at)
+        assert written[0] == entry_id
+
+
+def _run_batch(s: Session, books: _Books, batch: Sequence[BulkRow | RowRefusal], tally: _Tally, *, stop: bool) -> None:
+    """Plan each row of the batch, then write the planned ones together. A row whose key is
+    recorded already (or planned earlier in this batch) runs as a single keyed bill after
+    what is planned so far is written: it replays or is refused as a conflict."""
+    rows = [row for row in batch if isinstance(row, BulkRow)]
+    recorded = s.store.existing_keys([row.key for row in rows])
+    planned: list[_Planned] = []
+    planned_keys: set[str] = set()
+    for row in batch:
+        tally.rows += 1
+        if isinstance(row, RowRefusal):
+            tally.refuse(row, stop)
+            continue
+        if row.key in recorded or row.key in planned_keys:
+            books.write(planned)
+            planned, planned_keys = [], set()
+            tally.single(s, row, stop)
+            continue
+        try:
+            done = books.plan(row)
+        except ROW_ERRORS as exc:
+            tally.refuse(RowRefusal(row.number, exc.code, exc.message, exc.exit_code), stop)
+            continue
+        planned.append(done)
+        planned_keys.add(row.key)
+        tally.billed_one(done.amount)
+    books.write(planned)
 
 
 class _Tally:
@@ -96,27 +283,29 @@ class _Tally:
         self.refused: list[RowRefusal] = []
         self.amounts: dict[str, Money] = {}
 
-    def run(self, s: Session, row: BulkRow | RowRefusal) -> RowRefusal | None:
-        self.rows += 1
-        if isinstance(row, RowRefusal):
-            self.refused.append(row)
-            return row
+    def refuse(self, refusal: RowRefusal, stop: bool) -> None:
+        if stop:
+            raise RowRefused(refusal)
+        self.refused.append(refusal)
+
+    def billed_one(self, amount: Money) -> None:
+        self.billed += 1
+        code = amount.currency.code
+        self.amounts[code] = self.amounts[code] + amount if code in self.amounts else amount
+
+    def single(self, s: Session, row: BulkRow, stop: bool) -> None:
+        """A row run as one keyed bill (its key is recorded already)."""
         replays = s.replayed
         try:
             with s.store.write():  # a savepoint: a refused row undoes only itself
                 done = bill(s, row.request, row.key)
         except ROW_ERRORS as exc:
-            refusal = RowRefusal(row.number, exc.code, exc.message, exc.exit_code)
-            self.refused.append(refusal)
-            return refusal
+            self.refuse(RowRefusal(row.number, exc.code, exc.message, exc.exit_code), stop)
+            return
         if s.replayed != replays:
             self.replayed += 1
         else:
-            self.billed += 1
-            amount = done.bill.amount
-            code = amount.currency.code
-            self.amounts[code] = self.amounts[code] + amount if code in self.amounts else amount
-        return None
+            self.billed_one(done.bill.amount)
 
     def result(self) -> BulkResult:
         amounts = tuple(self.amounts[code] for code in sorted(self.amounts))

@@ -23,6 +23,7 @@ from piecepay.session import Session
 
 R = TypeVar("R")
 RESULT_FORMAT = 2  # results stored as encoded records; 0.1.0 stored rendered documents
+REFERENCE_FORMAT = 3  # a result kept as the id of the record written (bulk rows), rebuilt when replayed
 
 
 def claim(s: Session, key: str | None, command: str) -> dict[str, Any] | None:
@@ -56,13 +57,14 @@ def replay(
     command: str,
     request: Mapping[str, object],
     kind: type[R],
-    legacy: Callable[[dict[str, Any]], R],
+    rebuild: Callable[[dict[str, Any]], R],
 ) -> R | None:
     """The first result under ``key`` if it carried this same request; None if the key is new.
 
     Runs inside the operation's write transaction, after its references are resolved.
-    ``legacy`` rebuilds a result kept by piecepay 0.1.0 (a rendered document, whose request
-    was kept as typed and is compared number to number, reference to reference).
+    ``rebuild`` makes a result from the record a kept result names by its ``id``: a
+    reference (``reference``), or a document rendered by piecepay 0.1.0 (whose request was
+    kept as typed and is compared number to number, reference to reference).
     """
     if key is None:
         return None
@@ -72,7 +74,8 @@ def replay(
     first_command, first_request, result = found
     if first_command != command:
         raise KeyConflict(f"key '{key}' was first used for '{first_command}', not '{command}'")
-    kept_by_0_1 = not (isinstance(result, dict) and result.get("format") == RESULT_FORMAT)
+    form = result.get("format") if isinstance(result, dict) else None
+    kept_by_0_1 = form not in (RESULT_FORMAT, REFERENCE_FORMAT)
     if kept_by_0_1:
         differs = _legacy_differs(s, first_request, request)
     else:
@@ -81,8 +84,8 @@ def replay(
         detail = "; ".join(f"{n} was {_shown(first_request.get(n))}, now {_shown(request.get(n))}" for n in differs)
         raise KeyConflict(f"key '{key}' was first used for {command} with other values: {detail}")
     s.replayed += 1
-    if kept_by_0_1:
-        return legacy(result)
+    if form != RESULT_FORMAT:
+        return rebuild(result)
     decoded: R = decode(kind, result["result"])
     return decoded
 
@@ -93,6 +96,11 @@ def remember(s: Session, key: str | None, command: str, request: Mapping[str, ob
         return
     s.store.save_key(key, command, dict(request), {"format": RESULT_FORMAT, "result": encode(result)}, s.recorded_at)
     s.record("key_recorded", f"idempotency key '{key}' for {command}")
+
+
+def reference(record_id: int) -> dict[str, int]:
+    """A result kept as the id of the record written, for writers of many rows at once."""
+    return {"format": REFERENCE_FORMAT, "id": record_id}
 
 
 def _legacy_differs(s: Session, first: dict[str, Any], request: Mapping[str, object]) -> list[str]:

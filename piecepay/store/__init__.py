@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from piecepay.export.entries import ExportEntry
@@ -31,6 +31,18 @@ if TYPE_CHECKING:
     from piecepay.store.facts import Image
     from piecepay.store.journal import EntryHeader
     from piecepay.store.sqlite import ActiveContract, ContractFigures, LogEntry, PendingBill, StoredEntry
+
+
+class NewBill(NamedTuple):
+    """A bill to write with its key, its contract as it stands after it, and its entry."""
+
+    bill: Bill
+    contract: Contract
+    key: str | None
+    request: dict[str, Any] | None
+    result: Any
+    header: EntryHeader
+    postings: list[Posting]
 
 
 class Store(Protocol):
@@ -150,6 +162,14 @@ class Store(Protocol):
     def next_bill_id(self) -> int: ...
 
     def insert_bill(self, bill: Bill) -> None: ...
+
+    def write_bills(self, bills: Sequence[NewBill], created_at: str) -> list[int]:
+        """Write many new bills, each with its key and the entry that reserves it; the entries' ids."""
+        ...
+
+    def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are recorded already."""
+        ...
 
     def bill(self, bill_id: int) -> Bill | None: ...
 

@@ -7,10 +7,19 @@ import sqlite3
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from piecepay.errors import RuleRefused, StorageError
-from piecepay.journal import GENESIS_HASH, Posting, canonical_json, entry_hash, imbalances, sealed_hash
-from piecepay.money import MAX_MINOR, format_minor
-from piecepay.store.facts import Facts, take_touched
+from piecepay.errors import StorageError
+from piecepay.journal import (
+    GENESIS_HASH,
+    Posting,
+    canonical_json,
+    entry_hash,
+    imbalances,
+    sealed_digest,
+    sealed_hash,
+)
+from piecepay.money import MAX_MINOR, Currency
+from piecepay.rules import over_capacity
+from piecepay.store.facts import Facts, Image, prove_sealed, take_touched
 
 TOTAL_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 
@@ -70,7 +79,8 @@ def append_entry(
     last_id, prev_hash = check_head(conn)
     entry_id = last_id + 1
     sealed = take_touched(conn) if facts is None else facts
-    digest = sealed_hash(prev_hash, header.hashed_fields(entry_id), postings, names, sealed)
+    facts_text = canonical_json(sealed)
+    digest = sealed_digest(prev_hash, header.hashed_fields(entry_id), postings, names, facts_text)
     conn.execute(
         "INSERT INTO entries (id, kind, contract_id, bill_id, effective_date, recorded_at, actor, memo, "
         "prev_hash, hash, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -85,7 +95,7 @@ def append_entry(
             header.memo,
             prev_hash,
             digest,
-            canonical_json(sealed),
+            facts_text,
         ),
     )
     conn.executemany(
@@ -95,6 +105,72 @@ def append_entry(
     for posting in postings:
         _add_to_total(conn, posting)
     return entry_id
+
+
+def append_entries(
+    conn: sqlite3.Connection,
+    entries: Sequence[tuple[EntryHeader, Sequence[Posting], Facts]],
+    inserted: frozenset[str] = frozenset(),
+) -> list[int]:
+    """Append many entries at once, each sealing the facts its writer gives with it, then
+    prove that every row touched since the last entry is sealed, as it is stored now, by
+    the last image the new entries hold of it; apply the postings to the account totals.
+
+    For writers of many rows at once (bulk billing), which know each row's image as they
+    write it and so need not read every row back one by one. Like ``append_entry`` it
+    refuses to chain to a head that does not match its hash, and an unbalanced entry is a
+    bug. Must run inside the caller's write transaction, after the rows were written.
+    ``inserted`` names tables whose new rows the writer inserted from their images
+    (see ``prove_sealed``).
+    """
+    names = account_names(conn, {p.account_id for _, postings, _ in entries for p in postings})
+    currency_of = {account: name[1] for account, name in names.items()}
+    last_id, prev_hash = check_head(conn)
+    entry_rows: list[tuple[object, ...]] = []
+    posting_rows: list[tuple[object, ...]] = []
+    totals: dict[tuple[int, str, str], int] = {}
+    last_images: dict[tuple[str, str], Image] = {}
+    for header, postings, facts in entries:
+        unbalanced = imbalances(postings, currency_of)
+        if unbalanced:
+            raise AssertionError(f"unbalanced entry {header.kind}: {unbalanced}")
+        last_id += 1
+        facts_text = canonical_json(facts)
+        digest = sealed_digest(prev_hash, header.hashed_fields(last_id), postings, names, facts_text)
+        entry_rows.append(
+            (
+                last_id,
+                header.kind,
+                header.contract_id,
+                header.bill_id,
+                header.effective_date,
+                header.recorded_at,
+                header.actor,
+                header.memo,
+                prev_hash,
+                digest,
+                facts_text,
+            )
+        )
+        for p in postings:
+            posting_rows.append((last_id, p.account_id, p.side, p.phase, p.amount))
+            totals[p.account_id, p.side, p.phase] = totals.get((p.account_id, p.side, p.phase), 0) + p.amount
+        for table, images in facts.items():
+            for key, image in images.items():
+                last_images[table, key] = image
+        prev_hash = digest
+    conn.executemany(
+        "INSERT INTO entries (id, kind, contract_id, bill_id, effective_date, recorded_at, actor, memo, "
+        "prev_hash, hash, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        entry_rows,
+    )
+    conn.executemany(
+        "INSERT INTO postings (entry_id, account_id, side, phase, amount) VALUES (?, ?, ?, ?, ?)", posting_rows
+    )
+    for (account_id, side, phase), amount in sorted(totals.items()):
+        _add_to_total(conn, Posting(account_id, side, phase, amount))  # type: ignore[arg-type]
+    prove_sealed(conn, last_images, inserted)
+    return [int(row[0]) for row in entry_rows]  # type: ignore[call-overload]
 
 
 def check_head(conn: sqlite3.Connection) -> tuple[int, str]:
@@ -158,11 +234,7 @@ def _add_to_total(conn: sqlite3.Connection, posting: Posting) -> None:
             "WHERE a.id = ?",
             (posting.account_id,),
         ).fetchone()
-        raise RuleRefused(
-            f"this would take account {row[0]}'s {column.replace('_', ' ')} past "
-            f"{format_minor(MAX_MINOR, row[2])} {row[1]}, the most a ledger can hold",
-            "exceeds_ledger_capacity",
-        )
+        raise over_capacity(row[0], column, Currency(row[1], row[2]))
 
 
 def entry_postings(conn: sqlite3.Connection, entry_id: int) -> list[Posting]:

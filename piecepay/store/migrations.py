@@ -312,7 +312,23 @@ def m003_facts_in_the_chain(db: Database) -> None:
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_export_cursors, m003_facts_in_the_chain]
+def m006_entry_references(db: Database) -> None:
+    """Index the columns that point to an entry. Foreign keys are checked at commit, so each
+    new entry looks up the rows that name it: without these indexes, by reading every bill."""
+    db.table("bills").create_index(["entry_id"])
+    db.execute("CREATE INDEX idx_bills_resolve_entry_id ON bills (resolve_entry_id) WHERE resolve_entry_id IS NOT NULL")
+    db.table("milestones").create_index(["entry_id"])
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    m001_initial,
+    m002_export_cursors,
+    m003_facts_in_the_chain,
+    m006_entry_references,
+]
+# Migrations after which an upgraded ledger seals every fact so far into a checkpoint entry;
+# the others change no fact (an index, a table of no facts) and need none.
+SEALING = frozenset({"m001_initial", "m003_facts_in_the_chain"})
 LATEST_VERSION = len(MIGRATIONS)
 GUARDS = dict(JOURNAL_GUARDS + FACT_GUARDS)  # every trigger a ledger at LATEST_VERSION has, by name
 
@@ -333,15 +349,17 @@ def migrate(conn: sqlite3.Connection, stamp: Stamp, fill: Callable[[Any], None] 
         db = Database(conn, recursive_triggers=False)
         db.create_table("migrations", {"name": str, "applied_at": str}, pk="name", if_not_exists=True)
         applied = {row[0] for row in conn.execute("SELECT name FROM migrations")}
+        sealing = False
         for migration in MIGRATIONS:
             if migration.__name__ in applied:  # recorded by name, as sqlite-utils' and llm's are
                 continue
             migration(db)
             db.table("migrations").insert({"name": migration.__name__, "applied_at": stamp.recorded_at})
+            sealing = sealing or migration.__name__ in SEALING
         conn.execute(f"PRAGMA user_version = {LATEST_VERSION}")
         if fill is not None and version == 0:
             fill(conn)
-        else:
+        elif sealing or version == 0:  # an index or a table of no facts needs no new seal
             checkpoint(conn, stamp, created=version == 0)
 
 

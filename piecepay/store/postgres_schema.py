@@ -132,6 +132,11 @@ TABLES = {
         f"CREATE TABLE export_cursors (name {T} PRIMARY KEY, last_entry_id BIGINT NOT NULL, updated_at {T} NOT NULL)",
     ],
     "m003_facts_in_the_chain": [f"ALTER TABLE entries ADD COLUMN facts {T}"],
+    "m006_entry_references": [
+        "CREATE INDEX idx_bills_entry_id ON bills (entry_id)",
+        "CREATE INDEX idx_bills_resolve_entry_id ON bills (resolve_entry_id) WHERE resolve_entry_id IS NOT NULL",
+        "CREATE INDEX idx_milestones_entry_id ON milestones (entry_id)",
+    ],
 }
 MIGRATION_NAMES = tuple(TABLES)
 # (table, column, the table it refers to, that table's key): what verify checks row by row,
@@ -213,6 +218,7 @@ TRIGGERS_BY_MIGRATION = {
     "m001_initial": NEXT_ID + JOURNAL_GUARDS,
     "m002_export_cursors": [],
     "m003_facts_in_the_chain": FACT_GUARDS + TOUCH,
+    "m006_entry_references": [],
 }
 GUARDS = dict(NEXT_ID + JOURNAL_GUARDS + FACT_GUARDS + TOUCH)  # every trigger a ledger has, as printed back
 

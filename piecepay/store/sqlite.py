@@ -33,6 +33,7 @@ from piecepay.models import (
     Worker,
 )
 from piecepay.money import Currency, Money
+from piecepay.store import NewBill
 from piecepay.store import facts as sealed
 from piecepay.store.connection import write_transaction
 
@@ -54,6 +55,28 @@ BILL_SELECT = (
     "SELECT b.*, k.currency, cur.digits FROM bills b JOIN contracts c ON c.id = b.contract_id "
     "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency"
 )
+BILL_COLUMNS = (
+    "id",
+    "contract_id",
+    "milestone_id",
+    "pieces_milli",
+    "rate",
+    "amount_minor",
+    "status",
+    "released_pieces_milli",
+    "released_minor",
+    "reason",
+    "note",
+    "minutes",
+    "proofs",
+    "effective_date",
+    "resolved_on",
+    "entry_id",
+    "resolve_entry_id",
+)
+INSERT_BILL = f"INSERT INTO bills ({', '.join(BILL_COLUMNS)}) VALUES ({', '.join('?' * len(BILL_COLUMNS))})"
+KEY_COLUMNS = ("key", "command", "request", "result", "created_at")
+_KEPT = json.JSONEncoder(sort_keys=True)  # what save_key's json.dumps(…, sort_keys=True) writes
 ACCOUNT_SELECT = "SELECT a.*, cur.digits FROM accounts a JOIN currencies cur ON cur.code = a.currency"
 
 
@@ -150,6 +173,37 @@ def bill_of(row: sqlite3.Row) -> Bill:
         row["entry_id"],
         row["resolve_entry_id"],
     )
+
+
+def bill_row(bill: Bill) -> tuple[object, ...]:
+    """A bill as its row stores it, column by column (``BILL_COLUMNS``)."""
+    return (
+        bill.id,
+        bill.contract_id,
+        bill.milestone_id,
+        bill.pieces_milli,
+        str(bill.rate),
+        bill.amount.minor,
+        bill.status.value,
+        bill.released_pieces_milli,
+        bill.released.minor,
+        bill.reason,
+        bill.note,
+        bill.minutes,
+        json.dumps(list(bill.proofs)) if bill.proofs else "[]",
+        bill.effective_date.isoformat(),
+        bill.resolved_on.isoformat() if bill.resolved_on else None,
+        bill.entry_id,
+        bill.resolve_entry_id,
+    )
+
+
+def _counters(contract: Contract) -> dict[str, int]:
+    return {
+        "pieces_pending_milli": contract.pieces_pending_milli,
+        "pieces_released_milli": contract.pieces_released_milli,
+        "pieces_rejected_milli": contract.pieces_rejected_milli,
+    }
 
 
 def account_of(row: sqlite3.Row) -> Account:
@@ -542,24 +596,61 @@ class SqliteStore:
         return int(row[0])
 
     def insert_bill(self, bill: Bill) -> None:
-        self.conn.execute(
-            "INSERT INTO bills (id, contract_id, milestone_id, pieces_milli, rate, amount_minor, status, note, "
-            "minutes, proofs, effective_date, entry_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                bill.id,
-                bill.contract_id,
-                bill.milestone_id,
-                bill.pieces_milli,
-                str(bill.rate),
-                bill.amount.minor,
-                bill.status.value,
-                bill.note,
-                bill.minutes,
-                json.dumps(list(bill.proofs)),
-                bill.effective_date.isoformat(),
-                bill.entry_id,
-            ),
-        )
+        self.conn.execute(INSERT_BILL, bill_row(bill))
+
+    def write_bills(self, bills: Sequence[NewBill], created_at: str) -> list[int]:
+        """Write many new bills, each with its idempotency key and the entry that reserves it,
+        in order; the ids of the entries. Each entry seals its bill and its key; a contract's
+        piece counters, which move with every bill (and which verify proves from the bills),
+        are sealed as the bills leave them, by the last entry of its bills."""
+        from piecepay.store import journal
+
+        before = sealed.take_touched(self.conn)  # rows written for these bills first: new accounts
+        rows = [bill_row(b.bill) for b in bills]
+        keys = [
+            (b.key, "bill", _KEPT.encode(b.request), _KEPT.encode(b.result), created_at)
+            for b in bills
+            if b.key is not None
+        ]
+        with self._inserting_sealed(("bills", "idempotency_keys")):
+            self.conn.executemany(INSERT_BILL, rows)
+            self.conn.executemany(
+                "INSERT INTO idempotency_keys (key, command, request, result, created_at) VALUES (?, ?, ?, ?, ?)",
+                keys,
+            )
+        contracts = {b.contract.id: b.contract for b in bills}  # each as it stands after its last bill
+        images = {cid: sealed.row_image(self.conn, "contracts", cid) for cid in contracts}
+        for contract in contracts.values():
+            self.conn.execute(
+                "UPDATE contracts SET pieces_pending_milli = ?, pieces_released_milli = ?, pieces_rejected_milli = ? "
+                "WHERE id = ?",
+                (*_counters(contract).values(), contract.id),
+            )
+        key_images = iter(dict(zip(KEY_COLUMNS, k, strict=True)) for k in keys)
+        last = {b.contract.id: number for number, b in enumerate(bills)}
+        entries = []
+        for number, (b, row) in enumerate(zip(bills, rows, strict=True)):
+            facts: sealed.Facts = dict(before) if number == 0 else {}
+            facts["bills"] = {str(b.bill.id): dict(zip(BILL_COLUMNS, row, strict=True))}
+            if b.key is not None:
+                facts["idempotency_keys"] = {b.key: next(key_images)}
+            if last[b.contract.id] == number:  # the contract's counters as these bills leave them
+                facts["contracts"] = {str(b.contract.id): images[b.contract.id] | _counters(b.contract)}
+            entries.append((b.header, b.postings, facts))
+        return journal.append_entries(self.conn, entries, frozenset({"bills", "idempotency_keys"}))
+
+    def _inserting_sealed(self, tables: tuple[str, ...]) -> contextlib.AbstractContextManager[None]:
+        """Inserts into ``tables`` that the writer seals itself, from the values it inserts."""
+        return sealed.inserting_sealed(self.conn, tables)
+
+    def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are recorded already."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self._all(f"SELECT key FROM idempotency_keys WHERE key IN ({marks})", chunk))
+        return found
 
     def bill(self, bill_id: int) -> Bill | None:
         row = self._one(f"{BILL_SELECT} WHERE b.id = ?", (bill_id,))
