@@ -172,6 +172,17 @@ class _Books:
                 self.opened[worker] = found.id
         return self.workers[worker]
 
+    def same_request(self, row: BulkRow, command: str, request: dict[str, object]) -> bool:
+        """Whether a key was recorded for a bill of exactly this row's request."""
+        if command != "bill" or row.request.contract is None:
+            return False
+        try:
+            contract = self.contract(row.request.contract)
+            milli = rules.pieces_in_steps(row.request.pieces, self.campaign(contract.campaign_id))
+        except ROW_ERRORS:
+            return False
+        return bill_request(contract, milli, row.request) == request
+
     def plan(self, row: BulkRow) -> _Planned:
         """Check every rule of a single bill against the books (as ``bills.bill`` does);
         on success the books count the bill."""
@@ -250,16 +261,21 @@ class _Books:
 
 def _run_batch(s: Session, books: _Books, batch: Sequence[BulkRow | RowRefusal], tally: _Tally, *, stop: bool) -> None:
     """Plan each row of the batch, then write the planned ones together. A row whose key is
-    recorded already (or planned earlier in this batch) runs as a single keyed bill after
-    what is planned so far is written: it replays or is refused as a conflict."""
+    recorded already with this very request replays; any other recorded key (or one planned
+    earlier in this batch) runs as a single keyed bill after what is planned so far is
+    written: it replays or is refused as a conflict, as ``bills.bill`` decides."""
     rows = [row for row in batch if isinstance(row, BulkRow)]
-    recorded = s.store.existing_keys([row.key for row in rows])
+    recorded = s.store.recorded_requests([row.key for row in rows])
     planned: list[_Planned] = []
     planned_keys: set[str] = set()
     for row in batch:
         tally.rows += 1
         if isinstance(row, RowRefusal):
             tally.refuse(row, stop)
+            continue
+        if row.key in recorded and books.same_request(row, *recorded[row.key]):
+            tally.replayed += 1
+            s.replayed += 1
             continue
         if row.key in recorded or row.key in planned_keys:
             books.write(planned)

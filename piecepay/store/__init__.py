@@ -167,8 +167,8 @@ class Store(Protocol):
         """Write many new bills, each with its key and the entry that reserves it; the entries' ids."""
         ...
 
-    def existing_keys(self, keys: Sequence[str]) -> set[str]:
-        """Which of ``keys`` are recorded already."""
+    def recorded_requests(self, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """The command and request each of ``keys`` was first recorded with, for those recorded."""
         ...
 
     def bill(self, bill_id: int) -> Bill | None: ...

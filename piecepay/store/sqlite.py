@@ -643,13 +643,14 @@ class SqliteStore:
         """Inserts into ``tables`` that the writer seals itself, from the values it inserts."""
         return sealed.inserting_sealed(self.conn, tables)
 
-    def existing_keys(self, keys: Sequence[str]) -> set[str]:
-        """Which of ``keys`` are recorded already."""
-        found: set[str] = set()
+    def recorded_requests(self, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """The command and request each of ``keys`` was first recorded with, for those recorded."""
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(r[0] for r in self._all(f"SELECT key FROM idempotency_keys WHERE key IN ({marks})", chunk))
+            for row in self._all(f"SELECT key, command, request FROM idempotency_keys WHERE key IN ({marks})", chunk):
+                found[row[0]] = (row[1], json.loads(row[2]))
         return found
 
     def bill(self, bill_id: int) -> Bill | None:
