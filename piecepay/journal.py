@@ -109,6 +109,15 @@ def sealed_digest(
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json escapes all but ASCII
 
 
+_IN_ORDER = json.JSONEncoder(separators=(",", ":"))
+
+
+def ordered_json(value: object) -> str:
+    """``canonical_json`` of a value whose every mapping is already in sorted key order
+    (a writer that builds them so skips the sorting)."""
+    return _IN_ORDER.encode(value)
+
+
 def canonical_json(value: object) -> str:
     """The one text a value hashes as: sorted keys, no spaces, ASCII only."""
     return _CANONICAL.encode(value)

@@ -95,7 +95,7 @@ def _bill(s: Session, req: BillRequest, contract: Contract, campaign: Campaign, 
     written = s.move(
         "bill",
         effective,
-        bill_memo(bill_id, milli, campaign, contract, amount, req.note),
+        bill_memo(bill_id, bill_terms(milli, campaign, contract, amount), req.note),
         transfer(escrow_id(contract), worker.id, amount.minor, "pending"),
         contract.id,
         bill_id,
@@ -149,12 +149,14 @@ def pending_bill(
     )
 
 
-def bill_memo(bill_id: int, milli: int, campaign: Campaign, contract: Contract, amount: Money, note: str | None) -> str:
-    """The journal's words for a bill: '5 photo x 5.00 = 25.00 USD on photos/ana (note)'."""
-    memo = (
-        f"bill {bill_id}: {format_pieces(milli)} {campaign.unit} x {format_rate(contract.rate)} = {amount} "
-        f"on {contract.ref}"
-    )
+def bill_terms(milli: int, campaign: Campaign, contract: Contract, amount: Money) -> str:
+    """A bill's terms in words: '5 photo x 5.00 = 25.00 USD on photos/ana'."""
+    return f"{format_pieces(milli)} {campaign.unit} x {format_rate(contract.rate)} = {amount} on {contract.ref}"
+
+
+def bill_memo(bill_id: int, terms: str, note: str | None) -> str:
+    """The journal's words for a bill: 'bill 7: 5 photo x 5.00 = 25.00 USD on photos/ana (note)'."""
+    memo = f"bill {bill_id}: {terms}"
     if note:
         memo += f" ({' '.join(note.split())})"
     return memo

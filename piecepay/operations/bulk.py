@@ -26,6 +26,7 @@ from piecepay.operations.bills import (
     bill,
     bill_memo,
     bill_request,
+    bill_terms,
     billing_contract,
     pending_bill,
 )
@@ -34,6 +35,7 @@ from piecepay.session import Session
 from piecepay.store import NewBill
 
 BATCH = 2000  # rows per transaction with partial
+PENDING = Contract._fields.index("pieces_pending_milli")
 ROW_ERRORS = (BadInput, RuleRefused, NotFound, KeyConflict)  # a row's own; a storage error stops the file
 
 
@@ -133,6 +135,9 @@ class _Books:
         self.workers: dict[tuple[str, str], int] = {}  # worker account (name, currency): pending credits
         self.opened: dict[tuple[str, str], int] = {}  # worker account (name, currency): id
         self.prices: dict[tuple[int, Decimal, int], Money] = {}  # (pieces, rate, campaign): amount
+        self.pieces: dict[tuple[Decimal, int], int] = {}  # (pieces as typed, campaign): thousandths
+        self.zeros: dict[int, Money] = {}  # campaign: nothing in its currency
+        self.terms: dict[tuple[int, int], str] = {}  # (pieces, contract): a bill's terms in words
 
     def contract(self, ref: str | None) -> Contract:
         if ref not in self.refs:
@@ -189,7 +194,10 @@ class _Books:
         s, req = self.s, row.request
         contract = self.contract(req.contract)
         campaign = self.campaign(contract.campaign_id)
-        milli = rules.pieces_in_steps(req.pieces, campaign)
+        counted = req.pieces, campaign.id
+        if counted not in self.pieces:
+            self.pieces[counted] = rules.pieces_in_steps(req.pieces, campaign)
+        milli = self.pieces[counted]
         request = bill_request(contract, milli, req)
         priced = milli, contract.rate, campaign.id
         if priced not in self.prices:
@@ -198,7 +206,7 @@ class _Books:
         effective = s.day(req.day)
         rules.check_effective_date(effective, s.today, contract.accepted_on, "bill")
         milestone = self.milestone(contract.id)
-        zero = Money.zero(campaign.currency)
+        zero = self.zeros.setdefault(campaign.id, Money.zero(campaign.currency))
         available = self.available(contract.escrow_account_id, zero)
         facts = rules.BillFacts(
             campaign=campaign,
@@ -214,13 +222,20 @@ class _Books:
         owed = self.owed(worker, campaign.currency)
         rules.check_capacity(worker[0], "credits_pending", owed, amount)
         # the bill counts from here on
-        contract = contract._replace(pieces_pending_milli=contract.pieces_pending_milli + milli)
+        pending = contract.pieces_pending_milli + milli
+        contract = Contract._make((*contract[:PENDING], pending, *contract[PENDING + 1 :]))  # _replace, faster
         self.contracts[contract.id] = contract
         self.committed[campaign.id] += milli
         self.spent[milestone.id] += amount
         self.escrows[escrow_id(contract)] = available - amount
         self.workers[worker] = owed + amount.minor
         return _Planned(row, contract, campaign, milestone, milli, amount, effective, request)
+
+    def bill_terms(self, p: _Planned) -> str:
+        said = p.milli, p.contract.id
+        if said not in self.terms:
+            self.terms[said] = bill_terms(p.milli, p.campaign, p.contract, p.amount)
+        return self.terms[said]
 
     def write(self, planned: Sequence[_Planned]) -> None:
         """Write the planned bills, their keys and entries; open worker accounts first."""
@@ -248,7 +263,7 @@ class _Books:
                     s.header(
                         "bill",
                         p.effective,
-                        bill_memo(number, p.milli, p.campaign, p.contract, p.amount, req.note),
+                        bill_memo(number, self.bill_terms(p), req.note),
                         p.contract.id,
                         number,
                     ),

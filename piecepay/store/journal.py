@@ -14,6 +14,7 @@ from piecepay.journal import (
     canonical_json,
     entry_hash,
     imbalances,
+    ordered_json,
     sealed_digest,
     sealed_hash,
 )
@@ -111,6 +112,8 @@ def append_entries(
     conn: sqlite3.Connection,
     entries: Sequence[tuple[EntryHeader, Sequence[Posting], Facts]],
     inserted: frozenset[str] = frozenset(),
+    *,
+    ordered: bool = False,
 ) -> list[int]:
     """Append many entries at once, each sealing the facts its writer gives with it, then
     prove that every row touched since the last entry is sealed, as it is stored now, by
@@ -121,7 +124,8 @@ def append_entries(
     refuses to chain to a head that does not match its hash, and an unbalanced entry is a
     bug. Must run inside the caller's write transaction, after the rows were written.
     ``inserted`` names tables whose new rows the writer inserted from their images
-    (see ``prove_sealed``).
+    (see ``prove_sealed``). ``ordered``: the writer built every mapping of the facts after
+    the first entry's in sorted key order (checked on the second entry).
     """
     names = account_names(conn, {p.account_id for _, postings, _ in entries for p in postings})
     currency_of = {account: name[1] for account, name in names.items()}
@@ -135,7 +139,9 @@ def append_entries(
         if unbalanced:
             raise AssertionError(f"unbalanced entry {header.kind}: {unbalanced}")
         last_id += 1
-        facts_text = canonical_json(facts)
+        facts_text = ordered_json(facts) if ordered and entry_rows else canonical_json(facts)
+        if ordered and len(entry_rows) == 1 and facts_text != canonical_json(facts):
+            raise AssertionError(f"facts not in sorted order: {facts_text[:200]}")
         digest = sealed_digest(prev_hash, header.hashed_fields(last_id), postings, names, facts_text)
         entry_rows.append(
             (

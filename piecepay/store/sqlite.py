@@ -76,6 +76,8 @@ BILL_COLUMNS = (
 )
 INSERT_BILL = f"INSERT INTO bills ({', '.join(BILL_COLUMNS)}) VALUES ({', '.join('?' * len(BILL_COLUMNS))})"
 KEY_COLUMNS = ("key", "command", "request", "result", "created_at")
+BILL_IN_ORDER = sorted((column, i) for i, column in enumerate(BILL_COLUMNS))  # (column, place) by name
+KEY_IN_ORDER = sorted((column, i) for i, column in enumerate(KEY_COLUMNS))
 _KEPT = json.JSONEncoder(sort_keys=True)  # what save_key's json.dumps(…, sort_keys=True) writes
 ACCOUNT_SELECT = "SELECT a.*, cur.digits FROM accounts a JOIN currencies cur ON cur.code = a.currency"
 
@@ -626,18 +628,21 @@ class SqliteStore:
                 "WHERE id = ?",
                 (*_counters(contract).values(), contract.id),
             )
-        key_images = iter(dict(zip(KEY_COLUMNS, k, strict=True)) for k in keys)
+        key_images = iter({column: k[i] for column, i in KEY_IN_ORDER} for k in keys)
         last = {b.contract.id: number for number, b in enumerate(bills)}
         entries = []
         for number, (b, row) in enumerate(zip(bills, rows, strict=True)):
+            # every mapping in sorted key order: the entries are sealed with ordered_json
             facts: sealed.Facts = dict(before) if number == 0 else {}
-            facts["bills"] = {str(b.bill.id): dict(zip(BILL_COLUMNS, row, strict=True))}
+            facts["bills"] = {str(b.bill.id): {column: row[i] for column, i in BILL_IN_ORDER}}
+            if last[b.contract.id] == number:  # the contract's counters as these bills leave them
+                image = images[b.contract.id] | _counters(b.contract)
+                facts["contracts"] = {str(b.contract.id): dict(sorted(image.items()))}
             if b.key is not None:
                 facts["idempotency_keys"] = {b.key: next(key_images)}
-            if last[b.contract.id] == number:  # the contract's counters as these bills leave them
-                facts["contracts"] = {str(b.contract.id): images[b.contract.id] | _counters(b.contract)}
             entries.append((b.header, b.postings, facts))
-        return journal.append_entries(self.conn, entries, frozenset({"bills", "idempotency_keys"}))
+        inserted = frozenset({"bills", "idempotency_keys"})
+        return journal.append_entries(self.conn, entries, inserted, ordered=True)
 
     def _inserting_sealed(self, tables: tuple[str, ...]) -> contextlib.AbstractContextManager[None]:
         """Inserts into ``tables`` that the writer seals itself, from the values it inserts."""
