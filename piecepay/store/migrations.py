@@ -312,7 +312,21 @@ def m003_facts_in_the_chain(db: Database) -> None:
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_export_cursors, m003_facts_in_the_chain]
+def m005_activity_index(db: Database) -> None:
+    """Indexes that let the sweep read only what is due: a contract's last entry date is one
+    lookup, and the pending bills past a review window are one range per contract, reached
+    from the campaigns with that window."""
+    db.table("entries").create_index(["contract_id", "effective_date"])
+    db.table("bills").create_index(["contract_id", "status", "effective_date"])
+    db.table("campaigns").create_index(["review_days"])
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    m001_initial,
+    m002_export_cursors,
+    m003_facts_in_the_chain,
+    m005_activity_index,
+]
 LATEST_VERSION = len(MIGRATIONS)
 GUARDS = dict(JOURNAL_GUARDS + FACT_GUARDS)  # every trigger a ledger at LATEST_VERSION has, by name
 

@@ -132,6 +132,11 @@ TABLES = {
         f"CREATE TABLE export_cursors (name {T} PRIMARY KEY, last_entry_id BIGINT NOT NULL, updated_at {T} NOT NULL)",
     ],
     "m003_facts_in_the_chain": [f"ALTER TABLE entries ADD COLUMN facts {T}"],
+    "m005_activity_index": [
+        "CREATE INDEX idx_entries_contract_id_effective_date ON entries (contract_id, effective_date)",
+        "CREATE INDEX idx_bills_contract_id_status_effective_date ON bills (contract_id, status, effective_date)",
+        "CREATE INDEX idx_campaigns_review_days ON campaigns (review_days)",
+    ],
 }
 MIGRATION_NAMES = tuple(TABLES)
 # (table, column, the table it refers to, that table's key): what verify checks row by row,
@@ -213,6 +218,7 @@ TRIGGERS_BY_MIGRATION = {
     "m001_initial": NEXT_ID + JOURNAL_GUARDS,
     "m002_export_cursors": [],
     "m003_facts_in_the_chain": FACT_GUARDS + TOUCH,
+    "m005_activity_index": [],
 }
 GUARDS = dict(NEXT_ID + JOURNAL_GUARDS + FACT_GUARDS + TOUCH)  # every trigger a ledger has, as printed back
 
