@@ -319,6 +319,11 @@ def m005_activity_index(db: Database) -> None:
     db.table("entries").create_index(["contract_id", "effective_date"])
     db.table("bills").create_index(["contract_id", "status", "effective_date"])
     db.table("campaigns").create_index(["review_days"])
+    # A new entry resolves the rows written before it that name it (checked at commit): with
+    # these, SQLite finds them by index instead of reading every bill and milestone.
+    db.table("bills").create_index(["entry_id"], if_not_exists=True)
+    db.table("bills").create_index(["resolve_entry_id"], if_not_exists=True)
+    db.table("milestones").create_index(["entry_id"], if_not_exists=True)
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [
