@@ -324,11 +324,12 @@ def test_the_forger_hashes_as_verify_does(book: Book) -> None:
     dropping and restoring every guard, changes nothing, so a forgery that verify accepts
     without an anchor is accepted because it is self-consistent, not because the forger
     hashes differently."""
-    before = book.ledger.dump()
+    before = sorted(book.ledger.dump().splitlines())
     with book.forge() as forger:
         assert set(forger.guards) == set(GUARDS)
         forger.rechain(1)
-    assert book.ledger.dump() == before
+    # Sorted: restored triggers come back after the indexes later migrations made.
+    assert sorted(book.ledger.dump().splitlines()) == before
     assert book.verify("--expect", book.late).code == 0
 
 

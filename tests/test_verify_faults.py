@@ -271,11 +271,12 @@ def test_the_untampered_history_verifies(book: Book) -> None:
 def test_the_forger_hashes_and_restores_as_verify_expects(book: Book) -> None:
     """Control for the forgeries: recomputing the whole chain and dropping and restoring
     every guard changes nothing, so what a test provokes is its edit, not the forger."""
-    before = book.ledger.dump()
+    before = sorted(book.ledger.dump().splitlines())
     with book.forge() as forger:
         assert set(forger.guards) == set(GUARDS)
         forger.rechain(1)
-    assert book.ledger.dump() == before
+    # Sorted: restored triggers come back after the indexes later migrations made.
+    assert sorted(book.ledger.dump().splitlines()) == before
     assert book.verify("--expect", book.head).code == 0
 
 
