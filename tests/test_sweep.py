@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 
 import pytest
 
@@ -91,6 +92,39 @@ def test_deadline_ends_contracts_with_their_refunds_once_nothing_is_pending(ledg
     assert (rows["photos/ben"]["refunded"], rows["photos/ben"]["released"]) == ("75.00", "25.00")
     assert rows["rows/dara"]["status"] == "active"
     assert ledger.run("bill", "photos/ana", "--pieces", "1", today="2026-10-25").code == 1
+
+
+def test_each_day_the_plan_releases_and_warns_of_exactly_the_bills_due(ledger: Ledger) -> None:
+    """Day by day across two review windows (7 and 14 days) and a deadline: a bill is released
+    from its due date on, announced in the three days before, and an end past the deadline
+    waits for exactly the bills still inside their window."""
+    _setup(ledger)
+    ledger.ok("bill", "photos/ben", "--pieces", "4", "--date", "2026-10-18", today="2026-10-18")
+    due = {
+        1: date(2026, 10, 9),
+        2: date(2026, 10, 11),
+        3: date(2026, 10, 10),
+        4: date(2026, 10, 19),
+        5: date(2026, 10, 25),
+    }
+    contract = {1: "photos/ana", 2: "photos/ana", 3: "photos/ben", 4: "rows/dara", 5: "photos/ben"}
+    deadline = date(2026, 10, 20)
+    for day in (date(2026, 10, 5) + timedelta(days=n) for n in range(23)):
+        plan = _sweep(ledger, day.isoformat(), "--dry-run")
+        bills = [(a["action"], a["bill_id"], a["date"]) for a in plan if a["action"].startswith("release")]
+        expected = [
+            ("release" if when <= day else "release_soon", bill, when.isoformat())
+            for bill, when in sorted(due.items())
+            if when <= day + timedelta(days=3)
+        ]
+        assert bills == expected, day
+        ends = [(a["action"], a["contract"], a["note"]) for a in plan if a["action"] in ("end", "end_waiting")]
+        expected_ends = []
+        for ref in ("photos/ana", "photos/ben") if day > deadline else ():
+            waiting = sum(1 for bill, when in due.items() if contract[bill] == ref and when > day)
+            note = "deadline 2026-10-20 passed" + (f"; {waiting} bill(s) still pending" if waiting else "")
+            expected_ends.append(("end_waiting" if waiting else "end", ref, note))
+        assert ends == expected_ends, day
 
 
 @pytest.mark.sqlite_only

@@ -64,10 +64,8 @@ def plan(s: Session, dormant_days: int = DORMANT_DAYS, warn_days: int = WARN_DAY
     today, soon = s.today, s.today + timedelta(days=warn_days)
     actions: list[SweepAction] = []
     releasing: dict[int, int] = {}
-    pending: dict[int, int] = {}
-    for waiting in s.store.bills_pending_review():
+    for waiting in s.store.bills_due_for_review(soon):  # bills further from their due date are not read
         b = waiting.bill
-        pending[b.contract_id] = pending.get(b.contract_id, 0) + 1
         due = b.effective_date + timedelta(days=waiting.review_days)
         if due <= today:
             releasing[b.contract_id] = releasing.get(b.contract_id, 0) + 1
@@ -81,7 +79,10 @@ def plan(s: Session, dormant_days: int = DORMANT_DAYS, warn_days: int = WARN_DAY
                 )
             )
     for active in s.store.active_contracts():
-        left = pending.get(active.contract.id, 0) - releasing.get(active.contract.id, 0)
+        k = active.contract
+        # Bills left pending matter only to an end that is due, so only then are they counted.
+        ending = active.deadline is not None and active.deadline < today
+        left = s.store.pending_bill_count(k.id) - releasing.get(k.id, 0) if ending else 0
         actions.extend(_contract_actions(active, today, soon, dormant_days, left))
     return actions
 

@@ -207,9 +207,12 @@ class Store(Protocol):
         """Every accepted contract (active or ended) with its escrow totals, by id."""
         ...
 
-    def bills_pending_review(self) -> list[PendingBill]:
-        """Every pending bill with its contract and its campaign's review window, by id."""
+    def bills_due_for_review(self, until: date) -> list[PendingBill]:
+        """Pending bills whose review window ends on or before ``until``, with their contract
+        and their campaign's review window, by id."""
         ...
+
+    def pending_bill_count(self, contract_id: int) -> int: ...
 
     def active_contracts(self) -> list[ActiveContract]:
         """Active contracts with their campaign deadline and the date of their last entry."""

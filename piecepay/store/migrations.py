@@ -312,9 +312,15 @@ def m003_facts_in_the_chain(db: Database) -> None:
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
-def m006_entry_references(db: Database) -> None:
-    """Index the columns that point to an entry. Foreign keys are checked at commit, so each
-    new entry looks up the rows that name it: without these indexes, by reading every bill."""
+def m005_activity_index(db: Database) -> None:
+    """Indexes that let the sweep read only what is due: a contract's last entry date is one
+    lookup, and the pending bills past a review window are one range per contract, reached
+    from the campaigns with that window."""
+    db.table("entries").create_index(["contract_id", "effective_date"])
+    db.table("bills").create_index(["contract_id", "status", "effective_date"])
+    db.table("campaigns").create_index(["review_days"])
+    # Foreign keys are checked at commit, so each new entry looks up the rows written before
+    # it that name it: with these, by index instead of reading every bill and milestone.
     db.table("bills").create_index(["entry_id"])
     db.execute("CREATE INDEX idx_bills_resolve_entry_id ON bills (resolve_entry_id) WHERE resolve_entry_id IS NOT NULL")
     db.table("milestones").create_index(["entry_id"])
@@ -324,7 +330,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
     m002_export_cursors,
     m003_facts_in_the_chain,
-    m006_entry_references,
+    m005_activity_index,
 ]
 # Migrations after which an upgraded ledger seals every fact so far into a checkpoint entry;
 # the others change no fact (an index, a table of no facts) and need none.

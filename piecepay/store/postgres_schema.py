@@ -132,7 +132,10 @@ TABLES = {
         f"CREATE TABLE export_cursors (name {T} PRIMARY KEY, last_entry_id BIGINT NOT NULL, updated_at {T} NOT NULL)",
     ],
     "m003_facts_in_the_chain": [f"ALTER TABLE entries ADD COLUMN facts {T}"],
-    "m006_entry_references": [
+    "m005_activity_index": [
+        "CREATE INDEX idx_entries_contract_id_effective_date ON entries (contract_id, effective_date)",
+        "CREATE INDEX idx_bills_contract_id_status_effective_date ON bills (contract_id, status, effective_date)",
+        "CREATE INDEX idx_campaigns_review_days ON campaigns (review_days)",
         "CREATE INDEX idx_bills_entry_id ON bills (entry_id)",
         "CREATE INDEX idx_bills_resolve_entry_id ON bills (resolve_entry_id) WHERE resolve_entry_id IS NOT NULL",
         "CREATE INDEX idx_milestones_entry_id ON milestones (entry_id)",
@@ -218,7 +221,7 @@ TRIGGERS_BY_MIGRATION = {
     "m001_initial": NEXT_ID + JOURNAL_GUARDS,
     "m002_export_cursors": [],
     "m003_facts_in_the_chain": FACT_GUARDS + TOUCH,
-    "m006_entry_references": [],
+    "m005_activity_index": [],
 }
 GUARDS = dict(NEXT_ID + JOURNAL_GUARDS + FACT_GUARDS + TOUCH)  # every trigger a ledger has, as printed back
 

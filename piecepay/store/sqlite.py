@@ -12,7 +12,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -791,15 +791,30 @@ class SqliteStore:
             for r in self._all(sql + " ORDER BY c.id", args)
         ]
 
-    def bills_pending_review(self) -> list[PendingBill]:
-        """Every pending bill with its contract and its campaign's review window, by id."""
+    def bills_due_for_review(self, until: date) -> list[PendingBill]:
+        """Pending bills whose review window ends on or before ``until``, with their contract
+        and their campaign's review window, by id. Each contract's pending bills are a range
+        of an index by date, so bills still well inside their window are not read."""
+        windows = [row[0] for row in self._all("SELECT DISTINCT review_days FROM campaigns ORDER BY 1")]
+        if not windows:
+            return []
+        # A bill is due by ``until`` when it is dated on or before ``until`` less its window.
+        last_days = [(days, (until - timedelta(days=days)).isoformat()) for days in windows]
         rows = self._all(
-            "SELECT b.*, k.currency, cur.digits, k.review_days, k.slug, w.handle FROM bills b "
-            "JOIN contracts c ON c.id = b.contract_id JOIN campaigns k ON k.id = c.campaign_id "
-            "JOIN currencies cur ON cur.code = k.currency JOIN workers w ON w.id = c.worker_id "
-            "WHERE b.status = 'pending' ORDER BY b.id"
+            f"WITH windows (days, last_day) AS (VALUES {', '.join('(?, ?)' for _ in last_days)}) "
+            "SELECT b.*, k.currency, cur.digits, k.review_days, k.slug, w.handle FROM windows "
+            "JOIN campaigns k ON k.review_days = windows.days JOIN contracts c ON c.campaign_id = k.id "
+            "JOIN bills b ON b.contract_id = c.id AND b.status = 'pending' AND b.effective_date <= windows.last_day "
+            "JOIN currencies cur ON cur.code = k.currency JOIN workers w ON w.id = c.worker_id",
+            [value for pair in last_days for value in pair],
         )
-        return [PendingBill(bill_of(r), f"{r['slug']}/{r['handle']}", r["review_days"]) for r in rows]
+        due = [PendingBill(bill_of(r), f"{r['slug']}/{r['handle']}", r["review_days"]) for r in rows]
+        return sorted(due, key=lambda pending: pending.bill.id)
+
+    def pending_bill_count(self, contract_id: int) -> int:
+        row = self._one("SELECT COUNT(*) FROM bills WHERE contract_id = ? AND status = 'pending'", (contract_id,))
+        assert row is not None
+        return int(row[0])
 
     def active_contracts(self) -> list[ActiveContract]:
         """Active contracts with their campaign deadline and the date of their last entry."""
