@@ -95,15 +95,19 @@ def sealed_digest(
     postings: Iterable[Posting],
     accounts: Mapping[int, tuple[str, str]],
     facts_text: str,
+    *,
+    ordered: bool = False,
 ) -> str:
     """``sealed_hash`` with the facts given as their canonical text (as the entry stores
     them), so a writer serialises them once. The document's text is canonical_json of
-    {"facts", "fields", "postings", "prev", "v"}: the same bytes, in its sorted key order."""
+    {"facts", "fields", "postings", "prev", "v"}: the same bytes, in its sorted key order.
+    ``ordered``: ``fields`` is already in sorted key order (see ``ordered_json``)."""
     import hashlib
 
     posted = [[p.account_id, *accounts[p.account_id], p.side, p.phase, p.amount] for p in postings]
-    rest = canonical_json({"fields": dict(fields), "postings": posted, "prev": prev_hash, "v": 2})
-    return hashlib.sha256(f'{{"facts":{facts_text},{rest[1:]}'.encode()).hexdigest()
+    rest = {"fields": dict(fields), "postings": posted, "prev": prev_hash, "v": 2}
+    rest_text = ordered_json(rest) if ordered else canonical_json(rest)
+    return hashlib.sha256(f'{{"facts":{facts_text},{rest_text[1:]}'.encode()).hexdigest()
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json escapes all but ASCII

@@ -421,6 +421,8 @@ def test_a_ledger_without_the_activity_indexes_gains_them_and_no_checkpoint(ledg
     conn = sqlite3.connect(ledger.db)
     for index in ACTIVITY_INDEXES:
         conn.execute(f"DROP INDEX {index}")
+    conn.execute("CREATE INDEX idx_entries_contract_id ON entries (contract_id)")  # what it replaces
+    conn.execute("CREATE INDEX idx_bills_contract_id_status ON bills (contract_id, status)")
     conn.execute("DELETE FROM migrations WHERE name = 'm005_activity_index'")
     conn.execute(f"PRAGMA user_version = {LATEST_VERSION - 1}")
     conn.commit()
@@ -430,4 +432,5 @@ def test_a_ledger_without_the_activity_indexes_gains_them_and_no_checkpoint(ledg
     assert [e["kind"] for e in ledger.ok("log")][entries:] == ["worker_added"]
     names = {name for (name,) in ledger.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert set(ACTIVITY_INDEXES) <= names
+    assert not {"idx_entries_contract_id", "idx_bills_contract_id_status"} & names
     assert ledger.ok("verify")["ok"] is True

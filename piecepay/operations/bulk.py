@@ -78,6 +78,7 @@ def bill_rows(
     """Bill every row; see the module's docstring for the two modes."""
     tally = _Tally()
     batches = _batches(rows)
+    s.store.expect_many_writes()
     if not partial:
         with s.store.write():
             books = _Books(s)

@@ -167,6 +167,10 @@ class Store(Protocol):
         """Write many new bills, each with its key and the entry that reserves it; the entries' ids."""
         ...
 
+    def expect_many_writes(self) -> None:
+        """This session writes many rows: let the store keep more in memory if it can."""
+        ...
+
     def recorded_requests(self, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         """The command and request each of ``keys`` was first recorded with, for those recorded."""
         ...

@@ -37,15 +37,16 @@ class EntryHeader(NamedTuple):
     bill_id: int | None = None
 
     def hashed_fields(self, entry_id: int) -> dict[str, object]:
+        """The fields an entry's hash covers, in sorted key order."""
         return {
+            "actor": self.actor,
+            "bill_id": self.bill_id,
+            "contract_id": self.contract_id,
+            "effective_date": self.effective_date,
             "id": entry_id,
             "kind": self.kind,
-            "contract_id": self.contract_id,
-            "bill_id": self.bill_id,
-            "effective_date": self.effective_date,
-            "recorded_at": self.recorded_at,
-            "actor": self.actor,
             "memo": self.memo,
+            "recorded_at": self.recorded_at,
         }
 
 
@@ -139,10 +140,12 @@ def append_entries(
         if unbalanced:
             raise AssertionError(f"unbalanced entry {header.kind}: {unbalanced}")
         last_id += 1
-        facts_text = ordered_json(facts) if ordered and entry_rows else canonical_json(facts)
-        if ordered and len(entry_rows) == 1 and facts_text != canonical_json(facts):
+        fields = header.hashed_fields(last_id)
+        in_order = ordered and bool(entry_rows)
+        facts_text = ordered_json(facts) if in_order else canonical_json(facts)
+        digest = sealed_digest(prev_hash, fields, postings, names, facts_text, ordered=in_order)
+        if ordered and len(entry_rows) == 1 and digest != sealed_hash(prev_hash, fields, postings, names, facts):
             raise AssertionError(f"facts not in sorted order: {facts_text[:200]}")
-        digest = sealed_digest(prev_hash, header.hashed_fields(last_id), postings, names, facts_text)
         entry_rows.append(
             (
                 last_id,

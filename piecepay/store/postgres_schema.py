@@ -136,6 +136,8 @@ TABLES = {
         "CREATE INDEX idx_entries_contract_id_effective_date ON entries (contract_id, effective_date)",
         "CREATE INDEX idx_bills_contract_id_status_effective_date ON bills (contract_id, status, effective_date)",
         "CREATE INDEX idx_campaigns_review_days ON campaigns (review_days)",
+        "DROP INDEX idx_entries_contract_id",
+        "DROP INDEX idx_bills_contract_id_status",
         "CREATE INDEX idx_bills_entry_id ON bills (entry_id)",
         "CREATE INDEX idx_bills_resolve_entry_id ON bills (resolve_entry_id) WHERE resolve_entry_id IS NOT NULL",
         "CREATE INDEX idx_milestones_entry_id ON milestones (entry_id)",
