@@ -37,11 +37,12 @@ from piecepay.text import (
     visible,
 )
 
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}", re.ASCII)
-HANDLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}", re.ASCII)
-UNIT = re.compile(r"[a-z][a-z -]{0,29}", re.ASCII)
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-CURSOR = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
+# Patterns, compiled by re on first use: most commands check none of these.
+SLUG = r"(?a)[a-z0-9][a-z0-9-]{0,39}"
+HANDLE = r"(?a)[A-Za-z0-9][A-Za-z0-9._-]{0,39}"
+UNIT = r"(?a)[a-z][a-z -]{0,29}"
+EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+CURSOR = r"(?a)[A-Za-z0-9._-]{1,64}"
 MAX_WORKERS = 1_000_000
 MAX_REVIEW_DAYS = 30
 MAX_LAST = 10**9
@@ -61,7 +62,7 @@ def slug_from(title_text: str) -> str:
 
 
 def slug(text: str) -> str:
-    if not SLUG.fullmatch(text):
+    if not re.fullmatch(SLUG, text):
         raise BadInput(
             f"campaign slug '{text}' must be 1-40 of a-z, 0-9 and '-', starting with a letter or digit", "bad_slug"
         )
@@ -70,13 +71,13 @@ def slug(text: str) -> str:
 
 def unit(text: str) -> str:
     value = text.strip().lower()
-    if not UNIT.fullmatch(value):
+    if not re.fullmatch(UNIT, value):
         raise BadInput(f"unit '{text}' must be a word of up to 30 letters (spaces and '-' allowed)", "bad_unit")
     return value
 
 
 def handle(text: str) -> str:
-    if not HANDLE.fullmatch(text):
+    if not re.fullmatch(HANDLE, text):
         raise BadInput(
             f"worker handle '{text}' must be 1-40 of letters, digits, '.', '_' and '-', "
             "starting with a letter or digit",
@@ -93,7 +94,7 @@ def email(text: str | None) -> str | None:
     if text is None:
         return None
     value = checked_text(text, "worker email", max_length=EMAIL_MAX)
-    if not EMAIL.fullmatch(value):
+    if not re.fullmatch(EMAIL, value):
         raise BadInput(f"worker email '{text}' is not an e-mail address", "bad_email")
     return value
 
@@ -130,7 +131,7 @@ def key(text: str | None) -> str | None:
 
 
 def cursor_name(text: str | None) -> str | None:
-    if text is not None and not CURSOR.fullmatch(text):
+    if text is not None and not re.fullmatch(CURSOR, text):
         raise BadInput(f"cursor name '{text}' must be 1-64 letters, digits, '.', '_' or '-'", "bad_cursor")
     return text
 

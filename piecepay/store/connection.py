@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shlex
 import sqlite3
 import stat
 from collections.abc import Callable, Iterator
@@ -129,6 +128,8 @@ def _ledger_header(path: Path) -> bytes:
     try:
         info = path.stat()
     except FileNotFoundError:
+        import shlex
+
         raise NotFound(
             f"no ledger at {path}; create one with 'piecepay init --db {shlex.quote(str(path))}'", "ledger_not_found"
         ) from None

@@ -9,7 +9,7 @@ the temporary triggers that note touched rows) stays in this package too.
 from __future__ import annotations
 
 import contextlib
-import json
+import functools
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from piecepay.errors import NotFound
-from piecepay.export.entries import ExportEntry, ExportPosting
 from piecepay.inputs import numeric_id
 from piecepay.models import (
     Account,
@@ -38,6 +37,9 @@ from piecepay.store import facts as sealed
 from piecepay.store.connection import write_transaction
 
 if TYPE_CHECKING:
+    import json
+
+    from piecepay.export.entries import ExportEntry
     from piecepay.journal import Posting
     from piecepay.store.journal import EntryHeader
 
@@ -78,8 +80,16 @@ INSERT_BILL = f"INSERT INTO bills ({', '.join(BILL_COLUMNS)}) VALUES ({', '.join
 KEY_COLUMNS = ("key", "command", "request", "result", "created_at")
 BILL_IN_ORDER = sorted((column, i) for i, column in enumerate(BILL_COLUMNS))  # (column, place) by name
 KEY_IN_ORDER = sorted((column, i) for i, column in enumerate(KEY_COLUMNS))
-_KEPT = json.JSONEncoder(sort_keys=True)  # what save_key's json.dumps(…, sort_keys=True) writes
 ACCOUNT_SELECT = "SELECT a.*, cur.digits FROM accounts a JOIN currencies cur ON cur.code = a.currency"
+
+
+@functools.cache
+def _kept() -> json.JSONEncoder:
+    """What save_key's json.dumps(…, sort_keys=True) writes, as one encoder (made on first use:
+    json is imported only by a command that reads or writes it)."""
+    import json
+
+    return json.JSONEncoder(sort_keys=True)
 
 
 def _currency(row: sqlite3.Row) -> Currency:
@@ -155,6 +165,8 @@ def milestone_of(row: sqlite3.Row) -> Milestone:
 
 
 def bill_of(row: sqlite3.Row) -> Bill:
+    import json  # only where used: a report or a listing never pays for it
+
     currency = _currency(row)
     return Bill(
         row["id"],
@@ -179,6 +191,8 @@ def bill_of(row: sqlite3.Row) -> Bill:
 
 def bill_row(bill: Bill) -> tuple[object, ...]:
     """A bill as its row stores it, column by column (``BILL_COLUMNS``)."""
+    import json
+
     return (
         bill.id,
         bill.contract_id,
@@ -609,8 +623,9 @@ class SqliteStore:
 
         before = sealed.take_touched(self.conn)  # rows written for these bills first: new accounts
         rows = [bill_row(b.bill) for b in bills]
+        kept = _kept()
         keys = [
-            (b.key, "bill", _KEPT.encode(b.request), _KEPT.encode(b.result), created_at)
+            (b.key, "bill", kept.encode(b.request), kept.encode(b.result), created_at)
             for b in bills
             if b.key is not None
         ]
@@ -656,6 +671,8 @@ class SqliteStore:
 
     def recorded_requests(self, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         """The command and request each of ``keys`` was first recorded with, for those recorded."""
+        import json
+
         found: dict[str, tuple[str, dict[str, Any]]] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
@@ -762,9 +779,13 @@ class SqliteStore:
         row = self._one("SELECT command, request, result FROM idempotency_keys WHERE key = ?", (key,))
         if row is None:
             return None
+        import json
+
         return row[0], json.loads(row[1]), json.loads(row[2])
 
     def save_key(self, key: str, command: str, request: dict[str, Any], result: Any, created_at: str) -> None:
+        import json
+
         self.conn.execute(
             "INSERT INTO idempotency_keys (key, command, request, result, created_at) VALUES (?, ?, ?, ?, ?)",
             (key, command, json.dumps(request, sort_keys=True), json.dumps(result, sort_keys=True), created_at),
@@ -880,6 +901,8 @@ class SqliteStore:
         return sealed.every_row(self.conn)
 
     def sealed_facts(self, entry_id: int) -> Any:
+        import json
+
         row = self._one("SELECT facts FROM entries WHERE id = ?", (entry_id,))
         return json.loads(row[0]) if row and row[0] else None
 
@@ -990,6 +1013,8 @@ class SqliteStore:
 
     def export_entries(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> list[ExportEntry]:
         """Entries with after_id < id <= upto_id and an effective date within [start, end]."""
+        from piecepay.export.entries import ExportEntry, ExportPosting
+
         sql = (
             "SELECT e.*, k.slug, w.handle FROM entries e LEFT JOIN contracts c ON c.id = e.contract_id "
             "LEFT JOIN campaigns k ON k.id = c.campaign_id LEFT JOIN workers w ON w.id = c.worker_id "
