@@ -1,6 +1,8 @@
-"""The domain records: immutable values read from the ledger, no I/O and no clock."""
+"""The domain records: immutable values read from the ledger, no I/O and no clock.
 
-from __future__ import annotations
+Annotations here are evaluated, not postponed: a record class with postponed (string)
+annotations costs typing.NamedTuple a compile per field, a millisecond of every start-up.
+"""
 
 from datetime import date
 from decimal import Decimal
@@ -227,11 +229,11 @@ class Figures(NamedTuple):
     def available(self) -> Money:
         return self.escrow - self.reserved
 
-    def __add__(self, other: Figures) -> Figures:  # type: ignore[override]
+    def __add__(self, other: "Figures") -> "Figures":  # type: ignore[override]
         return Figures(*(mine + theirs for mine, theirs in zip(self, other, strict=True)))
 
     @classmethod
-    def zero(cls, currency: Currency) -> Figures:
+    def zero(cls, currency: Currency) -> "Figures":
         return cls(*(Money.zero(currency),) * 4)
 
 
@@ -246,7 +248,7 @@ class Pieces(NamedTuple):
     def billed(self) -> int:
         return self.pending + self.released + self.rejected
 
-    def __add__(self, other: Pieces) -> Pieces:  # type: ignore[override]
+    def __add__(self, other: "Pieces") -> "Pieces":  # type: ignore[override]
         return Pieces(*(mine + theirs for mine, theirs in zip(self, other, strict=True)))
 
 
