@@ -68,3 +68,17 @@ def test_a_command_loads_only_what_it_uses(contract: Ledger, args: tuple[str, ..
     assert "piecepay.cli" in modules  # the probe saw the command line at all
     unwanted = sorted(modules & {*NEVER, *NOT_NEEDED[args]})
     assert unwanted == [], args
+
+
+def test_a_command_runs_with_the_collector_on() -> None:
+    """Start-up pauses the garbage collector and freezes what the imports built; the command
+    itself runs with collection on, as in any Python program."""
+    probe = """
+import gc
+import piecepay.cli
+piecepay.cli.run = lambda: print(gc.isenabled(), gc.get_freeze_count() > 0)
+from piecepay.__main__ import run
+run()
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.split() == ["True", "True"]
