@@ -1,7 +1,5 @@
 """Journal entries: postings, transfers in TigerBeetle's two phases, and the hash chain."""
 
-from __future__ import annotations
-
 import functools
 import importlib
 import json

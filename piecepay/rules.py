@@ -7,8 +7,6 @@ too many decimals) is BadInput (exit 2). Money is compared only as Money, so amo
 two currencies can never meet.
 """
 
-from __future__ import annotations
-
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple

@@ -1,8 +1,9 @@
 """A command loads only what it uses: never the PostgreSQL driver on a ledger file, and
 none of the modules that cost start-up time where it has no use for them."""
 
-from __future__ import annotations
+import __future__
 
+import importlib
 import subprocess
 import sys
 
@@ -82,3 +83,22 @@ run()
 """
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.split() == ["True", "True"]
+
+
+# Modules on the way to report or bill whose records are typing.NamedTuples: with postponed
+# annotations every field of a record costs a compile at start-up, so these evaluate theirs.
+EVALUATED_ANNOTATIONS = (
+    "piecepay.models",
+    "piecepay.journal",
+    "piecepay.rules",
+    "piecepay.store.sqlite",
+    "piecepay.store.journal",
+    "piecepay.operations.reports",
+    "piecepay.operations.milestones",
+)
+
+
+@pytest.mark.parametrize("name", EVALUATED_ANNOTATIONS)
+def test_records_on_the_start_up_path_have_evaluated_annotations(name: str) -> None:
+    module = importlib.import_module(name)
+    assert getattr(module, "annotations", None) is not __future__.annotations, name

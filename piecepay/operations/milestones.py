@@ -1,7 +1,5 @@
 """Milestones: a top-up of a contract's escrow that opens the next billing window, with its cap."""
 
-from __future__ import annotations
-
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple

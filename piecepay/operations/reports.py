@@ -1,7 +1,5 @@
 """Reading the ledger: the escrow report by campaign, contract or worker, and the journal log."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, NamedTuple
 
 from piecepay.models import Campaign, Figures, Grouping, Pieces, worker_account_name
@@ -61,7 +59,7 @@ def _campaign_row(c: Campaign) -> ReportRow:
     return ReportRow(c.slug, c.title, c.unit, None, None, None, None, (), Figures.zero(c.currency), Pieces())
 
 
-def _figures(f: ContractFigures) -> Figures:
+def _figures(f: "ContractFigures") -> Figures:
     currency = f.contract.refunded.currency
     refunded = f.contract.refunded
     return Figures(
@@ -72,12 +70,12 @@ def _figures(f: ContractFigures) -> Figures:
     )
 
 
-def _pieces(f: ContractFigures) -> Pieces:
+def _pieces(f: "ContractFigures") -> Pieces:
     k = f.contract
     return Pieces(k.pieces_pending_milli, k.pieces_released_milli, k.pieces_rejected_milli)
 
 
-def _group(f: ContractFigures, by: Grouping) -> tuple[tuple[object, ...], ReportRow]:
+def _group(f: "ContractFigures", by: Grouping) -> tuple[tuple[object, ...], ReportRow]:
     k, zero = f.contract, Figures.zero(f.contract.refunded.currency)
     if by is Grouping.CONTRACT:
         return (k.id,), ReportRow(
@@ -111,7 +109,7 @@ def _totals(rows: list[ReportRow]) -> tuple[Figures, ...]:
     return tuple(figures for _, figures in sorted(per_currency.items()))
 
 
-def journal_log(s: Session, contract_ref: str | None = None, last: int | None = None) -> list[LogEntry]:
+def journal_log(s: Session, contract_ref: str | None = None, last: int | None = None) -> "list[LogEntry]":
     """The journal, oldest first, each entry with its postings; optionally one contract's, or the last N."""
     contract_id = s.store.find_contract(contract_ref).id if contract_ref is not None else None
     return s.store.log_entries(contract_id, last)

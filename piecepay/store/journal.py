@@ -1,7 +1,5 @@
 """Appending entries to the journal and keeping each account's running totals."""
 
-from __future__ import annotations
-
 import json
 import sqlite3
 from collections.abc import Sequence

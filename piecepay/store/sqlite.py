@@ -6,8 +6,6 @@ SQLite's own (the connection, pragmas, ``BEGIN IMMEDIATE``, migrations, ``VACUUM
 the temporary triggers that note touched rows) stays in this package too.
 """
 
-from __future__ import annotations
-
 import contextlib
 import functools
 import sqlite3
@@ -84,7 +82,7 @@ ACCOUNT_SELECT = "SELECT a.*, cur.digits FROM accounts a JOIN currencies cur ON 
 
 
 @functools.cache
-def _kept() -> json.JSONEncoder:
+def _kept() -> "json.JSONEncoder":
     """What save_key's json.dumps(…, sort_keys=True) writes, as one encoder (made on first use:
     json is imported only by a command that reads or writes it)."""
     import json
@@ -711,7 +709,7 @@ class SqliteStore:
 
         return journal.next_entry_id(self.conn)
 
-    def append(self, header: EntryHeader, postings: Sequence[Posting] = ()) -> int:
+    def append(self, header: "EntryHeader", postings: "Sequence[Posting]" = ()) -> int:
         """Seal what this transaction changed into a new entry chained to the head; its id."""
         from piecepay.store import journal
 
@@ -874,7 +872,7 @@ class SqliteStore:
         """Every account's name and currency code, by id."""
         return {r[0]: (r[1], r[2]) for r in self._all("SELECT id, name, currency FROM accounts")}
 
-    def journal(self) -> Iterator[tuple[StoredEntry, list[Posting]]]:
+    def journal(self) -> "Iterator[tuple[StoredEntry, list[Posting]]]":
         """Every entry as stored, in id order, with its postings in the order written."""
         from piecepay.journal import Posting
         from piecepay.store.journal import header_of
@@ -1011,7 +1009,7 @@ class SqliteStore:
         )
         return self.cursor_position(name)
 
-    def export_entries(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> list[ExportEntry]:
+    def export_entries(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> "list[ExportEntry]":
         """Entries with after_id < id <= upto_id and an effective date within [start, end]."""
         from piecepay.export.entries import ExportEntry, ExportPosting
 
@@ -1067,7 +1065,7 @@ class SqliteStore:
 class StoredEntry(NamedTuple):
     """An entry as the file holds it: its header, place in the chain, and sealed facts (text)."""
 
-    header: EntryHeader
+    header: "EntryHeader"
     id: int
     prev_hash: str
     hash: str
