@@ -8,7 +8,8 @@ Run it with the interpreter piecepay is installed in:
 Each ledger has the same shape whatever its size: 10 campaigns of 10 workers (100
 contracts), each contract with a capped milestone; the bills (one piece at 0.01 each,
 dated today, so nothing is due for the sweep) are written with `bill --from`, 100,000
-rows a file, every rule checked. A tenth of a percent of them are released. Then each
+rows a file, every rule checked; 100 of them, spread over the ledger, are released. With
+`--ledgers DIR` the ledgers are kept there and reused by the next run. Then each
 command runs `--runs` times as a real process (the median wall time and the largest
 peak resident memory are kept): `report` and each `--by`, one `bill`, `verify` (full and
 `--since-checkpoint`), `export` in each format, `backup` and `sweep --dry-run`; and
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = 100
 FILE_ROWS = 100_000
 HLEDGER_UP_TO = 100_000
+RELEASED = 100  # bills released in each ledger, spread over it
 
 
 def piecepay() -> list[str]:
@@ -66,10 +68,8 @@ def build(db: Path, bills: int, folder: Path) -> float:
         began = time.perf_counter()
         subprocess.run([*piecepay(), "--db", str(db), "bill", "--from", str(source)], check=True, stdout=DEVNULL)
         spent += time.perf_counter() - began
-    released = [str(n) for n in range(1, bills + 1, 1000)]
-    for start in range(0, len(released), 100):
-        for bill_id in released[start : start + 100]:
-            subprocess.run([*piecepay(), "--db", str(db), "release", bill_id], check=True, stdout=DEVNULL)
+    for bill_id in range(1, bills + 1, max(1, bills // RELEASED)):
+        subprocess.run([*piecepay(), "--db", str(db), "release", str(bill_id)], check=True, stdout=DEVNULL)
     subprocess.run(
         [*piecepay(), "--db", str(db), "export", "--format", "hledger", "--out", str(folder / "journal.hledger")],
         check=True,
@@ -113,16 +113,17 @@ def commands(db: Path, folder: Path, bills: int) -> dict[str, list[str]]:
     return found
 
 
-def run(sizes: list[int], runs: int) -> None:
+def run(sizes: list[int], runs: int, kept: Path | None) -> None:
     with tempfile.TemporaryDirectory(prefix="piecepay-scale-") as tmp:
         ledgers = {}
         for bills in sizes:
-            folder = Path(tmp) / str(bills)
-            folder.mkdir()
+            folder = (kept or Path(tmp)) / str(bills)
             db = folder / "ledger.db"
-            spent = build(db, bills, folder)
-            size = db.stat().st_size / 2**20
-            print(f"built {_count(bills)}: {spent:.1f} s of bulk billing ({bills / spent:.0f} rows/s), {size:.0f} MiB")
+            if not db.exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                spent = build(db, bills, folder)
+                print(f"built {_count(bills)}: {spent:.1f} s of bulk billing ({bills / spent:.0f} rows/s)")
+            print(f"{_count(bills)}: {db.stat().st_size / 2**20:.0f} MiB")
             ledgers[bills] = commands(db, folder, bills)
         # every command on every ledger in turn, run after run: drift touches them all alike
         samples: dict[str, dict[int, list[tuple[float, float] | None]]] = {}
@@ -167,9 +168,10 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", default="1000,100000,1000000", help="bills per ledger, comma-separated")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--ledgers", type=Path, help="a folder to keep the ledgers in and reuse them from")
     return parser.parse_args()
 
 
 if __name__ == "__main__":
     args = parse()
-    run([int(n) for n in args.sizes.split(",")], args.runs)
+    run([int(n) for n in args.sizes.split(",")], args.runs, args.ledgers)
