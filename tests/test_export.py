@@ -12,6 +12,8 @@ import stat
 import subprocess
 import sys
 import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,122 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def month(ledger: Ledger) -> Ledger:
     assert ledger.run("demo", "--quiet").code == 0
     return ledger
+
+
+PINNED = ROOT / "tests" / "data" / "export"
+
+
+def pinned_ledger(where: Path | str) -> Ledger:
+    """A small ledger written at a fixed clock, so its exports are the same bytes on every run
+    and on either store: three currencies, names the books must rewrite, notes with quotes,
+    backslashes, line breaks and formula triggers, effective dates out of entry order, a
+    partial release, a rejection, payouts and an ended contract (its refund)."""
+    from piecepay.locations import ledger_location
+    from piecepay.operations.bills import BillRequest, bill, reject, release
+    from piecepay.operations.campaigns import CampaignTerms, create_campaign
+    from piecepay.operations.contracts import end_contract
+    from piecepay.operations.milestones import add_milestone
+    from piecepay.operations.offers import accept_offer, create_offer
+    from piecepay.operations.payouts import payout
+    from piecepay.operations.workers import add_worker
+    from piecepay.session import new_ledger, open_session
+
+    place = ledger_location(str(where))
+    now = datetime(2025, 3, 31, 9, 30, tzinfo=UTC)
+    new_ledger(place, "=clerk", now, date(2025, 1, 6))
+    s = open_session(place, "=clerk", now, date(2025, 1, 6), write=True)
+    try:
+        create_campaign(s, CampaignTerms("Restaurant photos", "photos", "photo", Decimal("0.25"), "USD"))
+        create_campaign(s, CampaignTerms("Audio minutes", "9-minutes", "minute", Decimal(3), "JPY", Decimal("0.5")))
+        create_campaign(s, CampaignTerms("Rows", "rows", "row", Decimal("0.005"), "KWD"))
+        for handle in ("ana", "bo.b", "9lives"):
+            add_worker(s, handle)
+        for campaign, worker in (("photos", "ana"), ("photos", "bo.b"), ("9-minutes", "ana"), ("rows", "9lives")):
+            create_offer(s, campaign, worker)
+            accept_offer(s, f"{campaign}/{worker}")
+            add_milestone(s, f"{campaign}/{worker}", top_up=Decimal(40), day=date(2025, 1, 6))
+        s.today = date(2025, 3, 31)
+        notes = (
+            'say "cheese"',
+            "C:\\photos\\a.jpg",
+            "=SUM(A1:A9)",
+            "two\nlines\tand a tab",
+            "caf\u00e9 \u2013 \u00fcn\u00ef",
+        )
+        for n, (contract, day) in enumerate(
+            (
+                ("photos/ana", date(2025, 3, 3)),
+                ("photos/bo.b", date(2025, 2, 1)),
+                ("9-minutes/ana", date(2025, 3, 3)),
+                ("rows/9lives", date(2025, 1, 20)),
+                ("photos/ana", date(2025, 1, 9)),
+                ("9-minutes/ana", date(2025, 2, 14)),
+            )
+        ):
+            pieces = Decimal(n + 1) if contract != "9-minutes/ana" else Decimal("2.5")
+            state = bill(s, BillRequest(contract, pieces, note=notes[n % len(notes)], day=day))
+            if n == 1:
+                reject(s, state.bill.id, "+blurred, see @ops", date(2025, 2, 3))
+            elif n == 4:
+                release(s, state.bill.id, Decimal(2), date(2025, 3, 20))
+            elif n != 5:
+                release(s, state.bill.id, None, date(2025, 3, 4))
+        payout(s, "ana", amount=Decimal("0.5"), currency="USD", ref="-1 transfer", day=date(2025, 3, 25))
+        payout(s, "ana", currency="JPY", day=date(2025, 2, 28))
+        end_contract(s, "rows/9lives", day=date(2025, 3, 30))
+    finally:
+        s.close()
+    return Ledger(where)  # type: ignore[arg-type]  # --db takes a URL as it takes a path
+
+
+@pytest.fixture
+def pinned(tmp_path: Path, store: str, request: pytest.FixtureRequest) -> Ledger:
+    where: Path | str = request.getfixturevalue("pg_url") if store == "postgresql" else tmp_path / "pinned.db"
+    return pinned_ledger(where)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("all.csv", ("--format", "csv")),
+        ("all.jsonl", ("--format", "jsonl")),
+        ("all.journal", ("--format", "hledger")),
+        ("all.beancount", ("--format", "beancount")),
+        ("february.csv", ("--format", "csv", "--from", "2025-02-01", "--to", "2025-02-28")),
+        ("february.journal", ("--format", "hledger", "--from", "2025-02-01", "--to", "2025-02-28")),
+        ("february.beancount", ("--format", "beancount", "--from", "2025-02-01", "--to", "2025-02-28")),
+    ],
+)
+def test_exports_are_the_pinned_bytes(pinned: Ledger, tmp_path: Path, name: str, args: tuple[str, ...]) -> None:
+    out = tmp_path / name
+    assert pinned.run("export", *args, "--out", str(out)).code == 0
+    assert out.read_bytes() == (PINNED / name).read_bytes()
+    again = pinned.run("export", *args)  # stdout carries the same bytes
+    assert again.code == 0 and again.out.encode() == (PINNED / name).read_bytes()
+
+
+def test_cursor_exports_are_the_pinned_bytes(pinned: Ledger, tmp_path: Path) -> None:
+    from piecepay.locations import ledger_location
+    from piecepay.operations.payouts import payout
+    from piecepay.session import open_session
+
+    first = pinned.ok("export", "--format", "hledger", "--cursor", "books", "--out", str(tmp_path / "1.journal"))
+    assert (tmp_path / "1.journal").read_bytes() == (PINNED / "all.journal").read_bytes()
+    head = first["ledger_entries"]
+    assert (first["entries"], first["first_entry"], first["last_entry"], first["cursor_at"]) == (head, 1, head, head)
+    assert (
+        pinned.ok("export", "--format", "jsonl", "--cursor", "lines", "--out", str(tmp_path / "1.jsonl"))["entries"]
+        == head
+    )
+    s = open_session(ledger_location(str(pinned.db)), "=clerk", datetime(2025, 4, 1, 8, tzinfo=UTC), write=True)
+    try:
+        payout(s, "ana", amount=Decimal("0.25"), currency="USD", day=date(2025, 3, 31))
+    finally:
+        s.close()
+    for cursor, fmt, name in (("books", "hledger", "later.journal"), ("lines", "jsonl", "later.jsonl")):
+        later = pinned.ok("export", "--format", fmt, "--cursor", cursor, "--out", str(tmp_path / name))
+        assert (later["entries"], later["first_entry"], later["cursor_at"]) == (1, head + 1, head + 1)
+        assert (tmp_path / name).read_bytes() == (PINNED / name).read_bytes()
 
 
 def test_csv_has_stable_columns_and_one_row_per_posting(month: Ledger, tmp_path: Path) -> None:
