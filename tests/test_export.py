@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import random
@@ -17,7 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from piecepay.export.entries import ExportEntry, ExportPosting
 from tests.conftest import ROOT, Ledger
 
 BOTH_STORES = True  # every test here runs on a file and on PostgreSQL
@@ -32,6 +36,83 @@ def month(ledger: Ledger) -> Ledger:
 
 
 PINNED = ROOT / "tests" / "data" / "export"
+
+# Any text a tampered or older ledger might hold: controls, bidi, separators, surrogates,
+# quotes, commas, formula triggers.
+HOSTILE_TEXT = st.text(
+    st.one_of(
+        st.sampled_from(list(",\"'\\=+-@\t\r\n\x1b\x85\u202e\u2028\ud800 ")),
+        st.characters(blacklist_categories=("Cs",)),
+    ),
+    max_size=12,
+)
+NAMES = st.one_of(st.none(), HOSTILE_TEXT)
+
+
+@st.composite
+def export_entries(draw: st.DrawFn) -> ExportEntry:
+    postings = draw(
+        st.lists(
+            st.builds(
+                ExportPosting,
+                HOSTILE_TEXT,
+                HOSTILE_TEXT,
+                HOSTILE_TEXT,
+                HOSTILE_TEXT,
+                st.integers(0, 4),
+                st.integers(-(2**63), 2**63 - 1),
+            ),
+            max_size=4,
+        )
+    )
+    return ExportEntry(
+        draw(st.integers(1, 2**63 - 1)),
+        *(draw(HOSTILE_TEXT) for _ in range(3)),
+        draw(NAMES),
+        draw(NAMES),
+        draw(st.one_of(st.none(), st.integers(1, 2**63 - 1))),
+        draw(st.one_of(st.none(), st.integers(1, 2**63 - 1))),
+        *(draw(HOSTILE_TEXT) for _ in range(3)),
+        tuple(postings),
+    )
+
+
+def _csv_as_the_csv_module_writes_it(entries: list[ExportEntry]) -> str:
+    """What write_csv promises: csv.writer rows of safe_cell(value), amounts as they are."""
+    from piecepay.export.tabular import CSV_COLUMNS, safe_cell
+    from piecepay.money import format_minor
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        for p in e.postings:
+            values = (e.id, e.date, e.recorded_at, e.kind, e.campaign, e.contract, e.worker, e.bill_id, p.account)
+            values += (p.side, p.phase, p.currency, format_minor(p.amount, p.digits), p.amount, e.memo, e.actor, e.hash)
+            writer.writerow([str(v) if n in (12, 13) else safe_cell(v) for n, v in enumerate(values)])
+    return out.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(export_entries(), max_size=6))
+def test_csv_rows_are_what_the_csv_module_writes(entries: list[ExportEntry]) -> None:
+    from piecepay.export.tabular import write_csv
+
+    out = io.StringIO()
+    write_csv(iter(entries), out)
+    assert out.getvalue() == _csv_as_the_csv_module_writes_it(entries)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(export_entries(), max_size=6))
+def test_json_lines_are_the_standard_encoding_of_each_entry(entries: list[ExportEntry]) -> None:
+    from piecepay.export.tabular import entry_document, write_jsonl
+    from piecepay.text import json_text
+
+    out = io.StringIO()
+    write_jsonl(iter(entries), out)
+    assert out.getvalue() == "".join(json_text(entry_document(e)) + "\n" for e in entries)
+    assert [json.loads(line)["entry_id"] for line in out.getvalue().splitlines()] == [e.id for e in entries]
 
 
 def pinned_ledger(where: Path | str) -> Ledger:

@@ -10,6 +10,11 @@ Only posted movements appear; a pending bill is a reservation inside escrow, not
 a movement in the books. Top-up: escrow up, funding down. Release of X: piece-work
 expense X owed to the worker, and X of escrow set free to pay it. Refund: escrow back
 to funding. Payout: the worker is paid from funding.
+
+The entries arrive one at a time in the order the books read them (effective date, then
+id); what is declared before them (accounts, commodities, the first date) comes from the
+distinct shapes of the same entries, so nothing grows with the ledger but the running
+balance of each account.
 """
 
 from __future__ import annotations
@@ -19,18 +24,20 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import IO, NamedTuple
 
-from piecepay.export.entries import ExportEntry
+from piecepay.export.entries import Booking, BookShape
 from piecepay.money import format_minor
 from piecepay.text import visible
 
 FUNDING = "Assets:Funding"
+CHUNK = 500  # entries written at a time
+AMOUNTS_KEPT = 10_000  # printed amounts remembered per currency
 
 
-class BookPosting(NamedTuple):
+class Leg(NamedTuple):
+    """One posting of a book entry: the account, and the sign its amount takes."""
+
     account: str
-    currency: str
-    digits: int
-    amount: int
+    sign: int
 
 
 def component(name: str | None) -> str:
@@ -39,53 +46,39 @@ def component(name: str | None) -> str:
     return text[0].upper() + text[1:] if text[0].isalpha() else f"N{text}"
 
 
-def escrow_account(e: ExportEntry) -> str:
-    return f"Assets:Escrow:{component(e.campaign)}:{component(e.worker)}:C{e.contract_id}"
-
-
-def _worker_handle(e: ExportEntry) -> str | None:
-    for p in e.postings:
-        if p.account.startswith("worker:"):
-            return p.account.removeprefix("worker:")
-    return e.worker
-
-
-def book_postings(e: ExportEntry) -> list[BookPosting]:
-    """The client's-books postings of one piecepay entry (none for pure reservations)."""
-    posted = [p for p in e.postings if p.phase == "posted"]
-    if not posted:
-        return []
-    amount = sum(p.amount for p in posted if p.side == "debit")
-    currency, digits = posted[0].currency, posted[0].digits
-    owed = f"Liabilities:Workers:{component(_worker_handle(e))}"
-    legs: dict[str, list[tuple[str, int]]] = {
-        "top_up": [(escrow_account(e), amount), (FUNDING, -amount)],
-        "release": [
-            (f"Expenses:PieceWork:{component(e.campaign)}", amount),
-            (owed, -amount),
-            (escrow_account(e), -amount),
-            (FUNDING, amount),
-        ],
-        "refund": [(escrow_account(e), -amount), (FUNDING, amount)],
-        "payout": [(owed, amount), (FUNDING, -amount)],
+def legs(
+    kind: str, campaign: str | None, worker: str | None, contract_id: int | None, payee: str | None
+) -> tuple[Leg, ...]:
+    """The postings an entry of ``kind`` books (none for anything but a movement of money);
+    ``payee`` is the worker whose earnings it moves, the contract's worker if None."""
+    escrow = f"Assets:Escrow:{component(campaign)}:{component(worker)}:C{contract_id}"
+    owed = f"Liabilities:Workers:{component(worker if payee is None else payee)}"
+    book = {
+        "top_up": ((escrow, 1), (FUNDING, -1)),
+        "release": ((f"Expenses:PieceWork:{component(campaign)}", 1), (owed, -1), (escrow, -1), (FUNDING, 1)),
+        "refund": ((escrow, -1), (FUNDING, 1)),
+        "payout": ((owed, 1), (FUNDING, -1)),
     }
-    return [BookPosting(account, currency, digits, value) for account, value in legs.get(e.kind, [])]
+    return tuple(Leg(account, sign) for account, sign in book.get(kind, ()))
 
 
-def _booked(entries: Iterable[ExportEntry]) -> list[tuple[ExportEntry, list[BookPosting]]]:
-    """Entries with postings in the books, in effective-date order as both tools read them."""
-    booked = [(e, legs) for e in entries if (legs := book_postings(e))]
-    return sorted(booked, key=lambda pair: (pair[0].date, pair[0].id))
+class Declared(NamedTuple):
+    """What both tools want declared before the entries."""
+
+    accounts: list[str]
+    currencies: dict[str, int]  # code -> digits
+    first_date: str | None  # of the first entry booked, None when nothing is
 
 
-def _money(p: BookPosting, amount: int | None = None) -> str:
-    return f"{format_minor(p.amount if amount is None else amount, p.digits)} {p.currency}"
-
-
-def _declared(booked: list[tuple[ExportEntry, list[BookPosting]]]) -> tuple[list[str], dict[str, int]]:
-    accounts = sorted({p.account for _, legs in booked for p in legs})
-    currencies = {p.currency: p.digits for _, legs in booked for p in legs}
-    return accounts, currencies
+def declared(shapes: Iterable[BookShape]) -> Declared:
+    booked = [
+        (s, shape_legs) for s in shapes if (shape_legs := legs(s.kind, s.campaign, s.worker, s.contract_id, s.payee))
+    ]
+    return Declared(
+        sorted({leg.account for _, shape_legs in booked for leg in shape_legs}),
+        {shape.currency: shape.digits for shape, _ in booked},
+        min((shape.first_date for shape, _ in booked), default=None),
+    )
 
 
 def _head_comment(head: tuple[int, str]) -> str:
@@ -93,55 +86,128 @@ def _head_comment(head: tuple[int, str]) -> str:
     return f"; exported from a ledger of {head[0]} entries, head {head[1]}\n"
 
 
+def _money(amount: int, digits: int, currency: str) -> str:
+    return f"{format_minor(amount, digits)} {currency}"
+
+
+class _Plan(NamedTuple):
+    """A leg as it is printed: its line's start, the sign its amount takes, and the account
+    and currency its balance is kept under."""
+
+    start: str
+    sign: int
+    balance: tuple[str, str]
+
+
+class _Plans(dict[tuple[str, str | None, str | None, int | None, str | None, str], tuple[_Plan, ...]]):
+    """The legs of each shape of entry in one currency, worked out once per shape."""
+
+    def __init__(self, indent: int) -> None:
+        super().__init__()
+        self.indent = " " * indent
+
+    def __missing__(self, key: tuple[str, str | None, str | None, int | None, str | None, str]) -> tuple[_Plan, ...]:
+        kind, campaign, worker, contract_id, payee, code = key
+        found = self[key] = tuple(
+            _Plan(f"{self.indent}{account:<48}  ", sign, (account, code))
+            for account, sign in legs(kind, campaign, worker, contract_id, payee)
+        )
+        return found
+
+
+class _Amounts(dict[int, str]):
+    """Amounts of one currency as printed, right-aligned: bills repeat a few amounts."""
+
+    def __init__(self, code: str, digits: int) -> None:
+        super().__init__()
+        self.code, self.digits = code, digits
+
+    def __missing__(self, amount: int) -> str:
+        shown = f"{format_minor(amount, self.digits)} {self.code}"
+        if len(self) < AMOUNTS_KEPT:
+            self[amount] = shown
+        return shown
+
+
 def write_hledger(
-    entries: Iterable[ExportEntry], stream: IO[str], *, assert_balances: bool, head: tuple[int, str]
+    shapes: Iterable[BookShape],
+    bookings: Iterable[Booking],
+    stream: IO[str],
+    *,
+    assert_balances: bool,
+    head: tuple[int, str],
 ) -> None:
     """An hledger journal with declared accounts and commodities, and running balance assertions."""
-    booked = _booked(entries)
-    accounts, currencies = _declared(booked)
+    books = declared(shapes)
     stream.write("; piecepay export: the client's books (accounts explained in piecepay's README)\n")
     stream.write(_head_comment(head))
-    for account in accounts:
-        stream.write(f"account {account}\n")
-    for code, digits in sorted(currencies.items()):
+    stream.write("".join(f"account {account}\n" for account in books.accounts))
+    for code, digits in sorted(books.currencies.items()):
         stream.write(f"commodity 1000.{'0' * digits} {code}\n")  # the point tells hledger the style
+    plans = _Plans(4)
+    amounts = {code: _Amounts(code, digits) for code, digits in books.currencies.items()}
     running: dict[tuple[str, str], int] = {}
-    for e, legs in booked:
-        stream.write(f"\n{e.date} * ({e.id}) {_one_line(e.memo)}\n")
-        for p in legs:
-            key = (p.account, p.currency)
-            running[key] = running.get(key, 0) + p.amount
-            check = f" = {_money(p, running[key])}" if assert_balances else ""
-            stream.write(f"    {p.account:<48}  {_money(p):>16}{check}\n")
+    lines: list[str] = []
+    for n, b in enumerate(bookings, 1):
+        plan = plans[b.kind, b.campaign, b.worker, b.contract_id, b.payee, b.currency]
+        if not plan:
+            continue
+        shown = amounts[b.currency]
+        lines.append(f"\n{b.date} * ({b.id}) {_one_line(b.memo)}\n")
+        for start, sign, balance in plan:
+            amount = sign * b.amount
+            if assert_balances:
+                running[balance] = total = running.get(balance, 0) + amount
+                lines.append(f"{start}{shown[amount]:>16} = {format_minor(total, b.digits)} {b.currency}\n")
+            else:
+                lines.append(f"{start}{shown[amount]:>16}\n")
+        if n % CHUNK == 0:
+            stream.write("".join(lines))
+            lines.clear()
+    stream.write("".join(lines))
 
 
 def write_beancount(
-    entries: Iterable[ExportEntry], stream: IO[str], *, assert_balances: bool, head: tuple[int, str]
+    shapes: Iterable[BookShape],
+    bookings: Iterable[Booking],
+    stream: IO[str],
+    *,
+    assert_balances: bool,
+    head: tuple[int, str],
 ) -> None:
     """A beancount ledger with open and commodity directives, and closing balance assertions."""
-    booked = _booked(entries)
-    accounts, currencies = _declared(booked)
+    books = declared(shapes)
     stream.write('option "title" "piecepay export: the client\'s books"\n')
     stream.write(_head_comment(head))
-    if not booked:
+    if books.first_date is None:
         return
-    first = booked[0][0].date
-    for code in sorted(currencies):
-        stream.write(f"{first} commodity {code}\n")
-    for account in accounts:
-        stream.write(f"{first} open {account}\n")
-    totals: dict[tuple[str, str], BookPosting] = {}
-    for e, legs in booked:
-        stream.write(f'\n{e.date} * "{_quoted(e.memo)}"\n  entry: {e.id}\n')
-        for p in legs:
-            stream.write(f"  {p.account:<48}  {_money(p):>16}\n")
-            before = totals.get((p.account, p.currency))
-            totals[(p.account, p.currency)] = p._replace(amount=p.amount + (before.amount if before else 0))
+    stream.write("".join(f"{books.first_date} commodity {code}\n" for code in sorted(books.currencies)))
+    stream.write("".join(f"{books.first_date} open {account}\n" for account in books.accounts))
+    plans = _Plans(2)
+    amounts = {code: _Amounts(code, digits) for code, digits in books.currencies.items()}
+    totals: dict[tuple[str, str], int] = {}
+    last = books.first_date
+    lines: list[str] = []
+    for n, b in enumerate(bookings, 1):
+        plan = plans[b.kind, b.campaign, b.worker, b.contract_id, b.payee, b.currency]
+        if not plan:
+            continue
+        shown = amounts[b.currency]
+        last = b.date  # the latest so far: the entries come in date order
+        lines.append(f'\n{b.date} * "{_quoted(b.memo)}"\n  entry: {b.id}\n')
+        for start, sign, balance in plan:
+            amount = sign * b.amount
+            lines.append(f"{start}{shown[amount]:>16}\n")
+            totals[balance] = totals.get(balance, 0) + amount
+        if n % CHUNK == 0:
+            stream.write("".join(lines))
+            lines.clear()
+    stream.write("".join(lines))
     if assert_balances:
-        after = (date.fromisoformat(max(e.date for e, _ in booked)) + timedelta(days=1)).isoformat()
+        after = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
         stream.write("\n")
-        for (account, _), total in sorted(totals.items()):
-            stream.write(f"{after} balance {account:<48}  {_money(total)}\n")
+        for (account, code), total in sorted(totals.items()):
+            stream.write(f"{after} balance {account:<48}  {_money(total, books.currencies[code], code)}\n")
 
 
 def _one_line(text: str) -> str:
