@@ -55,17 +55,3 @@ class Booking(NamedTuple):
     currency: str
     digits: int
     amount: int  # what its posted debits add up to
-
-
-class BookShape(NamedTuple):
-    """One way a range of entries posts money: what decides the accounts and commodity an
-    entry books (as in ``Booking``), with the earliest date an entry of this shape has."""
-
-    kind: str
-    campaign: str | None
-    worker: str | None
-    contract_id: int | None
-    payee: str | None
-    currency: str
-    digits: int
-    first_date: str

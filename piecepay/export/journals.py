@@ -12,25 +12,31 @@ expense X owed to the worker, and X of escrow set free to pay it. Refund: escrow
 to funding. Payout: the worker is paid from funding.
 
 The entries arrive one at a time in the order the books read them (effective date, then
-id); what is declared before them (accounts, commodities, the first date) comes from the
-distinct shapes of the same entries, so nothing grows with the ledger but the running
-balance of each account.
+id) and are written as they come to an unnamed temporary file; what both tools want
+declared before them (accounts, commodities, the first date) is known once they have all
+been seen, so it is written first and the entries are copied after it. Nothing held in
+memory grows with the ledger but the running balance of each account.
 """
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Iterable
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import IO, NamedTuple
 
-from piecepay.export.entries import Booking, BookShape
+from piecepay.export.entries import Booking
 from piecepay.money import format_minor
 from piecepay.text import visible
 
 FUNDING = "Assets:Funding"
 CHUNK = 500  # entries written at a time
 AMOUNTS_KEPT = 10_000  # printed amounts remembered per currency
+COPY_CHUNK = 1 << 20
 
 
 class Leg(NamedTuple):
@@ -62,23 +68,57 @@ def legs(
     return tuple(Leg(account, sign) for account, sign in book.get(kind, ()))
 
 
-class Declared(NamedTuple):
-    """What both tools want declared before the entries."""
+class _Plan(NamedTuple):
+    """A leg as it is printed: its line's start, the sign its amount takes, and the account
+    and currency its balance is kept under."""
 
-    accounts: list[str]
-    currencies: dict[str, int]  # code -> digits
-    first_date: str | None  # of the first entry booked, None when nothing is
+    start: str
+    sign: int
+    balance: tuple[str, str]
 
 
-def declared(shapes: Iterable[BookShape]) -> Declared:
-    booked = [
-        (s, shape_legs) for s in shapes if (shape_legs := legs(s.kind, s.campaign, s.worker, s.contract_id, s.payee))
-    ]
-    return Declared(
-        sorted({leg.account for _, shape_legs in booked for leg in shape_legs}),
-        {shape.currency: shape.digits for shape, _ in booked},
-        min((shape.first_date for shape, _ in booked), default=None),
-    )
+Shape = tuple[str, str | None, str | None, int | None, str | None, str]  # legs' arguments and the currency
+
+
+class _Books:
+    """What the entries seen so far book: each shape's legs as printed (worked out once per
+    shape), the accounts and commodities to declare, the first and last date."""
+
+    def __init__(self, indent: int) -> None:
+        self.indent = " " * indent
+        self.plans: dict[Shape, tuple[_Plan, ...]] = {}
+        self.accounts: set[str] = set()
+        self.currencies: dict[str, int] = {}  # code -> digits
+        self.amounts: dict[str, dict[int, str]] = {}  # amounts as printed, per currency: bills repeat a few
+        self.first: str | None = None
+        self.last: str | None = None
+
+    def plan(self, b: Booking) -> tuple[_Plan, ...]:
+        """The legs ``b`` books (none if it books nothing), noting what they declare."""
+        shape = (b.kind, b.campaign, b.worker, b.contract_id, b.payee, b.currency)
+        found = self.plans.get(shape)
+        if found is None:
+            booked = legs(b.kind, b.campaign, b.worker, b.contract_id, b.payee)
+            found = self.plans[shape] = tuple(
+                _Plan(f"{self.indent}{leg.account:<48}  ", leg.sign, (leg.account, b.currency)) for leg in booked
+            )
+            if booked:
+                self.accounts.update(leg.account for leg in booked)
+                self.currencies[b.currency] = b.digits
+                self.amounts.setdefault(b.currency, {})
+        if found:
+            self.first = self.first or b.date
+            self.last = b.date  # the latest so far: the entries come in date order
+        return found
+
+    def amount(self, b: Booking, amount: int) -> str:
+        shown = self.amounts[b.currency]
+        text = shown.get(amount)
+        if text is None:
+            text = f"{format_minor(amount, b.digits)} {b.currency}"
+            if len(shown) < AMOUNTS_KEPT:
+                shown[amount] = text
+        return text
 
 
 def _head_comment(head: tuple[int, str]) -> str:
@@ -90,124 +130,123 @@ def _money(amount: int, digits: int, currency: str) -> str:
     return f"{format_minor(amount, digits)} {currency}"
 
 
-class _Plan(NamedTuple):
-    """A leg as it is printed: its line's start, the sign its amount takes, and the account
-    and currency its balance is kept under."""
-
-    start: str
-    sign: int
-    balance: tuple[str, str]
-
-
-class _Plans(dict[tuple[str, str | None, str | None, int | None, str | None, str], tuple[_Plan, ...]]):
-    """The legs of each shape of entry in one currency, worked out once per shape."""
-
-    def __init__(self, indent: int) -> None:
-        super().__init__()
-        self.indent = " " * indent
-
-    def __missing__(self, key: tuple[str, str | None, str | None, int | None, str | None, str]) -> tuple[_Plan, ...]:
-        kind, campaign, worker, contract_id, payee, code = key
-        found = self[key] = tuple(
-            _Plan(f"{self.indent}{account:<48}  ", sign, (account, code))
-            for account, sign in legs(kind, campaign, worker, contract_id, payee)
-        )
-        return found
-
-
-class _Amounts(dict[int, str]):
-    """Amounts of one currency as printed, right-aligned: bills repeat a few amounts."""
-
-    def __init__(self, code: str, digits: int) -> None:
-        super().__init__()
-        self.code, self.digits = code, digits
-
-    def __missing__(self, amount: int) -> str:
-        shown = f"{format_minor(amount, self.digits)} {self.code}"
-        if len(self) < AMOUNTS_KEPT:
-            self[amount] = shown
-        return shown
-
-
 def write_hledger(
-    shapes: Iterable[BookShape],
     bookings: Iterable[Booking],
     stream: IO[str],
     *,
     assert_balances: bool,
     head: tuple[int, str],
+    scratch: Path | None = None,
 ) -> None:
-    """An hledger journal with declared accounts and commodities, and running balance assertions."""
-    books = declared(shapes)
-    stream.write("; piecepay export: the client's books (accounts explained in piecepay's README)\n")
-    stream.write(_head_comment(head))
-    stream.write("".join(f"account {account}\n" for account in books.accounts))
-    for code, digits in sorted(books.currencies.items()):
-        stream.write(f"commodity 1000.{'0' * digits} {code}\n")  # the point tells hledger the style
-    plans = _Plans(4)
-    amounts = {code: _Amounts(code, digits) for code, digits in books.currencies.items()}
-    running: dict[tuple[str, str], int] = {}
-    lines: list[str] = []
-    for n, b in enumerate(bookings, 1):
-        plan = plans[b.kind, b.campaign, b.worker, b.contract_id, b.payee, b.currency]
-        if not plan:
-            continue
-        shown = amounts[b.currency]
-        lines.append(f"\n{b.date} * ({b.id}) {_one_line(b.memo)}\n")
-        for start, sign, balance in plan:
-            amount = sign * b.amount
-            if assert_balances:
-                running[balance] = total = running.get(balance, 0) + amount
-                lines.append(f"{start}{shown[amount]:>16} = {format_minor(total, b.digits)} {b.currency}\n")
-            else:
-                lines.append(f"{start}{shown[amount]:>16}\n")
-        if n % CHUNK == 0:
-            stream.write("".join(lines))
-            lines.clear()
-    stream.write("".join(lines))
+    """An hledger journal with declared accounts and commodities, and running balance assertions.
+
+    The entries wait in an unnamed temporary file in ``scratch`` (default: the system's
+    temporary folder) until the declarations are known."""
+    books = _Books(4)
+    with _Spool(stream, scratch) as body:
+        running: dict[tuple[str, str], int] = {}
+        for chunk in _chunks(bookings):
+            lines: list[str] = []
+            for b in chunk:
+                plan = books.plan(b)
+                if not plan:
+                    continue
+                lines.append(f"\n{b.date} * ({b.id}) {_one_line(b.memo)}\n")
+                for start, sign, balance in plan:
+                    amount = sign * b.amount
+                    if assert_balances:
+                        running[balance] = total = running.get(balance, 0) + amount
+                        lines.append(f"{start}{books.amount(b, amount):>16} = {_money(total, b.digits, b.currency)}\n")
+                    else:
+                        lines.append(f"{start}{books.amount(b, amount):>16}\n")
+            body.write("".join(lines))
+        stream.write("; piecepay export: the client's books (accounts explained in piecepay's README)\n")
+        stream.write(_head_comment(head))
+        stream.write("".join(f"account {account}\n" for account in sorted(books.accounts)))
+        for code, digits in sorted(books.currencies.items()):
+            stream.write(f"commodity 1000.{'0' * digits} {code}\n")  # the point tells hledger the style
+        body.copy()
 
 
 def write_beancount(
-    shapes: Iterable[BookShape],
     bookings: Iterable[Booking],
     stream: IO[str],
     *,
     assert_balances: bool,
     head: tuple[int, str],
+    scratch: Path | None = None,
 ) -> None:
-    """A beancount ledger with open and commodity directives, and closing balance assertions."""
-    books = declared(shapes)
-    stream.write('option "title" "piecepay export: the client\'s books"\n')
-    stream.write(_head_comment(head))
-    if books.first_date is None:
-        return
-    stream.write("".join(f"{books.first_date} commodity {code}\n" for code in sorted(books.currencies)))
-    stream.write("".join(f"{books.first_date} open {account}\n" for account in books.accounts))
-    plans = _Plans(2)
-    amounts = {code: _Amounts(code, digits) for code, digits in books.currencies.items()}
-    totals: dict[tuple[str, str], int] = {}
-    last = books.first_date
-    lines: list[str] = []
-    for n, b in enumerate(bookings, 1):
-        plan = plans[b.kind, b.campaign, b.worker, b.contract_id, b.payee, b.currency]
-        if not plan:
-            continue
-        shown = amounts[b.currency]
-        last = b.date  # the latest so far: the entries come in date order
-        lines.append(f'\n{b.date} * "{_quoted(b.memo)}"\n  entry: {b.id}\n')
-        for start, sign, balance in plan:
-            amount = sign * b.amount
-            lines.append(f"{start}{shown[amount]:>16}\n")
-            totals[balance] = totals.get(balance, 0) + amount
-        if n % CHUNK == 0:
-            stream.write("".join(lines))
-            lines.clear()
-    stream.write("".join(lines))
+    """A beancount ledger with open and commodity directives, and closing balance assertions.
+
+    The entries wait in an unnamed temporary file in ``scratch`` (default: the system's
+    temporary folder) until the directives are known."""
+    books = _Books(2)
+    with _Spool(stream, scratch) as body:
+        totals: dict[tuple[str, str], int] = {}
+        for chunk in _chunks(bookings):
+            lines: list[str] = []
+            for b in chunk:
+                plan = books.plan(b)
+                if not plan:
+                    continue
+                lines.append(f'\n{b.date} * "{_quoted(b.memo)}"\n  entry: {b.id}\n')
+                for start, sign, balance in plan:
+                    amount = sign * b.amount
+                    lines.append(f"{start}{books.amount(b, amount):>16}\n")
+                    totals[balance] = totals.get(balance, 0) + amount
+            body.write("".join(lines))
+        stream.write('option "title" "piecepay export: the client\'s books"\n')
+        stream.write(_head_comment(head))
+        if books.first is None or books.last is None:
+            return
+        stream.write("".join(f"{books.first} commodity {code}\n" for code in sorted(books.currencies)))
+        stream.write("".join(f"{books.first} open {account}\n" for account in sorted(books.accounts)))
+        body.copy()
     if assert_balances:
-        after = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
+        after = (date.fromisoformat(books.last) + timedelta(days=1)).isoformat()
         stream.write("\n")
         for (account, code), total in sorted(totals.items()):
             stream.write(f"{after} balance {account:<48}  {_money(total, books.currencies[code], code)}\n")
+
+
+def _chunks(bookings: Iterable[Booking]) -> Iterator[list[Booking]]:
+    chunk: list[Booking] = []
+    for b in bookings:
+        chunk.append(b)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    yield chunk
+
+
+class _Spool:
+    """An unnamed file for what is written after what precedes it is known (gone once closed,
+    also when the process is killed), in ``stream``'s encoding, copied to it as bytes."""
+
+    def __init__(self, stream: IO[str], folder: Path | None) -> None:
+        self.stream = stream
+        self.encoding = getattr(stream, "encoding", None) or "utf-8"
+        self.errors = getattr(stream, "errors", None) or "strict"
+        self.file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115  # closed by __exit__
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.file.close()
+
+    def write(self, text: str) -> None:
+        self.file.write(text.encode(self.encoding, self.errors))
+
+    def copy(self) -> None:
+        """What was spooled, after what ``stream`` holds."""
+        self.file.seek(0)
+        target = getattr(self.stream, "buffer", None)
+        if target is None:  # a text-only stream (a test's StringIO)
+            shutil.copyfileobj(io.TextIOWrapper(self.file, self.encoding, self.errors, newline=""), self.stream)
+            return
+        self.stream.flush()
+        shutil.copyfileobj(self.file, target, COPY_CHUNK)
 
 
 def _one_line(text: str) -> str:

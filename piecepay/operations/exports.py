@@ -43,8 +43,9 @@ class Range(NamedTuple):
     end: date | None
 
 
-def _write(store: Store, fmt: str, taken: Range, stream: IO[str], head: Head) -> None:
-    """The range in ``fmt``, written as it is read; balance assertions when it starts at the first entry."""
+def _write(store: Store, fmt: str, taken: Range, stream: IO[str], head: Head, scratch: Path | None) -> None:
+    """The range in ``fmt``, written as it is read; balance assertions when it starts at the
+    first entry; a journal's entries wait in an unnamed file in ``scratch`` for its declarations."""
     if fmt == "csv":
         write_csv(store.export_entries(*taken), stream)
     elif fmt == "jsonl":
@@ -52,8 +53,7 @@ def _write(store: Store, fmt: str, taken: Range, stream: IO[str], head: Head) ->
     else:
         write = write_hledger if fmt == "hledger" else write_beancount
         whole = taken.after_id == 0 and taken.start is None
-        shapes = store.export_book_shapes(*taken)
-        write(shapes, store.export_bookings(*taken), stream, assert_balances=whole, head=head)
+        write(store.export_bookings(*taken), stream, assert_balances=whole, head=head, scratch=scratch)
 
 
 def export(
@@ -86,11 +86,11 @@ def export(
         taken = Range(after, head[0], start, end)
         count, first, last = s.store.export_span(*taken)
         if target is None:
-            _write(s.store, fmt, taken, stdout, head)
+            _write(s.store, fmt, taken, stdout, head, None)
             stdout.flush()
         else:
             with atomic_text(target) as stream:
-                _write(s.store, fmt, taken, stream, head)
+                _write(s.store, fmt, taken, stream, head, target.parent)
     moved_to = None
     if cursor is not None:
         with s.store.write():

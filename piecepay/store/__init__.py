@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from piecepay.export.entries import Booking, BookShape, ExportEntry
+    from piecepay.export.entries import Booking, ExportEntry
     from piecepay.journal import Posting
     from piecepay.models import (
         Account,
@@ -279,10 +279,6 @@ class Store(Protocol):
     def export_bookings(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> Iterator[Booking]:
         """The range's entries that post money, in effective-date order and then by id (the order
         the books read them), one record each, read a few at a time; take them inside ``snapshot``."""
-        ...
-
-    def export_book_shapes(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> list[BookShape]:
-        """Each distinct way the range's entries post money (see ``BookShape``), with its earliest date."""
         ...
 
     def copy_to(self, target: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from piecepay.errors import NotFound
-from piecepay.export.entries import Booking, BookShape, ExportEntry, ExportPosting
+from piecepay.export.entries import Booking, ExportEntry, ExportPosting
 from piecepay.inputs import numeric_id
 from piecepay.models import (
     Account,
@@ -985,17 +985,6 @@ class SqliteStore:
         )
         for row in rows:
             yield Booking._make((*row[:7], *booked_as(row[7], row[8]), row[9]))
-
-    def export_book_shapes(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> list[BookShape]:
-        """Each distinct way the range's entries post money, with the earliest date of each."""
-        where, args = self._export_range(after_id, upto_id, start, end)
-        booked_as = self._booked_as(self._export_accounts())
-        rows = self._all(
-            "SELECT e.kind, k.slug, w.handle, e.contract_id, x.low, x.high, MIN(e.effective_date) "
-            f"{self.EXPORT_BOOKED} WHERE {where} GROUP BY e.kind, k.slug, w.handle, e.contract_id, x.low, x.high",
-            [after_id, upto_id, *args],
-        )
-        return [BookShape(r[0], r[1], r[2], r[3], *booked_as(r[4], r[5]), r[6]) for r in rows]
 
     # ------------------------------------------------------------------ copies
 
