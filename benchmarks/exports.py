@@ -8,7 +8,7 @@ two campaigns (USD and JPY), three contracts with a new milestone every 200 of t
 bills, N bills spread over them with effective dates out of id order, nine in ten
 released (some in part), the rest rejected, then a payout per worker and one contract
 ended (its refund); about 2N entries. Every export runs as its own process writing to a
-file; its wall time, CPU time and peak RSS (the whole process's, from wait4) are printed,
+file; its wall time, CPU time and peak RSS (the whole process's, from getrusage) are printed,
 with the CPU time per entry (steadier than wall time on a shared machine) and the ratios
 between the largest and the smallest ledger, which is what to compare across machines:
 time per entry should stay flat and memory should not grow with the ledger. --against
@@ -20,8 +20,10 @@ the ledgers live in a throwaway PostgreSQL cluster instead of files.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -97,23 +99,39 @@ class Run(NamedTuple):
     rss: float  # peak resident MiB of the whole process
 
 
+# Each export runs under a small Python of its own that reports the export's figures: the
+# export's ru_maxrss then starts from that launcher's few MiB, not from this process's peak
+# (a child's maxrss includes what its parent held when it forked and exec'd).
+MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+wall = time.perf_counter() - start
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps([done.returncode, done.stderr.decode(), wall, use.ru_utime + use.ru_stime, use.ru_maxrss]))
+"""
+
+
 def timed_export(db: str, fmt: str, out: Path, code: Path) -> Run:
     """One `piecepay export` process, running the piecepay found in ``code``."""
     env = {**os.environ, "PYTHONPATH": str(code)}
     command = [sys.executable, "-m", "piecepay", "--db", db, "export", "--format", fmt, "--out", str(out)]
-    start = time.perf_counter()
     # cwd elsewhere, so that `-m` imports piecepay from ``code`` and not from the current folder
-    proc = subprocess.Popen(command, env=env, cwd=out.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)  # this child's own figures, not the largest child's so far
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"export --format {fmt} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    report = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command], env=env, cwd=out.parent, capture_output=True, check=True
+    )
+    code_, err, wall, cpu, maxrss = json.loads(report.stdout)
+    if code_ != 0:
+        raise SystemExit(f"export --format {fmt} failed: {err}")
+    return Run(wall, cpu, maxrss / 1024)  # ru_maxrss is in KiB on Linux
 
 
 def run(databases: list[tuple[int, str]], formats: list[str], runs: int, folder: Path, against: Path | None) -> None:
     sizes: dict[int, int] = {}
     for bills, db in databases:
+        if Path(db).exists():  # kept from an earlier run
+            sizes[bills] = sqlite3.connect(db).execute("SELECT MAX(id) FROM entries").fetchone()[0]
+            continue
         t = time.perf_counter()
         sizes[bills] = build(db, bills)
         print(f"built {bills} bills ({sizes[bills]} entries) in {time.perf_counter() - t:.1f} s", file=sys.stderr)
@@ -171,7 +189,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
     parser.add_argument("--runs", type=int, default=1, help="runs per export; the fastest counts")
     parser.add_argument("--pg", action="store_true", help="ledgers in a throwaway PostgreSQL cluster")
-    parser.add_argument("--keep", type=Path, help="build the ledgers and write the exports in DIR, and keep them")
+    parser.add_argument(
+        "--keep", type=Path, help="build the ledgers (or take those an earlier run kept) and write the exports in DIR"
+    )
     parser.add_argument("--against", type=Path, help="another checkout of piecepay to run the same exports with")
     return parser.parse_args()
 
