@@ -9,6 +9,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from piecepay.export.entries import ExportEntry, ExportPosting
-from tests.conftest import ROOT, Ledger
+from tests.conftest import ROOT, Ledger, run_cli
 
 BOTH_STORES = True  # every test here runs on a file and on PostgreSQL
 
@@ -204,6 +205,17 @@ def test_exports_are_the_pinned_bytes(pinned: Ledger, tmp_path: Path, name: str,
     assert again.code == 0 and again.out.encode() == (PINNED / name).read_bytes()
 
 
+@pytest.mark.parametrize(("name", "fmt"), [("all.journal", "hledger"), ("all.beancount", "beancount")])
+def test_journals_piped_from_a_process_are_the_pinned_bytes(
+    pinned: Ledger, tmp_path: Path, name: str, fmt: str
+) -> None:
+    # A real stdout: the entries spooled before the declarations are copied to it as bytes.
+    done = run_cli("--db", str(pinned.db), "export", "--format", fmt, env={"TMPDIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.encode() == (PINNED / name).read_bytes()
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("pinned.db")] == []  # the spool is gone
+
+
 def test_cursor_exports_are_the_pinned_bytes(pinned: Ledger, tmp_path: Path) -> None:
     from piecepay.locations import ledger_location
     from piecepay.operations.payouts import payout
@@ -314,6 +326,17 @@ def test_jsonl_is_one_entry_per_line_with_its_postings(month: Ledger) -> None:
         "contract_ended",
         "key_recorded",
     }
+
+
+@pytest.mark.sqlite_only
+def test_postings_of_a_removed_entry_do_not_hide_the_postings_after_them(month: Ledger) -> None:
+    entries = [json.loads(line) for line in month.run("export", "--format", "jsonl").out.splitlines()]
+    gone = next(e["entry_id"] for e in entries if e["postings"] and e["entry_id"] < entries[-1]["entry_id"] - 5)
+    conn = sqlite3.connect(month.db)  # tampering, as only someone editing the file could
+    conn.executescript(f"DROP TRIGGER entries_no_delete; DELETE FROM entries WHERE id = {gone};")
+    conn.close()
+    after = [json.loads(line) for line in month.run("export", "--format", "jsonl").out.splitlines()]
+    assert after == [e for e in entries if e["entry_id"] != gone]
 
 
 def test_incremental_export_sends_each_entry_once(contract: Ledger, tmp_path: Path) -> None:

@@ -966,6 +966,8 @@ class SqliteStore:
         )
         posting = next(postings, None)
         for row in entries:
+            while posting is not None and posting[0] < row[0]:  # a posting of no entry (a damaged ledger)
+                posting = next(postings, None)
             mine: list[ExportPosting] = []
             while posting is not None and posting[0] == row[0]:
                 name, currency, digits = accounts[posting[1]]
