@@ -78,6 +78,15 @@ def export_entries(draw: st.DrawFn) -> ExportEntry:
     )
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(HOSTILE_TEXT, st.text(st.sampled_from(" a\t\x7f"), max_size=6)))
+def test_journal_text_is_one_visible_line(text: str) -> None:
+    from piecepay.export.journals import _one_line
+    from piecepay.text import visible
+
+    assert _one_line(text) == " ".join(visible(text).split())
+
+
 def _csv_as_the_csv_module_writes_it(entries: list[ExportEntry]) -> str:
     """What write_csv promises: csv.writer rows of safe_cell(value), amounts as they are."""
     from piecepay.export.tabular import CSV_COLUMNS, safe_cell

@@ -251,6 +251,8 @@ class _Spool:
 
 def _one_line(text: str) -> str:
     """Stored text as one line that neither tool nor a terminal reads as anything but text."""
+    if text.isascii() and text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # already so: no control character, and single spaces between words
     return " ".join(visible(text).split())
 
 

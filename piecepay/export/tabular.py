@@ -50,7 +50,10 @@ def safe_cell(value: Any) -> str:
 
 def _text(text: str) -> str:
     """``_field(safe_cell(text))``, without its work for the usual text that needs none."""
-    if (text.isalnum() and text.isascii()) or (CAREFUL.search(text) is None and not text.startswith(FORMULA_TRIGGERS)):
+    if text.isascii() and text.isprintable():  # no control character: only quoting and triggers to mind
+        if "," not in text and '"' not in text and not text.startswith(FORMULA_TRIGGERS):
+            return text
+    elif CAREFUL.search(text) is None and not text.startswith(FORMULA_TRIGGERS):
         return text
     return _field(safe_cell(text))
 
@@ -188,4 +191,6 @@ def write_jsonl(entries: Iterable[ExportEntry], stream: IO[str]) -> None:
 
 def _visible_json(text: str) -> str:
     """What ``json_text`` does to JSON: no raw character a terminal acts on (escaped the same way)."""
+    if text.isascii() and "\x7f" not in text:  # DEL is the one such character ASCII has
+        return text
     return UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
