@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import random
 import shutil
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
 import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tests.conftest import ROOT, Ledger
+from piecepay.export.entries import ExportEntry, ExportPosting
+from tests.conftest import ROOT, Ledger, run_cli
 
 BOTH_STORES = True  # every test here runs on a file and on PostgreSQL
 
@@ -27,6 +34,219 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def month(ledger: Ledger) -> Ledger:
     assert ledger.run("demo", "--quiet").code == 0
     return ledger
+
+
+PINNED = ROOT / "tests" / "data" / "export"
+
+# Any text a tampered or older ledger might hold: controls, bidi, separators, surrogates,
+# quotes, commas, formula triggers.
+HOSTILE_TEXT = st.text(
+    st.one_of(
+        st.sampled_from(list(",\"'\\=+-@\t\r\n\x1b\x85\u202e\u2028\ud800 ")),
+        st.characters(blacklist_categories=("Cs",)),
+    ),
+    max_size=12,
+)
+NAMES = st.one_of(st.none(), HOSTILE_TEXT)
+
+
+@st.composite
+def export_entries(draw: st.DrawFn) -> ExportEntry:
+    postings = draw(
+        st.lists(
+            st.builds(
+                ExportPosting,
+                HOSTILE_TEXT,
+                HOSTILE_TEXT,
+                HOSTILE_TEXT,
+                HOSTILE_TEXT,
+                st.integers(0, 4),
+                st.integers(-(2**63), 2**63 - 1),
+            ),
+            max_size=4,
+        )
+    )
+    return ExportEntry(
+        draw(st.integers(1, 2**63 - 1)),
+        *(draw(HOSTILE_TEXT) for _ in range(3)),
+        draw(NAMES),
+        draw(NAMES),
+        draw(st.one_of(st.none(), st.integers(1, 2**63 - 1))),
+        draw(st.one_of(st.none(), st.integers(1, 2**63 - 1))),
+        *(draw(HOSTILE_TEXT) for _ in range(3)),
+        tuple(postings),
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(HOSTILE_TEXT, st.text(st.sampled_from(" a\t\x7f"), max_size=6)))
+def test_journal_text_is_one_visible_line(text: str) -> None:
+    from piecepay.export.journals import _one_line
+    from piecepay.text import visible
+
+    assert _one_line(text) == " ".join(visible(text).split())
+
+
+def _csv_as_the_csv_module_writes_it(entries: list[ExportEntry]) -> str:
+    """What write_csv promises: csv.writer rows of safe_cell(value), amounts as they are."""
+    from piecepay.export.tabular import CSV_COLUMNS, safe_cell
+    from piecepay.money import format_minor
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        for p in e.postings:
+            values = (e.id, e.date, e.recorded_at, e.kind, e.campaign, e.contract, e.worker, e.bill_id, p.account)
+            values += (p.side, p.phase, p.currency, format_minor(p.amount, p.digits), p.amount, e.memo, e.actor, e.hash)
+            writer.writerow([str(v) if n in (12, 13) else safe_cell(v) for n, v in enumerate(values)])
+    return out.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(export_entries(), max_size=6))
+def test_csv_rows_are_what_the_csv_module_writes(entries: list[ExportEntry]) -> None:
+    from piecepay.export.tabular import write_csv
+
+    out = io.StringIO()
+    write_csv(iter(entries), out)
+    assert out.getvalue() == _csv_as_the_csv_module_writes_it(entries)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(export_entries(), max_size=6))
+def test_json_lines_are_the_standard_encoding_of_each_entry(entries: list[ExportEntry]) -> None:
+    from piecepay.export.tabular import entry_document, write_jsonl
+    from piecepay.text import json_text
+
+    out = io.StringIO()
+    write_jsonl(iter(entries), out)
+    assert out.getvalue() == "".join(json_text(entry_document(e)) + "\n" for e in entries)
+    assert [json.loads(line)["entry_id"] for line in out.getvalue().splitlines()] == [e.id for e in entries]
+
+
+def pinned_ledger(where: Path | str) -> Ledger:
+    """A small ledger written at a fixed clock, so its exports are the same bytes on every run
+    and on either store: three currencies, names the books must rewrite, notes with quotes,
+    backslashes, line breaks and formula triggers, effective dates out of entry order, a
+    partial release, a rejection, payouts and an ended contract (its refund)."""
+    from piecepay.locations import ledger_location
+    from piecepay.operations.bills import BillRequest, bill, reject, release
+    from piecepay.operations.campaigns import CampaignTerms, create_campaign
+    from piecepay.operations.contracts import end_contract
+    from piecepay.operations.milestones import add_milestone
+    from piecepay.operations.offers import accept_offer, create_offer
+    from piecepay.operations.payouts import payout
+    from piecepay.operations.workers import add_worker
+    from piecepay.session import new_ledger, open_session
+
+    place = ledger_location(str(where))
+    now = datetime(2025, 3, 31, 9, 30, tzinfo=UTC)
+    new_ledger(place, "=clerk", now, date(2025, 1, 6))
+    s = open_session(place, "=clerk", now, date(2025, 1, 6), write=True)
+    try:
+        create_campaign(s, CampaignTerms("Restaurant photos", "photos", "photo", Decimal("0.25"), "USD"))
+        create_campaign(s, CampaignTerms("Audio minutes", "9-minutes", "minute", Decimal(3), "JPY", Decimal("0.5")))
+        create_campaign(s, CampaignTerms("Rows", "rows", "row", Decimal("0.005"), "KWD"))
+        for handle in ("ana", "bo.b", "9lives"):
+            add_worker(s, handle)
+        for campaign, worker in (("photos", "ana"), ("photos", "bo.b"), ("9-minutes", "ana"), ("rows", "9lives")):
+            create_offer(s, campaign, worker)
+            accept_offer(s, f"{campaign}/{worker}")
+            add_milestone(s, f"{campaign}/{worker}", top_up=Decimal(40), day=date(2025, 1, 6))
+        s.today = date(2025, 3, 31)
+        notes = (
+            'say "cheese"',
+            "C:\\photos\\a.jpg",
+            "=SUM(A1:A9)",
+            "two\nlines\tand a tab",
+            "caf\u00e9 \u2013 \u00fcn\u00ef",
+        )
+        for n, (contract, day) in enumerate(
+            (
+                ("photos/ana", date(2025, 3, 3)),
+                ("photos/bo.b", date(2025, 2, 1)),
+                ("9-minutes/ana", date(2025, 3, 3)),
+                ("rows/9lives", date(2025, 1, 20)),
+                ("photos/ana", date(2025, 1, 9)),
+                ("9-minutes/ana", date(2025, 2, 14)),
+            )
+        ):
+            pieces = Decimal(n + 1) if contract != "9-minutes/ana" else Decimal("2.5")
+            state = bill(s, BillRequest(contract, pieces, note=notes[n % len(notes)], day=day))
+            if n == 1:
+                reject(s, state.bill.id, "+blurred, see @ops", date(2025, 2, 3))
+            elif n == 4:
+                release(s, state.bill.id, Decimal(2), date(2025, 3, 20))
+            elif n != 5:
+                release(s, state.bill.id, None, date(2025, 3, 4))
+        payout(s, "ana", amount=Decimal("0.5"), currency="USD", ref="-1 transfer", day=date(2025, 3, 25))
+        payout(s, "ana", currency="JPY", day=date(2025, 2, 28))
+        end_contract(s, "rows/9lives", day=date(2025, 3, 30))
+    finally:
+        s.close()
+    return Ledger(where)  # type: ignore[arg-type]  # --db takes a URL as it takes a path
+
+
+@pytest.fixture
+def pinned(tmp_path: Path, store: str, request: pytest.FixtureRequest) -> Ledger:
+    where: Path | str = request.getfixturevalue("pg_url") if store == "postgresql" else tmp_path / "pinned.db"
+    return pinned_ledger(where)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("all.csv", ("--format", "csv")),
+        ("all.jsonl", ("--format", "jsonl")),
+        ("all.journal", ("--format", "hledger")),
+        ("all.beancount", ("--format", "beancount")),
+        ("february.csv", ("--format", "csv", "--from", "2025-02-01", "--to", "2025-02-28")),
+        ("february.journal", ("--format", "hledger", "--from", "2025-02-01", "--to", "2025-02-28")),
+        ("february.beancount", ("--format", "beancount", "--from", "2025-02-01", "--to", "2025-02-28")),
+    ],
+)
+def test_exports_are_the_pinned_bytes(pinned: Ledger, tmp_path: Path, name: str, args: tuple[str, ...]) -> None:
+    out = tmp_path / name
+    assert pinned.run("export", *args, "--out", str(out)).code == 0
+    assert out.read_bytes() == (PINNED / name).read_bytes()
+    again = pinned.run("export", *args)  # stdout carries the same bytes
+    assert again.code == 0 and again.out.encode() == (PINNED / name).read_bytes()
+
+
+@pytest.mark.parametrize(("name", "fmt"), [("all.journal", "hledger"), ("all.beancount", "beancount")])
+def test_journals_piped_from_a_process_are_the_pinned_bytes(
+    pinned: Ledger, tmp_path: Path, name: str, fmt: str
+) -> None:
+    # A real stdout: the entries spooled before the declarations are copied to it as bytes.
+    done = run_cli("--db", str(pinned.db), "export", "--format", fmt, env={"TMPDIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.encode() == (PINNED / name).read_bytes()
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("pinned.db")] == []  # the spool is gone
+
+
+def test_cursor_exports_are_the_pinned_bytes(pinned: Ledger, tmp_path: Path) -> None:
+    from piecepay.locations import ledger_location
+    from piecepay.operations.payouts import payout
+    from piecepay.session import open_session
+
+    first = pinned.ok("export", "--format", "hledger", "--cursor", "books", "--out", str(tmp_path / "1.journal"))
+    assert (tmp_path / "1.journal").read_bytes() == (PINNED / "all.journal").read_bytes()
+    head = first["ledger_entries"]
+    assert (first["entries"], first["first_entry"], first["last_entry"], first["cursor_at"]) == (head, 1, head, head)
+    assert (
+        pinned.ok("export", "--format", "jsonl", "--cursor", "lines", "--out", str(tmp_path / "1.jsonl"))["entries"]
+        == head
+    )
+    s = open_session(ledger_location(str(pinned.db)), "=clerk", datetime(2025, 4, 1, 8, tzinfo=UTC), write=True)
+    try:
+        payout(s, "ana", amount=Decimal("0.25"), currency="USD", day=date(2025, 3, 31))
+    finally:
+        s.close()
+    for cursor, fmt, name in (("books", "hledger", "later.journal"), ("lines", "jsonl", "later.jsonl")):
+        later = pinned.ok("export", "--format", fmt, "--cursor", cursor, "--out", str(tmp_path / name))
+        assert (later["entries"], later["first_entry"], later["cursor_at"]) == (1, head + 1, head + 1)
+        assert (tmp_path / name).read_bytes() == (PINNED / name).read_bytes()
 
 
 def test_csv_has_stable_columns_and_one_row_per_posting(month: Ledger, tmp_path: Path) -> None:
@@ -115,6 +335,17 @@ def test_jsonl_is_one_entry_per_line_with_its_postings(month: Ledger) -> None:
         "contract_ended",
         "key_recorded",
     }
+
+
+@pytest.mark.sqlite_only
+def test_postings_of_a_removed_entry_do_not_hide_the_postings_after_them(month: Ledger) -> None:
+    entries = [json.loads(line) for line in month.run("export", "--format", "jsonl").out.splitlines()]
+    gone = next(e["entry_id"] for e in entries if e["postings"] and e["entry_id"] < entries[-1]["entry_id"] - 5)
+    conn = sqlite3.connect(month.db)  # tampering, as only someone editing the file could
+    conn.executescript(f"DROP TRIGGER entries_no_delete; DELETE FROM entries WHERE id = {gone};")
+    conn.close()
+    after = [json.loads(line) for line in month.run("export", "--format", "jsonl").out.splitlines()]
+    assert after == [e for e in entries if e["entry_id"] != gone]
 
 
 def test_incremental_export_sends_each_entry_once(contract: Ledger, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The journal as exports see it: entries with named postings, read in one snapshot."""
+"""The journal as exports see it: entries with named postings, and the entries that post money
+as the client's books need them, read a row at a time from one snapshot."""
 
 from __future__ import annotations
 
@@ -35,3 +36,22 @@ class ExportEntry(NamedTuple):
     @property
     def contract(self) -> str | None:
         return f"{self.campaign}/{self.worker}" if self.campaign else None
+
+
+class Booking(NamedTuple):
+    """An entry that posts money (has a posting in the posted phase), with what the books need.
+
+    ``currency`` is that of the accounts its posted postings move; ``payee`` the worker whose
+    account they move (a release's or a payout's), None when they move no worker's account."""
+
+    id: int
+    date: str
+    memo: str
+    kind: str
+    campaign: str | None
+    worker: str | None  # the contract's
+    contract_id: int | None
+    payee: str | None
+    currency: str
+    digits: int
+    amount: int  # what its posted debits add up to

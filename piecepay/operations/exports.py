@@ -3,20 +3,19 @@ beancount journal, written whole or not at all; the cursor moves once the file i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from functools import partial
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from piecepay.errors import BadInput
-from piecepay.export.entries import ExportEntry
 from piecepay.export.journals import write_beancount, write_hledger
 from piecepay.export.tabular import write_csv, write_jsonl
 from piecepay.files import atomic_text, check_target
 from piecepay.session import Session
 
-Writer = Callable[[list[ExportEntry], IO[str]], None]
+if TYPE_CHECKING:
+    from piecepay.store import Store
+
 Head = tuple[int, str]
 FORMATS = ("csv", "jsonl", "hledger", "beancount")
 
@@ -35,14 +34,26 @@ class Exported(NamedTuple):
     ledger_head: str
 
 
-def _writer(fmt: str, assert_balances: bool, head: Head) -> Writer:
-    writers: dict[str, Writer] = {
-        "csv": write_csv,
-        "jsonl": write_jsonl,
-        "hledger": partial(write_hledger, assert_balances=assert_balances, head=head),
-        "beancount": partial(write_beancount, assert_balances=assert_balances, head=head),
-    }
-    return writers[fmt]
+class Range(NamedTuple):
+    """The entries an export takes: after_id < id <= upto_id, effective date within [start, end]."""
+
+    after_id: int
+    upto_id: int
+    start: date | None
+    end: date | None
+
+
+def _write(store: Store, fmt: str, taken: Range, stream: IO[str], head: Head, scratch: Path | None) -> None:
+    """The range in ``fmt``, written as it is read; balance assertions when it starts at the
+    first entry; a journal's entries wait in an unnamed file in ``scratch`` for its declarations."""
+    if fmt == "csv":
+        write_csv(store.export_entries(*taken), stream)
+    elif fmt == "jsonl":
+        write_jsonl(store.export_entries(*taken), stream)
+    else:
+        write = write_hledger if fmt == "hledger" else write_beancount
+        whole = taken.after_id == 0 and taken.start is None
+        write(store.export_bookings(*taken), stream, assert_balances=whole, head=head, scratch=scratch)
 
 
 def export(
@@ -58,7 +69,8 @@ def export(
     """Write the journal (or what is new since ``cursor``) to ``out`` ('-' for stdout).
 
     The file appears whole or not at all; the cursor moves only once it is in place.
-    Balance assertions are written when the export starts at the first entry.
+    Balance assertions are written when the export starts at the first entry. Entries are
+    read and written a few at a time inside one read snapshot, so memory stays flat.
     """
     if fmt not in FORMATS:
         raise BadInput(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'", "bad_format")
@@ -71,26 +83,16 @@ def export(
     with s.store.snapshot():  # entries and cursor agree even while others write
         after = s.store.cursor_position(cursor) if cursor is not None else 0
         head = s.store.head()
-        entries = s.store.export_entries(after, head[0], start, end)
-    write = _writer(fmt, after == 0 and start is None, head)
-    if target is None:
-        write(entries, stdout)
-        stdout.flush()
-    else:
-        with atomic_text(target) as stream:
-            write(entries, stream)
+        taken = Range(after, head[0], start, end)
+        count, first, last = s.store.export_span(*taken)
+        if target is None:
+            _write(s.store, fmt, taken, stdout, head, None)
+            stdout.flush()
+        else:
+            with atomic_text(target) as stream:
+                _write(s.store, fmt, taken, stream, head, target.parent)
     moved_to = None
     if cursor is not None:
         with s.store.write():
             moved_to = s.store.move_cursor(cursor, head[0], s.recorded_at)
-    return Exported(
-        fmt,
-        out,
-        len(entries),
-        entries[0].id if entries else None,
-        entries[-1].id if entries else None,
-        cursor,
-        moved_to,
-        head[0],
-        head[1],
-    )
+    return Exported(fmt, out, count, first, last, cursor, moved_to, head[0], head[1])

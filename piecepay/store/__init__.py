@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from piecepay.export.entries import ExportEntry
+    from piecepay.export.entries import Booking, ExportEntry
     from piecepay.journal import Posting
     from piecepay.models import (
         Account,
@@ -289,8 +289,23 @@ class Store(Protocol):
         """Move cursor ``name`` forward to ``position`` (never back); where it stands now."""
         ...
 
-    def export_entries(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> list[ExportEntry]:
-        """Entries with after_id < id <= upto_id and an effective date within [start, end]."""
+    def export_span(
+        self, after_id: int, upto_id: int, start: date | None, end: date | None
+    ) -> tuple[int, int | None, int | None]:
+        """How many entries have after_id < id <= upto_id and an effective date within [start, end]
+        (an export's range), and the first and last of their ids."""
+        ...
+
+    def export_entries(
+        self, after_id: int, upto_id: int, start: date | None, end: date | None
+    ) -> Iterator[ExportEntry]:
+        """The range's entries in id order, each with its postings in the order written, read a
+        few at a time (memory stays flat at any ledger size); take them inside ``snapshot``."""
+        ...
+
+    def export_bookings(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> Iterator[Booking]:
+        """The range's entries that post money, in effective-date order and then by id (the order
+        the books read them), one record each, read a few at a time; take them inside ``snapshot``."""
         ...
 
     def copy_to(self, target: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,8 @@ from piecepay.store.migrations import Stamp
 from piecepay.store.sqlite import SqliteStore
 
 WRITE_LOCK = 0x50435059  # one advisory lock: writers queue on it, like SQLite's BEGIN IMMEDIATE
+STREAM_BATCH = 2000  # rows a server-side cursor sends at a time
+_stream_names = itertools.count(1)
 TOUCHED = "CREATE TEMP TABLE IF NOT EXISTS touched (tbl TEXT NOT NULL, rid TEXT NOT NULL, PRIMARY KEY (tbl, rid))"
 
 
@@ -89,6 +92,21 @@ class PgConnection:
         except psycopg.Error as exc:
             raise server_error(exc, self.shown) from exc
         return cursor
+
+    def stream(self, sql: str, params: Sequence[Any] = (), batch: int = STREAM_BATCH) -> Iterator[tuple[Any, ...]]:
+        """A query's rows as plain tuples, fetched ``batch`` at a time from a server-side cursor, so
+        a result of any size never sits whole in memory. Call it inside a transaction (the cursor
+        lives as long as the transaction does)."""
+        cursor = self.raw.cursor(name=f"piecepay_stream_{next(_stream_names)}")
+        try:
+            cursor.itersize = batch
+            cursor.execute(_dialect(sql) if params else sql, tuple(params) if params else None)
+            yield from cursor
+        except psycopg.Error as exc:
+            raise server_error(exc, self.shown) from exc
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                cursor.close()
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
@@ -263,6 +281,9 @@ class PostgresStore(SqliteStore):
             yield
         finally:
             self.conn.execute("ROLLBACK")
+
+    def _stream(self, sql: str, args: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
+        return self.pg.stream(sql, args)
 
     # ------------------------------------------------------------------ what verify reads
 

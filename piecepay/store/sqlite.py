@@ -9,7 +9,7 @@ the temporary triggers that note touched rows) stays in this package too.
 import contextlib
 import functools
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +28,7 @@ from piecepay.models import (
     Milestone,
     MilestoneStatus,
     Worker,
+    worker_account_name,
 )
 from piecepay.money import Currency, Money
 from piecepay.store import NewBill
@@ -37,7 +38,7 @@ from piecepay.store.connection import write_transaction
 if TYPE_CHECKING:
     import json
 
-    from piecepay.export.entries import ExportEntry
+    from piecepay.export.entries import Booking, ExportEntry
     from piecepay.journal import Posting
     from piecepay.store.journal import EntryHeader
 
@@ -1009,47 +1010,126 @@ class SqliteStore:
         )
         return self.cursor_position(name)
 
-    def export_entries(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> "list[ExportEntry]":
-        """Entries with after_id < id <= upto_id and an effective date within [start, end]."""
-        from piecepay.export.entries import ExportEntry, ExportPosting
+    # What an export's statements share: the entries of its range (after_id < id <= upto_id,
+    # effective date within [start, end]), their contracts' names, and for the books the
+    # entries that post money, from one grouped pass over the posted postings: what their
+    # debits add up to and the lowest and highest account they move. piecepay posts each
+    # entry's money between two accounts of one currency, at most one of them a worker's, so
+    # those two name the entry's currency and the worker it pays or charges.
+    EXPORT_CONTRACT_JOIN = (
+        "LEFT JOIN contracts c ON c.id = e.contract_id LEFT JOIN campaigns k ON k.id = c.campaign_id "
+        "LEFT JOIN workers w ON w.id = c.worker_id"
+    )
+    EXPORT_BOOKED = (
+        "FROM (SELECT p.entry_id, MIN(p.account_id) AS low, MAX(p.account_id) AS high, "
+        "CAST(SUM(CASE WHEN p.side = 'debit' THEN p.amount ELSE 0 END) AS BIGINT) AS amount "
+        "FROM postings p WHERE p.phase = 'posted' AND p.entry_id > ? AND p.entry_id <= ? GROUP BY p.entry_id) x "
+        f"JOIN entries e ON e.id = x.entry_id {EXPORT_CONTRACT_JOIN} "
+    )
 
-        sql = (
-            "SELECT e.*, k.slug, w.handle FROM entries e LEFT JOIN contracts c ON c.id = e.contract_id "
-            "LEFT JOIN campaigns k ON k.id = c.campaign_id LEFT JOIN workers w ON w.id = c.worker_id "
-            "WHERE e.id > ? AND e.id <= ?"
-        )
+    @staticmethod
+    def _export_range(after_id: int, upto_id: int, start: date | None, end: date | None) -> tuple[str, list[object]]:
+        """The WHERE clause (on entries ``e``) and its arguments for an export's range."""
+        where = "e.id > ? AND e.id <= ?"
         args: list[object] = [after_id, upto_id]
         if start is not None:
-            sql += " AND e.effective_date >= ?"
+            where += " AND e.effective_date >= ?"
             args.append(start.isoformat())
         if end is not None:
-            sql += " AND e.effective_date <= ?"
+            where += " AND e.effective_date <= ?"
             args.append(end.isoformat())
-        postings: dict[int, list[ExportPosting]] = {}
-        for row in self.conn.execute(
-            "SELECT p.entry_id, a.name, p.side, p.phase, a.currency, cur.digits, p.amount FROM postings p "
-            "JOIN accounts a ON a.id = p.account_id JOIN currencies cur ON cur.code = a.currency "
-            "WHERE p.entry_id > ? AND p.entry_id <= ? ORDER BY p.id",
-            (after_id, upto_id),
-        ):
-            postings.setdefault(row[0], []).append(ExportPosting(*row[1:]))
-        return [
-            ExportEntry(
-                r["id"],
-                r["effective_date"],
-                r["recorded_at"],
-                r["kind"],
-                r["slug"],
-                r["handle"],
-                r["contract_id"],
-                r["bill_id"],
-                r["memo"],
-                r["actor"],
-                r["hash"],
-                tuple(postings.get(r["id"], ())),
+        return where, args
+
+    @staticmethod
+    def _booked_as(accounts: dict[int, tuple[str, str, int]]) -> Callable[[int, int], tuple[str | None, str, int]]:
+        """The payee (a worker's handle, or None), currency and digits of an entry whose posted
+        postings move accounts ``low`` to ``high``, worked out once per pair."""
+        prefix = worker_account_name("")
+        seen: dict[tuple[int, int], tuple[str | None, str, int]] = {}
+
+        def booked_as(low: int, high: int) -> tuple[str | None, str, int]:
+            found = seen.get((low, high))
+            if found is None:
+                workers = [accounts[a][0] for a in (low, high) if accounts[a][0].startswith(prefix)]
+                _, currency, digits = accounts[low]
+                found = seen[low, high] = (workers[0][len(prefix) :] if workers else None, currency, digits)
+            return found
+
+        return booked_as
+
+    def _stream(self, sql: str, args: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
+        """A query's rows as plain tuples, one at a time as the caller takes them (never all at
+        once); on PostgreSQL from a server-side cursor in the current transaction."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None  # a plain tuple per row: no Row object to build
+        return cursor.execute(sql, args)  # iterated directly: no Python frame per row
+
+    def _export_accounts(self) -> dict[int, tuple[str, str, int]]:
+        """Every account's name, currency and digits, by id: few, read once per export."""
+        rows = self._all(
+            "SELECT a.id, a.name, a.currency, cur.digits FROM accounts a JOIN currencies cur ON cur.code = a.currency"
+        )
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def export_span(
+        self, after_id: int, upto_id: int, start: date | None, end: date | None
+    ) -> tuple[int, int | None, int | None]:
+        """How many entries the range holds, and the first and last of their ids."""
+        where, args = self._export_range(after_id, upto_id, start, end)
+        row = self._one(f"SELECT COUNT(*), MIN(e.id), MAX(e.id) FROM entries e WHERE {where}", args)
+        assert row is not None
+        return int(row[0]), row[1], row[2]
+
+    def export_entries(
+        self, after_id: int, upto_id: int, start: date | None, end: date | None
+    ) -> "Iterator[ExportEntry]":
+        """Entries with after_id < id <= upto_id and an effective date within [start, end], in id
+        order, each with its postings in the order written; streamed."""
+        from piecepay.export.entries import ExportEntry, ExportPosting
+
+        where, args = self._export_range(after_id, upto_id, start, end)
+        accounts = self._export_accounts()
+        # Two cursors in id order, merged here: a join would repeat every entry's text on each posting's row.
+        postings = self._stream(
+            "SELECT p.entry_id, p.account_id, p.side, p.phase, p.amount FROM postings p "
+            + (
+                "WHERE p.entry_id > ? AND p.entry_id <= ? "
+                if start is None and end is None
+                else f"JOIN entries e ON e.id = p.entry_id WHERE {where} "
             )
-            for r in self.conn.execute(sql + " ORDER BY e.id", args)
-        ]
+            + "ORDER BY p.entry_id, p.id",
+            args,
+        )
+        entries = self._stream(
+            "SELECT e.id, e.effective_date, e.recorded_at, e.kind, k.slug, w.handle, e.contract_id, e.bill_id, "
+            f"e.memo, e.actor, e.hash FROM entries e {self.EXPORT_CONTRACT_JOIN} WHERE {where} ORDER BY e.id",
+            args,
+        )
+        posting = next(postings, None)
+        for row in entries:
+            while posting is not None and posting[0] < row[0]:  # a posting of no entry (a damaged ledger)
+                posting = next(postings, None)
+            mine: list[ExportPosting] = []
+            while posting is not None and posting[0] == row[0]:
+                name, currency, digits = accounts[posting[1]]
+                mine.append(ExportPosting(name, posting[2], posting[3], currency, digits, posting[4]))
+                posting = next(postings, None)
+            yield ExportEntry._make((*row, tuple(mine)))
+
+    def export_bookings(self, after_id: int, upto_id: int, start: date | None, end: date | None) -> "Iterator[Booking]":
+        """The entries of the range that post money, in effective-date order and then by id (the
+        order the books read them), one row each; streamed."""
+        from piecepay.export.entries import Booking
+
+        where, args = self._export_range(after_id, upto_id, start, end)
+        booked_as = self._booked_as(self._export_accounts())
+        rows = self._stream(
+            "SELECT e.id, e.effective_date, e.memo, e.kind, k.slug, w.handle, e.contract_id, x.low, x.high, x.amount "
+            f"{self.EXPORT_BOOKED} WHERE {where} ORDER BY e.effective_date, e.id",
+            [after_id, upto_id, *args],
+        )
+        for row in rows:
+            yield Booking._make((*row[:7], *booked_as(row[7], row[8]), row[9]))
 
     # ------------------------------------------------------------------ copies
 
