@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from piecepay import rules
 from piecepay.errors import PiecepayError, StorageError
@@ -30,7 +29,9 @@ from piecepay.journal import (
     imbalances,
     sealed_hash,
 )
-from piecepay.models import Bill, BillStatus, CampaignStatus, ContractStatus, MilestoneStatus
+from piecepay.models import Bill, BillStatus
+from piecepay.operations import journal_walk
+from piecepay.operations.journal_walk import Doubt, Sealed, Walked, malformed
 from piecepay.session import Session
 from piecepay.store import Store
 from piecepay.store.facts import COVERED
@@ -88,9 +89,9 @@ def verify(s: Session, expect: Sequence[Anchor] = ()) -> Proof:
     with store.snapshot():  # one read snapshot for every check, even while others write
         _integrity(store)
         _typed_tables(store)
-        entries = _chain_balance_and_facts(store)
+        walked = _journal(store)
         _foreign_keys(store)
-        _stored_totals(store)
+        _stored_totals(store, walked.sums)
         _escrow_and_earnings(store)
         _bills_resolve_once(store)
         _bill_amounts(store)
@@ -98,8 +99,19 @@ def verify(s: Session, expect: Sequence[Anchor] = ()) -> Proof:
         _milestone_caps(store)
         _guards(store)
         for anchor in expect:
-            _check_anchor(store, anchor, entries)
-        return Proof(entries, store.head()[1], store.account_count(), len(expect), CHECKS)
+            _check_anchor(store, anchor, walked.entries)
+        return Proof(walked.entries, walked.head, store.account_count(), len(expect), CHECKS)
+
+
+T = TypeVar("T")
+
+
+def _proved(fast: Callable[[], T], careful: Callable[[], T]) -> T:
+    """What ``fast`` proves; where it doubts, what ``careful`` finds (it names the first fault)."""
+    try:
+        return fast()
+    except Doubt:
+        return careful()
 
 
 def _fault(code: str, message: str) -> JournalFault:
@@ -148,14 +160,20 @@ def _foreign_keys(store: Store) -> None:
 # --------------------------------------------------------------------------- the chain and its facts
 
 
-class Sealed(NamedTuple):
-    """What verify keeps of the latest image the chain sealed of one row."""
+def _journal(store: Store) -> Walked:
+    """The chain, every entry's balance, and every fact table against the chain's images:
+    proved in one fast pass, or, where that pass doubts, by the careful walk."""
 
-    digest: bytes  # of the whole image
-    entry: int  # the entry that sealed it
-    fixed: bytes  # of the columns fixed once written
-    once: tuple[object, ...]  # the columns set once
-    final: bool  # the row is in a state it never leaves
+    def fast() -> Walked:
+        walked = journal_walk.walk(store)
+        journal_walk.tables_match(store, walked.sealed)
+        return walked
+
+    def careful() -> Walked:
+        entries = _chain_balance_and_facts(store)
+        return Walked(entries, store.head()[1], store.posting_sums(), {}, None)
+
+    return _proved(fast, careful)
 
 
 def _chain_balance_and_facts(store: Store) -> int:
@@ -188,7 +206,7 @@ def _chain_balance_and_facts(store: Store) -> int:
         if sealing:
             for table, rows in facts.items():
                 for key, image in rows.items():
-                    wrong = _malformed(table, image)
+                    wrong = malformed(table, image)
                     if wrong:
                         raise _fault("fact_malformed", f"{table} row {key} as entry {eid} sealed it has {wrong}")
                     state = _sealed_state(table, image, eid)
@@ -222,66 +240,6 @@ def _facts_of(entry: StoredEntry) -> dict[str, dict[str, dict[str, object]]]:
 
 def _unreadable(entry: StoredEntry) -> JournalFault:
     return _fault("entry_altered", f"entry {entry.id} does not carry readable facts")
-
-
-STATUSES = {
-    "campaigns": CampaignStatus,
-    "contracts": ContractStatus,
-    "milestones": MilestoneStatus,
-    "bills": BillStatus,
-}
-DECIMALS = {"campaigns": ("step", "rate"), "contracts": ("rate",), "bills": ("rate",)}
-DATES = {
-    "campaigns": ("deadline",),
-    "contracts": ("accepted_on", "ended_on"),
-    "milestones": ("opened_on",),
-    "bills": ("effective_date", "resolved_on"),
-}
-
-
-def _malformed(table: str, image: dict[str, object]) -> str | None:
-    """What in a sealed image is not of its kind (so no later check reads it as something it
-    is not): a status outside its enum, a rate that is no positive finite decimal, a date that
-    is not YYYY-MM-DD, proofs that are not a list of text; None when all is well."""
-    status = STATUSES.get(table)
-    if status is not None and image.get("status") not in {member.value for member in status}:
-        return "a status that is not one of its own"
-    for name in DECIMALS.get(table, ()):
-        if not _positive_decimal(image.get(name)):
-            return f"a {name} that is not a positive decimal"
-    for name in DATES.get(table, ()):
-        value = image.get(name)
-        if value is not None and not (isinstance(value, str) and _is_date(value)):
-            return f"a {name} that is not a date"
-    if table == "bills" and not _list_of_text(image.get("proofs")):
-        return "proofs that are not a list of text"
-    return None
-
-
-def _list_of_text(value: object) -> bool:
-    """Whether ``value`` is JSON text of a list of strings."""
-    try:
-        items = json.loads(str(value))
-    except ValueError:
-        return False
-    return isinstance(items, list) and all(isinstance(item, str) for item in items)
-
-
-def _positive_decimal(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        number = Decimal(value)
-    except ArithmeticError:
-        return False
-    return number.is_finite() and number > 0
-
-
-def _is_date(text: str) -> bool:
-    try:
-        return date.fromisoformat(text).isoformat() == text
-    except ValueError:
-        return False
 
 
 def _digest(image: object) -> bytes:
@@ -352,8 +310,8 @@ def _check_postings(eid: int, kind: str, postings: list[Posting], currency_of: d
 # --------------------------------------------------------------------------- what the tables hold
 
 
-def _stored_totals(store: Store) -> None:
-    sums = store.posting_sums()
+def _stored_totals(store: Store, sums: dict[tuple[int, str], int]) -> None:
+    """Each account's totals are what its postings add up to (``sums``, per account and column)."""
     for account in store.accounts():
         for column in TOTAL_COLUMNS:
             stored, summed = getattr(account, column), sums.get((account.id, column), 0)
@@ -388,6 +346,28 @@ def _bills_resolve_once(store: Store) -> None:
 def _bill_amounts(store: Store) -> None:
     """Each bill's amount is its pieces at its rate, rounded once, and the journal reserved
     and posted exactly the bill's amounts."""
+    _proved(lambda: _bill_figures_hold(store), lambda: _each_bill_amount(store))
+
+
+def _bill_figures_hold(store: Store) -> None:
+    """``_each_bill_amount`` on plain figures, each distinct amount derived once; Doubt at any bill."""
+    campaigns = {campaign.id: campaign for campaign in store.campaigns()}
+    derived: dict[tuple[int, str, int], int] = {}
+    for pieces_milli, rate, amount, status, released, campaign_id, reserved, posted in store.bill_figures():
+        at_rate = derived.get((pieces_milli, rate, campaign_id))
+        if at_rate is None:
+            try:
+                at_rate = rules.bill_amount(pieces_milli, Decimal(rate), campaigns[campaign_id]).minor
+            except (PiecepayError, ArithmeticError, KeyError):
+                raise Doubt from None
+            if len(derived) > 1 << 16:
+                derived.clear()
+            derived[(pieces_milli, rate, campaign_id)] = at_rate
+        if at_rate != amount or reserved != amount or (status == BillStatus.RELEASED.value and posted != released):
+            raise Doubt
+
+
+def _each_bill_amount(store: Store) -> None:
     for bill, campaign, reserved, posted in store.bills_with_their_entries():
         try:
             derived = rules.bill_amount(bill.pieces_milli, Decimal(bill.rate), campaign)

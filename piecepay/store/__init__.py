@@ -214,6 +214,25 @@ class Store(Protocol):
         """Every entry as stored, in id order, with its postings in the order written."""
         ...
 
+    def entry_rows(self, after: int = 0) -> Iterator[tuple[Any, ...]]:
+        """Every entry after entry ``after`` as stored, in id order, as (id, kind, contract_id,
+        bill_id, effective_date, recorded_at, actor, memo, prev_hash, hash, facts)."""
+        ...
+
+    def posting_rows(self, after: int = 0) -> Iterator[tuple[Any, ...]]:
+        """Every posting of the entries after entry ``after``, as (entry_id, account_id, side,
+        phase, amount), in the order written."""
+        ...
+
+    def covered_columns(self, table: str) -> list[str]:
+        """The columns of a table the chain seals, as its images hold them (less account totals)."""
+        ...
+
+    def covered_images(self, table: str, keys: list[str] | None = None) -> Iterator[tuple[str, str]]:
+        """(key, ``canonical_json`` of its image) of each row of a table the chain seals, in the
+        table's own order; only the rows whose key is in ``keys`` when it is given."""
+        ...
+
     def fact_rows(self) -> Iterator[tuple[str, str, Image]]:
         """(table, key, image) of every row the chain seals."""
         ...
@@ -242,6 +261,11 @@ class Store(Protocol):
 
     def bills_with_their_entries(self) -> Iterator[tuple[Bill, Campaign, int | None, int]]:
         """Each bill with its campaign, what its entry reserved and what its release posted."""
+        ...
+
+    def bill_figures(self) -> Iterator[tuple[Any, ...]]:
+        """What ``bills_with_their_entries`` gives of each bill, as plain values: (pieces_milli,
+        rate, amount_minor, status, released_minor, campaign_id, reserved, posted)."""
         ...
 
     def expected_guards(self) -> dict[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +27,7 @@ from piecepay.store import postgres_schema as schema
 from piecepay.store.migrations import Stamp
 from piecepay.store.sqlite import SqliteStore
 
+STREAMS = itertools.count()  # names of server-side cursors
 WRITE_LOCK = 0x50435059  # one advisory lock: writers queue on it, like SQLite's BEGIN IMMEDIATE
 TOUCHED = "CREATE TEMP TABLE IF NOT EXISTS touched (tbl TEXT NOT NULL, rid TEXT NOT NULL, PRIMARY KEY (tbl, rid))"
 
@@ -265,6 +267,33 @@ class PostgresStore(SqliteStore):
             self.conn.execute("ROLLBACK")
 
     # ------------------------------------------------------------------ what verify reads
+
+    def _stream(self, sql: str, args: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows as plain tuples, fetched from the server in batches as they are used (a
+        server-side cursor, inside the snapshot verify reads in)."""
+        cursor = self.pg.raw.cursor(name=f"piecepay_stream_{next(STREAMS)}")
+        cursor.itersize = 2000
+        try:
+            if args:
+                cursor.execute(_dialect(sql), tuple(args))
+            else:
+                cursor.execute(sql)
+        except psycopg.Error as exc:
+            raise server_error(exc, self.shown) from exc
+        return cursor
+
+    def covered_images(self, table: str, keys: list[str] | None = None) -> Iterator[tuple[str, str]]:
+        """(key, ``canonical_json`` of its image) of each row of a table the chain seals, in the
+        table's own order; only the rows whose key is in ``keys`` when it is given."""
+        from piecepay.journal import canonical_json
+        from piecepay.store.facts import COVERED
+
+        key_column, left_out = COVERED[table]
+        names = self._columns(table)
+        key_at = names.index(key_column)
+        for row in self._rows_with_keys(f"SELECT * FROM {table}", key_column, keys):
+            image = {name: _plain(value) for name, value in zip(names, row, strict=True) if name not in left_out}
+            yield str(row[key_at]), canonical_json(image)
 
     def integrity_check(self) -> str:
         return "ok"  # pages are the server's to check (amcheck); references are enforced at commit

@@ -57,6 +57,14 @@ BILL_SELECT = (
 ACCOUNT_SELECT = "SELECT a.*, cur.digits FROM accounts a JOIN currencies cur ON cur.code = a.currency"
 
 
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _currency(row: sqlite3.Row) -> Currency:
     return Currency(row["currency"], row["digits"])
 
@@ -757,6 +765,74 @@ class SqliteStore:
         if current is not None:
             yield current, postings
 
+    def _stream(self, sql: str, args: Sequence[object] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows as plain tuples, read as they are used (what verify walks through)."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, args)
+
+    def entry_rows(self, after: int = 0) -> Iterator[tuple[Any, ...]]:
+        """Every entry after entry ``after`` as stored, in id order, as (id, kind, contract_id,
+        bill_id, effective_date, recorded_at, actor, memo, prev_hash, hash, facts)."""
+        return self._stream(
+            "SELECT id, kind, contract_id, bill_id, effective_date, recorded_at, actor, memo, prev_hash, hash, facts "
+            "FROM entries WHERE id > ? ORDER BY id",
+            (after,),
+        )
+
+    def posting_rows(self, after: int = 0) -> Iterator[tuple[Any, ...]]:
+        """Every posting of the entries after entry ``after``, as (entry_id, account_id, side,
+        phase, amount), in the order written (the whole table is read in its own order)."""
+        if after:
+            sql = "SELECT entry_id, account_id, side, phase, amount FROM postings WHERE entry_id > ? ORDER BY id"
+            return self._stream(sql, (after,))
+        return self._stream("SELECT entry_id, account_id, side, phase, amount FROM postings ORDER BY id")
+
+    def _columns(self, table: str) -> list[str]:
+        """Every column of ``table``, in the order ``SELECT *`` gives them."""
+        cursor = self._stream(f"SELECT * FROM {table} LIMIT 0")
+        names = [d[0] for d in cursor.description]  # type: ignore[attr-defined]
+        list(cursor)
+        return names
+
+    def covered_columns(self, table: str) -> list[str]:
+        """The columns of a table the chain seals, as its images hold them (less account totals)."""
+        left_out = sealed.COVERED[table][1]
+        return [name for name in self._columns(table) if name not in left_out]
+
+    def covered_images(self, table: str, keys: list[str] | None = None) -> Iterator[tuple[str, str]]:
+        """(key, ``canonical_json`` of its image) of each row of a table the chain seals, in the
+        table's own order; only the rows whose key is in ``keys`` when it is given.
+
+        SQLite writes the text (json_object over the columns in name order); that is the
+        canonical text exactly when it is all ASCII without DEL, since SQLite escapes quotes,
+        backslashes and control characters as json does (tests/test_journal_walk.py proves
+        it). Any other row is written by ``canonical_json`` from its values."""
+        from piecepay.journal import canonical_json
+
+        key_column, left_out = sealed.COVERED[table]
+        pairs = ", ".join(f"{_literal(name)}, {_identifier(name)}" for name in sorted(self.covered_columns(table)))
+        sql = f"SELECT {key_column}, json_object({pairs}) FROM {table}"
+        for key, text in self._rows_with_keys(sql, key_column, keys):
+            if not text.isascii() or "\x7f" in text:
+                row = self._one(f"SELECT * FROM {table} WHERE {key_column} = ?", (key,))
+                assert row is not None
+                text = canonical_json(sealed.image_of(row, left_out))
+            yield str(key), text
+
+    def _rows_with_keys(self, sql: str, key_column: str, keys: list[str] | None) -> Iterator[tuple[Any, ...]]:
+        """Rows of ``sql`` (a SELECT of one table), only those whose key is in ``keys`` if given."""
+        if keys is None:
+            yield from self._stream(sql)
+            return
+        wanted: list[object] = list(keys)
+        if key_column == "id":  # a whole number as its decimal text, or no row at all
+            wanted = [int(k) for k in keys if k.isascii() and k.isdigit() and str(int(k)) == k]
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            yield from self._stream(f"{sql} WHERE {key_column} IN ({marks})", part)
+
     def fact_rows(self) -> Iterator[tuple[str, str, sealed.Image]]:
         """(table, key, image) of every row the chain seals."""
         return sealed.every_row(self.conn)
@@ -829,6 +905,18 @@ class SqliteStore:
         ):
             found = bill_of(row)
             yield found, campaigns[contracts[found.contract_id]], row["reserved"], row["posted"]
+
+    def bill_figures(self) -> Iterator[tuple[Any, ...]]:
+        """What ``bills_with_their_entries`` gives of each bill, as plain values: (pieces_milli,
+        rate, amount_minor, status, released_minor, campaign_id, reserved, posted)."""
+        return self._stream(
+            "SELECT b.pieces_milli, b.rate, b.amount_minor, b.status, b.released_minor, c.campaign_id, "
+            "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit'), "
+            "(SELECT COALESCE(SUM(amount), 0) FROM postings p WHERE p.entry_id = b.resolve_entry_id "
+            "AND p.side = 'debit' AND p.phase = 'posted') "
+            "FROM bills b JOIN contracts c ON c.id = b.contract_id "
+            "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency ORDER BY b.id"
+        )
 
     def loose_tables(self) -> list[str]:
         rows = self._all(
