@@ -335,6 +335,7 @@ def test_a_ledger_on_read_only_media_can_be_read_but_not_written(contract: Ledge
             ("report",),
             ("log",),
             ("verify",),
+            ("verify", "--since-checkpoint"),
             ("campaign", "list"),
             ("export", "--format", "hledger", "--out", str(out / "books.journal")),
             ("backup", str(out / "copy.db")),
@@ -388,6 +389,29 @@ def test_a_schema_2_ledger_is_sealed_into_the_chain_and_keeps_its_history(tmp_pa
     assert old.ok("verify", "--expect", anchor)["ok"] is True
     replay = old.run("--json", "bill", "photos/ana", "--pieces", "9", "--key", "b1")  # a key from 0.1.0
     assert replay.code == 4
+
+
+def test_a_schema_3_ledger_is_upgraded_with_an_entry_that_seals_nothing_new(contract: Ledger) -> None:
+    """A ledger from before the verified head (schema 3: its facts are sealed already) gets the
+    table and one checkpoint entry recording the upgrade, which seals no fact again (so an
+    upgrade costs the same whatever the ledger's size); its history still proves out."""
+    contract.ok("milestone", "add", "photos/ana", "--top-up", "20")
+    head = contract.ok("verify")
+    conn = sqlite3.connect(contract.db)
+    conn.execute("DROP TABLE verified_head")
+    conn.execute("DELETE FROM migrations WHERE name = 'm004_verified_head'")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    log = contract.ok("log")  # opening it upgrades it
+    assert (len(log), log[-1]["kind"], log[-1]["memo"]) == (
+        head["entries"] + 1,
+        "checkpoint",
+        "schema 4: upgraded from schema 3",
+    )
+    assert contract.query(f"SELECT facts FROM entries WHERE id = {len(log)}") == [("{}",)]
+    assert contract.query("SELECT name FROM migrations ORDER BY name")[-1] == ("m004_verified_head",)
+    assert contract.ok("verify", "--expect", f"{head['entries']}:{head['head']}")["entries"] == len(log)
 
 
 def test_a_schema_2_ledger_with_an_altered_last_entry_is_not_upgraded(tmp_path: Path) -> None:
