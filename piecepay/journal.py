@@ -4,7 +4,8 @@ import functools
 import importlib
 import json
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from json.encoder import encode_basestring_ascii
 from typing import Any, Literal, NamedTuple
 
 Side = Literal["debit", "credit"]
@@ -109,7 +110,9 @@ def sealed_digest(
     return sha256_hex(f'{{"facts":{facts_text},{rest_text[1:]}')
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json escapes all but ASCII
+# json.dumps(value, sort_keys=True, separators=(",", ":")) without building an encoder per call;
+# json escapes all but ASCII.
+CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 _IN_ORDER = json.JSONEncoder(separators=(",", ":"))
@@ -123,7 +126,7 @@ def ordered_json(value: object) -> str:
 
 def canonical_json(value: object) -> str:
     """The one text a value hashes as: sorted keys, no spaces, ASCII only."""
-    return _CANONICAL.encode(value)
+    return CANONICAL.encode(value)
 
 
 def entry_hash(prev_hash: str, fields: Mapping[str, object], postings: Iterable[Posting]) -> str:
@@ -164,3 +167,69 @@ def _builtin_sha256() -> Callable[[bytes], Any]:
     import hashlib
 
     return hashlib.sha256
+
+
+# ----------------------------------------------------------------------------- canonical text, built directly
+# What verify hashes entry by entry. Each function returns exactly what ``canonical_json``
+# returns for the same value (tests/test_journal.py proves it with Hypothesis), without
+# building the document first: the sealed facts are taken as the text the entry stores.
+
+
+def json_scalar(value: object) -> str:
+    """``canonical_json(value)``: text, whole numbers and None directly, anything else through it."""
+    if type(value) is str:
+        return encode_basestring_ascii(value)  # what json.dumps writes for text with ensure_ascii
+    if type(value) is int:
+        return int.__repr__(value)  # what json.dumps writes for an int (a bool is not one)
+    if value is None:
+        return "null"
+    return canonical_json(value)
+
+
+def posting_text(account_id: int, name: str, currency: str, side: str, phase: str, amount: int) -> str:
+    """``canonical_json`` of one posting as ``sealed_hash`` lists it."""
+    return account_text(account_id, name, currency) + posting_tail(side, phase, amount)
+
+
+def account_text(account_id: int, name: str, currency: str) -> str:
+    """The start of a posting's text that names its account (the same for all its postings)."""
+    return f"[{json_scalar(account_id)},{json_scalar(name)},{json_scalar(currency)},"
+
+
+def posting_tail(side: str, phase: str, amount: int) -> str:
+    """The rest of a posting's text after its account."""
+    return f"{json_scalar(side)},{json_scalar(phase)},{json_scalar(amount)}]"
+
+
+def sealed_text(prev_hash: str, fields: Sequence[object], postings: Sequence[str], facts: str) -> str:
+    """``canonical_json`` of the document ``sealed_hash`` hashes, given ``fields`` as the values
+    of ``hashed_fields`` in key order (actor, bill_id, contract_id, effective_date, id, kind,
+    memo, recorded_at), each posting's text, and ``facts`` as ``canonical_json`` of the facts."""
+    actor, bill_id, contract_id, effective_date, entry_id, kind, memo, recorded_at = map(json_scalar, fields)
+    return "".join(
+        (
+            '{"facts":',
+            facts,
+            ',"fields":{"actor":',
+            actor,
+            ',"bill_id":',
+            bill_id,
+            ',"contract_id":',
+            contract_id,
+            ',"effective_date":',
+            effective_date,
+            ',"id":',
+            entry_id,
+            ',"kind":',
+            kind,
+            ',"memo":',
+            memo,
+            ',"recorded_at":',
+            recorded_at,
+            '},"postings":[',
+            ",".join(postings),
+            '],"prev":',
+            json_scalar(prev_hash),
+            ',"v":2}',
+        )
+    )

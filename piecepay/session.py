@@ -86,7 +86,7 @@ def open_store(where: Location, *, write: bool, stamp: Stamp | None = None) -> S
         from piecepay.store.postgres import PostgresStore
         from piecepay.store.postgres import open_ledger as open_server
 
-        return PostgresStore(open_server(where, write=write), where)
+        return PostgresStore(open_server(where, write=write, stamp=stamp), where)
     from piecepay.store.connection import open_ledger
     from piecepay.store.sqlite import SqliteStore
 

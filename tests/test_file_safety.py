@@ -344,6 +344,7 @@ def test_a_ledger_on_read_only_media_can_be_read_but_not_written(contract: Ledge
             ("report",),
             ("log",),
             ("verify",),
+            ("verify", "--since-checkpoint"),
             ("campaign", "list"),
             ("export", "--format", "hledger", "--out", str(out / "books.journal")),
             ("backup", str(out / "copy.db")),
@@ -399,6 +400,29 @@ def test_a_schema_2_ledger_is_sealed_into_the_chain_and_keeps_its_history(tmp_pa
     assert replay.code == 4
 
 
+def test_a_schema_3_ledger_is_upgraded_with_an_entry_that_seals_nothing_new(contract: Ledger) -> None:
+    """A ledger from before the verified head (schema 3: its facts are sealed already) gets the
+    table and one checkpoint entry recording the upgrade, which seals no fact again (so an
+    upgrade costs the same whatever the ledger's size); its history still proves out."""
+    contract.ok("milestone", "add", "photos/ana", "--top-up", "20")
+    head = contract.ok("verify")
+    conn = sqlite3.connect(contract.db)
+    conn.execute("DROP TABLE verified_head")
+    conn.execute("DELETE FROM migrations WHERE name = 'm004_verified_head'")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    log = contract.ok("log")  # opening it upgrades it
+    assert (len(log), log[-1]["kind"], log[-1]["memo"]) == (
+        head["entries"] + 1,
+        "checkpoint",
+        f"schema {LATEST_VERSION}: upgraded from schema 3",
+    )
+    assert contract.query(f"SELECT facts FROM entries WHERE id = {len(log)}") == [("{}",)]
+    assert ("m004_verified_head",) in contract.query("SELECT name FROM migrations ORDER BY name")
+    assert contract.ok("verify", "--expect", f"{head['entries']}:{head['head']}")["entries"] == len(log)
+
+
 def test_a_schema_2_ledger_with_an_altered_last_entry_is_not_upgraded(tmp_path: Path) -> None:
     db = tmp_path / "ledger.db"
     shutil.copyfile(LEGACY, db)
@@ -414,7 +438,7 @@ def test_a_schema_2_ledger_with_an_altered_last_entry_is_not_upgraded(tmp_path: 
     conn.close()
 
 
-def test_a_ledger_without_the_activity_indexes_gains_them_and_no_checkpoint(ledger: Ledger) -> None:
+def test_a_ledger_without_the_activity_indexes_gains_them_and_seals_nothing_again(ledger: Ledger) -> None:
     """Migrations that change no fact (an index) are applied without sealing everything
     again: a ledger of a million bills upgrades in the time its indexes take."""
     ledger.ok("worker", "add", "ana")
@@ -429,7 +453,11 @@ def test_a_ledger_without_the_activity_indexes_gains_them_and_no_checkpoint(ledg
     conn.close()
     ((entries,),) = ledger.query("SELECT COUNT(*) FROM entries")
     ledger.ok("worker", "add", "bo")  # opening it upgrades it
-    assert [e["kind"] for e in ledger.ok("log")][entries:] == ["worker_added"]
+    upgrade, added = ledger.ok("log")[entries:]
+    assert (upgrade["kind"], added["kind"]) == ("checkpoint", "worker_added")
+    assert upgrade["memo"].endswith(f"upgraded from schema {LATEST_VERSION - 1}")
+    ((sealed,),) = ledger.query(f"SELECT facts FROM entries WHERE id = {entries + 1}")
+    assert sealed == "{}"  # an index seals no fact: the upgrade costs what the indexes cost
     names = {name for (name,) in ledger.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert set(ACTIVITY_INDEXES) <= names
     assert not {"idx_entries_contract_id", "idx_bills_contract_id_status"} & names

@@ -746,6 +746,8 @@ USAGE = [
     case("export-format-xml", "export", "--format", "xml", error="bad_format"),
     case("offer-list-status-bogus", "offer", "list", "--status", "bogus", error="bad_status"),
     case("verify-expect-junk", "verify", "--expect", "junk", error="bad_anchor"),
+    case("verify-since-checkpoint-given-a-value", "verify", "--since-checkpoint=12"),
+    case("verify-since-checkpoint-twice-then-junk", "verify", "--since-checkpoint", "--since-checkpoint", "junk"),
     case(
         "end-release-and-reject",
         "end",

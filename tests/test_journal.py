@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import given
@@ -15,9 +16,12 @@ from piecepay.journal import (
     canonical_json,
     entry_hash,
     imbalances,
+    json_scalar,
+    posting_text,
     resolve_pending,
     sealed_digest,
     sealed_hash,
+    sealed_text,
     transfer,
 )
 
@@ -177,3 +181,73 @@ def test_a_digest_over_the_stored_facts_text_is_the_sealed_hash(
     expected = sha256(json.dumps(document, sort_keys=True, separators=(",", ":")))
     assert sealed_digest(prev, fields, postings, ACCOUNTS, canonical_json(facts)) == expected
     assert sealed_hash(prev, fields, postings, ACCOUNTS, facts) == expected
+
+
+# --------------------------------------------------------------------------- canonical text built directly
+
+TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=20)  # surrogates, controls, bidi…
+WHOLE = st.integers(min_value=-(2**70), max_value=2**70)
+SCALAR = st.one_of(st.none(), TEXT, WHOLE, st.booleans(), st.floats(allow_nan=True), st.decimals(allow_nan=False))
+JSONISH = st.recursive(
+    st.one_of(st.none(), TEXT, WHOLE, st.booleans(), st.floats(allow_nan=True)),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+FIELD = st.one_of(st.none(), TEXT, WHOLE, st.booleans())
+NAMED_ACCOUNTS = st.dictionaries(WHOLE, st.tuples(TEXT, TEXT), min_size=1, max_size=4)
+
+
+@given(JSONISH)
+def test_canonical_json_is_json_dumps_sorted_and_compact(value: object) -> None:
+    """canonical_json keeps one encoder instead of building one per call: the same text."""
+    assert canonical_json(value) == json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def test_json_scalar_is_canonical_json_of_a_scalar_of_each_kind() -> None:
+    """Control for the property below: a value of each kind it may meet, written as canonical_json does."""
+    for value in (None, "", "é\n\u2028\x7f\ud800", 0, -(2**64), True, False, 1.5, float("nan"), [1], {"b": 1, "a": 2}):
+        assert json_scalar(value) == canonical_json(value), value
+
+
+@given(SCALAR)
+def test_json_scalar_is_canonical_json(value: object) -> None:
+    if isinstance(value, Decimal):
+        value = str(value)  # json cannot write a Decimal; a rate is stored as its text
+    assert json_scalar(value) == canonical_json(value)
+
+
+@given(
+    prev=st.one_of(st.just(GENESIS_HASH), TEXT),
+    fields=st.fixed_dictionaries(
+        {
+            name: FIELD
+            for name in ("actor", "bill_id", "contract_id", "effective_date", "id", "kind", "memo", "recorded_at")
+        }
+    ),
+    accounts=NAMED_ACCOUNTS,
+    moves=st.lists(st.tuples(st.integers(0, 3), FIELD, FIELD, WHOLE), max_size=4),
+    facts=st.dictionaries(TEXT, st.dictionaries(TEXT, st.dictionaries(TEXT, JSONISH, max_size=4), max_size=3)),
+)
+def test_sealed_text_is_canonical_json_of_the_document_sealed_hash_hashes(
+    prev: str,
+    fields: dict[str, object],
+    accounts: dict[int, tuple[str, str]],
+    moves: list[tuple[int, Any, Any, int]],
+    facts: dict[str, object],
+) -> None:
+    """Whatever the fields, postings, account names and facts (text beyond ASCII, lone
+    surrogates, huge numbers, nested values), the text built directly from the stored facts
+    text is byte for byte the canonical JSON of the document, so it hashes to sealed_hash."""
+    ids = sorted(accounts)
+    postings = [Posting(ids[i % len(ids)], side, phase, amount) for i, side, phase, amount in moves]
+    texts = [posting_text(p.account_id, *accounts[p.account_id], p.side, p.phase, p.amount) for p in postings]
+    text = sealed_text(prev, [fields[name] for name in sorted(fields)], texts, canonical_json(facts))
+    document = {
+        "v": 2,
+        "prev": prev,
+        "fields": dict(sorted(fields.items())),
+        "postings": [[p.account_id, *accounts[p.account_id], p.side, p.phase, p.amount] for p in postings],
+        "facts": facts,
+    }
+    assert text == canonical_json(document)
+    assert hashlib.sha256(text.encode()).hexdigest() == sealed_hash(prev, fields, postings, accounts, facts)

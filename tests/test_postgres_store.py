@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from piecepay.store.postgres_schema import MIGRATION_NAMES
 from tests import test_cli_seed
 from tests.conftest import Ledger, initialised, with_contract
 
@@ -38,7 +39,12 @@ def test_init_twice_is_refused(pg_ledger: Ledger) -> None:
 
 
 def _rows(ledger: Ledger) -> list[str]:
-    return [line for line in ledger.dump().splitlines() if not line.startswith('INSERT INTO "migrations"')]
+    """Every row but the record of when each schema step ran and where verify last left off."""
+    return [
+        line
+        for line in ledger.dump().splitlines()
+        if not line.startswith(('INSERT INTO "migrations"', 'INSERT INTO "verified_head"'))
+    ]
 
 
 def _head(ledger: Ledger) -> tuple[int, str]:
@@ -62,7 +68,7 @@ def test_copy_from_a_file_to_postgresql_and_back_keeps_the_head(contract: Ledger
     home = contract.ok("copy", pg_url, str(back))
     assert (home["entries"], home["head"]) == head
     assert _head(Ledger(back)) == head
-    assert _rows(Ledger(back)) == _rows(contract)  # every row the same; only when each schema step ran differs
+    assert _rows(Ledger(back)) == _rows(contract)  # every row the same but those records
 
     # the copy on the server is a working ledger: it chains on from the same head
     on_server.ok("bill", "--pieces", "1")
@@ -115,6 +121,61 @@ def test_the_writer_role_cannot_update_or_delete_the_journal(pg_server: Any, tmp
                 conn.execute(statement)
     pg_server.sql(dbname, "ALTER TABLE postings ENABLE TRIGGER USER; ALTER TABLE entries ENABLE TRIGGER USER")
     assert writer.ok("verify")["entries"] == 6
+
+
+def _downgrade(pg_server: Any, url: str) -> None:
+    """Make a server ledger what piecepay made at schema 3: no verified head, nor the indexes
+    of the activity migration after it."""
+    pg_server.sql(
+        urlsplit(url).path.strip("/"),
+        "DROP TABLE verified_head; DROP INDEX idx_entries_contract_id_effective_date, "
+        "idx_bills_contract_id_status_effective_date, idx_campaigns_review_days, idx_bills_entry_id, "
+        "idx_bills_resolve_entry_id, idx_milestones_entry_id; "
+        "CREATE INDEX idx_entries_contract_id ON entries (contract_id); "
+        "CREATE INDEX idx_bills_contract_id_status ON bills (contract_id, status); "
+        "DELETE FROM migrations WHERE name IN ('m004_verified_head', 'm005_activity_index')",
+    )
+
+
+def test_an_older_server_ledger_is_read_as_it_is_and_upgraded_when_written(pg_contract: Ledger, pg_server: Any) -> None:
+    """A ledger made before schema 4 is read without change (nothing to record its verified
+    head in: verify says so), and upgraded by the first command that writes: the migration
+    and one checkpoint entry that seals nothing new, in one transaction."""
+    pg_contract.ok("milestone", "add", "photos/ana", "--top-up", "20")
+    _downgrade(pg_server, str(pg_contract.db))
+    before = pg_contract.dump()
+    proof = pg_contract.ok("verify", "--since-checkpoint")
+    assert (proof["since_checkpoint"], proof["checkpoint_recorded"]) == (None, False)
+    assert pg_contract.ok("report")["rows"]
+    assert pg_contract.dump() == before
+    pg_contract.ok("bill", "photos/ana", "--pieces", "1")
+    log = pg_contract.ok("log")
+    upgrade = f"schema {len(MIGRATION_NAMES)}: upgraded from schema 3"
+    assert [(e["kind"], e["memo"]) for e in log[-2:-1]] == [("checkpoint", upgrade)]
+    assert pg_contract.query(f"SELECT facts FROM entries WHERE id = {len(log) - 1}") == [("{}",)]
+    assert ("m004_verified_head",) in pg_contract.query("SELECT name FROM migrations")
+    assert pg_contract.ok("verify")["checkpoint_recorded"] is True
+    assert pg_contract.ok("verify", "--since-checkpoint")["since_checkpoint"] == len(log)
+
+
+def test_only_the_owner_upgrades_a_server_ledger_and_its_writer_keeps_its_rights(pg_server: Any) -> None:
+    """The role init --writer named cannot create tables, so it is told who can upgrade the
+    ledger; once the owner has (by any command that writes), the writer may record verified
+    heads in the new table as it writes everything else."""
+    owner_url = pg_server.new_database()
+    writer_url = pg_server.new_role("piecepay_upgrade_writer", database=owner_url)
+    owner = Ledger(owner_url)  # type: ignore[arg-type]
+    owner.ok("init", "--writer", "piecepay_upgrade_writer")
+    writer = Ledger(writer_url)  # type: ignore[arg-type]
+    writer.ok("worker", "add", "ana")
+    _downgrade(pg_server, owner_url)
+    refused = writer.run("--json", "worker", "add", "ben")
+    assert (refused.code, refused.error["code"]) == (5, "ledger_needs_upgrade")
+    assert "only the role owning its tables can upgrade" in refused.error["message"]
+    assert ("m004_verified_head",) not in owner.query("SELECT name FROM migrations")
+    owner.ok("worker", "add", "ben")
+    assert writer.ok("worker", "add", "cy")["handle"] == "cy"
+    assert writer.ok("verify")["checkpoint_recorded"] is True
 
 
 def test_a_password_in_the_url_is_never_printed(pg_server: Any) -> None:

@@ -29,6 +29,7 @@ import pytest
 
 from piecepay.journal import GENESIS_HASH, Posting, canonical_json, entry_hash, sealed_hash
 from piecepay.store.facts import COVERED
+from piecepay.store.journal import TOTAL_COLUMNS
 from piecepay.store.migrations import GUARDS
 from tests.conftest import ROOT, Ledger, Result
 
@@ -152,6 +153,28 @@ class Forger:
                 digest = sealed_hash(prev, fields, postings, names, json.loads(entry["facts"]))
             self.sql("UPDATE entries SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, eid))
             prev = digest
+        self.rehead()
+
+    def rehead(self) -> None:
+        """Bring the record of the head verify last proved into line with the forged journal,
+        as a forger who knows piecepay would: the hash now at its entry and the postings up to
+        it summed again (no record at all once its entry is gone)."""
+        head = self.sql("SELECT entry_id FROM verified_head").fetchone()
+        if head is None:
+            return
+        found = self.sql("SELECT hash FROM entries WHERE id = ?", (head[0],)).fetchone()
+        if found is None:
+            self.sql("DELETE FROM verified_head")
+            return
+        sums: dict[str, list[int]] = {}
+        for account, side, phase, total in self.sql(
+            "SELECT account_id, side, phase, SUM(amount) FROM postings WHERE entry_id <= ? GROUP BY 1, 2, 3",
+            (head[0],),
+        ).fetchall():
+            column = f"{side}s_{phase}"
+            if column in TOTAL_COLUMNS:
+                sums.setdefault(str(account), [0] * len(TOTAL_COLUMNS))[TOTAL_COLUMNS.index(column)] = total
+        self.sql("UPDATE verified_head SET hash = ?, sums = ?", (found[0], canonical_json(sums)))
 
     def rewind(self, keep: int) -> None:
         """Delete every entry after ``keep`` with its postings, take the postings back out of
@@ -182,6 +205,7 @@ class Forger:
                     f"UPDATE {table} SET {columns} WHERE {key_column} = ?",
                     (*image.values(), image[key_column]),
                 )
+        self.rehead()
 
 
 # --------------------------------------------------------------------------- the history

@@ -35,6 +35,7 @@ import pytest
 
 from piecepay.journal import GENESIS_HASH, Posting, canonical_json, entry_hash, sealed_hash
 from piecepay.store.facts import COVERED, row_image
+from piecepay.store.journal import TOTAL_COLUMNS
 from piecepay.store.migrations import FINAL_STATUSES, FIXED_COLUMNS, GUARDS, SET_ONCE
 from tests.conftest import ROOT, Ledger, Result
 
@@ -136,7 +137,8 @@ class Forger:
 
     def rechain(self, start: int) -> None:
         """Recompute ``prev_hash`` and ``hash`` of every entry from ``start`` on, as verify
-        does: the legacy hash for an entry without facts, the sealed hash for the others."""
+        does: the legacy hash for an entry without facts, the sealed hash for the others; then
+        the record of the head verify last proved, to match."""
         names = {r["id"]: (r["name"], r["currency"]) for r in self.sql("SELECT id, name, currency FROM accounts")}
         prev = GENESIS_HASH if start == 1 else self.one("SELECT hash FROM entries WHERE id = ?", (start - 1,))
         for entry in self.sql("SELECT * FROM entries WHERE id >= ? ORDER BY id", (start,)).fetchall():
@@ -153,6 +155,28 @@ class Forger:
                 digest = sealed_hash(prev, fields, postings, names, json.loads(entry["facts"]))
             self.sql("UPDATE entries SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, eid))
             prev = digest
+        self.rehead()
+
+    def rehead(self) -> None:
+        """Bring the record of the head verify last proved into line with the forged journal,
+        as a forger who knows piecepay would: the hash now at its entry and the postings up to
+        it summed again (no record at all once its entry is gone)."""
+        head = self.sql("SELECT entry_id FROM verified_head").fetchone()
+        if head is None:
+            return
+        found = self.sql("SELECT hash FROM entries WHERE id = ?", (head[0],)).fetchone()
+        if found is None:
+            self.sql("DELETE FROM verified_head")
+            return
+        sums: dict[str, list[int]] = {}
+        for account, side, phase, total in self.sql(
+            "SELECT account_id, side, phase, SUM(amount) FROM postings WHERE entry_id <= ? GROUP BY 1, 2, 3",
+            (head[0],),
+        ).fetchall():
+            column = f"{side}s_{phase}"
+            if column in TOTAL_COLUMNS:
+                sums.setdefault(str(account), [0] * len(TOTAL_COLUMNS))[TOTAL_COLUMNS.index(column)] = total
+        self.sql("UPDATE verified_head SET hash = ?, sums = ?", (found[0], canonical_json(sums)))
 
 
 # --------------------------------------------------------------------------- the history
@@ -896,6 +920,84 @@ def test_guard_added(book: Book) -> None:
             f"UPDATE accounts SET credits_posted = credits_posted + 1 WHERE id = {WORKER}; END"
         )
     assert_fault(book.verify(), "guard_added", "a trigger piecepay does not define was added: skim")
+
+
+# --------------------------------------------------------------------------- the verified head
+
+
+def recorded_head(db: Path) -> tuple[int, str, str, str]:
+    """The verified head the ledger file records: entry, hash, sums (JSON text), when."""
+    conn = sqlite3.connect(db)
+    try:
+        entry, digest, sums, at = conn.execute("SELECT entry_id, hash, sums, verified_at FROM verified_head").fetchone()
+    finally:
+        conn.close()
+    return entry, digest, sums, at
+
+
+def test_a_passing_verify_records_its_head(book: Book) -> None:
+    """Control: the history's last verify recorded the head it proved, with the postings up to
+    it summed per account (escrow, client, worker, payouts), and the full verify proves it."""
+    entry, digest, sums, _ = recorded_head(book.db)
+    assert f"{entry}:{digest}" == book.head
+    assert json.loads(sums)[str(WORKER)] == [0, 1500, 500, 1500]  # paid out 15.00; bill 3 pending; bill 1 released
+    assert book.ledger.ok("verify")["checkpoint_recorded"] is True
+
+
+@provokes("verified_head_mismatch")
+def test_verified_head_beyond_the_journal(book: Book) -> None:
+    """The checkpoint row moved past the journal's end: the full verify proves the row too."""
+    with book.forge() as forger:
+        forger.sql("UPDATE verified_head SET entry_id = ?", (ENTRIES + 1,))
+    at = recorded_head(book.db)[3]
+    assert_fault_exactly(
+        book.verify(),
+        "verified_head_mismatch",
+        f"the checkpoint of {at} names entry {ENTRIES + 1}, but the ledger has only {ENTRIES} entries: "
+        "it was truncated or rolled back to an older copy",
+    )
+
+
+@provokes("verified_head_mismatch")
+def test_verified_head_with_another_hash(book: Book) -> None:
+    """The checkpoint row given a hash that is not the one its entry has in the chain."""
+    other = "1" * 64
+    with book.forge() as forger:
+        forger.sql("UPDATE verified_head SET hash = ?", (other,))
+    at = recorded_head(book.db)[3]
+    assert_fault_exactly(
+        book.verify(),
+        "verified_head_mismatch",
+        f"the checkpoint of {at} says entry {ENTRIES} has hash {other}, but the chain has {book.head.split(':')[1]}",
+    )
+
+
+@provokes("verified_head_mismatch")
+def test_verified_head_with_forged_sums(book: Book) -> None:
+    """The worker's posted credits raised by 5.00 in the checkpoint's sums only (what a forger
+    would write beside the same raise in the account's totals, for an incremental check to
+    find them consistent): the full verify sums the postings up to the checkpoint's entry."""
+    _, _, text, at = recorded_head(book.db)
+    sums = json.loads(text)
+    sums[str(WORKER)][3] += 500
+    with book.forge() as forger:
+        forger.sql("UPDATE verified_head SET sums = ?", (canonical_json(sums),))
+    assert_fault_exactly(
+        book.verify(),
+        "verified_head_mismatch",
+        f"the checkpoint of {at} counts credits_posted 2000 for account worker:ana (USD), "
+        f"but its postings up to entry {ENTRIES} sum to 1500",
+    )
+
+
+@provokes("verified_head_mismatch")
+@pytest.mark.parametrize("sums", ["not json", "[]", '{"3": [1, 2, 3]}', '{"x": [0, 0, 0, 0]}', '{"3": [0, 0, 0, 0.5]}'])
+def test_verified_head_with_unreadable_sums(book: Book, sums: str) -> None:
+    """The checkpoint's sums replaced by something that is not four whole totals per account id."""
+    with book.forge() as forger:
+        forger.sql("UPDATE verified_head SET sums = ?", (sums,))
+    at = recorded_head(book.db)[3]
+    assert_fault_exactly(book.verify(), "verified_head_mismatch", f"the checkpoint of {at} holds unreadable sums")
 
 
 # --------------------------------------------------------------------------- anchors

@@ -284,6 +284,8 @@ def proof(p: Proof) -> Document:
         "accounts": p.accounts,
         "anchors_checked": p.anchors_checked,
         "checks": list(p.checks),
+        "since_checkpoint": p.since or None,
+        "checkpoint_recorded": p.recorded,
     }
 
 

@@ -17,6 +17,14 @@ def verify(
     anchors: Annotated[
         Path | None, typer.Option(help="Anchor file written by 'piecepay anchor': check every line of it.")
     ] = None,
+    since_checkpoint: Annotated[
+        bool,
+        typer.Option(
+            "--since-checkpoint",
+            help="Check only what came after the head the last passing verify recorded, trusting the entries "
+            "up to it (every entry when none is recorded).",
+        ),
+    ] = False,
 ) -> None:
     """Prove the ledger: integrity, the hash chain and the facts it seals, balances, caps, guards."""
     from piecepay.cli import documents
@@ -27,9 +35,13 @@ def verify(
     if anchors is not None:
         expected += read_anchors(anchors)
     run = invocation(ctx)
-    proof = verify_ledger(run.session(write=False), expected)
+    proof = verify_ledger(run.session(write=False), expected, since_checkpoint=since_checkpoint)
     summary = f"ok: entries {proof.entries}, head {proof.head}; {proof.accounts} accounts, "
     summary += f"{len(proof.checks)} checks passed"
+    if proof.since:
+        summary += f" on the entries after the checkpoint at entry {proof.since}"
+    elif since_checkpoint:
+        summary += " on every entry (no checkpoint was recorded yet)"
     if expected:
         summary += f", {len(expected)} anchor(s) hold"
     run.sink.done(documents.proof(proof), summary)

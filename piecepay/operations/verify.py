@@ -6,17 +6,47 @@ changing a fixed fact, a set-once value or a final state, and every image of its
 every reference between rows intact; stored totals against the
 postings; escrow and earnings never below zero; each bill resolved once; each bill's
 amount re-derived from its pieces and rate; piece counters; milestone caps; exactly the
-schema's guards; and any anchors (heads kept outside the file).
+schema's guards; the verified head; and any anchors (heads kept outside the file).
+
+The journal is walked fast first (``journal_walk``); wherever that walk doubts, the careful
+walk here runs instead and names the first fault, so findings and messages are those of the
+careful walk alone.
+
+**The verified head (checkpoint).** A passing verify records where it left off in the
+ledger's ``verified_head`` row: the last entry it proved, that entry's hash, and every
+account's posting sums up to it. ``verify --since-checkpoint`` starts there: it checks that
+the recorded entry is still in the journal with the recorded hash, and that its hash still
+recomputes from what it holds; then it proves only the entries after it (the chain from the
+recorded hash, each entry balanced and well formed, the images they seal lawful successors
+of each other and equal to the rows they name now), every account's stored totals against
+the recorded sums plus the new postings, escrow and earnings never below zero, the bills the
+new entries sealed, and the guards. Its cost follows the new entries, not the journal.
+
+It trusts what came before: the entries up to the recorded one, the rows no new entry
+touched, and the file's pages and references. The row is not a fact of the ledger and is not
+sealed into the chain (recording it must not append an entry), so whoever can write the file
+can write it too. That makes it no way to hide tampering, for three reasons. A forged row
+cannot pass an edit off as proved to the full verify, which trusts nothing, proves the whole
+chain and then proves the row itself: its entry must be in the chain with its hash, and its
+sums must be what the postings up to that entry add up to (``verified_head_mismatch``
+otherwise). To the incremental check, a row naming the wrong hash or an entry that is not
+there fails at once; an edited entry behind a correct row fails when the entry's hash is
+recomputed from what it holds, or when the next entry does not chain to it; and account
+totals edited together with forged sums are in the stored totals the full verify proves
+against every posting. What remains is a forger who rewrites entries before the recorded
+one and the row to match: an incremental check cannot see that by design, which is why the
+full verify stays the default and anchors are kept outside the file. A verify that cannot
+write (a read-only file or role) proves the same and leaves the row as it was; the row
+never moves back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from piecepay import rules
 from piecepay.errors import PiecepayError, StorageError
@@ -30,13 +60,15 @@ from piecepay.journal import (
     imbalances,
     sealed_hash,
 )
-from piecepay.models import Bill, BillStatus, CampaignStatus, ContractStatus, MilestoneStatus
+from piecepay.models import Bill, BillStatus
+from piecepay.operations import journal_walk
+from piecepay.operations.journal_walk import GENESIS, Doubt, Seal, Sealed, Start, Walked, malformed
 from piecepay.session import Session
 from piecepay.store import Store
 from piecepay.store.facts import COVERED
 from piecepay.store.journal import TOTAL_COLUMNS
 from piecepay.store.migrations import FINAL_STATUSES, SET_ONCE, fixed_columns
-from piecepay.store.sqlite import StoredEntry
+from piecepay.store.sqlite import StoredEntry, StoredHead
 
 CHECKS = (
     "integrity",
@@ -52,7 +84,22 @@ CHECKS = (
     "contract_counters",
     "milestone_caps",
     "guards",
+    "verified_head",
 )
+# What ``verify --since-checkpoint`` checks, in order (the rest it trusts to the check that recorded the head).
+SINCE_CHECKS = (
+    "verified_head",
+    "typed_tables",
+    "hash_chain",
+    "entries_balance",
+    "facts_sealed",
+    "stored_totals",
+    "escrow_not_negative",
+    "bill_amounts",
+    "guards",
+)
+# Why a verified head may not be recorded after a passing verify: nothing is wrong with the ledger.
+NOT_RECORDED = frozenset({"ledger_read_only", "ledger_locked", "ledger_needs_upgrade"})
 
 
 class JournalFault(StorageError):
@@ -75,31 +122,101 @@ class Proof(NamedTuple):
     accounts: int
     anchors_checked: int
     checks: tuple[str, ...]
+    since: int = 0  # the entries up to this one were proved by an earlier verify (0: every entry now)
+    recorded: bool = False  # the head was recorded as the ledger's verified head
 
 
-def verify(s: Session, expect: Sequence[Anchor] = ()) -> Proof:
-    """Run every check in order and stop at the first fault, raising JournalFault naming it.
+class VerifiedHead(NamedTuple):
+    """A verified head as read from the ledger: entry ``entry`` had hash ``hash`` when a
+    verify passed at ``at``, and the postings up to it summed to ``sums``."""
+
+    entry: int
+    hash: str
+    sums: dict[tuple[int, str], int]  # per account and total column, as posting_sums gives them
+    at: str
+
+
+def verify(s: Session, expect: Sequence[Anchor] = (), *, since_checkpoint: bool = False) -> Proof:
+    """Run every check in order and stop at the first fault, raising JournalFault naming it;
+    once they pass, record the head as the ledger's verified head (where it can be written).
 
     Each anchor in ``expect`` (an entry number and the hash it had when the anchor was
     taken) must still be there with that hash: a chain recomputed after an edit, a
     truncation or a rollback to an older copy fails here even if it is self-consistent.
+    With ``since_checkpoint`` and a verified head recorded, only what came after it is
+    proved (see the module's docstring); without one, everything is.
     """
     store = s.store
     with store.snapshot():  # one read snapshot for every check, even while others write
-        _integrity(store)
-        _typed_tables(store)
-        entries = _chain_balance_and_facts(store)
-        _foreign_keys(store)
-        _stored_totals(store)
-        _escrow_and_earnings(store)
-        _bills_resolve_once(store)
-        _bill_amounts(store)
-        _contract_counters(store)
-        _milestone_caps(store)
-        _guards(store)
+        stored = store.verified_head()
+        checks: tuple[str, ...]
+        if since_checkpoint and stored is not None:
+            head = _readable_head(stored)
+            walked, checks, since = _since(store, head), SINCE_CHECKS, head.entry
+        else:
+            walked, checks, since = _everything(store, stored), CHECKS, 0
         for anchor in expect:
-            _check_anchor(store, anchor, entries)
-        return Proof(entries, store.head()[1], store.account_count(), len(expect), CHECKS)
+            _check_anchor(store, anchor, walked.entries)
+        proof = Proof(walked.entries, walked.head, store.account_count(), len(expect), checks, since)
+    return proof._replace(recorded=_record(store, walked, s.recorded_at))
+
+
+def _everything(store: Store, stored: StoredHead | None) -> Walked:
+    """Every check, on the whole ledger."""
+    _integrity(store)
+    _typed_tables(store)
+    walked = _journal(store, mark=None if stored is None else stored.entry)
+    _foreign_keys(store)
+    _stored_totals(store, walked.sums)
+    _escrow_and_earnings(store)
+    _bills_resolve_once(store)
+    _bill_amounts(store)
+    _contract_counters(store)
+    _milestone_caps(store)
+    _guards(store)
+    if stored is not None:
+        _head_holds(store, _readable_head(stored), walked)
+    return walked
+
+
+def _since(store: Store, head: VerifiedHead) -> Walked:
+    """The checks of ``verify --since-checkpoint``: what came after ``head``."""
+    start = _head_entry_holds(store, head)
+    _typed_tables(store)
+    walked = _journal_since(store, start)
+    _stored_totals(store, walked.sums)
+    _escrow_and_earnings(store)
+    _bill_amounts(store, sorted(int(key) for key in walked.sealed.get("bills", {})))
+    _guards(store)
+    return walked
+
+
+def _record(store: Store, walked: Walked, at: str) -> bool:
+    """Record the proved head as the ledger's verified head; False where the ledger cannot
+    be written now (read-only, locked past the timeout, a schema without the row)."""
+    if walked.entries == 0:
+        return False
+    accounts = sorted({account for account, _ in walked.sums})
+    sums = {str(account): [walked.sums.get((account, column), 0) for column in TOTAL_COLUMNS] for account in accounts}
+    try:
+        with store.write():
+            store.keep_verified_head(StoredHead(walked.entries, walked.head, canonical_json(sums), at))
+    except StorageError as exc:
+        if exc.code in NOT_RECORDED:
+            return False
+        raise
+    return True
+
+
+T = TypeVar("T")
+
+
+def _proved(fast: Callable[[], T], careful: Callable[[], T]) -> T:
+    """What ``fast`` proves; where it doubts, what ``careful`` finds (it names the first fault)."""
+    try:
+        return fast()
+    except Doubt:
+        return careful()
 
 
 def _fault(code: str, message: str) -> JournalFault:
@@ -148,24 +265,56 @@ def _foreign_keys(store: Store) -> None:
 # --------------------------------------------------------------------------- the chain and its facts
 
 
-class Sealed(NamedTuple):
-    """What verify keeps of the latest image the chain sealed of one row."""
+def _journal(store: Store, mark: int | None = None) -> Walked:
+    """The chain, every entry's balance, and every fact table against the chain's images:
+    proved in one fast pass, or, where that pass doubts, by the careful walk. The posting
+    sums up to entry ``mark`` come with it."""
 
-    digest: bytes  # of the whole image
-    entry: int  # the entry that sealed it
-    fixed: bytes  # of the columns fixed once written
-    once: tuple[object, ...]  # the columns set once
-    final: bool  # the row is in a state it never leaves
+    def fast() -> Walked:
+        walked = journal_walk.walk(store, mark=mark)
+        journal_walk.tables_match(store, walked.sealed)
+        return walked
+
+    def careful() -> Walked:
+        entries, _ = _chain_balance_and_facts(store)
+        marked = None if mark is None or mark > entries else store.posting_sums(upto=mark)
+        return Walked(entries, store.head()[1], store.posting_sums(), {}, marked)
+
+    return _proved(fast, careful)
 
 
-def _chain_balance_and_facts(store: Store) -> int:
+def _journal_since(store: Store, start: Start) -> Walked:
+    """The entries after ``start``: chain, balance and the images they seal, against the rows
+    those images name now (the rows none of them sealed are not read)."""
+
+    def fast() -> Walked:
+        walked = journal_walk.walk(store, start)
+        journal_walk.rows_match(store, walked.sealed)
+        return walked
+
+    def careful() -> Walked:
+        entries, sealed = _chain_balance_and_facts(store, start)
+        sums = dict(start.sums)
+        for total, amount in store.posting_sums(after=start.entry).items():
+            sums[total] = sums.get(total, 0) + amount
+        head = store.entry_hash(entries) if entries > start.entry else start.hash
+        unread: Seal = (b"", 0, None, (), False)  # only which bills were sealed is used from here on
+        bills = {key: unread for table, key in sealed if table == "bills"}
+        return Walked(entries, head or start.hash, sums, {"bills": bills}, None)
+
+    return _proved(fast, careful)
+
+
+def _chain_balance_and_facts(store: Store, start: Start = GENESIS) -> tuple[int, set[tuple[str, str]]]:
     """Walk the journal once: ids in order, each entry chained to the one before and matching
-    its hash, balanced; then prove every fact table equals the latest images it sealed."""
+    its hash, balanced; then prove every fact table equals the latest images it sealed. From
+    ``start`` on only (a verified head): then only the rows its entries sealed are compared.
+    The number of entries, and the rows sealed."""
     names = store.account_names()
     currency_of = {account: name[1] for account, name in names.items()}
     sealed: dict[tuple[str, str], Sealed] = {}
-    prev_hash, expected_id, sealing = GENESIS_HASH, 1, False
-    for entry, postings in store.journal():
+    prev_hash, expected_id, sealing = start.hash, start.entry + 1, start.sealing
+    for entry, postings in store.journal(start.entry):
         eid = entry.id
         if eid != expected_id:
             raise _fault("entry_missing", f"entry {expected_id} is missing (next is {eid})")
@@ -188,7 +337,7 @@ def _chain_balance_and_facts(store: Store) -> int:
         if sealing:
             for table, rows in facts.items():
                 for key, image in rows.items():
-                    wrong = _malformed(table, image)
+                    wrong = malformed(table, image)
                     if wrong:
                         raise _fault("fact_malformed", f"{table} row {key} as entry {eid} sealed it has {wrong}")
                     state = _sealed_state(table, image, eid)
@@ -199,8 +348,12 @@ def _chain_balance_and_facts(store: Store) -> int:
         prev_hash, expected_id = entry.hash, expected_id + 1
     if expected_id > 1 and not sealing:
         raise _fault("checkpoint_missing", "no entry seals the ledger's facts (its checkpoint is gone)")
-    _tables_match_facts(store, sealed)
-    return expected_id - 1
+    walked_rows = set(sealed)
+    if start.entry == 0:
+        _tables_match_facts(store, sealed)
+    else:
+        _sealed_rows_match(store, sealed)
+    return expected_id - 1, walked_rows
 
 
 def _facts_of(entry: StoredEntry) -> dict[str, dict[str, dict[str, object]]]:
@@ -222,66 +375,6 @@ def _facts_of(entry: StoredEntry) -> dict[str, dict[str, dict[str, object]]]:
 
 def _unreadable(entry: StoredEntry) -> JournalFault:
     return _fault("entry_altered", f"entry {entry.id} does not carry readable facts")
-
-
-STATUSES = {
-    "campaigns": CampaignStatus,
-    "contracts": ContractStatus,
-    "milestones": MilestoneStatus,
-    "bills": BillStatus,
-}
-DECIMALS = {"campaigns": ("step", "rate"), "contracts": ("rate",), "bills": ("rate",)}
-DATES = {
-    "campaigns": ("deadline",),
-    "contracts": ("accepted_on", "ended_on"),
-    "milestones": ("opened_on",),
-    "bills": ("effective_date", "resolved_on"),
-}
-
-
-def _malformed(table: str, image: dict[str, object]) -> str | None:
-    """What in a sealed image is not of its kind (so no later check reads it as something it
-    is not): a status outside its enum, a rate that is no positive finite decimal, a date that
-    is not YYYY-MM-DD, proofs that are not a list of text; None when all is well."""
-    status = STATUSES.get(table)
-    if status is not None and image.get("status") not in {member.value for member in status}:
-        return "a status that is not one of its own"
-    for name in DECIMALS.get(table, ()):
-        if not _positive_decimal(image.get(name)):
-            return f"a {name} that is not a positive decimal"
-    for name in DATES.get(table, ()):
-        value = image.get(name)
-        if value is not None and not (isinstance(value, str) and _is_date(value)):
-            return f"a {name} that is not a date"
-    if table == "bills" and not _list_of_text(image.get("proofs")):
-        return "proofs that are not a list of text"
-    return None
-
-
-def _list_of_text(value: object) -> bool:
-    """Whether ``value`` is JSON text of a list of strings."""
-    try:
-        items = json.loads(str(value))
-    except ValueError:
-        return False
-    return isinstance(items, list) and all(isinstance(item, str) for item in items)
-
-
-def _positive_decimal(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        number = Decimal(value)
-    except ArithmeticError:
-        return False
-    return number.is_finite() and number > 0
-
-
-def _is_date(text: str) -> bool:
-    try:
-        return date.fromisoformat(text).isoformat() == text
-    except ValueError:
-        return False
 
 
 def _digest(image: object) -> bytes:
@@ -329,6 +422,124 @@ def _tables_match_facts(store: Store, sealed: dict[tuple[str, str], Sealed]) -> 
         raise _fault("fact_missing", f"{table} row {key}, sealed by entry {state.entry}, is gone from the ledger")
 
 
+def _sealed_rows_match(store: Store, sealed: dict[tuple[str, str], Sealed]) -> None:
+    """Every row the walked entries sealed is there, exactly as the latest image they sealed."""
+    for table in COVERED:
+        keys = sorted(key for named, key in sealed if named == table)
+        for key, image in store.fact_rows_named(table, keys) if keys else ():
+            found = sealed.pop((table, key))
+            if found.digest != _digest(image):
+                was = store.sealed_facts(found.entry)[table][key]
+                changed = ", ".join(sorted(n for n in set(was) | set(image) if was.get(n) != image.get(n)))
+                raise _fault(
+                    "fact_altered",
+                    f"{table} row {key} differs from what entry {found.entry} sealed (changed: {changed})",
+                )
+    if sealed:
+        (table, key), state = min(sealed.items(), key=lambda item: item[1].entry)
+        raise _fault("fact_missing", f"{table} row {key}, sealed by entry {state.entry}, is gone from the ledger")
+
+
+# --------------------------------------------------------------------------- the verified head
+
+
+def _readable_head(stored: StoredHead) -> VerifiedHead:
+    """The recorded head with its sums read; a fault if they cannot be."""
+    try:
+        sums = json.loads(stored.sums)
+        readable = isinstance(sums, dict) and all(
+            key.isascii()
+            and key.isdigit()
+            and isinstance(totals, list)
+            and len(totals) == len(TOTAL_COLUMNS)
+            and all(type(total) is int for total in totals)
+            for key, totals in sums.items()
+        )
+    except ValueError:
+        readable = False
+    if not readable:
+        raise _fault("verified_head_mismatch", f"the checkpoint of {stored.verified_at} holds unreadable sums")
+    totals = {
+        (int(account), column): total
+        for account, values in sums.items()
+        for column, total in zip(TOTAL_COLUMNS, values, strict=True)
+    }
+    return VerifiedHead(stored.entry, stored.hash, totals, stored.verified_at)
+
+
+def _head_holds(store: Store, head: VerifiedHead, walked: Walked) -> None:
+    """The recorded head is one the chain passed through: its entry is there with its hash,
+    and the postings up to it sum to its sums (the full verify proves the head it may later
+    start from)."""
+    if head.entry > walked.entries:
+        raise _fault(
+            "verified_head_mismatch",
+            f"the checkpoint of {head.at} names entry {head.entry}, but the ledger has only {walked.entries} "
+            "entries: it was truncated or rolled back to an older copy",
+        )
+    there = store.entry_hash(head.entry) if head.entry else GENESIS_HASH
+    if there != head.hash:
+        raise _fault(
+            "verified_head_mismatch",
+            f"the checkpoint of {head.at} says entry {head.entry} has hash {head.hash}, but the chain has {there}",
+        )
+    summed = walked.marked if walked.marked is not None else store.posting_sums(upto=head.entry)
+    for account, column in sorted(set(summed) | set(head.sums)):
+        recorded, found = head.sums.get((account, column), 0), summed.get((account, column), 0)
+        if recorded != found:
+            raise _fault(
+                "verified_head_mismatch",
+                f"the checkpoint of {head.at} counts {column} {recorded} for account {_account(store, account)}, "
+                f"but its postings up to entry {head.entry} sum to {found}",
+            )
+
+
+def _head_entry_holds(store: Store, head: VerifiedHead) -> Start:
+    """Where ``verify --since-checkpoint`` starts: the recorded entry, still there with the
+    recorded hash, which still recomputes from what the entry holds; the accounts the
+    recorded sums count all still there."""
+    names = store.account_names()
+    gone = sorted({account for account, _ in head.sums} - set(names))
+    if head.entry == 0:
+        found = None
+    else:
+        found = next(store.journal(head.entry - 1), None)
+        if found is None or found[0].id != head.entry:
+            raise _fault(
+                "verified_head_mismatch",
+                f"the checkpoint of {head.at} names entry {head.entry}, which is not in the ledger: "
+                "it was truncated or rolled back to an older copy",
+            )
+    stored_hash = found[0].hash if found is not None else GENESIS_HASH
+    if stored_hash != head.hash:
+        raise _fault(
+            "verified_head_mismatch",
+            f"entry {head.entry} has hash {stored_hash}, not {head.hash} as the checkpoint of {head.at} says: "
+            "the journal up to it was rewritten",
+        )
+    if found is not None:
+        entry, postings = found
+        if any(p.account_id not in names for p in postings):
+            raise _fault("account_missing", f"entry {entry.id} posts to an account that is gone")
+        fields = entry.header.hashed_fields(entry.id)
+        if entry.facts is None:
+            recomputed = entry_hash(entry.prev_hash, fields, postings)
+        else:
+            recomputed = sealed_hash(entry.prev_hash, fields, postings, names, _facts_of(entry))
+        if recomputed != entry.hash:
+            raise _fault(
+                "entry_altered", f"entry {entry.id} ({entry.header.kind}) was altered: its hash does not match"
+            )
+    if gone:
+        raise _fault("account_missing", f"account {gone[0]}, which the checkpoint of {head.at} counts, is gone")
+    return Start(head.entry, head.hash, head.sums, found is not None and found[0].facts is not None)
+
+
+def _account(store: Store, account_id: int) -> str:
+    found = store.account_names().get(account_id)
+    return f"{found[0]} ({found[1]})" if found else f"{account_id}, which is gone"
+
+
 def _check_postings(eid: int, kind: str, postings: list[Posting], currency_of: dict[int, str]) -> None:
     if kind in RECORD_KINDS:
         if postings:
@@ -352,8 +563,8 @@ def _check_postings(eid: int, kind: str, postings: list[Posting], currency_of: d
 # --------------------------------------------------------------------------- what the tables hold
 
 
-def _stored_totals(store: Store) -> None:
-    sums = store.posting_sums()
+def _stored_totals(store: Store, sums: dict[tuple[int, str], int]) -> None:
+    """Each account's totals are what its postings add up to (``sums``, per account and column)."""
     for account in store.accounts():
         for column in TOTAL_COLUMNS:
             stored, summed = getattr(account, column), sums.get((account.id, column), 0)
@@ -385,10 +596,32 @@ def _bills_resolve_once(store: Store) -> None:
         raise _fault("bill_state_mismatch", f"bill {mismatch}'s status disagrees with the journal")
 
 
-def _bill_amounts(store: Store) -> None:
-    """Each bill's amount is its pieces at its rate, rounded once, and the journal reserved
-    and posted exactly the bill's amounts."""
-    for bill, campaign, reserved, posted in store.bills_with_their_entries():
+def _bill_amounts(store: Store, bill_ids: list[int] | None = None) -> None:
+    """Each bill's amount (or each of ``bill_ids``) is its pieces at its rate, rounded once,
+    and the journal reserved and posted exactly the bill's amounts."""
+    _proved(lambda: _bill_figures_hold(store, bill_ids), lambda: _each_bill_amount(store, bill_ids))
+
+
+def _bill_figures_hold(store: Store, bill_ids: list[int] | None) -> None:
+    """``_each_bill_amount`` on plain figures, each distinct amount derived once; Doubt at any bill."""
+    campaigns = {campaign.id: campaign for campaign in store.campaigns()}
+    derived: dict[tuple[int, str, int], int] = {}
+    for pieces_milli, rate, amount, status, released, campaign_id, reserved, posted in store.bill_figures(bill_ids):
+        at_rate = derived.get((pieces_milli, rate, campaign_id))
+        if at_rate is None:
+            try:
+                at_rate = rules.bill_amount(pieces_milli, Decimal(rate), campaigns[campaign_id]).minor
+            except (PiecepayError, ArithmeticError, KeyError):
+                raise Doubt from None
+            if len(derived) > 1 << 16:
+                derived.clear()
+            derived[(pieces_milli, rate, campaign_id)] = at_rate
+        if at_rate != amount or reserved != amount or (status == BillStatus.RELEASED.value and posted != released):
+            raise Doubt
+
+
+def _each_bill_amount(store: Store, bill_ids: list[int] | None) -> None:
+    for bill, campaign, reserved, posted in store.bills_with_their_entries(bill_ids):
         try:
             derived = rules.bill_amount(bill.pieces_milli, Decimal(bill.rate), campaign)
         except PiecepayError:  # pieces or a rate no bill could have

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from piecepay.money import Currency, Money
     from piecepay.store.facts import Image
     from piecepay.store.journal import EntryHeader
-    from piecepay.store.sqlite import ActiveContract, ContractFigures, LogEntry, PendingBill, StoredEntry
+    from piecepay.store.sqlite import ActiveContract, ContractFigures, LogEntry, PendingBill, StoredEntry, StoredHead
 
 
 class NewBill(NamedTuple):
@@ -237,8 +237,27 @@ class Store(Protocol):
         """Every account's name and currency code, by id."""
         ...
 
-    def journal(self) -> Iterator[tuple[StoredEntry, list[Posting]]]:
-        """Every entry as stored, in id order, with its postings in the order written."""
+    def journal(self, after: int = 0) -> Iterator[tuple[StoredEntry, list[Posting]]]:
+        """Every entry after entry ``after`` as stored, in id order, with its postings in the order written."""
+        ...
+
+    def entry_rows(self, after: int = 0) -> Iterator[tuple[Any, ...]]:
+        """Every entry after entry ``after`` as stored, in id order, as (id, kind, contract_id,
+        bill_id, effective_date, recorded_at, actor, memo, prev_hash, hash, facts)."""
+        ...
+
+    def posting_rows(self, after: int = 0) -> Iterator[tuple[Any, ...]]:
+        """Every posting of the entries after entry ``after``, as (entry_id, account_id, side,
+        phase, amount), in the order written."""
+        ...
+
+    def covered_columns(self, table: str) -> list[str]:
+        """The columns of a table the chain seals, as its images hold them (less account totals)."""
+        ...
+
+    def covered_images(self, table: str, keys: list[str] | None = None) -> Iterator[tuple[str, str]]:
+        """(key, ``canonical_json`` of its image) of each row of a table the chain seals, in the
+        table's own order; only the rows whose key is in ``keys`` when it is given."""
         ...
 
     def fact_rows(self) -> Iterator[tuple[str, str, Image]]:
@@ -247,8 +266,21 @@ class Store(Protocol):
 
     def sealed_facts(self, entry_id: int) -> Any: ...
 
-    def posting_sums(self) -> dict[tuple[int, str], int]:
-        """What the postings add up to, per account and total column (e.g. debits_pending)."""
+    def posting_sums(self, after: int = 0, upto: int | None = None) -> dict[tuple[int, str], int]:
+        """What the postings add up to, per account and total column (e.g. debits_pending): all
+        of them, or those of the entries after entry ``after`` up to entry ``upto``."""
+        ...
+
+    def fact_rows_named(self, table: str, keys: list[str]) -> Iterator[tuple[str, Image]]:
+        """(key, image) of the rows of a table the chain seals whose key is in ``keys``."""
+        ...
+
+    def verified_head(self) -> StoredHead | None:
+        """Where the last passing verify left off, as recorded (not a fact: verify proves it)."""
+        ...
+
+    def keep_verified_head(self, head: StoredHead) -> None:
+        """Record ``head`` as where verify left off, unless a later entry is recorded already."""
         ...
 
     def accounts(self) -> list[Account]: ...
@@ -267,8 +299,16 @@ class Store(Protocol):
         """The first milestone whose bills spent more than its cap: (id, cap, spent) in minor units."""
         ...
 
-    def bills_with_their_entries(self) -> Iterator[tuple[Bill, Campaign, int | None, int]]:
-        """Each bill with its campaign, what its entry reserved and what its release posted."""
+    def bills_with_their_entries(
+        self, bill_ids: list[int] | None = None
+    ) -> Iterator[tuple[Bill, Campaign, int | None, int]]:
+        """Each bill (or each of ``bill_ids``) with its campaign, what its entry reserved and
+        what its release posted."""
+        ...
+
+    def bill_figures(self, bill_ids: list[int] | None = None) -> Iterator[tuple[Any, ...]]:
+        """What ``bills_with_their_entries`` gives of each bill (or each of ``bill_ids``), as plain
+        values: (pieces_milli, rate, amount_minor, status, released_minor, campaign_id, reserved, posted)."""
         ...
 
     def expected_guards(self) -> dict[str, str]:

@@ -312,6 +312,19 @@ def m003_facts_in_the_chain(db: Database) -> None:
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+def m004_verified_head(db: Database) -> None:
+    """Where verify left off: the last entry a passing verify proved, its hash, and every
+    account's posting sums up to it, so that ``verify --since-checkpoint`` may start there.
+    Not a fact of the ledger: the full verify proves it against the chain."""
+    db.create_table(
+        "verified_head",
+        {"id": int, "entry_id": int, "hash": str, "sums": str, "verified_at": str},
+        pk="id",
+        not_null=["entry_id", "hash", "sums", "verified_at"],
+        strict=True,
+    )
+
+
 def m005_activity_index(db: Database) -> None:
     """Indexes that let the sweep read only what is due: a contract's last entry date is one
     lookup, and the pending bills past a review window are one range per contract, reached
@@ -333,11 +346,10 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
     m002_export_cursors,
     m003_facts_in_the_chain,
+    m004_verified_head,
     m005_activity_index,
 ]
-# Migrations after which an upgraded ledger seals every fact so far into a checkpoint entry;
-# the others change no fact (an index, a table of no facts) and need none.
-SEALING = frozenset({"m001_initial", "m003_facts_in_the_chain"})
+FACTS_SEALED_FROM = 3  # the schema from which every fact is sealed into the chain
 LATEST_VERSION = len(MIGRATIONS)
 GUARDS = dict(JOURNAL_GUARDS + FACT_GUARDS)  # every trigger a ledger at LATEST_VERSION has, by name
 
@@ -358,25 +370,31 @@ def migrate(conn: sqlite3.Connection, stamp: Stamp, fill: Callable[[Any], None] 
         db = Database(conn, recursive_triggers=False)
         db.create_table("migrations", {"name": str, "applied_at": str}, pk="name", if_not_exists=True)
         applied = {row[0] for row in conn.execute("SELECT name FROM migrations")}
-        sealing = False
         for migration in MIGRATIONS:
             if migration.__name__ in applied:  # recorded by name, as sqlite-utils' and llm's are
                 continue
             migration(db)
             db.table("migrations").insert({"name": migration.__name__, "applied_at": stamp.recorded_at})
-            sealing = sealing or migration.__name__ in SEALING
         conn.execute(f"PRAGMA user_version = {LATEST_VERSION}")
         if fill is not None and version == 0:
             fill(conn)
-        elif sealing or version == 0:  # an index or a table of no facts needs no new seal
-            checkpoint(conn, stamp, created=version == 0)
+        else:
+            checkpoint(conn, stamp, created=version == 0, upgraded_from=version)
 
 
-def checkpoint(conn: sqlite3.Connection, stamp: Stamp, *, created: bool) -> None:
-    """An entry sealing the image of every fact row: the chain covers all that came before."""
+def checkpoint(conn: sqlite3.Connection, stamp: Stamp, *, created: bool, upgraded_from: int = 0) -> None:
+    """The entry that records a new ledger or an upgrade. A new ledger, or one from before
+    facts were sealed into the chain, gets every fact row's image sealed in it, so the chain
+    covers all that came before; a ledger whose facts are sealed already gets an entry that
+    seals nothing new (its migrations add no fact), whatever its size."""
     from piecepay.store.facts import all_facts
     from piecepay.store.journal import EntryHeader, append_entry
 
-    memo = "ledger created" if created else f"schema {LATEST_VERSION}: every fact so far sealed into the chain"
+    if created:
+        memo, facts = "ledger created", all_facts(conn)
+    elif upgraded_from < FACTS_SEALED_FROM:
+        memo, facts = f"schema {LATEST_VERSION}: every fact so far sealed into the chain", all_facts(conn)
+    else:
+        memo, facts = f"schema {LATEST_VERSION}: upgraded from schema {upgraded_from}", {}
     header = EntryHeader("checkpoint", stamp.today, stamp.recorded_at, stamp.actor, memo)
-    append_entry(conn, header, (), facts=all_facts(conn))
+    append_entry(conn, header, (), facts=facts)

@@ -25,8 +25,9 @@ from piecepay.errors import NotFound, RuleRefused, StorageError
 from piecepay.locations import ServerLedger
 from piecepay.store import postgres_schema as schema
 from piecepay.store.migrations import Stamp
-from piecepay.store.sqlite import SqliteStore
+from piecepay.store.sqlite import SqliteStore, StoredHead
 
+VERIFIED_HEAD = "m004_verified_head"
 WRITE_LOCK = 0x50435059  # one advisory lock: writers queue on it, like SQLite's BEGIN IMMEDIATE
 STREAM_BATCH = 2000  # rows a server-side cursor sends at a time
 _stream_names = itertools.count(1)
@@ -81,6 +82,8 @@ class PgConnection:
     def __init__(self, conn: psycopg.Connection[Any], shown: str) -> None:
         self.raw = conn
         self.shown = shown
+        self.applied: frozenset[str] = frozenset(schema.MIGRATION_NAMES)  # the ledger's migrations
+        self.tracking = False  # whether this session notes the rows it touches (opened for writing)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         cursor = self.raw.cursor(row_factory=_rows)
@@ -215,31 +218,96 @@ def _identifier(conn: PgConnection, name: str) -> str:
     return str(row[0])
 
 
-def open_ledger(where: ServerLedger, *, write: bool) -> PgConnection:
-    """The ledger at ``where``, proved to be a piecepay ledger of a schema this version knows."""
+def open_ledger(where: ServerLedger, *, write: bool, stamp: Stamp | None = None) -> PgConnection:
+    """The ledger at ``where``, proved to be a piecepay ledger of a schema this version knows.
+
+    A ledger of an older schema is upgraded when opened for writing, as a file is: the
+    migrations it lacks and an entry recording the upgrade (``stamp`` says who and when), in
+    one transaction. Opened only for reading it is read as it is: what its schema lacks (a
+    verified head) is simply not there."""
     conn = connect(where)
     try:
-        applied = _applied(conn)
-        if applied is None:
-            raise StorageError(
-                f"{where.shown} holds no piecepay ledger; create one with 'piecepay init --db URL'", "not_a_ledger"
-            )
-        unknown = sorted(set(applied) - set(schema.MIGRATION_NAMES))
-        if unknown:
-            raise StorageError(
-                f"ledger {where.shown} was upgraded by a newer piecepay (migration {unknown[0]}); "
-                "upgrade piecepay to use it",
-                "ledger_too_new",
-            )
-        missing = [name for name in schema.MIGRATION_NAMES if name not in applied]
-        if missing:  # no older PostgreSQL schema exists yet: every ledger was made at this one
-            raise StorageError(f"ledger {where.shown} lacks migration {missing[0]}", "ledger_corrupt")
+        applied = _known_schema(conn, where)
+        if write and len(applied) < len(schema.MIGRATION_NAMES):
+            applied = _upgrade(conn, where, stamp)
+        conn.applied = frozenset(applied)
         if write:
             conn.execute(TOUCHED)
+            conn.tracking = True
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _known_schema(conn: PgConnection, where: ServerLedger) -> list[str]:
+    """The migrations the ledger records: the first ones this version knows, in order."""
+    applied = _applied(conn)
+    if applied is None:
+        raise StorageError(
+            f"{where.shown} holds no piecepay ledger; create one with 'piecepay init --db URL'", "not_a_ledger"
+        )
+    unknown = sorted(set(applied) - set(schema.MIGRATION_NAMES))
+    if unknown:
+        raise StorageError(
+            f"ledger {where.shown} was upgraded by a newer piecepay (migration {unknown[0]}); "
+            "upgrade piecepay to use it",
+            "ledger_too_new",
+        )
+    known = list(schema.MIGRATION_NAMES[: len(applied)])
+    if sorted(applied) != sorted(known) or len(applied) < schema.MIGRATION_NAMES.index("m003_facts_in_the_chain") + 1:
+        missing = next(name for name in schema.MIGRATION_NAMES if name not in applied)
+        raise StorageError(f"ledger {where.shown} lacks migration {missing}", "ledger_corrupt")
+    return known
+
+
+def _upgrade(conn: PgConnection, where: ServerLedger, stamp: Stamp | None) -> list[str]:
+    """Apply the migrations the ledger lacks, grant what they add to the roles that write it,
+    and record the upgrade in the journal, all in one transaction under the writers' lock."""
+    from piecepay.store.connection import default_stamp
+    from piecepay.store.migrations import checkpoint
+
+    stamp = stamp or default_stamp()
+    missing: list[str] = []
+    conn.execute("BEGIN")
+    try:
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+        applied = _known_schema(conn, where)  # another process may have upgraded meanwhile
+        missing = [name for name in schema.MIGRATION_NAMES if name not in applied]
+        if missing:
+            writers = [
+                str(row[0])
+                for row in conn.execute(  # the roles that may write the journal (init --writer), not its owner
+                    "SELECT DISTINCT r.rolname FROM pg_class c CROSS JOIN aclexplode(c.relacl) a "
+                    "JOIN pg_roles r ON r.oid = a.grantee WHERE c.oid = 'public.entries'::regclass "
+                    "AND a.privilege_type = 'INSERT' AND a.grantee <> c.relowner ORDER BY 1"
+                ).fetchall()
+            ]
+            for name in missing:
+                for statement in schema.migration_statements(name):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, stamp.recorded_at))
+            for role in writers:
+                for grant in schema.WRITER_GRANTS:
+                    conn.execute(grant.format(role=_identifier(conn, role)))
+            checkpoint(conn, stamp, created=False, upgraded_from=len(applied))  # type: ignore[arg-type]
+        conn.execute("COMMIT")
+    except StorageError as exc:
+        with contextlib.suppress(Exception):
+            conn.execute("ROLLBACK")
+        if exc.code == "ledger_read_only" and missing:
+            raise StorageError(
+                f"ledger {where.shown} has an older schema (it lacks {missing[0]}) that only the role owning its "
+                "tables can upgrade: run any piecepay command that writes once as that role "
+                f"({exc.message.split(': ', 1)[-1]})",
+                "ledger_needs_upgrade",
+            ) from exc
+        raise
+    except BaseException:
+        with contextlib.suppress(Exception):
+            conn.execute("ROLLBACK")
+        raise
+    return list(schema.MIGRATION_NAMES)
 
 
 class PostgresStore(SqliteStore):
@@ -266,7 +334,7 @@ class PostgresStore(SqliteStore):
         try:
             conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
             yield
-            if left := unsealed(conn):
+            if self.pg.tracking and (left := unsealed(conn)):
                 raise AssertionError(f"changed rows that no journal entry seals: {left[:5]}")
         except BaseException:
             with contextlib.suppress(Exception):
@@ -293,6 +361,19 @@ class PostgresStore(SqliteStore):
     def _inserting_sealed(self, tables: tuple[str, ...]) -> contextlib.AbstractContextManager[None]:
         """The server's triggers note every insert; the writer's seals cover them."""
         return contextlib.nullcontext()
+
+    def covered_images(self, table: str, keys: list[str] | None = None) -> Iterator[tuple[str, str]]:
+        """(key, ``canonical_json`` of its image) of each row of a table the chain seals, in the
+        table's own order; only the rows whose key is in ``keys`` when it is given."""
+        from piecepay.journal import canonical_json
+        from piecepay.store.facts import COVERED
+
+        key_column, left_out = COVERED[table]
+        names = self._columns(table)
+        key_at = names.index(key_column)
+        for row in self._rows_with_keys(f"SELECT * FROM {table}", key_column, keys):
+            image = {name: _plain(value) for name, value in zip(names, row, strict=True) if name not in left_out}
+            yield str(row[key_at]), canonical_json(image)
 
     def integrity_check(self) -> str:
         return "ok"  # pages are the server's to check (amcheck); references are enforced at commit
@@ -327,6 +408,20 @@ class PostgresStore(SqliteStore):
         expected = dict(schema.GUARDS)
         expected.update({f"function {name}": body for name, body in schema.FUNCTIONS.items()})
         return expected
+
+    # ------------------------------------------------------------------ the verified head
+
+    def verified_head(self) -> StoredHead | None:
+        if VERIFIED_HEAD not in self.pg.applied:
+            return None  # a ledger of an older schema, read as it is
+        return super().verified_head()
+
+    def keep_verified_head(self, head: StoredHead) -> None:
+        if VERIFIED_HEAD not in self.pg.applied:
+            raise StorageError(
+                f"ledger {self.shown} has no verified head yet (an older schema)", "ledger_needs_upgrade"
+            )
+        super().keep_verified_head(head)
 
     # ------------------------------------------------------------------ copies
 

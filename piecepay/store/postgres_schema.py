@@ -132,6 +132,11 @@ TABLES = {
         f"CREATE TABLE export_cursors (name {T} PRIMARY KEY, last_entry_id BIGINT NOT NULL, updated_at {T} NOT NULL)",
     ],
     "m003_facts_in_the_chain": [f"ALTER TABLE entries ADD COLUMN facts {T}"],
+    "m004_verified_head": [
+        f"""CREATE TABLE verified_head (
+            id BIGINT PRIMARY KEY, entry_id BIGINT NOT NULL, hash {T} NOT NULL, sums {T} NOT NULL,
+            verified_at {T} NOT NULL)""",
+    ],
     "m005_activity_index": [
         "CREATE INDEX idx_entries_contract_id_effective_date ON entries (contract_id, effective_date)",
         "CREATE INDEX idx_bills_contract_id_status_effective_date ON bills (contract_id, status, effective_date)",
@@ -223,6 +228,7 @@ TRIGGERS_BY_MIGRATION = {
     "m001_initial": NEXT_ID + JOURNAL_GUARDS,
     "m002_export_cursors": [],
     "m003_facts_in_the_chain": FACT_GUARDS + TOUCH,
+    "m004_verified_head": [],
     "m005_activity_index": [],
 }
 GUARDS = dict(NEXT_ID + JOURNAL_GUARDS + FACT_GUARDS + TOUCH)  # every trigger a ledger has, as printed back
@@ -242,5 +248,5 @@ def migration_statements(name: str) -> list[str]:
 WRITER_GRANTS = [
     "GRANT USAGE ON SCHEMA public TO {role}",
     "GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {role}",
-    "GRANT UPDATE ON campaigns, accounts, contracts, milestones, bills, export_cursors TO {role}",
+    "GRANT UPDATE ON campaigns, accounts, contracts, milestones, bills, export_cursors, verified_head TO {role}",
 ]

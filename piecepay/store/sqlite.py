@@ -91,6 +91,26 @@ def _kept() -> "json.JSONEncoder":
     return json.JSONEncoder(sort_keys=True)
 
 
+MAX_ID = 2**63 - 1
+
+
+def _parts(ids: list[int] | None, size: int = 500) -> Iterator[list[int] | None]:
+    """``ids`` in parts small enough for one statement's parameters; None (all rows) when None."""
+    if ids is None:
+        yield None
+        return
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _currency(row: sqlite3.Row) -> Currency:
     return Currency(row["currency"], row["digits"])
 
@@ -873,14 +893,15 @@ class SqliteStore:
         """Every account's name and currency code, by id."""
         return {r[0]: (r[1], r[2]) for r in self._all("SELECT id, name, currency FROM accounts")}
 
-    def journal(self) -> "Iterator[tuple[StoredEntry, list[Posting]]]":
-        """Every entry as stored, in id order, with its postings in the order written."""
+    def journal(self, after: int = 0) -> "Iterator[tuple[StoredEntry, list[Posting]]]":
+        """Every entry after entry ``after`` as stored, in id order, with its postings in the order written."""
         from piecepay.journal import Posting
         from piecepay.store.journal import header_of
 
         cursor = self.conn.execute(
             "SELECT e.*, p.account_id, p.side, p.phase, p.amount FROM entries e "
-            "LEFT JOIN postings p ON p.entry_id = e.id ORDER BY e.id, p.id"
+            "LEFT JOIN postings p ON p.entry_id = e.id WHERE e.id > ? ORDER BY e.id, p.id",
+            (after,),
         )
         current: StoredEntry | None = None
         postings: list[Posting] = []
@@ -895,6 +916,68 @@ class SqliteStore:
         if current is not None:
             yield current, postings
 
+    def entry_rows(self, after: int = 0) -> Iterator[tuple[Any, ...]]:
+        """Every entry after entry ``after`` as stored, in id order, as (id, kind, contract_id,
+        bill_id, effective_date, recorded_at, actor, memo, prev_hash, hash, facts)."""
+        return self._stream(
+            "SELECT id, kind, contract_id, bill_id, effective_date, recorded_at, actor, memo, prev_hash, hash, facts "
+            "FROM entries WHERE id > ? ORDER BY id",
+            (after,),
+        )
+
+    def posting_rows(self, after: int = 0) -> Iterator[tuple[Any, ...]]:
+        """Every posting of the entries after entry ``after``, as (entry_id, account_id, side,
+        phase, amount), in the order written (the whole table is read in its own order)."""
+        if after:
+            sql = "SELECT entry_id, account_id, side, phase, amount FROM postings WHERE entry_id > ? ORDER BY id"
+            return self._stream(sql, (after,))
+        return self._stream("SELECT entry_id, account_id, side, phase, amount FROM postings ORDER BY id")
+
+    def _columns(self, table: str) -> list[str]:
+        """Every column of ``table``, in the order ``SELECT *`` gives them."""
+        cursor = self.conn.execute(f"SELECT * FROM {table} LIMIT 0")
+        names = [d[0] for d in cursor.description]
+        cursor.fetchall()
+        return names
+
+    def covered_columns(self, table: str) -> list[str]:
+        """The columns of a table the chain seals, as its images hold them (less account totals)."""
+        left_out = sealed.COVERED[table][1]
+        return [name for name in self._columns(table) if name not in left_out]
+
+    def covered_images(self, table: str, keys: list[str] | None = None) -> Iterator[tuple[str, str]]:
+        """(key, ``canonical_json`` of its image) of each row of a table the chain seals, in the
+        table's own order; only the rows whose key is in ``keys`` when it is given.
+
+        SQLite writes the text (json_object over the columns in name order); that is the
+        canonical text exactly when it is all ASCII without DEL, since SQLite escapes quotes,
+        backslashes and control characters as json does (tests/test_journal_walk.py proves
+        it). Any other row is written by ``canonical_json`` from its values."""
+        from piecepay.journal import canonical_json
+
+        key_column, left_out = sealed.COVERED[table]
+        pairs = ", ".join(f"{_literal(name)}, {_identifier(name)}" for name in sorted(self.covered_columns(table)))
+        sql = f"SELECT {key_column}, json_object({pairs}) FROM {table}"
+        for key, text in self._rows_with_keys(sql, key_column, keys):
+            if not text.isascii() or "\x7f" in text:
+                row = self._one(f"SELECT * FROM {table} WHERE {key_column} = ?", (key,))
+                assert row is not None
+                text = canonical_json(sealed.image_of(row, left_out))
+            yield str(key), text
+
+    def _rows_with_keys(self, sql: str, key_column: str, keys: list[str] | None) -> Iterator[tuple[Any, ...]]:
+        """Rows of ``sql`` (a SELECT of one table), only those whose key is in ``keys`` if given."""
+        if keys is None:
+            yield from self._stream(sql)
+            return
+        wanted: list[object] = list(keys)
+        if key_column == "id":  # a whole number as its decimal text, or no row at all
+            wanted = [int(k) for k in keys if k.isascii() and k.isdigit() and str(int(k)) == k]
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            yield from self._stream(f"{sql} WHERE {key_column} IN ({marks})", part)
+
     def fact_rows(self) -> Iterator[tuple[str, str, sealed.Image]]:
         """(table, key, image) of every row the chain seals."""
         return sealed.every_row(self.conn)
@@ -905,12 +988,51 @@ class SqliteStore:
         row = self._one("SELECT facts FROM entries WHERE id = ?", (entry_id,))
         return json.loads(row[0]) if row and row[0] else None
 
-    def posting_sums(self) -> dict[tuple[int, str], int]:
-        """What the postings add up to, per account and total column (e.g. debits_pending)."""
-        return {
-            (r[0], f"{r[1]}s_{r[2]}"): r[3]
-            for r in self._all("SELECT account_id, side, phase, SUM(amount) FROM postings GROUP BY 1, 2, 3")
-        }
+    def posting_sums(self, after: int = 0, upto: int | None = None) -> dict[tuple[int, str], int]:
+        """What the postings add up to, per account and total column (e.g. debits_pending): all
+        of them, or those of the entries after entry ``after`` up to entry ``upto``."""
+        if after == 0 and upto is None:
+            rows = self._all("SELECT account_id, side, phase, SUM(amount) FROM postings GROUP BY 1, 2, 3")
+        else:
+            rows = self._all(
+                "SELECT account_id, side, phase, SUM(amount) FROM postings WHERE entry_id > ? AND entry_id <= ? "
+                "GROUP BY 1, 2, 3",
+                (after, MAX_ID if upto is None else upto),
+            )
+        return {(r[0], f"{r[1]}s_{r[2]}"): r[3] for r in rows}
+
+    def fact_rows_named(self, table: str, keys: list[str]) -> Iterator[tuple[str, sealed.Image]]:
+        """(key, image) of the rows of a table the chain seals whose key is in ``keys``."""
+        key_column, left_out = sealed.COVERED[table]
+        names = self._columns(table)
+        key_at = names.index(key_column)
+        for row in self._rows_with_keys(f"SELECT * FROM {table}", key_column, keys):
+            yield (
+                str(row[key_at]),
+                {name: value for name, value in zip(names, row, strict=True) if name not in left_out},
+            )
+
+    # ------------------------------------------------------------------ the verified head
+
+    def verified_head(self) -> "StoredHead | None":
+        """Where the last passing verify left off, as recorded (not a fact: verify proves it)."""
+        row = self._one("SELECT entry_id, hash, sums, verified_at FROM verified_head WHERE id = 1")
+        return StoredHead(row[0], row[1], row[2], row[3]) if row else None
+
+    def keep_verified_head(self, head: "StoredHead") -> None:
+        """Record ``head`` as where verify left off, unless a later entry is recorded already."""
+        try:
+            self.conn.execute(
+                "INSERT INTO verified_head (id, entry_id, hash, sums, verified_at) VALUES (1, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET entry_id = excluded.entry_id, hash = excluded.hash, "
+                "sums = excluded.sums, verified_at = excluded.verified_at "
+                "WHERE excluded.entry_id >= verified_head.entry_id",
+                head,
+            )
+        except sqlite3.Error as exc:
+            from piecepay.store.connection import storage_error
+
+            raise storage_error(exc, self.path) from exc
 
     def accounts(self) -> list[Account]:
         return [account_of(r) for r in self._all(f"{ACCOUNT_SELECT} ORDER BY a.id")]
@@ -955,20 +1077,41 @@ class SqliteStore:
         )
         return (row[0], row[1], row[2]) if row else None
 
-    def bills_with_their_entries(self) -> Iterator[tuple[Bill, Campaign, int | None, int]]:
-        """Each bill with its campaign, what its entry reserved and what its release posted."""
+    def bills_with_their_entries(
+        self, bill_ids: list[int] | None = None
+    ) -> Iterator[tuple[Bill, Campaign, int | None, int]]:
+        """Each bill (or each of ``bill_ids``) with its campaign, what its entry reserved and
+        what its release posted."""
         campaigns = {c.id: c for c in self.campaigns()}
         contracts = {r[0]: r[1] for r in self._all("SELECT id, campaign_id FROM contracts")}
-        for row in self.conn.execute(
+        sql = (
             "SELECT b.*, k.currency, cur.digits, "
             "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') AS reserved, "
             "(SELECT COALESCE(SUM(amount), 0) FROM postings p WHERE p.entry_id = b.resolve_entry_id "
             "AND p.side = 'debit' AND p.phase = 'posted') AS posted "
             "FROM bills b JOIN contracts c ON c.id = b.contract_id "
-            "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency ORDER BY b.id"
-        ):
-            found = bill_of(row)
-            yield found, campaigns[contracts[found.contract_id]], row["reserved"], row["posted"]
+            "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency"
+        )
+        for part in _parts(bill_ids):
+            where = "" if part is None else f" WHERE b.id IN ({','.join('?' * len(part))})"
+            for row in self._all(f"{sql}{where} ORDER BY b.id", part or ()):
+                found = bill_of(row)
+                yield found, campaigns[contracts[found.contract_id]], row["reserved"], row["posted"]
+
+    def bill_figures(self, bill_ids: list[int] | None = None) -> Iterator[tuple[Any, ...]]:
+        """What ``bills_with_their_entries`` gives of each bill (or each of ``bill_ids``), as plain
+        values: (pieces_milli, rate, amount_minor, status, released_minor, campaign_id, reserved, posted)."""
+        sql = (
+            "SELECT b.pieces_milli, b.rate, b.amount_minor, b.status, b.released_minor, c.campaign_id, "
+            "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit'), "
+            "(SELECT COALESCE(SUM(amount), 0) FROM postings p WHERE p.entry_id = b.resolve_entry_id "
+            "AND p.side = 'debit' AND p.phase = 'posted') "
+            "FROM bills b JOIN contracts c ON c.id = b.contract_id "
+            "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency"
+        )
+        for part in _parts(bill_ids):
+            where = "" if part is None else f" WHERE b.id IN ({','.join('?' * len(part))})"
+            yield from self._stream(f"{sql}{where}", part or ())
 
     def loose_tables(self) -> list[str]:
         rows = self._all(
@@ -1140,6 +1283,17 @@ class SqliteStore:
     def single_file(self) -> None:
         """Leave no -wal beside this file once it is closed (for a copy that travels alone)."""
         self.conn.execute("PRAGMA journal_mode=DELETE")
+
+
+class StoredHead(NamedTuple):
+    """Where a passing verify left off: the last entry it proved, that entry's hash, the
+    postings summed up to it (JSON text: each account's id to its debits_pending,
+    debits_posted, credits_pending, credits_posted) and when."""
+
+    entry: int
+    hash: str
+    sums: str
+    verified_at: str
 
 
 class StoredEntry(NamedTuple):
