@@ -336,6 +336,26 @@ def test_integrity_check_failed(book: Book) -> None:
     assert_fault(book.verify(), "integrity_check_failed", "integrity_check: ", "idx_workers_handle")
 
 
+@provokes("integrity_check_failed")
+def test_integrity_check_failed_is_named_before_any_later_fault(book: Book) -> None:
+    """The payout's memo edited as well as the index page overwritten: the integrity check
+    runs first (beside the others, on a connection of its own), so it is the fault named."""
+    with book.forge() as forger:
+        forger.sql("UPDATE entries SET memo = 'payout 5.00 USD to ana (PP-1)' WHERE id = ?", (PAYOUT,))
+    conn = sqlite3.connect(book.db)
+    try:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'idx_workers_handle'").fetchone()[0]
+    finally:
+        conn.close()
+    with open(book.db, "r+b") as stream:
+        stream.seek((root - 1) * page_size)
+        page = stream.read(page_size)
+        stream.seek((root - 1) * page_size + page.index(b"ana"))
+        stream.write(b"\xde\xad\xbe")
+    assert_fault(book.verify(), "integrity_check_failed", "integrity_check: ", "idx_workers_handle")
+
+
 @provokes("table_loosened")
 def test_a_table_that_no_longer_refuses_the_wrong_type(book: Book) -> None:
     """STRICT removed from postings by rewriting the schema: the file is still sound to

@@ -42,9 +42,11 @@ never moves back.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import NamedTuple, TypeVar
 
@@ -163,20 +165,58 @@ def verify(s: Session, expect: Sequence[Anchor] = (), *, since_checkpoint: bool 
 
 def _everything(store: Store, stored: StoredHead | None) -> Walked:
     """Every check, on the whole ledger."""
-    _integrity(store)
-    _typed_tables(store)
-    walked = _journal(store, mark=None if stored is None else stored.entry)
-    _foreign_keys(store)
-    _stored_totals(store, walked.sums)
-    _escrow_and_earnings(store)
-    _bills_resolve_once(store)
-    _bill_amounts(store)
-    _contract_counters(store)
-    _milestone_caps(store)
-    _guards(store)
-    if stored is not None:
-        _head_holds(store, _readable_head(stored), walked)
+    with _integrity_meanwhile(store):
+        _typed_tables(store)
+        walked = _journal(store, mark=None if stored is None else stored.entry)
+        _foreign_keys(store)
+        _stored_totals(store, walked.sums)
+        _escrow_and_earnings(store)
+        _bills_resolve_once(store)
+        _bill_amounts(store)
+        _contract_counters(store)
+        _milestone_caps(store)
+        _guards(store)
+        if stored is not None:
+            _head_holds(store, _readable_head(stored), walked)
     return walked
+
+
+@contextlib.contextmanager
+def _integrity_meanwhile(store: Store) -> Iterator[None]:
+    """The first check, SQLite's integrity check, run on a connection of its own while the
+    block runs the others (it reads every page of the file and no row of the snapshot, and
+    SQLite does it without holding Python's lock); its fault, if any, is named before
+    whatever the block raised, as it would be had it run first."""
+    check = store.integrity_checker()
+    if check is None:
+        _integrity(store)
+        yield
+        return
+    outcome: list[str | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(check())
+        except BaseException as exc:  # handed to the thread that reports it
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, name="piecepay-integrity", daemon=True)
+    thread.start()
+    try:
+        yield
+    except Exception:
+        thread.join()
+        _integrity_outcome(outcome[0])
+        raise
+    thread.join()
+    _integrity_outcome(outcome[0])
+
+
+def _integrity_outcome(outcome: str | BaseException) -> None:
+    if isinstance(outcome, BaseException):
+        raise outcome
+    if outcome != "ok":
+        raise _fault("integrity_check_failed", f"integrity_check: {outcome}")
 
 
 def _since(store: Store, head: VerifiedHead) -> Walked:
@@ -240,9 +280,7 @@ def _check_anchor(store: Store, anchor: Anchor, entries: int) -> None:
 
 
 def _integrity(store: Store) -> None:
-    result = store.integrity_check()
-    if result != "ok":
-        raise _fault("integrity_check_failed", f"integrity_check: {result}")
+    _integrity_outcome(store.integrity_check())
 
 
 def _typed_tables(store: Store) -> None:

@@ -8,7 +8,7 @@ that provides the same methods; nothing outside ``store/`` builds SQL.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -223,6 +223,11 @@ class Store(Protocol):
         ...
 
     def integrity_check(self) -> str: ...
+
+    def integrity_checker(self) -> Callable[[], str] | None:
+        """``integrity_check`` on a connection of its own, for another thread to run while this
+        one reads; None where it is not worth one (no file, or nothing to check)."""
+        ...
 
     def loose_tables(self) -> list[str]:
         """Tables of the ledger whose columns would take a value of another type than declared

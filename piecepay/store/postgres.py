@@ -378,6 +378,9 @@ class PostgresStore(SqliteStore):
     def integrity_check(self) -> str:
         return "ok"  # pages are the server's to check (amcheck); references are enforced at commit
 
+    def integrity_checker(self) -> Callable[[], str] | None:
+        return None
+
     def broken_reference(self) -> tuple[str, int, str] | None:
         for table, column, parent, key in schema.FOREIGN_KEYS:
             row = self._one(

@@ -884,6 +884,25 @@ class SqliteStore:
         assert row is not None
         return str(row[0])
 
+    def integrity_checker(self) -> Callable[[], str] | None:
+        """``integrity_check`` on a connection of its own, for another thread to run while this
+        one reads (SQLite checks the file's pages without holding Python's lock); None when
+        the ledger has no file."""
+        path = self.path
+        if path is None:
+            return None
+
+        def check() -> str:
+            from piecepay.store.connection import open_ledger
+
+            conn = open_ledger(path, write=False, upgrade=False)
+            try:
+                return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+            finally:
+                conn.close()
+
+        return check
+
     def broken_reference(self) -> tuple[str, int, str] | None:
         """The first row whose foreign key names no row: (table, rowid, the table it names)."""
         row = self._one("PRAGMA foreign_key_check")
@@ -927,9 +946,13 @@ class SqliteStore:
 
     def posting_rows(self, after: int = 0) -> Iterator[tuple[Any, ...]]:
         """Every posting of the entries after entry ``after``, as (entry_id, account_id, side,
-        phase, amount), in the order written (the whole table is read in its own order)."""
+        phase, amount), by entry and in the order written (all of them: the table in its own
+        order, which is that order unless rows were added by hand; some: through the entries' index)."""
         if after:
-            sql = "SELECT entry_id, account_id, side, phase, amount FROM postings WHERE entry_id > ? ORDER BY id"
+            sql = (
+                "SELECT entry_id, account_id, side, phase, amount FROM postings WHERE entry_id > ? "
+                "ORDER BY entry_id, id"
+            )
             return self._stream(sql, (after,))
         return self._stream("SELECT entry_id, account_id, side, phase, amount FROM postings ORDER BY id")
 
