@@ -62,6 +62,30 @@ def next_entry_id(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").fetchone()[0])
 
 
+INSERT_ENTRY = (
+    "INSERT INTO entries (id, kind, contract_id, bill_id, effective_date, recorded_at, actor, memo, "
+    "prev_hash, hash, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_POSTING = "INSERT INTO postings (entry_id, account_id, side, phase, amount) VALUES (?, ?, ?, ?, ?)"
+
+
+def entry_row(entry_id: int, header: EntryHeader, prev_hash: str, digest: str, facts_text: str) -> tuple[object, ...]:
+    """An entry as its row stores it, in ``INSERT_ENTRY``'s order."""
+    return (
+        entry_id,
+        header.kind,
+        header.contract_id,
+        header.bill_id,
+        header.effective_date,
+        header.recorded_at,
+        header.actor,
+        header.memo,
+        prev_hash,
+        digest,
+        facts_text,
+    )
+
+
 def append_entry(
     conn: sqlite3.Connection, header: EntryHeader, postings: Sequence[Posting] = (), *, facts: Facts | None = None
 ) -> int:
@@ -81,27 +105,8 @@ def append_entry(
     sealed = take_touched(conn) if facts is None else facts
     facts_text = canonical_json(sealed)
     digest = sealed_digest(prev_hash, header.hashed_fields(entry_id), postings, names, facts_text)
-    conn.execute(
-        "INSERT INTO entries (id, kind, contract_id, bill_id, effective_date, recorded_at, actor, memo, "
-        "prev_hash, hash, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            entry_id,
-            header.kind,
-            header.contract_id,
-            header.bill_id,
-            header.effective_date,
-            header.recorded_at,
-            header.actor,
-            header.memo,
-            prev_hash,
-            digest,
-            facts_text,
-        ),
-    )
-    conn.executemany(
-        "INSERT INTO postings (entry_id, account_id, side, phase, amount) VALUES (?, ?, ?, ?, ?)",
-        [(entry_id, p.account_id, p.side, p.phase, p.amount) for p in postings],
-    )
+    conn.execute(INSERT_ENTRY, entry_row(entry_id, header, prev_hash, digest, facts_text))
+    conn.executemany(INSERT_POSTING, [(entry_id, p.account_id, p.side, p.phase, p.amount) for p in postings])
     for posting in postings:
         _add_to_total(conn, posting)
     return entry_id
@@ -144,21 +149,7 @@ def append_entries(
         digest = sealed_digest(prev_hash, fields, postings, names, facts_text, ordered=in_order)
         if ordered and len(entry_rows) == 1 and digest != sealed_hash(prev_hash, fields, postings, names, facts):
             raise AssertionError(f"facts not in sorted order: {facts_text[:200]}")
-        entry_rows.append(
-            (
-                last_id,
-                header.kind,
-                header.contract_id,
-                header.bill_id,
-                header.effective_date,
-                header.recorded_at,
-                header.actor,
-                header.memo,
-                prev_hash,
-                digest,
-                facts_text,
-            )
-        )
+        entry_rows.append(entry_row(last_id, header, prev_hash, digest, facts_text))
         for p in postings:
             posting_rows.append((last_id, p.account_id, p.side, p.phase, p.amount))
             totals[p.account_id, p.side, p.phase] = totals.get((p.account_id, p.side, p.phase), 0) + p.amount
@@ -166,14 +157,8 @@ def append_entries(
             for key, image in images.items():
                 last_images[table, key] = image
         prev_hash = digest
-    conn.executemany(
-        "INSERT INTO entries (id, kind, contract_id, bill_id, effective_date, recorded_at, actor, memo, "
-        "prev_hash, hash, facts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        entry_rows,
-    )
-    conn.executemany(
-        "INSERT INTO postings (entry_id, account_id, side, phase, amount) VALUES (?, ?, ?, ?, ?)", posting_rows
-    )
+    conn.executemany(INSERT_ENTRY, entry_rows)
+    conn.executemany(INSERT_POSTING, posting_rows)
     for (account_id, side, phase), amount in sorted(totals.items()):
         _add_to_total(conn, Posting(account_id, side, phase, amount))  # type: ignore[arg-type]
     prove_sealed(conn, last_images, inserted)
