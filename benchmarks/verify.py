@@ -33,22 +33,13 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from piecepay.cli import main  # noqa: E402
+from benchmarks.bulk import quietly as quiet  # noqa: E402
 from piecepay.locations import ledger_location  # noqa: E402
 from piecepay.operations.bills import BillRequest, bill, release  # noqa: E402
 from piecepay.session import open_session  # noqa: E402
 
 WORKERS = 100
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def quiet(db: Path, *args: str) -> None:
-    with open(os.devnull, "w") as sink:
-        saved, sys.stdout = sys.stdout, sink
-        try:
-            assert main(["--json", "--db", str(db), *args]) == 0, args
-        finally:
-            sys.stdout = saved
 
 
 def new_ledger(db: Path, bills: int) -> None:

@@ -316,23 +316,28 @@ def test_the_schema_rules_these_tests_rely_on() -> None:
 # --------------------------------------------------------------------------- the file itself
 
 
-@provokes("integrity_check_failed")
-def test_integrity_check_failed(book: Book) -> None:
-    """Bytes of the file overwritten: the key 'ana' in the leaf page of the index on worker
-    handles replaced by garbage. SQLite still opens the file (the schema page is intact)
-    but its integrity check finds the row missing from the index, and verify names it."""
-    conn = sqlite3.connect(book.db)
+def _garble_worker_index(db: Path) -> None:
+    """Overwrite the key 'ana' in the leaf page of the index on worker handles with garbage."""
+    conn = sqlite3.connect(db)
     try:
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'idx_workers_handle'").fetchone()[0]
     finally:
         conn.close()
-    with open(book.db, "r+b") as stream:
+    with open(db, "r+b") as stream:
         stream.seek((root - 1) * page_size)
         page = stream.read(page_size)
         assert page.count(b"ana") == 1
         stream.seek((root - 1) * page_size + page.index(b"ana"))
         stream.write(b"\xde\xad\xbe")
+
+
+@provokes("integrity_check_failed")
+def test_integrity_check_failed(book: Book) -> None:
+    """Bytes of the file overwritten: the key 'ana' in the leaf page of the index on worker
+    handles replaced by garbage. SQLite still opens the file (the schema page is intact)
+    but its integrity check finds the row missing from the index, and verify names it."""
+    _garble_worker_index(book.db)
     assert_fault(book.verify(), "integrity_check_failed", "integrity_check: ", "idx_workers_handle")
 
 
@@ -342,17 +347,7 @@ def test_integrity_check_failed_is_named_before_any_later_fault(book: Book) -> N
     runs first (beside the others, on a connection of its own), so it is the fault named."""
     with book.forge() as forger:
         forger.sql("UPDATE entries SET memo = 'payout 5.00 USD to ana (PP-1)' WHERE id = ?", (PAYOUT,))
-    conn = sqlite3.connect(book.db)
-    try:
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'idx_workers_handle'").fetchone()[0]
-    finally:
-        conn.close()
-    with open(book.db, "r+b") as stream:
-        stream.seek((root - 1) * page_size)
-        page = stream.read(page_size)
-        stream.seek((root - 1) * page_size + page.index(b"ana"))
-        stream.write(b"\xde\xad\xbe")
+    _garble_worker_index(book.db)
     assert_fault(book.verify(), "integrity_check_failed", "integrity_check: ", "idx_workers_handle")
 
 
