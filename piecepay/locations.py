@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from piecepay.errors import BadInput
+from piecepay.records import Record
 
 SCHEMES = ("postgresql://", "postgres://")
 
 
-class ServerLedger(NamedTuple):
+class ServerLedger(Record):
     """A ledger in a PostgreSQL database, named by a libpq URL."""
 
     url: str

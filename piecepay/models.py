@@ -1,15 +1,11 @@
-"""The domain records: immutable values read from the ledger, no I/O and no clock.
-
-Annotations here are evaluated, not postponed: a record class with postponed (string)
-annotations costs typing.NamedTuple a compile per field, a millisecond of every start-up.
-"""
+"""The domain records: immutable values read from the ledger, no I/O and no clock."""
 
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple
 
 from piecepay.money import Currency, Money, format_pieces
+from piecepay.records import Record
 
 
 class CampaignStatus(StrEnum):
@@ -71,7 +67,7 @@ class Grouping(StrEnum):
     WORKER = "worker"
 
 
-class Campaign(NamedTuple):
+class Campaign(Record):
     """A job paid per piece, with its terms."""
 
     id: int
@@ -91,7 +87,7 @@ class Campaign(NamedTuple):
     created_at: str
 
 
-class Worker(NamedTuple):
+class Worker(Record):
     """A person who does pieces."""
 
     id: int
@@ -101,7 +97,7 @@ class Worker(NamedTuple):
     created_at: str
 
 
-class Contract(NamedTuple):
+class Contract(Record):
     """An offer of a campaign to one worker; active once accepted, ended with a refund."""
 
     id: int
@@ -136,7 +132,7 @@ class Contract(NamedTuple):
         return self.pieces_pending_milli + self.pieces_released_milli
 
 
-class Milestone(NamedTuple):
+class Milestone(Record):
     """A top-up of a contract's escrow that opens a billing window with a cap."""
 
     id: int
@@ -149,7 +145,7 @@ class Milestone(NamedTuple):
     entry_id: int | None
 
 
-class Bill(NamedTuple):
+class Bill(Record):
     """A worker's claim for pieces on a milestone; a pending reservation until resolved."""
 
     id: int
@@ -176,7 +172,7 @@ class Bill(NamedTuple):
         return self.amount if self.status is BillStatus.PENDING else self.released
 
 
-class Account(NamedTuple):
+class Account(Record):
     """A ledger account in one currency, with TigerBeetle-style running totals (minor units)."""
 
     id: int
@@ -212,7 +208,7 @@ def worker_account_name(handle: str) -> str:
     return f"worker:{handle}"
 
 
-class Figures(NamedTuple):
+class Figures(Record):
     """Escrow money of a report row, from four maintained sums."""
 
     funded: Money
@@ -237,7 +233,7 @@ class Figures(NamedTuple):
         return cls(*(Money.zero(currency),) * 4)
 
 
-class Pieces(NamedTuple):
+class Pieces(Record):
     """Piece counts of a report row, in thousandths."""
 
     pending: int = 0

@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
-from typing import NamedTuple
 
 from piecepay.errors import BadInput
+from piecepay.records import Record
 
 MAX_MINOR: int = 2**63 - 1  # amounts must fit SQLite's signed 64-bit INTEGER
 MAX_PIECES = Decimal(10**12)
@@ -20,7 +20,7 @@ PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 EXACT = Context(prec=80, rounding=ROUND_HALF_UP)
 
 
-class Currency(NamedTuple):
+class Currency(Record):
     """An ISO 4217 currency and the digits of its minor unit (USD 2, JPY 0, KWD 3)."""
 
     code: str

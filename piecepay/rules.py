@@ -9,7 +9,6 @@ two currencies can never meet.
 
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
 
 from piecepay import money
 from piecepay.errors import BadInput, RuleRefused
@@ -35,6 +34,7 @@ from piecepay.money import (
     milli_to_pieces,
     pieces_to_milli,
 )
+from piecepay.records import Record
 
 # --------------------------------------------------------------------------- amounts
 
@@ -170,7 +170,7 @@ def check_top_up(campaign: Campaign, committed: Money, top_up: Money) -> None:
 # --------------------------------------------------------------------------- bills
 
 
-class BillFacts(NamedTuple):
+class BillFacts(Record):
     """What the ledger holds at the moment a bill is checked."""
 
     campaign: Campaign

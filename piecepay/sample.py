@@ -10,14 +10,14 @@ from __future__ import annotations
 import shlex
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
 
 from piecepay.errors import BadInput
+from piecepay.records import Record
 
 MONTH_FILE = "month.txt"
 
 
-class Step(NamedTuple):
+class Step(Record):
     """One line of the script."""
 
     line: int

@@ -3,10 +3,10 @@ as the client's books need them, read a row at a time from one snapshot."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from piecepay.records import Record
 
 
-class ExportPosting(NamedTuple):
+class ExportPosting(Record):
     """A posting with its account's name and currency."""
 
     account: str
@@ -17,7 +17,7 @@ class ExportPosting(NamedTuple):
     amount: int
 
 
-class ExportEntry(NamedTuple):
+class ExportEntry(Record):
     """An entry with what an export names it by."""
 
     id: int
@@ -38,7 +38,7 @@ class ExportEntry(NamedTuple):
         return f"{self.campaign}/{self.worker}" if self.campaign else None
 
 
-class Booking(NamedTuple):
+class Booking(Record):
     """An entry that posts money (has a posting in the posted phase), with what the books need.
 
     ``currency`` is that of the accounts its posted postings move; ``payee`` the worker whose

@@ -27,10 +27,11 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO
 
 from piecepay.export.entries import Booking
 from piecepay.money import format_minor
+from piecepay.records import Record
 from piecepay.text import visible
 
 FUNDING = "Assets:Funding"
@@ -39,7 +40,7 @@ AMOUNTS_KEPT = 10_000  # printed amounts remembered per currency
 COPY_CHUNK = 1 << 20
 
 
-class Leg(NamedTuple):
+class Leg(Record):
     """One posting of a book entry: the account, and the sign its amount takes."""
 
     account: str
@@ -68,7 +69,7 @@ def legs(
     return tuple(Leg(account, sign) for account, sign in book.get(kind, ()))
 
 
-class _Plan(NamedTuple):
+class _Plan(Record):
     """A leg as it is printed: its line's start, the sign its amount takes, and the account
     and currency its balance is kept under."""
 

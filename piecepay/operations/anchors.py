@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import NamedTuple
 
 from piecepay.errors import BadInput, NotFound, StorageError
 from piecepay.files import check_target, fsync_dir
 from piecepay.operations.verify import Anchor, verify
+from piecepay.records import Record
 from piecepay.session import Session
 
 EXPECT = re.compile(r"(?P<entries>[0-9]{1,19}):(?P<head>[0-9a-fA-F]{64})", re.ASCII)
@@ -53,7 +53,7 @@ def read_anchors(path: Path) -> list[Anchor]:
     return anchors
 
 
-class Anchored(NamedTuple):
+class Anchored(Record):
     path: str
     entries: int
     head: str

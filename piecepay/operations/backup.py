@@ -11,18 +11,18 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from piecepay.errors import PiecepayError, RuleRefused, StorageError
 from piecepay.files import LEDGER_SIDECARS, atomic_file_from, check_target, temp_path_for
 from piecepay.operations.verify import NOT_RECORDED, verify
+from piecepay.records import Record
 from piecepay.session import Session, open_session
 from piecepay.store import Store
 from piecepay.store.connection import open_ledger
 from piecepay.store.sqlite import SqliteStore, StoredHead
 
 
-class Backup(NamedTuple):
+class Backup(Record):
     path: str
     bytes: int
     entries: int

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
 
 from piecepay import rules
 from piecepay.errors import BadInput, NotFound, RuleRefused
@@ -14,12 +13,13 @@ from piecepay.models import Bill, BillStatus, Campaign, Contract, ContractStatus
 from piecepay.money import Money, format_pieces, format_rate
 from piecepay.operations import keys
 from piecepay.operations.milestones import escrow_id
+from piecepay.records import Record
 from piecepay.session import Session
 
 AUTO_RELEASE_REASON = "auto-released: the review window passed"
 
 
-class BillState(NamedTuple):
+class BillState(Record):
     """A bill with its contract and campaign."""
 
     bill: Bill
@@ -27,7 +27,7 @@ class BillState(NamedTuple):
     campaign: Campaign
 
 
-class BillRequest(NamedTuple):
+class BillRequest(Record):
     """A bill as typed: the contract may be left out when exactly one is active."""
 
     contract: str | None

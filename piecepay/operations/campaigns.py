@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
 
 from piecepay import rules
 from piecepay.models import Account, Campaign, CampaignAction, CampaignStatus, Contract, ContractStatus
 from piecepay.money import Currency, format_rate, money_from
+from piecepay.records import Record
 from piecepay.session import Session
 
 
-class CampaignTerms(NamedTuple):
+class CampaignTerms(Record):
     """A new campaign as typed: amounts are exact decimals until they meet the currency."""
 
     title: str
@@ -29,7 +29,7 @@ class CampaignTerms(NamedTuple):
     deadline: date | None = None
 
 
-class ContractState(NamedTuple):
+class ContractState(Record):
     """A contract (or offer) with its campaign and, once accepted, its escrow account."""
 
     contract: Contract
@@ -37,7 +37,7 @@ class ContractState(NamedTuple):
     escrow: Account | None
 
 
-class CampaignDetail(NamedTuple):
+class CampaignDetail(Record):
     campaign: Campaign
     contracts: tuple[ContractState, ...]
 

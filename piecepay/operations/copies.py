@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from piecepay.locations import Location, ServerLedger
 from piecepay.operations.verify import JournalFault, verify
+from piecepay.records import Record
 from piecepay.session import Session, open_store
 
 
-class Copied(NamedTuple):
+class Copied(Record):
     source: str
     target: str
     entries: int

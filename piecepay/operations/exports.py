@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING
 
 from piecepay.errors import BadInput
 from piecepay.export.journals import write_beancount, write_hledger
 from piecepay.export.tabular import write_csv, write_jsonl
 from piecepay.files import atomic_text, check_target
+from piecepay.records import Record
 from piecepay.session import Session
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ Head = tuple[int, str]
 FORMATS = ("csv", "jsonl", "hledger", "beancount")
 
 
-class Exported(NamedTuple):
+class Exported(Record):
     """What an export wrote and the ledger head it was taken from."""
 
     format: str
@@ -34,7 +35,7 @@ class Exported(NamedTuple):
     ledger_head: str
 
 
-class Range(NamedTuple):
+class Range(Record):
     """The entries an export takes: after_id < id <= upto_id, effective date within [start, end]."""
 
     after_id: int

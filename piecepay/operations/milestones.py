@@ -2,17 +2,18 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from piecepay import rules
 from piecepay.journal import transfer
 from piecepay.models import CLIENT_ACCOUNT, Campaign, Contract, Milestone
 from piecepay.money import Money, money_from
 from piecepay.operations import keys
+from piecepay.records import Record
 from piecepay.session import Session
 
 
-class MilestoneState(NamedTuple):
+class MilestoneState(Record):
     """A milestone with its contract, campaign and what its cap has spent."""
 
     milestone: Milestone

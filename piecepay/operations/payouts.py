@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from piecepay import rules
 from piecepay.journal import transfer
 from piecepay.models import PAYOUT_ACCOUNT, worker_account_name
 from piecepay.money import Currency, Money, format_rate, money_from
 from piecepay.operations import keys
+from piecepay.records import Record
 from piecepay.session import Session
 
 
-class Payout(NamedTuple):
+class Payout(Record):
     """A payout as recorded: its entry, the worker, the amount and what is still owed."""
 
     entry_id: int

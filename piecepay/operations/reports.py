@@ -1,16 +1,17 @@
 """Reading the ledger: the escrow report by campaign, contract or worker, and the journal log."""
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from piecepay.models import Campaign, Figures, Grouping, Pieces, worker_account_name
 from piecepay.money import Money
+from piecepay.records import Record
 from piecepay.session import Session
 
 if TYPE_CHECKING:
     from piecepay.store.sqlite import ContractFigures, LogEntry
 
 
-class ReportRow(NamedTuple):
+class ReportRow(Record):
     """One row: a campaign, a contract, or a worker in one currency."""
 
     campaign: str | None
@@ -27,7 +28,7 @@ class ReportRow(NamedTuple):
     owed: Money | None = None
 
 
-class Report(NamedTuple):
+class Report(Record):
     by: Grouping
     rows: tuple[ReportRow, ...]
     totals: tuple[Figures, ...]  # one per currency, by currency code

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import NamedTuple
 
 from piecepay.errors import PiecepayError
 from piecepay.money import Money
 from piecepay.operations.bills import release
 from piecepay.operations.contracts import end_contract
+from piecepay.records import Record
 from piecepay.session import Session
 from piecepay.store.sqlite import ActiveContract
 
@@ -43,7 +43,7 @@ class SweepStatus(StrEnum):
     SKIPPED = "skipped"  # refused since the plan was made (``why`` says by what)
 
 
-class SweepAction(NamedTuple):
+class SweepAction(Record):
     """One thing the clock does or warns of, with the facts that explain it."""
 
     action: SweepKind

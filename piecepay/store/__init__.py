@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from piecepay.records import Record
 
 if TYPE_CHECKING:
     from piecepay.export.entries import Booking, ExportEntry
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from piecepay.store.sqlite import ActiveContract, ContractFigures, LogEntry, PendingBill, StoredEntry, StoredHead
 
 
-class NewBill(NamedTuple):
+class NewBill(Record):
     """A bill to write with its key, its contract as it stands after it, and its entry."""
 
     bill: Bill

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
+
+from piecepay.records import Record
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 APPEND_ONLY_TABLES = ("entries", "postings")
 
 
-class Stamp(NamedTuple):
+class Stamp(Record):
     """Who and when, for the entries a migration writes."""
 
     actor: str
