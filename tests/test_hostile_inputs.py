@@ -278,6 +278,7 @@ FIELDS: list[tuple[str, Build, set[str]]] = [
     ("reason", _args("reject", PENDING, "--reason", H), {"reason_required"}),
     ("ref", _args("payout", "ana", "--ref", H), {"bad_ref"}),
     ("actor", _args("--actor", H, "worker", "add", "cy"), {"bad_actor"}),
+    ("actor-after-command", _args("worker", "add", "cy", "--actor", H), {"bad_actor"}),
     ("env-actor", lambda text: (("worker", "add", "cy"), {"PIECEPAY_ACTOR": text}), {"bad_actor"}),
     ("key", _args("bill", "photos/ana", "--pieces", "1", "--key", H), {"bad_key"}),
     ("cursor", _args("export", "--cursor", H), {"bad_cursor"}),
@@ -527,6 +528,10 @@ ACTORS = [
         for name, args in [("worker-add", ("worker", "add", "cy")), ("report", ("report",))]
     ),
     *(
+        case(f"actor-after-command-{label}", "worker", "add", "cy", "--actor", actor, error="bad_actor")
+        for label, actor in [("empty", ""), ("101-chars", "a" * 101)]
+    ),
+    *(
         case(f"env-actor-{label}", "worker", "add", "cy", env={"PIECEPAY_ACTOR": actor}, error="bad_actor")
         for label, actor in [("spaces", "   "), ("101-chars", "a" * 101)]
     ),
@@ -687,6 +692,9 @@ MISSING = [
     ),
     case("db-name-csi", "--db", f"{DIR}/\x1b[2J.db", "report", db=False, code=3, shows="\x1b"),
     case("db-name-rlo", "--db", f"{DIR}/\u202ebd.db", "report", db=False, code=3, shows="\u202e"),
+    case("db-after-command-csi", "report", "--db", f"{DIR}/\x1b[2J.db", db=False, code=3, shows="\x1b"),
+    case("db-after-command-missing-folders", "worker", "add", "cy", "--db", f"{DIR}/no/dir/l.db", db=False, code=3),
+    case("db-after-command-nul", "log", "--db", f"{DIR}/ledger.db\x00", db=False, code=(2, 3)),
     # a path must be text too: bytes that are not UTF-8 are refused before any file is looked at
     case("env-db-surrogate", "report", env={"PIECEPAY_DB": f"{DIR}/ledg\udcffr.db"}, db=False, code=2),
     case("db-name-nul", "--db", f"{DIR}/ledger.db\x00", "report", db=False, code=(2, 3)),
@@ -717,6 +725,9 @@ USAGE = [
     case("option-without-value", "bill", "photos/ana", "--pieces", error="bad_usage"),
     case("log-last-without-value", "log", "--last", error="bad_usage"),
     case("db-without-value", "--db", db=False, error="bad_usage"),
+    case("db-after-command-without-value", "report", "--db", error="bad_usage"),
+    case("actor-after-command-without-value", "worker", "add", "cy", "--actor", error="bad_usage"),
+    case("json-after-command-given-a-value", "report", "--json=yes", error="bad_usage"),
     case("release-missing-bill", "release", error="bad_usage"),
     case("reject-missing-reason", "reject", PENDING, error="bad_usage"),
     case("bill-missing-pieces", "bill", "photos/ana", error="bad_usage"),

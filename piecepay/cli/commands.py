@@ -6,9 +6,10 @@ that was asked for.
 """
 
 import importlib
+from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 # name: (module, attribute, one-line help); an attribute is a Typer group or a function
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -54,8 +55,70 @@ class LazyGroup(TyperGroup):
             single = new_app()
             single.command(name=cmd_name)(target)
             target = single
-        return typer.main.get_command(target)
+        return with_global_options(typer.main.get_command(target))
 
     def format_commands(self, ctx: typer.Context, formatter) -> None:  # type: ignore[no-untyped-def,override]
         with formatter.section("Commands"):
             formatter.write_dl([(name, short) for name, (_, _, short) in COMMANDS.items()])
+
+
+def with_global_options(command: Any) -> Any:
+    """``command`` (and every command under it) accepting the root's --db, --json and
+    --actor after its name as well, as gh and llm do: ``piecepay report --json``. Given
+    there, an option wins over the same one before the command (the last word counts, as
+    with any option given twice); unlike the root's, these read no environment variable,
+    so an option after the command is only ever what was typed."""
+    taken = {name for param in command.params for name in getattr(param, "opts", ())}
+    command.params.extend(option for option in _global_options() if not taken & set(option.opts))
+    for sub in getattr(command, "commands", {}).values():
+        with_global_options(sub)
+    return command
+
+
+def _global_options() -> list[TyperOption]:
+    return [
+        TyperOption(
+            param_decls=["--db"],
+            type=str,
+            expose_value=False,
+            callback=_set_db,
+            help="Ledger file or postgresql:// URL (as before the command).",
+        ),
+        TyperOption(
+            param_decls=["--json"],
+            is_flag=True,
+            default=False,
+            expose_value=False,
+            callback=_set_json,
+            help="Machine output: one JSON document on stdout.",
+        ),
+        TyperOption(
+            param_decls=["--actor"],
+            type=str,
+            expose_value=False,
+            callback=_set_actor,
+            help="Who is acting (as before the command).",
+        ),
+    ]
+
+
+def _set_db(ctx: typer.Context, _: object, value: str | None) -> None:
+    if value is not None:
+        from piecepay.cli.invocation import invocation
+        from piecepay.locations import ledger_location
+
+        invocation(ctx).db = ledger_location(value)
+
+
+def _set_json(ctx: typer.Context, _: object, value: bool) -> None:
+    if value:
+        from piecepay.cli.invocation import invocation
+
+        invocation(ctx).json = True
+
+
+def _set_actor(ctx: typer.Context, _: object, value: str | None) -> None:
+    if value is not None:
+        from piecepay.cli.invocation import invocation
+
+        invocation(ctx).actor = value
