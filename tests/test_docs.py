@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from piecepay.cli.commands import COMMANDS
+from piecepay.cli.commands import COMMANDS, SUBCOMMANDS
 from tests.conftest import ROOT, Ledger
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -21,7 +21,8 @@ def _usages() -> list[tuple[tuple[str, ...], str]]:
             if part.startswith("piecepay "):
                 words = part.split()
                 group = words[1]
-                current = (group, words[2]) if group in GROUPS else (group,)
+                named = group in GROUPS or words[2] in SUBCOMMANDS.get(group, {})
+                current = (group, words[2]) if named else (group,)
                 segments = re.split(r" \| (?=[a-z])", part)
                 usages.append((current, segments[0]))
                 for segment in segments[1:]:

@@ -33,6 +33,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "copy": ("piecepay.cli.exports", "copy", "Copy a whole ledger into a new file or PostgreSQL database."),
     "demo": ("piecepay.cli.demo", "demo", "Play the bundled sample month into a fresh ledger and report."),
 }
+# Words after a command that name a command of their own: `piecepay bill list` (a bill's
+# contract is an id or campaign/worker, so it is never one of these words).
+SUBCOMMANDS: dict[str, dict[str, tuple[str, str, str]]] = {
+    "bill": {
+        "list": ("piecepay.cli.queue", "list_bills", "Bills, oldest first: the review queue."),
+        "show": ("piecepay.cli.queue", "show_bill", "One bill, its review window and its entries."),
+    },
+}
 
 
 def new_app(help_text: str | None = None) -> typer.Typer:
@@ -49,17 +57,32 @@ class LazyGroup(TyperGroup):
     def get_command(self, ctx: typer.Context, cmd_name: str):  # type: ignore[no-untyped-def,override]
         if cmd_name not in COMMANDS:
             return None
-        module, attribute, _ = COMMANDS[cmd_name]
-        target = getattr(importlib.import_module(module), attribute)
-        if not isinstance(target, typer.Typer):
-            single = new_app()
-            single.command(name=cmd_name)(target)
-            target = single
-        return with_global_options(typer.main.get_command(target))
+        return _build(cmd_name, *COMMANDS[cmd_name][:2])
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]):  # type: ignore[no-untyped-def,override]
+        words = SUBCOMMANDS.get(args[0], {}) if args else {}
+        if len(args) > 1 and args[1] in words:
+            name = f"{args[0]} {args[1]}"
+            return name, _build(name, *words[args[1]][:2]), args[2:]
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: typer.Context, formatter) -> None:  # type: ignore[no-untyped-def,override]
+        rows = []
+        for name, (_, _, short) in COMMANDS.items():
+            rows.append((name, short))
+            rows += [(f"{name} {word}", help_) for word, (_, _, help_) in SUBCOMMANDS.get(name, {}).items()]
         with formatter.section("Commands"):
-            formatter.write_dl([(name, short) for name, (_, _, short) in COMMANDS.items()])
+            formatter.write_dl(rows)
+
+
+def _build(name: str, module: str, attribute: str):  # type: ignore[no-untyped-def]
+    """The click command for ``name``: its module imported, the Typer app or function built."""
+    target = getattr(importlib.import_module(module), attribute)
+    if not isinstance(target, typer.Typer):
+        single = new_app()
+        single.command(name=name)(target)
+        target = single
+    return with_global_options(typer.main.get_command(target))
 
 
 def with_global_options(command: Any) -> Any:

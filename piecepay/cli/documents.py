@@ -14,7 +14,7 @@ from piecepay.models import Figures, Pieces
 from piecepay.money import Money, format_pieces, format_rate
 
 if TYPE_CHECKING:
-    from piecepay.models import Campaign, Worker
+    from piecepay.models import Bill, Campaign, Worker
     from piecepay.operations.anchors import Anchored
     from piecepay.operations.backup import Backup
     from piecepay.operations.bills import BillState
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from piecepay.operations.exports import Exported
     from piecepay.operations.milestones import MilestoneState
     from piecepay.operations.payouts import Payout
+    from piecepay.operations.queue import BillDetail, QueuedBill
     from piecepay.operations.reports import Report, ReportRow
     from piecepay.operations.sweep import SweepAction
     from piecepay.operations.verify import Proof
@@ -153,16 +154,37 @@ def milestone(state: MilestoneState) -> Document:
 
 
 def bill(state: BillState) -> Document:
-    b, k, c = state.bill, state.contract, state.campaign
+    return _bill(state.bill, state.contract.ref, state.campaign.unit)
+
+
+def queued_bill(q: QueuedBill) -> Document:
+    """A bill as ``bill list`` shows it: every field, its age and when its review window closes."""
+    return {
+        **_bill(q.line.bill, q.line.contract_ref, q.line.unit),
+        "age_days": q.age_days,
+        "review_closes": q.review_closes.isoformat() if q.review_closes else None,
+    }
+
+
+def bill_detail(d: BillDetail) -> Document:
+    """One bill with its review window and the entries that moved it (``bill show``)."""
+    return {
+        **bill(d.state),
+        "review_closes": d.review_closes.isoformat() if d.review_closes else None,
+        "entries": [log_entry(e) for e in d.entries],
+    }
+
+
+def _bill(b: Bill, ref: str, unit: str) -> Document:
     return {
         "id": b.id,
-        "contract": k.ref,
-        "contract_id": k.id,
+        "contract": ref,
+        "contract_id": b.contract_id,
         "milestone_id": b.milestone_id,
         "pieces": format_pieces(b.pieces_milli),
-        "unit": c.unit,
+        "unit": unit,
         "rate": format_rate(b.rate),
-        "currency": c.currency.code,
+        "currency": b.amount.currency.code,
         **money("amount", b.amount),
         "status": b.status.value,
         "released_pieces": format_pieces(b.released_pieces_milli),

@@ -34,6 +34,11 @@ def json_out(data: Any, stream: Any = None) -> None:
     stream.write(json_text(data, indent=2) + "\n")
 
 
+def json_line(data: Any) -> None:
+    """One document on one line (JSON lines)."""
+    sys.stdout.write(json_text(data) + "\n")
+
+
 def cell(value: Any) -> str:
     """A value as the text of a table cell or field, with unsafe characters made visible."""
     if value is None:

@@ -107,6 +107,20 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("status", "Status"),
         ("note", "Note"),
     ],
+    "bill": [
+        ("id", "#"),
+        ("contract", "Contract"),
+        ("pieces", "Pieces"),
+        ("unit", "Unit"),
+        ("amount", "Amount"),
+        ("currency", "Cur"),
+        ("status", "Status"),
+        ("date", "Date"),
+        ("age_days", "Age"),
+        ("review_closes", "Closes"),
+        ("note", "Note"),
+        ("proofs", "Proofs"),
+    ],
     "log": [
         ("id", "#"),
         ("date", "Date"),
@@ -116,7 +130,36 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("actor", "Actor"),
     ],
 }
+# The columns of a listing as CSV, where they differ from its table's. A bill's pieces are
+# "billed" there, and a rejected bill's reason "rejected_for": action, pieces and reason are
+# left empty for the reviewer to fill.
+CSV_COLUMNS: dict[str, list[str]] = {
+    "bill": [
+        "id",
+        "contract",
+        "billed",
+        "unit",
+        "amount",
+        "currency",
+        "status",
+        "rejected_for",
+        "date",
+        "age_days",
+        "review_closes",
+        "note",
+        "proofs",
+        "action",
+        "pieces",
+        "reason",
+    ],
+}
+CSV_ROWS: dict[str, Any] = {
+    "bill": lambda d: {**d, "billed": d["pieces"], "rejected_for": d["reason"], "pieces": None, "reason": None}
+}
+FORMATS = ("table", "json", "csv", "jsonl")
 NUMERIC = {
+    "age_days",
+    "billed",
     "amount",
     "bill_id",
     "rate",
@@ -160,16 +203,42 @@ class Sink:
         headline = HEADLINES[kind].format_map(_Blank(document))
         output.object_out(document, headline, FIELDS[kind])
 
-    def listing(self, kind: str, documents: list[Document], title: str | None = None) -> None:
-        """A listing; empty, it says so only to a person at a terminal (cron mails only news)."""
-        if self.as_json:
+    def listing(
+        self,
+        kind: str,
+        documents: list[Document],
+        title: str | None = None,
+        *,
+        fmt: str | None = None,
+        empty: str | None = None,
+    ) -> None:
+        """A listing as a table (the default), JSON (``--json``), CSV or JSON lines. An empty
+        table says so (``empty``, or "no {kind}s") only to a person at a terminal: cron mails
+        only news."""
+        mode = fmt or ("json" if self.as_json else "table")
+        if mode == "json":
             output.json_out(documents)
-            return
-        if not documents:
+        elif mode == "jsonl":
+            for document in documents:
+                output.json_line(document)
+        elif mode == "csv":
+            columns = CSV_COLUMNS.get(kind) or [key for key, _ in COLUMNS[kind]]
+            shaped = CSV_ROWS.get(kind)
+            output.csv_out([shaped(d) for d in documents] if shaped else documents, columns, NUMERIC)
+        elif not documents:
             if output.to_terminal():
-                output.note(f"no {kind}s")
+                output.note(empty or f"no {kind}s")
+        else:
+            output.table_out(documents, COLUMNS[kind], title, tuple(NUMERIC))
+
+    def bill_detail(self, document: Document) -> None:
+        """One bill with its fields, then the entries that moved it (``bill show``)."""
+        if self.as_json:
+            output.json_out(document)
             return
-        output.table_out(documents, COLUMNS[kind], title, tuple(NUMERIC))
+        headline = HEADLINES["bill"].format_map(_Blank(document))
+        output.object_out(document, headline, [*FIELDS["bill"], ("review_closes", "review closes")])
+        output.table_out(document["entries"], COLUMNS["log"], "Entries", tuple(NUMERIC))
 
     def done(self, document: Document, summary: str, fields: list[tuple[str, str]] | None = None) -> None:
         """What a command did: its document with --json, else a summary line (and fields)."""

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from piecepay.models import (
         Account,
         Bill,
+        BillStatus,
         Campaign,
         CampaignStatus,
         Contract,
@@ -32,7 +33,15 @@ if TYPE_CHECKING:
     from piecepay.money import Currency, Money
     from piecepay.store.facts import Image
     from piecepay.store.journal import EntryHeader
-    from piecepay.store.sqlite import ActiveContract, ContractFigures, LogEntry, PendingBill, StoredEntry, StoredHead
+    from piecepay.store.sqlite import (
+        ActiveContract,
+        BillLine,
+        ContractFigures,
+        LogEntry,
+        PendingBill,
+        StoredEntry,
+        StoredHead,
+    )
 
 
 class NewBill(Record):
@@ -187,6 +196,17 @@ class Store(Protocol):
 
     def pending_bills(self, contract_id: int) -> list[Bill]: ...
 
+    def bill_lines(
+        self,
+        status: BillStatus | None = None,
+        campaign_id: int | None = None,
+        worker_id: int | None = None,
+        contract_id: int | None = None,
+        dated_by: date | None = None,
+    ) -> list[BillLine]:
+        """Bills, oldest first, filtered as each argument given asks."""
+        ...
+
     def next_entry_id(self) -> int: ...
 
     def append(self, header: EntryHeader, postings: Sequence[Posting] = ()) -> int:
@@ -201,6 +221,10 @@ class Store(Protocol):
 
     def log_entries(self, contract_id: int | None = None, last: int | None = None) -> list[LogEntry]:
         """The journal (or one contract's), oldest first, each entry with its postings."""
+        ...
+
+    def entries_by_id(self, ids: Sequence[int]) -> list[LogEntry]:
+        """The entries with these ids, oldest first, each with its postings."""
         ...
 
     def find_key(self, key: str) -> tuple[str, dict[str, Any], Any] | None:

@@ -295,6 +295,16 @@ class LogEntry(NamedTuple):
     postings: tuple[tuple[str, str, str, Money], ...]  # account, side, phase, amount
 
 
+class BillLine(NamedTuple):
+    """A bill as the review queue shows it: with its contract's reference, its campaign's
+    unit and review window."""
+
+    bill: Bill
+    contract_ref: str
+    unit: str
+    review_days: int
+
+
 class SqliteStore:
     """A ledger file opened by ``piecepay.store.connection``: reads, writes and transactions."""
 
@@ -715,6 +725,39 @@ class SqliteStore:
             (status.value, released_milli, released.minor, reason, on.isoformat(), entry_id, bill.id),
         )
 
+    def bill_lines(
+        self,
+        status: BillStatus | None = None,
+        campaign_id: int | None = None,
+        worker_id: int | None = None,
+        contract_id: int | None = None,
+        dated_by: date | None = None,
+    ) -> list[BillLine]:
+        """Bills, oldest first (by date, then id), of one status, campaign, worker or
+        contract, dated on or before ``dated_by``, as each filter given asks."""
+        where, args = [], list[object]()
+        for column, value in (
+            ("b.status", status.value if status else None),
+            ("c.campaign_id", campaign_id),
+            ("c.worker_id", worker_id),
+            ("b.contract_id", contract_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if dated_by is not None:
+            where.append("b.effective_date <= ?")
+            args.append(dated_by.isoformat())
+        rows = self._all(
+            "SELECT b.*, k.currency, cur.digits, k.slug, w.handle, k.unit, k.review_days FROM bills b "
+            "JOIN contracts c ON c.id = b.contract_id JOIN campaigns k ON k.id = c.campaign_id "
+            "JOIN workers w ON w.id = c.worker_id JOIN currencies cur ON cur.code = k.currency"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY b.effective_date, b.id",
+            args,
+        )
+        return [BillLine(bill_of(r), f"{r['slug']}/{r['handle']}", r["unit"], r["review_days"]) for r in rows]
+
     def pending_bills(self, contract_id: int) -> list[Bill]:
         return [
             bill_of(r)
@@ -756,6 +799,19 @@ class SqliteStore:
         if last is not None:
             sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) AS last_entries"
             args.append(last)
+        return self._log(self._all(sql + " ORDER BY id", args))
+
+    def entries_by_id(self, ids: Sequence[int]) -> list[LogEntry]:
+        """The entries with these ids, oldest first, each with its postings."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self._all(f"SELECT * FROM entries WHERE id IN ({marks}) ORDER BY id", list(ids))
+        return self._log(rows, f"SELECT * FROM postings WHERE entry_id IN ({marks}) ORDER BY id", list(ids))
+
+    def _log(self, entries: list[Any], postings_sql: str | None = None, args: Sequence[object] = ()) -> list[LogEntry]:
+        """Journal rows (oldest first) as LogEntry values, with their postings and names; the
+        postings are read with ``postings_sql`` and ``args``, or by the range of the entries' ids."""
         accounts = {r["id"]: (r["name"], Currency(r["currency"], r["digits"])) for r in self._all(ACCOUNT_SELECT)}
         refs = {
             r[0]: f"{r[1]}/{r[2]}"
@@ -764,13 +820,12 @@ class SqliteStore:
                 "JOIN workers w ON w.id = c.worker_id"
             )
         }
-        entries = self._all(sql + " ORDER BY id", args)
         postings: dict[int, list[tuple[str, str, str, Money]]] = {}
         if entries:
-            for p in self._all(
-                "SELECT * FROM postings WHERE entry_id BETWEEN ? AND ? ORDER BY id",
-                (entries[0]["id"], entries[-1]["id"]),
-            ):
+            if postings_sql is None:
+                postings_sql = "SELECT * FROM postings WHERE entry_id BETWEEN ? AND ? ORDER BY id"
+                args = (entries[0]["id"], entries[-1]["id"])
+            for p in self._all(postings_sql, args):
                 name, currency = accounts[p["account_id"]]
                 postings.setdefault(p["entry_id"], []).append(
                     (name, p["side"], p["phase"], Money(p["amount"], currency))

@@ -1,0 +1,76 @@
+"""piecepay bill list | bill show: the review queue"""
+
+from typing import Annotated
+
+import typer
+
+from piecepay.cli.invocation import invocation
+
+STATUSES = ("pending", "released", "rejected")
+MAX_DAYS = 36500
+
+
+def list_bills(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="pending, released or rejected.")] = None,
+    campaign: Annotated[str | None, typer.Option(help="Only this campaign's bills.")] = None,
+    worker: Annotated[str | None, typer.Option(help="Only this worker's bills.")] = None,
+    contract: Annotated[str | None, typer.Option(help="Only this contract's bills.")] = None,
+    older_than: Annotated[
+        str | None, typer.Option("--older-than", metavar="DAYS", help="Only bills dated more than DAYS days ago.")
+    ] = None,
+    due_within: Annotated[
+        str | None,
+        typer.Option(
+            "--due-within",
+            metavar="DAYS",
+            help="Only pending bills whose review window closes within DAYS days (or has closed).",
+        ),
+    ] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or jsonl.")] = "table",
+) -> None:
+    """List bills, oldest first, with their age and the day their review window closes.
+
+    Example: piecepay bill list --status pending --format csv > review.csv
+    """
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.cli.render import FORMATS
+    from piecepay.errors import BadInput
+    from piecepay.models import BillStatus
+    from piecepay.operations.queue import bill_queue
+
+    if format not in FORMATS:
+        raise BadInput(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not '{format}'", "bad_format")
+    if status is not None and status not in STATUSES:
+        raise BadInput(f"status '{status}' is not one of {', '.join(STATUSES)}", "bad_status")
+    older = inputs.count(older_than, "--older-than", minimum=0, maximum=MAX_DAYS)
+    due = inputs.count(due_within, "--due-within", minimum=0, maximum=MAX_DAYS)
+    run = invocation(ctx)
+    found = bill_queue(
+        run.session(write=False),
+        BillStatus(status) if status else None,
+        campaign,
+        worker,
+        contract,
+        older,
+        due,
+    )
+    empty = f"no bills {status}" if status else "no bills"
+    run.sink.listing(
+        "bill", [documents.queued_bill(q) for q in found], fmt=None if format == "table" else format, empty=empty
+    )
+
+
+def show_bill(ctx: typer.Context, bill: Annotated[str, typer.Argument(help="Bill id.")]) -> None:
+    """Show one bill: every field, when its review window closes, and the entries that moved it.
+
+    Example: piecepay bill show 12
+    """
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.queue import bill_detail
+
+    bill_id = inputs.bill_id(bill)
+    run = invocation(ctx)
+    run.sink.bill_detail(documents.bill_detail(bill_detail(run.session(write=False), bill_id)))

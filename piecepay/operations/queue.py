@@ -1,0 +1,83 @@
+"""The review queue: bills listed oldest first with their age and the day their review
+window closes (``bill list``), and one bill with its entries (``bill show``)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from piecepay.errors import BadInput
+from piecepay.models import BillStatus
+from piecepay.operations.bills import BillState, bill_state
+from piecepay.records import Record
+from piecepay.session import Session
+
+if TYPE_CHECKING:
+    from piecepay.store.sqlite import BillLine, LogEntry
+
+
+class QueuedBill(Record):
+    """A bill in a listing: what the store holds, how many days old it is, and (pending) the
+    day sweep releases it unless it is resolved first."""
+
+    line: BillLine
+    age_days: int
+    review_closes: date | None
+
+
+class BillDetail(Record):
+    """One bill, its contract and campaign, the entries that moved it, and (pending) the day
+    its review window closes."""
+
+    state: BillState
+    entries: list[LogEntry]
+    review_closes: date | None
+
+
+def review_closes(status: BillStatus, dated: date, review_days: int) -> date | None:
+    """The day sweep releases a pending bill on its own (the bill's date plus the campaign's
+    review window); None for a bill no longer pending."""
+    return dated + timedelta(days=review_days) if status is BillStatus.PENDING else None
+
+
+def bill_queue(
+    s: Session,
+    status: BillStatus | None = None,
+    campaign_ref: str | None = None,
+    worker_ref: str | None = None,
+    contract_ref: str | None = None,
+    older_than: int | None = None,
+    due_within: int | None = None,
+) -> list[QueuedBill]:
+    """Bills, oldest first: of one status, campaign, worker or contract; more than
+    ``older_than`` days old; pending with a review window that closes within ``due_within``
+    days (or has closed already). Each filter applies only when given."""
+    if due_within is not None:
+        if status not in (None, BillStatus.PENDING):
+            raise BadInput("--due-within lists pending bills; it cannot go with --status", "conflicting_options")
+        status = BillStatus.PENDING
+    campaign_id = s.store.find_campaign(campaign_ref).id if campaign_ref is not None else None
+    worker_id = s.store.find_worker(worker_ref).id if worker_ref is not None else None
+    contract_id = s.store.find_contract(contract_ref).id if contract_ref is not None else None
+    dated_by = s.today - timedelta(days=older_than + 1) if older_than is not None else None
+    lines = s.store.bill_lines(status, campaign_id, worker_id, contract_id, dated_by)
+    queued = [
+        QueuedBill(line, (s.today - line.bill.effective_date).days, review_closes(*_window(line))) for line in lines
+    ]
+    if due_within is None:
+        return queued
+    horizon = s.today + timedelta(days=due_within)
+    return [q for q in queued if q.review_closes is not None and q.review_closes <= horizon]
+
+
+def bill_detail(s: Session, bill_id: int) -> BillDetail:
+    """One bill with everything about it (``bill show``)."""
+    state = bill_state(s, bill_id)
+    b = state.bill
+    ids = [b.entry_id] + ([b.resolve_entry_id] if b.resolve_entry_id is not None else [])
+    closes = review_closes(b.status, b.effective_date, state.campaign.review_days)
+    return BillDetail(state, s.store.entries_by_id(ids), closes)
+
+
+def _window(line: BillLine) -> tuple[BillStatus, date, int]:
+    return line.bill.status, line.bill.effective_date, line.review_days
