@@ -155,3 +155,42 @@ def test_show_gives_every_field_the_review_window_and_the_entries(queue: Ledger)
 def test_show_of_a_bill_that_is_not_there_is_not_found(queue: Ledger) -> None:
     result = queue.run("--json", "bill", "show", "99")
     assert result.code == 3 and json.loads(result.err)["error"]["code"] == "bill_not_found"
+
+
+def test_several_bills_are_released_in_one_go_or_not_at_all(queue: Ledger) -> None:
+    before = queue.dump()
+    refused = queue.run("--json", "release", "1", "3", "4")  # 4 was rejected
+    assert refused.code == 1, refused.err
+    error = json.loads(refused.err)["error"]
+    assert error["message"].startswith("bill 4") and error["message"].endswith("nothing released")
+    assert queue.dump() == before
+    done = queue.ok("release", "1", "3")
+    assert [(b["id"], b["status"], b["released"]) for b in done] == [(1, "released", "10.00"), (3, "released", "5.00")]
+    assert ids(queue, "--status", "pending") == [6, 5]
+
+
+def test_several_bills_under_one_key_replay_as_a_whole(queue: Ledger) -> None:
+    first = queue.run("reject", "6", "5", "--reason", "late", "--key", "round-1", "--json")
+    assert first.code == 0, first.err
+    after = queue.dump()
+    again = queue.run("reject", "6", "5", "--reason", "late", "--key", "round-1", "--json")
+    assert (again.code, again.out) == (0, first.out)
+    assert queue.dump() == after  # the second run wrote nothing
+    assert [b["reason"] for b in json.loads(first.out)] == ["late", "late"]
+    other = queue.run("--json", "reject", "6", "5", "--reason", "other", "--key", "round-1")
+    assert other.code != 0 and json.loads(other.err)["error"]["code"] == "key_reused_with_different_request"
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("release", "1", "3", "--pieces", "1"), "conflicting_options"),
+        (("release", "1", "3", "1"), "duplicate_bill"),
+        (("reject", "1", "99", "--reason", "x"), "bill_not_found"),
+    ],
+)
+def test_several_bills_refused_before_anything_is_written(queue: Ledger, args: tuple[str, ...], code: str) -> None:
+    before = queue.dump()
+    result = queue.run("--json", *args)
+    assert result.code != 0 and json.loads(result.err)["error"]["code"] == code
+    assert queue.dump() == before

@@ -81,38 +81,59 @@ def bill(
 
 def release(
     ctx: typer.Context,
-    bill: Annotated[str, typer.Argument(help="Bill id.")],
+    bills: Annotated[list[str], typer.Argument(metavar="BILL...", help="Bill id; several: all released or none.")],
     pieces: Annotated[str | None, typer.Option(help="Release only this many pieces; the rest is returned.")] = None,
     date: DateOpt = None,
     key: KeyOpt = None,
 ) -> None:
-    """Release a pending bill to the worker, in full or for fewer pieces."""
+    """Release a pending bill to the worker, in full or for fewer pieces; or several bills in
+    full, in one transaction (with --key K, bill N is keyed K/N).
+
+    Example: piecepay release 3 4 5
+    """
     from piecepay import inputs
     from piecepay.cli import documents
+    from piecepay.errors import BadInput
     from piecepay.operations.bills import release as release_bill
+    from piecepay.operations.queue import release_each
 
     typed = inputs.pieces(pieces), inputs.day(date, "release date"), inputs.key(key)
-    bill_id = inputs.bill_id(bill)
+    bill_ids = [inputs.bill_id(bill) for bill in bills]
     run = invocation(ctx)
-    run.sink.record("bill", documents.bill(release_bill(run.session(write=True), bill_id, *typed)))
+    if len(bill_ids) == 1:
+        run.sink.record("bill", documents.bill(release_bill(run.session(write=True), bill_ids[0], *typed)))
+        return
+    if pieces is not None:
+        raise BadInput("--pieces releases part of one bill; several bills are released in full", "conflicting_options")
+    done = release_each(run.session(write=True), bill_ids, typed[1], typed[2])
+    run.sink.listing("bill", [documents.bill(state) for state in done])
 
 
 def reject(
     ctx: typer.Context,
-    bill: Annotated[str, typer.Argument(help="Bill id.")],
+    bills: Annotated[list[str], typer.Argument(metavar="BILL...", help="Bill id; several: all rejected or none.")],
     reason: Annotated[str, typer.Option(help="Why, for the worker.")],
     date: DateOpt = None,
     key: KeyOpt = None,
 ) -> None:
-    """Reject a pending bill with a reason; its reservation returns to escrow."""
+    """Reject a pending bill with a reason, or several with the same reason in one
+    transaction (with --key K, bill N is keyed K/N); their reservations return to escrow.
+
+    Example: piecepay reject 6 7 --reason "blurry"
+    """
     from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.operations.bills import reject as reject_bill
+    from piecepay.operations.queue import reject_each
 
     typed = inputs.reason(reason), inputs.day(date, "reject date"), inputs.key(key)
-    bill_id = inputs.bill_id(bill)
+    bill_ids = [inputs.bill_id(bill) for bill in bills]
     run = invocation(ctx)
-    run.sink.record("bill", documents.bill(reject_bill(run.session(write=True), bill_id, *typed)))
+    if len(bill_ids) == 1:
+        run.sink.record("bill", documents.bill(reject_bill(run.session(write=True), bill_ids[0], *typed)))
+        return
+    done = reject_each(run.session(write=True), bill_ids, *typed)
+    run.sink.listing("bill", [documents.bill(state) for state in done])
 
 
 def _bill_file(ctx: typer.Context, source: str, partial: bool, result: str | None) -> None:

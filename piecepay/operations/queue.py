@@ -3,12 +3,13 @@ window closes (``bill list``), and one bill with its entries (``bill show``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from piecepay.errors import BadInput
+from piecepay.errors import BadInput, PiecepayError
 from piecepay.models import BillStatus
-from piecepay.operations.bills import BillState, bill_state
+from piecepay.operations.bills import BillState, bill_state, reject, release
 from piecepay.records import Record
 from piecepay.session import Session
 
@@ -81,3 +82,46 @@ def bill_detail(s: Session, bill_id: int) -> BillDetail:
 
 def _window(line: BillLine) -> tuple[BillStatus, date, int]:
     return line.bill.status, line.bill.effective_date, line.review_days
+
+
+class ManyRefused(PiecepayError):
+    """One of several bills was refused, so none was resolved (that refusal's code and exit code)."""
+
+    def __init__(self, bill_id: int, error: PiecepayError, done: str) -> None:
+        named = f"bill {bill_id}" in error.message or f"'{bill_id}'" in error.message
+        super().__init__(f"{'' if named else f'bill {bill_id}: '}{error.message}; nothing {done}", error.code)
+        self.exit_code = error.exit_code
+
+
+def each_key(key: str | None, bill_id: int) -> str | None:
+    """The key one bill of several is resolved under: the key given, then '/' and the bill's
+    id, so running the same command again with the same key replays every bill."""
+    return None if key is None else f"{key}/{bill_id}"
+
+
+def release_each(
+    s: Session, bill_ids: Sequence[int], day: date | None = None, key: str | None = None
+) -> list[BillState]:
+    """Release several pending bills in full, in order, in one transaction: all or none."""
+    return _each(s, bill_ids, lambda bill_id: release(s, bill_id, None, day, each_key(key, bill_id)), "released")
+
+
+def reject_each(
+    s: Session, bill_ids: Sequence[int], reason: str, day: date | None = None, key: str | None = None
+) -> list[BillState]:
+    """Reject several pending bills with one reason, in order, in one transaction: all or none."""
+    return _each(s, bill_ids, lambda bill_id: reject(s, bill_id, reason, day, each_key(key, bill_id)), "rejected")
+
+
+def _each(s: Session, bill_ids: Sequence[int], one: Callable[[int], BillState], done: str) -> list[BillState]:
+    if len(set(bill_ids)) != len(bill_ids):
+        twice = next(b for b in bill_ids if list(bill_ids).count(b) > 1)
+        raise BadInput(f"bill {twice} is named twice", "duplicate_bill")
+    results = []
+    with s.store.write():
+        for bill_id in bill_ids:
+            try:
+                results.append(one(bill_id))
+            except PiecepayError as error:
+                raise ManyRefused(bill_id, error, done) from error
+    return results
