@@ -6,6 +6,7 @@ import typer
 
 from piecepay.cli.commands import new_app
 from piecepay.cli.invocation import invocation
+from piecepay.cli.options import FormatOpt, list_format
 
 app = new_app("Campaigns: jobs paid per piece.")
 
@@ -51,13 +52,14 @@ def create(
 
 
 @app.command("list")
-def list_(ctx: typer.Context) -> None:
+def list_(ctx: typer.Context, format: FormatOpt = "table") -> None:
     """List campaigns."""
     from piecepay.cli import documents
     from piecepay.operations.campaigns import campaigns
 
+    fmt = list_format(format)
     run = invocation(ctx)
-    run.sink.listing("campaign", [documents.campaign(c) for c in campaigns(run.session(write=False))])
+    run.sink.listing("campaign", [documents.campaign(c) for c in campaigns(run.session(write=False))], fmt=fmt)
 
 
 @app.command("show")

@@ -6,7 +6,7 @@ import typer
 
 from piecepay.cli.commands import new_app
 from piecepay.cli.invocation import invocation
-from piecepay.cli.options import DateOpt, KeyOpt
+from piecepay.cli.options import DateOpt, FormatOpt, KeyOpt, list_format
 
 app = new_app("Milestones: escrow top-ups that open a capped billing window.")
 ContractArg = Annotated[str, typer.Argument(help="Contract id, or campaign/worker.")]
@@ -34,10 +34,12 @@ def add(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, contract: ContractArg) -> None:
+def list_(ctx: typer.Context, contract: ContractArg, format: FormatOpt = "table") -> None:
     """List a contract's milestones and what each cap has left."""
     from piecepay.cli import documents
     from piecepay.operations.milestones import milestones
 
+    fmt = list_format(format)
     run = invocation(ctx)
-    run.sink.listing("milestone", [documents.milestone(m) for m in milestones(run.session(write=False), contract)])
+    found = milestones(run.session(write=False), contract)
+    run.sink.listing("milestone", [documents.milestone(m) for m in found], fmt=fmt)

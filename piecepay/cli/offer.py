@@ -6,6 +6,7 @@ import typer
 
 from piecepay.cli.commands import new_app
 from piecepay.cli.invocation import invocation
+from piecepay.cli.options import FormatOpt, list_format
 
 app = new_app("Offers: a campaign offered to one worker; accepted, it is a contract.")
 OfferArg = Annotated[str, typer.Argument(help="Offer id, or campaign/worker.")]
@@ -66,6 +67,7 @@ def list_(
     ctx: typer.Context,
     campaign: Annotated[str | None, typer.Option(help="Only this campaign's.")] = None,
     status: Annotated[str | None, typer.Option(help="offered, declined, withdrawn, active or ended.")] = None,
+    format: FormatOpt = "table",
 ) -> None:
     """List offers and contracts."""
     from piecepay.cli import documents
@@ -77,4 +79,4 @@ def list_(
         raise BadInput(f"status '{status}' is not one of {', '.join(STATUSES)}", "bad_status")
     run = invocation(ctx)
     found = offers(run.session(write=False), campaign, ContractStatus(status) if status else None)
-    run.sink.listing("offer", [documents.offer(k) for k in found])
+    run.sink.listing("offer", [documents.offer(k) for k in found], fmt=list_format(format))

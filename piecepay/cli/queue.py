@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from piecepay.cli.invocation import invocation
+from piecepay.cli.options import FormatOpt, list_format
 
 STATUSES = ("pending", "released", "rejected")
 MAX_DAYS = 36500
@@ -27,7 +28,7 @@ def list_bills(
             help="Only pending bills whose review window closes within DAYS days (or has closed).",
         ),
     ] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or jsonl.")] = "table",
+    format: FormatOpt = "table",
 ) -> None:
     """List bills, oldest first, with their age and the day their review window closes.
 
@@ -35,13 +36,11 @@ def list_bills(
     """
     from piecepay import inputs
     from piecepay.cli import documents
-    from piecepay.cli.render import FORMATS
     from piecepay.errors import BadInput
     from piecepay.models import BillStatus
     from piecepay.operations.queue import bill_queue
 
-    if format not in FORMATS:
-        raise BadInput(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, not '{format}'", "bad_format")
+    fmt = list_format(format)
     if status is not None and status not in STATUSES:
         raise BadInput(f"status '{status}' is not one of {', '.join(STATUSES)}", "bad_status")
     older = inputs.count(older_than, "--older-than", minimum=0, maximum=MAX_DAYS)
@@ -57,9 +56,7 @@ def list_bills(
         due,
     )
     empty = f"no bills {status}" if status else "no bills"
-    run.sink.listing(
-        "bill", [documents.queued_bill(q) for q in found], fmt=None if format == "table" else format, empty=empty
-    )
+    run.sink.listing("bill", [documents.queued_bill(q) for q in found], fmt=fmt, empty=empty)
 
 
 def show_bill(ctx: typer.Context, bill: Annotated[str, typer.Argument(help="Bill id.")]) -> None:

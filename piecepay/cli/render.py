@@ -248,12 +248,17 @@ class Sink:
             output.object_out(document, summary, fields or [])
 
     def report(self, document: Document, by: str, fmt: str | None) -> None:
-        """The report as a table, JSON ({rows, totals}) or CSV (rows, then a total line per currency)."""
+        """The report as a table, JSON ({rows, totals}), or CSV or JSON lines (rows, then a total
+        line per currency, each marked by its ``line``)."""
         mode = fmt or ("json" if self.as_json else "table")
         extra = [("paid_out", "Paid out"), ("owed", "Owed")] if by == "worker" else []
         columns = REPORT_LABELS[by] + [("currency", "Cur")] + REPORT_MONEY + extra + REPORT_PIECES
         if mode == "json":
             output.json_out(document)
+        elif mode == "jsonl":
+            for line, found in (("row", document["rows"]), ("total", document["totals"])):
+                for row in found:
+                    output.json_line({"line": line, **row})
         elif mode == "csv":
             title = ["title"] if by == "campaign" else []
             keys = ["line", *[k for k, _ in columns][:1], *title, *[k for k, _ in columns][1:]]

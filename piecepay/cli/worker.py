@@ -6,6 +6,7 @@ import typer
 
 from piecepay.cli.commands import new_app
 from piecepay.cli.invocation import invocation
+from piecepay.cli.options import FormatOpt, list_format
 
 app = new_app("Workers: the people who do pieces.")
 
@@ -28,10 +29,11 @@ def add(
 
 
 @app.command("list")
-def list_(ctx: typer.Context) -> None:
+def list_(ctx: typer.Context, format: FormatOpt = "table") -> None:
     """List workers."""
     from piecepay.cli import documents
     from piecepay.operations.workers import workers
 
+    fmt = list_format(format)
     run = invocation(ctx)
-    run.sink.listing("worker", [documents.worker(w) for w in workers(run.session(write=False))])
+    run.sink.listing("worker", [documents.worker(w) for w in workers(run.session(write=False))], fmt=fmt)
