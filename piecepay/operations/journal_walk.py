@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Callable
 from datetime import date
@@ -215,6 +216,7 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
     prev, expected, sealing = start.hash, start.entry + 1, start.sealing
     postings = store.posting_rows(start.entry)
     pending = next(postings, None)
+    sha256 = hashlib.sha256
     for eid, kind, contract_id, bill_id, effective, recorded, actor, memo, prev_hash, digest, facts in store.entry_rows(
         start.entry
     ):
@@ -250,9 +252,9 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
         elif type(facts) is not str:
             raise Doubt
         else:
-            if hashlib.sha256(sealed_text(prev_hash, fields, moved, facts).encode()).hexdigest() != digest:
+            if sha256(sealed_text(prev_hash, fields, moved, facts).encode()).hexdigest() != digest:
                 raise Doubt
-            facts_walk.entry(eid, facts)
+            facts_walk.entry(eid, facts, kind)
         if eid == mark:
             marked = _columns(sums)
         prev, expected = digest, eid + 1
@@ -309,6 +311,8 @@ class Shape(NamedTuple):
     once: tuple[int | None, ...]
     statuses: frozenset[str]  # the statuses' tokens
     final: frozenset[str]  # the final statuses' tokens
+    fixed_of: Callable[[tuple[str, ...]], str] | None  # the fixed columns' canonical list, from the tokens
+    once_of: Callable[[tuple[str, ...]], tuple[str, ...]]  # the set-once columns' tokens
 
 
 def shape_of(table: str, columns: list[str]) -> Shape:
@@ -331,7 +335,66 @@ def shape_of(table: str, columns: list[str]) -> Shape:
         tuple(at(name) for name in rules.once),
         frozenset(json_scalar(status) for status in rules.statuses or ()),
         frozenset(json_scalar(status) for status in rules.final),
+        None if rules.fixed is None else _lister(tuple(at(name) for name in rules.fixed)),
+        _picker(tuple(at(name) for name in rules.once)),
     )
+
+
+def _lister(where: tuple[int | None, ...]) -> Callable[[tuple[str, ...]], str]:
+    """``_list`` of the tokens at ``where``, as one function of the tokens."""
+    if not where or None in where:
+        return lambda tokens: _list(tokens, where)
+    pick = _picker(where)
+    return lambda tokens: "[" + ",".join(pick(tokens)) + "]"
+
+
+def _picker(where: tuple[int | None, ...]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+    """The tokens at ``where`` ("null" for a value the image lacks), as one function of the tokens."""
+    if not where:
+        return lambda tokens: ()
+    if None in where:
+        return lambda tokens: tuple("null" if at is None else tokens[at] for at in where)
+    places = [at for at in where if at is not None]
+    if len(places) == 1:
+        only = places[0]
+        return lambda tokens: (tokens[only],)
+    return operator.itemgetter(*places)
+
+
+# One image read in place: its table, its row's key, its text, and its values' tokens (None: cut
+# out unread, see ``Facts._split``).
+Image = tuple[str, str, str, tuple[str, ...] | None]
+COMBO_LIMIT = 64  # kinds of entry whose tables are remembered
+
+
+class Combo:
+    """The canonical text of facts that seal one row in each of some tables (in sorted order,
+    each image of its table's shape), as one pattern: every row's key, image and values'
+    tokens in one match."""
+
+    def __init__(self, shapes: list[tuple[str, Shape]]) -> None:
+        patterns: list[str] = []
+        self.parts: list[tuple[str, int, int]] = []  # table, where its key's group is, its values' groups
+        at = 0
+        for table, shape in shapes:
+            patterns.append(f"{re.escape(json_scalar(table))}:\\{{({TEXT}):({shape.pattern.pattern})\\}}")
+            self.parts.append((table, at, shape.pattern.groups))
+            at += 2 + shape.pattern.groups
+        self.pattern = re.compile("\\{" + ",".join(patterns) + "\\}")
+
+    def read(self, facts: str) -> list[Image] | None:
+        """Each image of ``facts`` if the whole text is of this pattern, else None."""
+        found = self.pattern.fullmatch(facts)
+        if found is None:
+            return None
+        groups = found.groups()
+        images: list[Image] = []
+        for table, at, width in self.parts:
+            key = _decoded(groups[at])
+            if not key:
+                return None
+            images.append((table, key, groups[at + 1], groups[at + 2 : at + 2 + width]))
+        return images
 
 
 def _decoded(token: str) -> Any:
@@ -347,6 +410,8 @@ class Facts:
     def __init__(self, columns: dict[str, list[str]]) -> None:
         self.shapes = {table: shape_of(table, columns[table]) for table in COVERED}
         self.sealed: dict[str, dict[str, Seal]] = {table: {} for table in COVERED}
+        self.combos: dict[str, Combo] = {}  # by entry kind: the tables its last entry sealed
+        self.known: dict[tuple[str, ...], Combo] = {}
         decimals = Judged(positive_decimal)
         dates = Judged(lambda value: isinstance(value, str) and is_date(value))
         proofs = Judged(list_of_text)
@@ -357,32 +422,56 @@ class Facts:
             for table, shape in self.shapes.items()
         }
 
-    def entry(self, eid: int, facts: str) -> None:
-        """The images one entry seals."""
-        images = self._split(facts)
+    def entry(self, eid: int, facts: str, kind: str = "") -> None:
+        """The images one entry seals (``kind``: the entry's, which tells which tables it
+        likely seals)."""
+        images = self._split(facts, kind)
         if images is None:
             self._parsed(eid, facts)
             return
-        for table, key, image, found in images:
-            if found is None:  # one row of a table whose rows never change, proved by its digest later
+        for table, key, image, tokens in images:
+            if tokens is None:  # one row of a table whose rows never change, proved by its digest later
                 digest = hashlib.sha256(image.encode()).digest()[:16]
                 self._follow(table, key, digest, eid, _constant(digest), (), False)
             else:
-                self._tokens(table, key, image, found.groups(), eid)
+                self._tokens(table, key, image, tokens, eid)
 
-    def _split(self, facts: str) -> list[tuple[str, str, str, re.Match[str] | None]] | None:
-        """Each image of ``facts`` with its table and key, read in place where the text is
-        plainly canonical (sorted unique keys, no space, each image of its table's shape);
-        None for anything else (the entry is then parsed).
+    def _split(self, facts: str, kind: str = "") -> list[Image] | None:
+        """Each image of ``facts`` with its table, key and its values' tokens, read in place
+        where the text is plainly canonical (sorted unique keys, no space, each image of its
+        table's shape); None for anything else (the entry is then parsed).
 
-        The image of a row of a table whose rows never change (an idempotency key), when it is
-        all the entry seals, is cut out unmatched (with None for its match): its digest must
-        later equal that of the row's canonical image, which proves the whole text canonical."""
+        A text that seals one row in each of the tables the last entry of the same kind
+        sealed is matched whole, in one pass (``Combo``). The image of a row of a table whose
+        rows never change (an idempotency key), when it is all the entry seals, is cut out
+        unmatched (with None for its tokens): its digest must later equal that of the row's
+        canonical image, which proves the whole text canonical."""
+        combo = self.combos.get(kind)
+        if combo is not None:
+            images = combo.read(facts)
+            if images is not None:
+                return images
+        images = self._scan(facts)
+        if images is not None and images and images[-1][3] is not None:
+            self._learn(kind, [table for table, _, _, _ in images])
+        return images
+
+    def _learn(self, kind: str, tables: list[str]) -> None:
+        """Remember the tables an entry of ``kind`` sealed, one row each, to match the next whole."""
+        if len(set(tables)) != len(tables) or len(self.combos) >= COMBO_LIMIT:
+            return
+        combo = self.known.get(tuple(tables))
+        if combo is None:
+            combo = self.known[tuple(tables)] = Combo([(table, self.shapes[table]) for table in tables])
+        self.combos[kind] = combo
+
+    def _scan(self, facts: str) -> list[Image] | None:
+        """``_split`` table by table and row by row."""
         if facts == "{}":
             return []
         if not facts.startswith('{"'):
             return None
-        images: list[tuple[str, str, str, re.Match[str] | None]] = []
+        images: list[Image] = []
         pos, last_table = 1, ""
         while True:
             table, pos = _key(facts, pos)
@@ -402,7 +491,7 @@ class Facts:
                 found = shape.pattern.match(facts, pos)
                 if found is None or facts[found.end() : found.end() + 1] not in (",", "}"):
                     return None
-                images.append((table, key, found.group(), found))
+                images.append((table, key, found.group(), found.groups()))
                 pos = found.end() + 1  # past the comma before the next key, or the table's closing brace
             separator, pos = facts[pos : pos + 1], pos + 1
             if separator == "}":
@@ -440,7 +529,9 @@ class Facts:
             raise Doubt  # not the canonical text of what it holds
 
     def _tokens(self, table: str, key: str, text: str, tokens: tuple[str, ...], eid: int) -> None:
-        """An image of its table's shape, checked on its values' canonical tokens."""
+        """An image of its table's shape, checked on its values' canonical tokens, and kept as
+        its row's latest once it is a lawful successor of the one before (``_follow``, here
+        with the digest of the fixed columns taken only where it is compared or kept)."""
         shape = self.shapes[table]
         status = "" if shape.status is None else tokens[shape.status]
         if shape.statuses and status not in shape.statuses:
@@ -454,13 +545,21 @@ class Facts:
             if token not in judged.passed and not (may_be_null and token == "null") and not judged.passes(token):
                 raise Doubt
         digest = hashlib.sha256(text.encode()).digest()[:16]
-        fixed = shape.fixed
-
-        def fixed_digest() -> bytes:
-            return digest if fixed is None else digest_of(_list(tokens, fixed))
-
-        once = tuple("null" if at is None else tokens[at] for at in shape.once) if shape.once else ()
-        self._follow(table, key, digest, eid, fixed_digest, once, status in shape.final)
+        final = status in shape.final
+        once = shape.once_of(tokens)
+        rows = self.sealed[table]
+        before = rows.get(key)
+        if before is not None and before[4]:
+            if digest != before[0]:
+                raise Doubt  # a final image is followed only by itself
+            rows[key] = (digest, eid, None, once, final)
+            return
+        fixed = digest if shape.fixed_of is None else hashlib.sha256(shape.fixed_of(tokens).encode()).digest()[:16]
+        if before is not None and (
+            fixed != before[2] or any(old != "null" and old != new for old, new in zip(before[3], once, strict=True))
+        ):
+            raise Doubt
+        rows[key] = (digest, eid, None if final else fixed, once, final)
 
     def _values(self, table: str, rules: Rules, key: str, image: dict[str, Any], text: str, eid: int) -> None:
         """An image of another shape (say, sealed before a column was added), checked on its values."""
