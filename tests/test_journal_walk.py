@@ -208,3 +208,23 @@ def test_sqlite_writes_an_image_as_canonical_json_does_when_it_is_all_ascii(rows
     for (a, n, z), text in texts:
         if text.isascii() and "\x7f" not in text:
             assert text == canonical_json({"a b": a, "n'": n, "z": z})
+
+
+FIELD = st.one_of(st.none(), TEXT, st.integers(-(2**63), 2**63 - 1), st.booleans(), st.floats(allow_nan=False))
+
+
+@given(
+    fields=st.tuples(TEXT, FIELD, FIELD, TEXT, st.integers(1, 2**63 - 1), TEXT, TEXT, TEXT),
+    other=st.lists(FIELD, max_size=8),
+    postings=st.lists(TEXT, max_size=3),
+    prev=TEXT,
+)
+def test_the_walk_writes_the_sealed_text_as_the_journal_does(
+    fields: tuple[Any, ...], other: list[Any], postings: list[str], prev: str
+) -> None:
+    """The fast walk's text of an entry (written directly for the values a STRICT table
+    holds) is ``sealed_text``'s, for those values and for any other (then left to it)."""
+    from piecepay.journal import sealed_text
+
+    for values in (fields, (*other, *fields[len(other) :])):
+        assert journal_walk._sealed_text(prev, values, postings, "{}") == sealed_text(prev, values, postings, "{}")

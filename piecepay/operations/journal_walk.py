@@ -39,6 +39,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple
 
 from piecepay.journal import (
@@ -252,7 +253,7 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
         elif type(facts) is not str:
             raise Doubt
         else:
-            if sha256(sealed_text(prev_hash, fields, moved, facts).encode()).hexdigest() != digest:
+            if sha256(_sealed_text(prev_hash, fields, moved, facts).encode()).hexdigest() != digest:
                 raise Doubt
             facts_walk.entry(eid, facts, kind)
         if eid == mark:
@@ -263,6 +264,34 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
     if expected > 1 and not sealing:
         raise Doubt  # no checkpoint
     return Walked(expected - 1, prev, _columns(sums), facts_walk.sealed, marked)
+
+
+def _sealed_text(prev_hash: str, fields: tuple[Any, ...], postings: list[str], facts: str) -> str:
+    """``sealed_text``, written directly for the values a STRICT entries table holds (text,
+    whole numbers, null); any other value is left to ``sealed_text``."""
+    actor, bill_id, contract_id, effective_date, entry_id, kind, memo, recorded_at = fields
+    if (
+        type(actor) is not str
+        or type(effective_date) is not str
+        or type(kind) is not str
+        or type(memo) is not str
+        or type(recorded_at) is not str
+        or type(prev_hash) is not str
+        or type(entry_id) is not int
+    ):
+        return sealed_text(prev_hash, fields, postings, facts)
+    quote = encode_basestring_ascii
+    return (
+        f'{{"facts":{facts},"fields":{{"actor":{quote(actor)},"bill_id":{_whole(bill_id)},'
+        f'"contract_id":{_whole(contract_id)},"effective_date":{quote(effective_date)},"id":{entry_id},'
+        f'"kind":{quote(kind)},"memo":{quote(memo)},"recorded_at":{quote(recorded_at)}}},'
+        f'"postings":[{",".join(postings)}],"prev":{quote(prev_hash)},"v":2}}'
+    )
+
+
+def _whole(value: object) -> str:
+    """``json_scalar`` of a whole number or None (a reference to a row, or none)."""
+    return "null" if value is None else json_scalar(value)
 
 
 def _unsealed(prev_hash: str, fields: tuple[Any, ...], raw: list[tuple[Any, ...]], facts: object, digest: str) -> None:
@@ -412,6 +441,7 @@ class Facts:
         self.sealed: dict[str, dict[str, Seal]] = {table: {} for table in COVERED}
         self.combos: dict[str, Combo] = {}  # by entry kind: the tables its last entry sealed
         self.known: dict[tuple[str, ...], Combo] = {}
+        self.last: Combo | None = None  # the tables the last entry scanned sealed, one row each
         decimals = Judged(positive_decimal)
         dates = Judged(lambda value: isinstance(value, str) and is_date(value))
         proofs = Judged(list_of_text)
@@ -441,14 +471,13 @@ class Facts:
         where the text is plainly canonical (sorted unique keys, no space, each image of its
         table's shape); None for anything else (the entry is then parsed).
 
-        A text that seals one row in each of the tables the last entry of the same kind
-        sealed is matched whole, in one pass (``Combo``). The image of a row of a table whose
+        A text that seals one row in each of the tables the last entry of the same kind (or
+        the last entry read so) sealed is matched whole, in one pass (``Combo``). The image of a row of a table whose
         rows never change (an idempotency key), when it is all the entry seals, is cut out
         unmatched (with None for its tokens): its digest must later equal that of the row's
         canonical image, which proves the whole text canonical."""
-        combo = self.combos.get(kind)
-        if combo is not None:
-            images = combo.read(facts)
+        for combo in (self.combos.get(kind), self.last):
+            images = None if combo is None else combo.read(facts)
             if images is not None:
                 return images
         images = self._scan(facts)
@@ -463,7 +492,7 @@ class Facts:
         combo = self.known.get(tuple(tables))
         if combo is None:
             combo = self.known[tuple(tables)] = Combo([(table, self.shapes[table]) for table in tables])
-        self.combos[kind] = combo
+        self.combos[kind] = self.last = combo
 
     def _scan(self, facts: str) -> list[Image] | None:
         """``_split`` table by table and row by row."""
@@ -555,9 +584,7 @@ class Facts:
             rows[key] = (digest, eid, None, once, final)
             return
         fixed = digest if shape.fixed_of is None else hashlib.sha256(shape.fixed_of(tokens).encode()).digest()[:16]
-        if before is not None and (
-            fixed != before[2] or any(old != "null" and old != new for old, new in zip(before[3], once, strict=True))
-        ):
+        if before is not None and (fixed != before[2] or (before[3] != once and _unset_changed(before[3], once))):
             raise Doubt
         rows[key] = (digest, eid, None if final else fixed, once, final)
 
@@ -600,6 +627,11 @@ class Facts:
             ):
                 raise Doubt
         rows[key] = (digest, eid, None if final else fixed(), once, final)
+
+
+def _unset_changed(before: tuple[str, ...], after: tuple[str, ...]) -> bool:
+    """Whether a value set once (not null before) changed."""
+    return any(old != "null" and old != new for old, new in zip(before, after, strict=True))
 
 
 def _constant(digest: bytes) -> Callable[[], bytes]:
