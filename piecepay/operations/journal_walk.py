@@ -215,6 +215,7 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
     facts_walk = Facts({table: store.covered_columns(table) for table in COVERED})
     marked = dict(start.sums) if mark == start.entry else None
     prev, expected, sealing = start.hash, start.entry + 1, start.sealing
+    ways: dict[tuple[Any, ...], Way] = {}  # by account, side and phase
     postings = store.posting_rows(start.entry)
     pending = next(postings, None)
     sha256 = hashlib.sha256
@@ -227,16 +228,15 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
         raw: list[tuple[Any, ...]] = []
         balance: dict[str, int] = {}
         while pending is not None and pending[0] == eid:
-            _, account, _, _, amount = pending
-            way = WAYS.get(pending[2:4])
-            prefix = accounts.get(account)
-            if way is None or prefix is None or type(amount) is not int or amount == 0 or (amount < 0 and way[2]):
+            total, amount = pending[1:4], pending[4]
+            way = ways.get(total)
+            if way is None:
+                way = ways[total] = _way(total, accounts, currency_of)
+            if type(amount) is not int or amount == 0 or (amount < 0 and way[2]):
                 raise Doubt
-            moved.append(f"{prefix}{way[0]}{amount}]")
+            moved.append(f"{way[0]}{amount}]")
             raw.append(pending)
-            currency = currency_of[account]
-            balance[currency] = balance.get(currency, 0) + way[1] * amount
-            total = pending[1:4]
+            balance[way[3]] = balance.get(way[3], 0) + way[1] * amount
             sums[total] = sums.get(total, 0) + amount
             pending = next(postings, None)
         if pending is not None and pending[0] < eid:
@@ -264,6 +264,22 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
     if expected > 1 and not sealing:
         raise Doubt  # no checkpoint
     return Walked(expected - 1, prev, _columns(sums), facts_walk.sealed, marked)
+
+
+# What a posting's account, side and phase make of it: the start of its text (up to its
+# amount), the sign its amount takes in its entry's balance, whether the amount must be
+# positive (posted), and the currency it balances in.
+Way = tuple[str, int, bool, str]
+
+
+def _way(total: tuple[Any, ...], accounts: dict[int, str], currency_of: dict[int, str]) -> Way:
+    """The way of postings to ``total`` (account, side, phase); Doubt at an unknown one."""
+    account, side, phase = total
+    way = WAYS.get((side, phase))
+    prefix = accounts.get(account)
+    if way is None or prefix is None:
+        raise Doubt
+    return (prefix + way[0], way[1], way[2], currency_of[account])
 
 
 def _sealed_text(prev_hash: str, fields: tuple[Any, ...], postings: list[str], facts: str) -> str:
@@ -439,7 +455,7 @@ class Facts:
     def __init__(self, columns: dict[str, list[str]]) -> None:
         self.shapes = {table: shape_of(table, columns[table]) for table in COVERED}
         self.sealed: dict[str, dict[str, Seal]] = {table: {} for table in COVERED}
-        self.combos: dict[str, Combo] = {}  # by entry kind: the tables its last entry sealed
+        self.combos: dict[str, Combo | None] = {}  # by entry kind: the tables its last entry sealed
         self.known: dict[tuple[str, ...], Combo] = {}
         self.last: Combo | None = None  # the tables the last entry scanned sealed, one row each
         decimals = Judged(positive_decimal)
@@ -471,18 +487,21 @@ class Facts:
         where the text is plainly canonical (sorted unique keys, no space, each image of its
         table's shape); None for anything else (the entry is then parsed).
 
-        A text that seals one row in each of the tables the last entry of the same kind (or
-        the last entry read so) sealed is matched whole, in one pass (``Combo``). The image of a row of a table whose
+        A text that seals one row in each of the tables the last entry of the same kind (or,
+        for a kind not seen yet, the last entry read so) sealed is matched whole, in one pass
+        (``Combo``). The image of a row of a table whose
         rows never change (an idempotency key), when it is all the entry seals, is cut out
         unmatched (with None for its tokens): its digest must later equal that of the row's
         canonical image, which proves the whole text canonical."""
-        for combo in (self.combos.get(kind), self.last):
-            images = None if combo is None else combo.read(facts)
-            if images is not None:
-                return images
+        combo = self.combos.get(kind, self.last)  # a kind seen before: its own, if any
+        images = None if combo is None else combo.read(facts)
+        if images is not None:
+            return images
         images = self._scan(facts)
-        if images is not None and images and images[-1][3] is not None:
+        if images and images[-1][3] is not None:
             self._learn(kind, [table for table, _, _, _ in images])
+        elif len(self.combos) < COMBO_LIMIT:
+            self.combos[kind] = None  # read otherwise: the next of its kind likely is too
         return images
 
     def _learn(self, kind: str, tables: list[str]) -> None:
