@@ -671,6 +671,52 @@ def test_fact_altered_in_a_fixed_column(
 
 
 @provokes("fact_altered")
+@pytest.mark.parametrize(
+    ("table", "key", "change", "sealer", "why"),
+    [
+        ("contracts", CONTRACT, {"rate": "6"}, RELEASE_1, "in columns fixed once written"),
+        ("contracts", CONTRACT, {"accepted_on": "2020-01-01"}, RELEASE_1, "in a value that is set only once"),
+        ("bills", 2, {"note": "forged"}, BILL_2, "in columns fixed once written"),
+        ("bills", 1, {"status": "pending"}, RELEASE_1, "after it reached a final state"),
+    ],
+    ids=["contract rate", "contract acceptance date", "bill note", "released bill pending again"],
+)
+def test_fact_altered_in_an_image_read_whole(
+    book: Book, monkeypatch: pytest.MonkeyPatch, table: str, key: int, change: dict[str, str], sealer: int, why: str
+) -> None:
+    """A fact changed only in an image the reject of bill 2 seals (of the contract, which a
+    later entry seals again; of bill 2; or, in place of bill 2's, of released bill 1 made
+    pending again), the chain recomputed: the fast walk reads that entry whole, in one match
+    (it seals one row in each of the tables the entry before it sealed), doubts, and the
+    careful walk names the change."""
+    from piecepay.operations import journal_walk
+
+    eid = REJECT_2
+    with book.forge() as forger:
+        facts = forger.facts(eid)
+        if str(key) not in facts[table]:  # bill 1's image from its release, in place of bill 2's
+            facts[table] = {str(key): forger.facts(sealer)[table][str(key)]}
+        facts[table][str(key)].update(change)
+        forger.sql("UPDATE entries SET facts = ? WHERE id = ?", (canonical_json(facts), eid))
+        forger.rechain(eid)
+        forged = forger.one("SELECT facts FROM entries WHERE id = ?", (eid,))
+    read_whole: list[str] = []
+    read = journal_walk.Combo.read
+
+    def spy(combo: journal_walk.Combo, facts_text: str) -> Any:
+        images = read(combo, facts_text)
+        if images is not None:
+            read_whole.append(facts_text)
+        return images
+
+    monkeypatch.setattr(journal_walk.Combo, "read", spy)
+    assert_fault(
+        book.verify(), "fact_altered", f"{table} row {key} changed in entry {eid} {why} (sealed by entry {sealer})"
+    )
+    assert forged in read_whole
+
+
+@provokes("fact_altered")
 def test_fact_altered_in_a_value_set_once(book: Book) -> None:
     """The contract's acceptance date (set once, when the offer was accepted) moved in its
     row and in the image the last entry seals, the chain recomputed."""

@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple
 
 from piecepay.journal import (
@@ -213,8 +215,10 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
     facts_walk = Facts({table: store.covered_columns(table) for table in COVERED})
     marked = dict(start.sums) if mark == start.entry else None
     prev, expected, sealing = start.hash, start.entry + 1, start.sealing
+    ways: dict[tuple[Any, ...], Way] = {}  # by account, side and phase
     postings = store.posting_rows(start.entry)
     pending = next(postings, None)
+    sha256 = hashlib.sha256
     for eid, kind, contract_id, bill_id, effective, recorded, actor, memo, prev_hash, digest, facts in store.entry_rows(
         start.entry
     ):
@@ -224,16 +228,15 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
         raw: list[tuple[Any, ...]] = []
         balance: dict[str, int] = {}
         while pending is not None and pending[0] == eid:
-            _, account, _, _, amount = pending
-            way = WAYS.get(pending[2:4])
-            prefix = accounts.get(account)
-            if way is None or prefix is None or type(amount) is not int or amount == 0 or (amount < 0 and way[2]):
+            total, amount = pending[1:4], pending[4]
+            way = ways.get(total)
+            if way is None:
+                way = ways[total] = _way(total, accounts, currency_of)
+            if type(amount) is not int or amount == 0 or (amount < 0 and way[2]):
                 raise Doubt
-            moved.append(f"{prefix}{way[0]}{amount}]")
+            moved.append(f"{way[0]}{amount}]")
             raw.append(pending)
-            currency = currency_of[account]
-            balance[currency] = balance.get(currency, 0) + way[1] * amount
-            total = pending[1:4]
+            balance[way[3]] = balance.get(way[3], 0) + way[1] * amount
             sums[total] = sums.get(total, 0) + amount
             pending = next(postings, None)
         if pending is not None and pending[0] < eid:
@@ -250,9 +253,9 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
         elif type(facts) is not str:
             raise Doubt
         else:
-            if hashlib.sha256(sealed_text(prev_hash, fields, moved, facts).encode()).hexdigest() != digest:
+            if sha256(_sealed_text(prev_hash, fields, moved, facts).encode()).hexdigest() != digest:
                 raise Doubt
-            facts_walk.entry(eid, facts)
+            facts_walk.entry(eid, facts, kind)
         if eid == mark:
             marked = _columns(sums)
         prev, expected = digest, eid + 1
@@ -261,6 +264,50 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
     if expected > 1 and not sealing:
         raise Doubt  # no checkpoint
     return Walked(expected - 1, prev, _columns(sums), facts_walk.sealed, marked)
+
+
+# What a posting's account, side and phase make of it: the start of its text (up to its
+# amount), the sign its amount takes in its entry's balance, whether the amount must be
+# positive (posted), and the currency it balances in.
+Way = tuple[str, int, bool, str]
+
+
+def _way(total: tuple[Any, ...], accounts: dict[int, str], currency_of: dict[int, str]) -> Way:
+    """The way of postings to ``total`` (account, side, phase); Doubt at an unknown one."""
+    account, side, phase = total
+    way = WAYS.get((side, phase))
+    prefix = accounts.get(account)
+    if way is None or prefix is None:
+        raise Doubt
+    return (prefix + way[0], way[1], way[2], currency_of[account])
+
+
+def _sealed_text(prev_hash: str, fields: tuple[Any, ...], postings: list[str], facts: str) -> str:
+    """``sealed_text``, written directly for the values a STRICT entries table holds (text,
+    whole numbers, null); any other value is left to ``sealed_text``."""
+    actor, bill_id, contract_id, effective_date, entry_id, kind, memo, recorded_at = fields
+    if (
+        type(actor) is not str
+        or type(effective_date) is not str
+        or type(kind) is not str
+        or type(memo) is not str
+        or type(recorded_at) is not str
+        or type(prev_hash) is not str
+        or type(entry_id) is not int
+    ):
+        return sealed_text(prev_hash, fields, postings, facts)
+    quote = encode_basestring_ascii
+    return (
+        f'{{"facts":{facts},"fields":{{"actor":{quote(actor)},"bill_id":{_whole(bill_id)},'
+        f'"contract_id":{_whole(contract_id)},"effective_date":{quote(effective_date)},"id":{entry_id},'
+        f'"kind":{quote(kind)},"memo":{quote(memo)},"recorded_at":{quote(recorded_at)}}},'
+        f'"postings":[{",".join(postings)}],"prev":{quote(prev_hash)},"v":2}}'
+    )
+
+
+def _whole(value: object) -> str:
+    """``json_scalar`` of a whole number or None (a reference to a row, or none)."""
+    return "null" if value is None else json_scalar(value)
 
 
 def _unsealed(prev_hash: str, fields: tuple[Any, ...], raw: list[tuple[Any, ...]], facts: object, digest: str) -> None:
@@ -309,6 +356,8 @@ class Shape(NamedTuple):
     once: tuple[int | None, ...]
     statuses: frozenset[str]  # the statuses' tokens
     final: frozenset[str]  # the final statuses' tokens
+    fixed_of: Callable[[tuple[str, ...]], str] | None  # the fixed columns' canonical list, from the tokens
+    once_of: Callable[[tuple[str, ...]], tuple[str, ...]]  # the set-once columns' tokens
 
 
 def shape_of(table: str, columns: list[str]) -> Shape:
@@ -331,7 +380,66 @@ def shape_of(table: str, columns: list[str]) -> Shape:
         tuple(at(name) for name in rules.once),
         frozenset(json_scalar(status) for status in rules.statuses or ()),
         frozenset(json_scalar(status) for status in rules.final),
+        None if rules.fixed is None else _lister(tuple(at(name) for name in rules.fixed)),
+        _picker(tuple(at(name) for name in rules.once)),
     )
+
+
+def _lister(where: tuple[int | None, ...]) -> Callable[[tuple[str, ...]], str]:
+    """``_list`` of the tokens at ``where``, as one function of the tokens."""
+    if not where or None in where:
+        return lambda tokens: _list(tokens, where)
+    pick = _picker(where)
+    return lambda tokens: "[" + ",".join(pick(tokens)) + "]"
+
+
+def _picker(where: tuple[int | None, ...]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+    """The tokens at ``where`` ("null" for a value the image lacks), as one function of the tokens."""
+    if not where:
+        return lambda tokens: ()
+    if None in where:
+        return lambda tokens: tuple("null" if at is None else tokens[at] for at in where)
+    places = [at for at in where if at is not None]
+    if len(places) == 1:
+        only = places[0]
+        return lambda tokens: (tokens[only],)
+    return operator.itemgetter(*places)
+
+
+# One image read in place: its table, its row's key, its text, and its values' tokens (None: cut
+# out unread, see ``Facts._split``).
+Image = tuple[str, str, str, tuple[str, ...] | None]
+COMBO_LIMIT = 64  # kinds of entry whose tables are remembered
+
+
+class Combo:
+    """The canonical text of facts that seal one row in each of some tables (in sorted order,
+    each image of its table's shape), as one pattern: every row's key, image and values'
+    tokens in one match."""
+
+    def __init__(self, shapes: list[tuple[str, Shape]]) -> None:
+        patterns: list[str] = []
+        self.parts: list[tuple[str, int, int]] = []  # table, where its key's group is, its values' groups
+        at = 0
+        for table, shape in shapes:
+            patterns.append(f"{re.escape(json_scalar(table))}:\\{{({TEXT}):({shape.pattern.pattern})\\}}")
+            self.parts.append((table, at, shape.pattern.groups))
+            at += 2 + shape.pattern.groups
+        self.pattern = re.compile("\\{" + ",".join(patterns) + "\\}")
+
+    def read(self, facts: str) -> list[Image] | None:
+        """Each image of ``facts`` if the whole text is of this pattern, else None."""
+        found = self.pattern.fullmatch(facts)
+        if found is None:
+            return None
+        groups = found.groups()
+        images: list[Image] = []
+        for table, at, width in self.parts:
+            key = _decoded(groups[at])
+            if not key:
+                return None
+            images.append((table, key, groups[at + 1], groups[at + 2 : at + 2 + width]))
+        return images
 
 
 def _decoded(token: str) -> Any:
@@ -347,6 +455,9 @@ class Facts:
     def __init__(self, columns: dict[str, list[str]]) -> None:
         self.shapes = {table: shape_of(table, columns[table]) for table in COVERED}
         self.sealed: dict[str, dict[str, Seal]] = {table: {} for table in COVERED}
+        self.combos: dict[str, Combo | None] = {}  # by entry kind: the tables its last entry sealed
+        self.known: dict[tuple[str, ...], Combo] = {}
+        self.last: Combo | None = None  # the tables the last entry scanned sealed, one row each
         decimals = Judged(positive_decimal)
         dates = Judged(lambda value: isinstance(value, str) and is_date(value))
         proofs = Judged(list_of_text)
@@ -357,32 +468,58 @@ class Facts:
             for table, shape in self.shapes.items()
         }
 
-    def entry(self, eid: int, facts: str) -> None:
-        """The images one entry seals."""
-        images = self._split(facts)
+    def entry(self, eid: int, facts: str, kind: str = "") -> None:
+        """The images one entry seals (``kind``: the entry's, which tells which tables it
+        likely seals)."""
+        images = self._split(facts, kind)
         if images is None:
             self._parsed(eid, facts)
             return
-        for table, key, image, found in images:
-            if found is None:  # one row of a table whose rows never change, proved by its digest later
+        for table, key, image, tokens in images:
+            if tokens is None:  # one row of a table whose rows never change, proved by its digest later
                 digest = hashlib.sha256(image.encode()).digest()[:16]
                 self._follow(table, key, digest, eid, _constant(digest), (), False)
             else:
-                self._tokens(table, key, image, found.groups(), eid)
+                self._tokens(table, key, image, tokens, eid)
 
-    def _split(self, facts: str) -> list[tuple[str, str, str, re.Match[str] | None]] | None:
-        """Each image of ``facts`` with its table and key, read in place where the text is
-        plainly canonical (sorted unique keys, no space, each image of its table's shape);
-        None for anything else (the entry is then parsed).
+    def _split(self, facts: str, kind: str = "") -> list[Image] | None:
+        """Each image of ``facts`` with its table, key and its values' tokens, read in place
+        where the text is plainly canonical (sorted unique keys, no space, each image of its
+        table's shape); None for anything else (the entry is then parsed).
 
-        The image of a row of a table whose rows never change (an idempotency key), when it is
-        all the entry seals, is cut out unmatched (with None for its match): its digest must
-        later equal that of the row's canonical image, which proves the whole text canonical."""
+        A text that seals one row in each of the tables the last entry of the same kind (or,
+        for a kind not seen yet, the last entry read so) sealed is matched whole, in one pass
+        (``Combo``). The image of a row of a table whose
+        rows never change (an idempotency key), when it is all the entry seals, is cut out
+        unmatched (with None for its tokens): its digest must later equal that of the row's
+        canonical image, which proves the whole text canonical."""
+        combo = self.combos.get(kind, self.last)  # a kind seen before: its own, if any
+        images = None if combo is None else combo.read(facts)
+        if images is not None:
+            return images
+        images = self._scan(facts)
+        if images and images[-1][3] is not None:
+            self._learn(kind, [table for table, _, _, _ in images])
+        elif len(self.combos) < COMBO_LIMIT:
+            self.combos[kind] = None  # read otherwise: the next of its kind likely is too
+        return images
+
+    def _learn(self, kind: str, tables: list[str]) -> None:
+        """Remember the tables an entry of ``kind`` sealed, one row each, to match the next whole."""
+        if len(set(tables)) != len(tables) or len(self.combos) >= COMBO_LIMIT:
+            return
+        combo = self.known.get(tuple(tables))
+        if combo is None:
+            combo = self.known[tuple(tables)] = Combo([(table, self.shapes[table]) for table in tables])
+        self.combos[kind] = self.last = combo
+
+    def _scan(self, facts: str) -> list[Image] | None:
+        """``_split`` table by table and row by row."""
         if facts == "{}":
             return []
         if not facts.startswith('{"'):
             return None
-        images: list[tuple[str, str, str, re.Match[str] | None]] = []
+        images: list[Image] = []
         pos, last_table = 1, ""
         while True:
             table, pos = _key(facts, pos)
@@ -402,7 +539,7 @@ class Facts:
                 found = shape.pattern.match(facts, pos)
                 if found is None or facts[found.end() : found.end() + 1] not in (",", "}"):
                     return None
-                images.append((table, key, found.group(), found))
+                images.append((table, key, found.group(), found.groups()))
                 pos = found.end() + 1  # past the comma before the next key, or the table's closing brace
             separator, pos = facts[pos : pos + 1], pos + 1
             if separator == "}":
@@ -440,7 +577,9 @@ class Facts:
             raise Doubt  # not the canonical text of what it holds
 
     def _tokens(self, table: str, key: str, text: str, tokens: tuple[str, ...], eid: int) -> None:
-        """An image of its table's shape, checked on its values' canonical tokens."""
+        """An image of its table's shape, checked on its values' canonical tokens, and kept as
+        its row's latest once it is a lawful successor of the one before (``_follow``, here
+        with the digest of the fixed columns taken only where it is compared or kept)."""
         shape = self.shapes[table]
         status = "" if shape.status is None else tokens[shape.status]
         if shape.statuses and status not in shape.statuses:
@@ -454,13 +593,19 @@ class Facts:
             if token not in judged.passed and not (may_be_null and token == "null") and not judged.passes(token):
                 raise Doubt
         digest = hashlib.sha256(text.encode()).digest()[:16]
-        fixed = shape.fixed
-
-        def fixed_digest() -> bytes:
-            return digest if fixed is None else digest_of(_list(tokens, fixed))
-
-        once = tuple("null" if at is None else tokens[at] for at in shape.once) if shape.once else ()
-        self._follow(table, key, digest, eid, fixed_digest, once, status in shape.final)
+        final = status in shape.final
+        once = shape.once_of(tokens)
+        rows = self.sealed[table]
+        before = rows.get(key)
+        if before is not None and before[4]:
+            if digest != before[0]:
+                raise Doubt  # a final image is followed only by itself
+            rows[key] = (digest, eid, None, once, final)
+            return
+        fixed = digest if shape.fixed_of is None else hashlib.sha256(shape.fixed_of(tokens).encode()).digest()[:16]
+        if before is not None and (fixed != before[2] or (before[3] != once and _unset_changed(before[3], once))):
+            raise Doubt
+        rows[key] = (digest, eid, None if final else fixed, once, final)
 
     def _values(self, table: str, rules: Rules, key: str, image: dict[str, Any], text: str, eid: int) -> None:
         """An image of another shape (say, sealed before a column was added), checked on its values."""
@@ -501,6 +646,11 @@ class Facts:
             ):
                 raise Doubt
         rows[key] = (digest, eid, None if final else fixed(), once, final)
+
+
+def _unset_changed(before: tuple[str, ...], after: tuple[str, ...]) -> bool:
+    """Whether a value set once (not null before) changed."""
+    return any(old != "null" and old != new for old, new in zip(before, after, strict=True))
 
 
 def _constant(digest: bytes) -> Callable[[], bytes]:

@@ -316,6 +316,12 @@ class Store(Protocol):
 
     def accounts(self) -> list[Account]: ...
 
+    def bills_resolve_as_their_status_says(self) -> bool:
+        """Whether no bill is resolved twice and every bill is pending exactly when no entry
+        resolved it (what ``bill_resolved_twice`` and ``bill_status_against_journal`` find
+        nothing against), in one read of the journal."""
+        ...
+
     def bill_resolved_twice(self) -> tuple[int, int] | None: ...
 
     def bill_status_against_journal(self) -> int | None:
@@ -337,9 +343,10 @@ class Store(Protocol):
         what its release posted."""
         ...
 
-    def bill_figures(self, bill_ids: list[int] | None = None) -> Iterator[tuple[Any, ...]]:
-        """What ``bills_with_their_entries`` gives of each bill (or each of ``bill_ids``), as plain
-        values: (pieces_milli, rate, amount_minor, status, released_minor, campaign_id, reserved, posted)."""
+    def bill_amount_groups(self, bill_ids: list[int] | None = None) -> Iterator[tuple[Any, ...]]:
+        """The bills (or those of ``bill_ids``) grouped by their figures, as (pieces_milli, rate,
+        campaign_id, amount_minor, wrong): ``wrong`` is 1 where a bill of the group has an amount
+        its entry did not reserve, or is released for other than what its release posted."""
         ...
 
     def expected_guards(self) -> dict[str, str]:

@@ -1115,6 +1115,17 @@ class SqliteStore:
     def accounts(self) -> list[Account]:
         return [account_of(r) for r in self._all(f"{ACCOUNT_SELECT} ORDER BY a.id")]
 
+    def bills_resolve_as_their_status_says(self) -> bool:
+        """Whether no bill is resolved twice and every bill is pending exactly when no entry
+        resolved it, in one read of the journal."""
+        row = self._one(
+            "WITH resolved AS MATERIALIZED (SELECT bill_id, COUNT(*) AS times FROM entries "
+            "WHERE kind IN ('release', 'reject') AND bill_id IS NOT NULL GROUP BY bill_id) "
+            "SELECT EXISTS (SELECT 1 FROM resolved WHERE times > 1) OR EXISTS (SELECT 1 FROM bills b "
+            "LEFT JOIN resolved r ON r.bill_id = b.id WHERE (b.status = 'pending') != (r.bill_id IS NULL))"
+        )
+        return row is not None and not row[0]
+
     def bill_resolved_twice(self) -> tuple[int, int] | None:
         row = self._one(
             "SELECT bill_id, COUNT(*) FROM entries WHERE kind IN ('release', 'reject') AND bill_id IS NOT NULL "
@@ -1176,20 +1187,20 @@ class SqliteStore:
                 found = bill_of(row)
                 yield found, campaigns[contracts[found.contract_id]], row["reserved"], row["posted"]
 
-    def bill_figures(self, bill_ids: list[int] | None = None) -> Iterator[tuple[Any, ...]]:
-        """What ``bills_with_their_entries`` gives of each bill (or each of ``bill_ids``), as plain
-        values: (pieces_milli, rate, amount_minor, status, released_minor, campaign_id, reserved, posted)."""
+    def bill_amount_groups(self, bill_ids: list[int] | None = None) -> Iterator[tuple[Any, ...]]:
+        """The bills (or those of ``bill_ids``) grouped by their figures, as (pieces_milli, rate,
+        campaign_id, amount_minor, wrong): ``wrong`` is 1 where a bill of the group has an amount
+        its entry did not reserve, or is released for other than what its release posted."""
         sql = (
-            "SELECT b.pieces_milli, b.rate, b.amount_minor, b.status, b.released_minor, c.campaign_id, "
-            "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit'), "
-            "(SELECT COALESCE(SUM(amount), 0) FROM postings p WHERE p.entry_id = b.resolve_entry_id "
-            "AND p.side = 'debit' AND p.phase = 'posted') "
-            "FROM bills b JOIN contracts c ON c.id = b.contract_id "
-            "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency"
+            "SELECT b.pieces_milli, b.rate, c.campaign_id, b.amount_minor, MAX(CASE WHEN "
+            "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') = b.amount_minor "
+            "AND (b.status != 'released' OR (SELECT COALESCE(SUM(amount), 0) FROM postings p "
+            "WHERE p.entry_id = b.resolve_entry_id AND p.side = 'debit' AND p.phase = 'posted') = b.released_minor) "
+            "THEN 0 ELSE 1 END) FROM bills b JOIN contracts c ON c.id = b.contract_id"
         )
         for part in _parts(bill_ids):
             where = "" if part is None else f" WHERE b.id IN ({','.join('?' * len(part))})"
-            yield from self._stream(f"{sql}{where}", part or ())
+            yield from self._stream(f"{sql}{where} GROUP BY 1, 2, 3, 4", part or ())
 
     def loose_tables(self) -> list[str]:
         rows = self._all(
