@@ -187,9 +187,12 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
     )
 
 
-def run_in_terminal(db: Path, args: tuple[str, ...], env: dict[str, str] | None = None) -> tuple[int, str, str]:
+def run_in_terminal(
+    db: Path, args: tuple[str, ...], env: dict[str, str] | None = None, *, interactive: bool = False
+) -> tuple[int, str, str]:
     """Run piecepay with stdout on a pseudo-terminal (so Rich styles it); return the exit code,
-    what the terminal received and stderr."""
+    what the terminal received and stderr. ``interactive``: stdin is the terminal too (as when
+    a person types the command), so a pager may run."""
     import pty
 
     controller, terminal = pty.openpty()
@@ -198,7 +201,7 @@ def run_in_terminal(db: Path, args: tuple[str, ...], env: dict[str, str] | None 
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "piecepay", "--db", str(db), *args],
-            stdin=subprocess.DEVNULL,
+            stdin=terminal if interactive else subprocess.DEVNULL,
             stdout=terminal,
             stderr=subprocess.PIPE,
             env=full_env,

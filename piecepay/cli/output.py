@@ -62,6 +62,13 @@ def csv_out(rows: Sequence[dict[str, Any]], columns: Sequence[str], numeric: Col
         writer.writerow([cell(row.get(col)) if col in numeric else safe_cell(cell(row.get(col))) for col in columns])
 
 
+# Columns never shortened in a table, besides the numeric ones: dates, statuses, currencies,
+# kinds and references are read whole.
+WHOLE = frozenset(
+    {"date", "review_closes", "opened_on", "deadline", "status", "currency", "kind", "contract", "ref", "seq"}
+)
+
+
 def _console() -> Console:
     """A Rich console that never reads markup or emoji codes out of text; NO_COLOR means no styling."""
     from rich.console import Console
@@ -71,25 +78,78 @@ def _console() -> Console:
 
 
 def table_out(
-    rows: Sequence[dict[str, Any]], columns: Columns, title: str | None = None, numeric: Sequence[str] = ()
+    rows: Sequence[dict[str, Any]],
+    columns: Columns,
+    title: str | None = None,
+    numeric: Sequence[str] = (),
+    *,
+    paged: bool = False,
 ) -> None:
-    """Rows as a table; ``numeric`` columns are right-aligned."""
+    """Rows as a table; ``numeric`` columns are right-aligned. ``paged``: in a terminal, a
+    table longer than the screen goes through the pager ($PAGER, else less)."""
     if to_terminal():
-        _rich_table(rows, columns, title, numeric)
+        _rich_table(rows, columns, title, numeric, paged)
     else:
         _plain_table(rows, columns, title, numeric)
 
 
-def _rich_table(rows: Sequence[dict[str, Any]], columns: Columns, title: str | None, numeric: Sequence[str]) -> None:
+def _rich_table(
+    rows: Sequence[dict[str, Any]], columns: Columns, title: str | None, numeric: Sequence[str], paged: bool
+) -> None:
+    """A table that fits the terminal: numbers, ids and dates are never wrapped or cut; when the
+    table is too wide, text columns (memos, notes, names) are shortened first, then columns
+    are left out from the right, and a note on stderr says how many."""
     from rich.table import Table
     from rich.text import Text
 
+    console = _console()
+    texts = [[cell(row.get(key)) for key, _ in columns] for row in rows]
+    shown, widths = _fitted(columns, texts, numeric, console.size.width)
     table = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
-    for key, header in columns:
-        table.add_column(header, justify="right" if key in numeric else "left", overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(cell(row.get(key))) for key, _ in columns))
-    _console().print(table)
+    for index in shown:
+        key, header = columns[index]
+        table.add_column(
+            header,
+            justify="right" if key in numeric else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width=widths[index],
+            max_width=widths[index],
+        )
+    for line in texts:
+        table.add_row(*(Text(line[index]) for index in shown))
+    if paged and len(rows) + 4 > console.size.height:
+        with console.pager(styles=True):
+            console.print(table)
+    else:
+        console.print(table)
+    if len(shown) < len(columns):
+        left_out = [columns[i][1] for i in range(len(columns)) if i not in shown]
+        note(f"({len(left_out)} columns left out at this width: {', '.join(left_out)}; --format csv shows all)")
+
+
+SHORTEST_TEXT = 8  # a text column is not shortened below this many characters
+
+
+def _fitted(
+    columns: Columns, texts: list[list[str]], numeric: Sequence[str], width: int
+) -> tuple[list[int], list[int]]:
+    """Which columns to show and how wide each is, so the table fits ``width``: text columns
+    shortened (not below SHORTEST_TEXT), then the rightmost columns left out (never the first)."""
+    natural = [max([len(header), *(len(line[i]) for line in texts)]) for i, (_, header) in enumerate(columns)]
+    widths = list(natural)
+    shown = list(range(len(columns)))
+
+    def total() -> int:
+        return sum(widths[i] for i in shown) + 3 * len(shown) + 1  # borders and padding
+
+    text = [i for i, (key, _) in enumerate(columns) if key not in numeric and key not in WHOLE]
+    while total() > width and any(widths[i] > SHORTEST_TEXT for i in text if i in shown):
+        widest = max((i for i in text if i in shown), key=lambda i: widths[i])
+        widths[widest] = max(SHORTEST_TEXT, widths[widest] - max(1, total() - width))
+    while total() > width and len(shown) > 1:
+        shown.pop()
+    return shown, widths
 
 
 def _plain_table(rows: Sequence[dict[str, Any]], columns: Columns, title: str | None, numeric: Sequence[str]) -> None:

@@ -211,10 +211,11 @@ class Sink:
         *,
         fmt: str | None = None,
         empty: str | None = None,
+        paged: bool = False,
     ) -> None:
         """A listing as a table (the default), JSON (``--json``), CSV or JSON lines. An empty
         table says so (``empty``, or "no {kind}s") only to a person at a terminal: cron mails
-        only news."""
+        only news. ``paged``: a table longer than the terminal goes through a pager there."""
         mode = fmt or ("json" if self.as_json else "table")
         if mode == "json":
             output.json_out(documents)
@@ -229,7 +230,7 @@ class Sink:
             if output.to_terminal():
                 output.note(empty or f"no {kind}s")
         else:
-            output.table_out(documents, COLUMNS[kind], title, tuple(NUMERIC))
+            output.table_out(documents, COLUMNS[kind], title, tuple(NUMERIC), paged=paged)
 
     def bill_detail(self, document: Document) -> None:
         """One bill with its fields, then the entries that moved it (``bill show``)."""

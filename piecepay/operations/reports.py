@@ -1,7 +1,10 @@
 """Reading the ledger: the escrow report by campaign, contract or worker, and the journal log."""
 
+from datetime import date
 from typing import TYPE_CHECKING
 
+from piecepay.errors import BadInput
+from piecepay.journal import MONEY_KINDS, RECORD_KINDS
 from piecepay.models import Campaign, Figures, Grouping, Pieces, worker_account_name
 from piecepay.money import Money
 from piecepay.records import Record
@@ -110,7 +113,34 @@ def _totals(rows: list[ReportRow]) -> tuple[Figures, ...]:
     return tuple(figures for _, figures in sorted(per_currency.items()))
 
 
-def journal_log(s: Session, contract_ref: str | None = None, last: int | None = None) -> "list[LogEntry]":
-    """The journal, oldest first, each entry with its postings; optionally one contract's, or the last N."""
-    contract_id = s.store.find_contract(contract_ref).id if contract_ref is not None else None
-    return s.store.log_entries(contract_id, last)
+def journal_log(
+    s: Session,
+    contract_ref: str | None = None,
+    last: int | None = None,
+    *,
+    campaign_ref: str | None = None,
+    worker_ref: str | None = None,
+    kind: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    newest_first: bool = False,
+) -> "list[LogEntry]":
+    """The journal, oldest first (or newest first), each entry with its postings: one
+    contract's, a campaign's contracts', a worker's contracts' and payouts', one kind, within
+    dates, or the last N of those; each filter applies only when given."""
+    if since is not None and until is not None and since > until:
+        raise BadInput(f"--from {since} is after --to {until}", "bad_date_range")
+    if kind is not None and kind not in MONEY_KINDS | RECORD_KINDS:
+        kinds = ", ".join(sorted(MONEY_KINDS | RECORD_KINDS))
+        raise BadInput(f"kind '{kind}' is not one of {kinds}", "bad_kind")
+    store = s.store
+    found = store.log_entries(
+        store.find_contract(contract_ref).id if contract_ref is not None else None,
+        last,
+        campaign_id=store.find_campaign(campaign_ref).id if campaign_ref is not None else None,
+        worker_id=store.find_worker(worker_ref).id if worker_ref is not None else None,
+        kind=kind,
+        since=since,
+        until=until,
+    )
+    return found[::-1] if newest_first else found

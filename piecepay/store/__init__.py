@@ -219,8 +219,18 @@ class Store(Protocol):
 
     def entry_hash(self, entry_id: int) -> str | None: ...
 
-    def log_entries(self, contract_id: int | None = None, last: int | None = None) -> list[LogEntry]:
-        """The journal (or one contract's), oldest first, each entry with its postings."""
+    def log_entries(
+        self,
+        contract_id: int | None = None,
+        last: int | None = None,
+        *,
+        campaign_id: int | None = None,
+        worker_id: int | None = None,
+        kind: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> list[LogEntry]:
+        """The journal, oldest first, each entry with its postings, filtered as each argument given asks."""
         ...
 
     def entries_by_id(self, ids: Sequence[int]) -> list[LogEntry]:

@@ -790,12 +790,43 @@ class SqliteStore:
 
         return journal.entry_hash_at(self.conn, entry_id)
 
-    def log_entries(self, contract_id: int | None = None, last: int | None = None) -> list[LogEntry]:
-        """The journal (or one contract's), oldest first, each entry with its postings."""
-        sql, args = "SELECT * FROM entries", list[object]()
+    def log_entries(
+        self,
+        contract_id: int | None = None,
+        last: int | None = None,
+        *,
+        campaign_id: int | None = None,
+        worker_id: int | None = None,
+        kind: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> list[LogEntry]:
+        """The journal, oldest first, each entry with its postings: the entries of one contract,
+        of a campaign's contracts, of a worker's contracts and payouts, of one kind, dated from
+        ``since`` to ``until`` (each as given), or the last N of those."""
+        where, args = [], list[object]()
         if contract_id is not None:
-            sql += " WHERE contract_id = ?"
+            where.append("contract_id = ?")
             args.append(contract_id)
+        if campaign_id is not None:
+            where.append("contract_id IN (SELECT id FROM contracts WHERE campaign_id = ?)")
+            args.append(campaign_id)
+        if worker_id is not None:
+            where.append(
+                "(contract_id IN (SELECT id FROM contracts WHERE worker_id = ?) OR (kind = 'payout' AND id IN "
+                "(SELECT p.entry_id FROM postings p JOIN accounts a ON a.id = p.account_id "
+                "JOIN workers w ON a.name = 'worker:' || w.handle WHERE w.id = ?)))"
+            )
+            args += [worker_id, worker_id]
+        for clause, value in (
+            ("kind = ?", kind),
+            ("effective_date >= ?", since.isoformat() if since else None),
+            ("effective_date <= ?", until.isoformat() if until else None),
+        ):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        sql = "SELECT * FROM entries" + (" WHERE " + " AND ".join(where) if where else "")
         if last is not None:
             sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) AS last_entries"
             args.append(last)
