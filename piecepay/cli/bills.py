@@ -38,7 +38,10 @@ def bill(
         str | None, typer.Option(help="With --partial: where the refused rows go (default: FILE.refused.csv).")
     ] = None,
 ) -> None:
-    """Bill pieces on the open milestone; the amount is reserved in escrow until released."""
+    """Bill pieces on the open milestone; the amount is reserved in escrow until released.
+
+    Example: piecepay bill photos/ana --pieces 5 --note "Cafe Lume, 5 dishes"
+    """
     from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.errors import BadInput

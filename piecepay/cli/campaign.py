@@ -27,7 +27,10 @@ def create(
     review_days: Annotated[str, typer.Option(help="Days a bill waits before auto-release (0-30).")] = "14",
     deadline: Annotated[str | None, typer.Option(help="Last day for bills, YYYY-MM-DD.")] = None,
 ) -> None:
-    """Create a campaign."""
+    """Create a campaign.
+
+    Example: piecepay campaign create "Restaurant photos" --rate 5 --unit photo --budget 500
+    """
     from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.operations.campaigns import CampaignTerms, create_campaign
@@ -53,7 +56,10 @@ def create(
 
 @app.command("list")
 def list_(ctx: typer.Context, format: FormatOpt = "table") -> None:
-    """List campaigns."""
+    """List campaigns.
+
+    Example: piecepay campaign list --format csv
+    """
     from piecepay.cli import documents
     from piecepay.operations.campaigns import campaigns
 
@@ -64,7 +70,10 @@ def list_(ctx: typer.Context, format: FormatOpt = "table") -> None:
 
 @app.command("show")
 def show(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Campaign slug.")]) -> None:
-    """Show a campaign's terms and its contracts."""
+    """Show a campaign's terms and its contracts.
+
+    Example: piecepay campaign show photos
+    """
     from piecepay.cli import documents
     from piecepay.operations.campaigns import campaign_detail
 
@@ -88,17 +97,26 @@ def _status(ctx: typer.Context, campaign: str, action: str) -> None:
 
 @app.command("pause")
 def pause(ctx: typer.Context, campaign: Annotated[str, typer.Argument()]) -> None:
-    """Pause a campaign: no new bills, offers or top-ups until resumed."""
+    """Pause a campaign: no new bills, offers or top-ups until resumed.
+
+    Example: piecepay campaign pause photos
+    """
     _status(ctx, campaign, "pause")
 
 
 @app.command("resume")
 def resume(ctx: typer.Context, campaign: Annotated[str, typer.Argument()]) -> None:
-    """Resume a paused campaign."""
+    """Resume a paused campaign.
+
+    Example: piecepay campaign resume photos
+    """
     _status(ctx, campaign, "resume")
 
 
 @app.command("close")
 def close(ctx: typer.Context, campaign: Annotated[str, typer.Argument()]) -> None:
-    """Close a campaign for good (its contracts must have ended; open offers are withdrawn)."""
+    """Close a campaign for good (its contracts must have ended; open offers are withdrawn).
+
+    Example: piecepay campaign close photos
+    """
     _status(ctx, campaign, "close")

@@ -5,10 +5,12 @@ the root group lists names and one-line help from this table and builds just the
 that was asked for.
 """
 
+import difflib
 import importlib
 from typing import Any
 
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperGroup, TyperOption
 
 # name: (module, attribute, one-line help); an attribute is a Typer group or a function
@@ -64,7 +66,13 @@ class LazyGroup(TyperGroup):
         if len(args) > 1 and args[1] in words:
             name = f"{args[0]} {args[1]}"
             return name, _build(name, *words[args[1]][:2]), args[2:]
-        return super().resolve_command(ctx, args)
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as error:
+            close = difflib.get_close_matches(args[0], list(COMMANDS)) if args else []
+            if close and "Did you mean" not in error.message:
+                error.message = f"{error.message.rstrip('.')}. Did you mean {', '.join(map(repr, close))}?"
+            raise
 
     def format_commands(self, ctx: typer.Context, formatter) -> None:  # type: ignore[no-untyped-def,override]
         rows = []
@@ -93,9 +101,63 @@ def with_global_options(command: Any) -> Any:
     so an option after the command is only ever what was typed."""
     taken = {name for param in command.params for name in getattr(param, "opts", ())}
     command.params.extend(option for option in _global_options() if not taken & set(option.opts))
+    for param in command.params:
+        _name_the_value(param)
     for sub in getattr(command, "commands", {}).values():
         with_global_options(sub)
     return command
+
+
+# What each option's value is, shown in help instead of its Python type ("--pieces PIECES",
+# not "--pieces <str>"); an option not named here shows TEXT, an argument its name.
+METAVARS = {
+    "--pieces": "PIECES",
+    "--max-pieces": "PIECES",
+    "--step": "PIECES",
+    "--top-up": "AMOUNT",
+    "--cap": "AMOUNT",
+    "--amount": "AMOUNT",
+    "--budget": "AMOUNT",
+    "--milestone-cap": "AMOUNT",
+    "--rate": "RATE",
+    "--date": "DATE",
+    "--deadline": "DATE",
+    "--from": "FILE",
+    "--key": "KEY",
+    "--proof": "PATH_OR_URL",
+    "--minutes": "MINUTES",
+    "--last": "N",
+    "--workers": "N",
+    "--currency": "CODE",
+    "--by": "GROUPING",
+    "--status": "STATUS",
+    "--campaign": "CAMPAIGN",
+    "--worker": "WORKER",
+    "--contract": "CONTRACT",
+    "--db": "PATH_OR_URL",
+    "--actor": "NAME",
+    "--result": "PATH",
+    "--out": "PATH",
+    "--anchors": "FILE",
+    "--cursor": "NAME",
+    "--expect": "ENTRIES:HASH",
+    "--email": "EMAIL",
+    "--unit": "UNIT",
+    "--slug": "SLUG",
+    "--writer": "ROLE",
+    "--dormant-days": "DAYS",
+    "--warn-days": "DAYS",
+    "--review-days": "DAYS",
+}
+
+
+def _name_the_value(param: Any) -> None:
+    if param.metavar is not None or getattr(param, "is_flag", False) or getattr(param, "count", False):
+        return
+    if param.param_type_name == "argument":
+        param.metavar = f"{param.name.upper()}..." if param.nargs == -1 else param.name.upper()
+    else:
+        param.metavar = METAVARS.get(param.opts[0], "TEXT")
 
 
 def _global_options() -> list[TyperOption]:

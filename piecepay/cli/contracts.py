@@ -16,7 +16,10 @@ def end(
     date: DateOpt = None,
     key: KeyOpt = None,
 ) -> None:
-    """End a contract and refund what its escrow has left to the client."""
+    """End a contract and refund what its escrow has left to the client.
+
+    Example: piecepay end photos/ana --release-pending
+    """
     from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.errors import BadInput

@@ -21,7 +21,10 @@ def demo(
     ctx: typer.Context,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the final report.")] = False,
 ) -> None:
-    """Play the bundled sample month into a fresh ledger (temporary unless --db) and report."""
+    """Play the bundled sample month into a fresh ledger (temporary unless --db) and report.
+
+    Example: piecepay demo --quiet
+    """
     from piecepay.sample import load_month
 
     g = invocation(ctx)

@@ -20,7 +20,10 @@ def export(
     start: Annotated[str | None, typer.Option("--from", help="First effective date, YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last effective date, YYYY-MM-DD.")] = None,
 ) -> None:
-    """Export the journal as CSV, JSON lines, or an hledger or beancount journal."""
+    """Export the journal as CSV, JSON lines, or an hledger or beancount journal.
+
+    Example: piecepay export --format hledger --out books.journal
+    """
     from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.operations.exports import export as run_export
@@ -46,7 +49,10 @@ def backup(
         bool, typer.Option("--force", help="Replace an existing file even if the ledger does not extend it.")
     ] = False,
 ) -> None:
-    """Copy the ledger consistently while others write, then check the copy."""
+    """Copy the ledger consistently while others write, then check the copy.
+
+    Example: piecepay backup ledger-backup.db
+    """
     from piecepay.cli import documents
     from piecepay.operations.backup import backup as run_backup
 
@@ -62,7 +68,10 @@ def copy(
     source: Annotated[str, typer.Argument(help="The ledger to copy: a file or postgresql://… URL.")],
     target: Annotated[str, typer.Argument(help="Where the copy goes: a new file, or an empty PostgreSQL database.")],
 ) -> None:
-    """Copy a whole ledger between stores (file to PostgreSQL and back), then verify the copy."""
+    """Copy a whole ledger between stores (file to PostgreSQL and back), then verify the copy.
+
+    Example: piecepay copy ledger.db postgresql://piecepay_owner@db.example/ledger
+    """
     from piecepay.cli import documents
     from piecepay.locations import ledger_location
     from piecepay.operations.copies import copy_ledger

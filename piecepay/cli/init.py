@@ -14,7 +14,10 @@ def init(
         typer.Option(help="PostgreSQL only: the role piecepay will write with, granted no more than it needs."),
     ] = None,
 ) -> None:
-    """Create a new, empty ledger at --db (or the default path); refuses if one is there."""
+    """Create a new, empty ledger at --db (or the default path); refuses if one is there.
+
+    Example: piecepay init --db team.db
+    """
     from piecepay import inputs
     from piecepay.errors import BadInput
     from piecepay.locations import ServerLedger

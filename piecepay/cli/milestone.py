@@ -21,7 +21,10 @@ def add(
     date: DateOpt = None,
     key: KeyOpt = None,
 ) -> None:
-    """Top up the escrow and open the next milestone (closing the open one)."""
+    """Top up the escrow and open the next milestone (closing the open one).
+
+    Example: piecepay milestone add photos/ana --top-up 100 --cap 25
+    """
     from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.operations.milestones import add_milestone
@@ -35,7 +38,10 @@ def add(
 
 @app.command("list")
 def list_(ctx: typer.Context, contract: ContractArg, format: FormatOpt = "table") -> None:
-    """List a contract's milestones and what each cap has left."""
+    """List a contract's milestones and what each cap has left.
+
+    Example: piecepay milestone list photos/ana
+    """
     from piecepay.cli import documents
     from piecepay.operations.milestones import milestones
 

@@ -21,7 +21,10 @@ def create(
     rate: Annotated[str | None, typer.Option(help="This worker's rate (default: the campaign's).")] = None,
     max_pieces: Annotated[str | None, typer.Option(help="Piece limit of this contract.")] = None,
 ) -> None:
-    """Offer a campaign to a worker."""
+    """Offer a campaign to a worker.
+
+    Example: piecepay offer create photos ana --rate 4.5 --max-pieces 200
+    """
     from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.operations.offers import create_offer
@@ -33,7 +36,10 @@ def create(
 
 @app.command("accept")
 def accept(ctx: typer.Context, offer: OfferArg) -> None:
-    """Accept an offer; prints the new contract."""
+    """Accept an offer; prints the new contract.
+
+    Example: piecepay offer accept photos/ana
+    """
     from piecepay.cli import documents
     from piecepay.operations.offers import accept_offer
 
@@ -43,13 +49,19 @@ def accept(ctx: typer.Context, offer: OfferArg) -> None:
 
 @app.command("decline")
 def decline(ctx: typer.Context, offer: OfferArg) -> None:
-    """Decline an offer (the worker says no)."""
+    """Decline an offer (the worker says no).
+
+    Example: piecepay offer decline 3
+    """
     _close(ctx, offer, "decline")
 
 
 @app.command("withdraw")
 def withdraw(ctx: typer.Context, offer: OfferArg) -> None:
-    """Withdraw an offer (the client takes it back)."""
+    """Withdraw an offer (the client takes it back).
+
+    Example: piecepay offer withdraw 3
+    """
     _close(ctx, offer, "withdraw")
 
 
@@ -69,7 +81,10 @@ def list_(
     status: Annotated[str | None, typer.Option(help="offered, declined, withdrawn, active or ended.")] = None,
     format: FormatOpt = "table",
 ) -> None:
-    """List offers and contracts."""
+    """List offers and contracts.
+
+    Example: piecepay offer list --campaign photos --status active
+    """
     from piecepay.cli import documents
     from piecepay.errors import BadInput
     from piecepay.models import ContractStatus

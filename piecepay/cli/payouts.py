@@ -17,7 +17,10 @@ def payout(
     date: DateOpt = None,
     key: KeyOpt = None,
 ) -> None:
-    """Record released earnings paid to a worker outside piecepay."""
+    """Record released earnings paid to a worker outside piecepay.
+
+    Example: piecepay payout ana --ref "bank transfer 1182"
+    """
     from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.operations.payouts import payout as record_payout

@@ -14,7 +14,10 @@ def report(
     by: Annotated[str, typer.Option(help="campaign, contract or worker.")] = "campaign",
     format: FormatOpt = "table",
 ) -> None:
-    """Escrow figures: funded, reserved, released, refunded, available, pieces."""
+    """Escrow figures: funded, reserved, released, refunded, available, pieces.
+
+    Example: piecepay report --by contract --format csv
+    """
     from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.operations.reports import report as build_report

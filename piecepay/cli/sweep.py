@@ -15,7 +15,10 @@ def sweep(
     warn_days: Annotated[str, typer.Option(help="Warn this many days before the clock acts.")] = "3",
     format: FormatOpt = "table",
 ) -> None:
-    """Apply the clock: auto-release bills past review, end contracts past deadline, warn."""
+    """Apply the clock: auto-release bills past review, end contracts past deadline, warn.
+
+    Example: piecepay sweep --dry-run
+    """
     from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.operations.sweep import sweep as run_sweep

@@ -26,7 +26,10 @@ def verify(
         ),
     ] = False,
 ) -> None:
-    """Prove the ledger: integrity, the hash chain and the facts it seals, balances, caps, guards."""
+    """Prove the ledger: integrity, the hash chain and the facts it seals, balances, caps, guards.
+
+    Example: piecepay verify --anchors anchors.txt
+    """
     from piecepay.cli import documents
     from piecepay.operations.anchors import parse_expect, read_anchors
     from piecepay.operations.verify import verify as verify_ledger
@@ -51,7 +54,10 @@ def anchor(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Append-only text file, best kept away from the ledger.")],
 ) -> None:
-    """Verify the ledger and append its head (entries and hash) to FILE, with the time."""
+    """Verify the ledger and append its head (entries and hash) to FILE, with the time.
+
+    Example: piecepay anchor anchors.txt
+    """
     from piecepay.cli import documents
     from piecepay.operations.anchors import anchor as take_anchor
 

@@ -18,7 +18,10 @@ def add(
     name: Annotated[str | None, typer.Option(help="Full name.")] = None,
     email: Annotated[str | None, typer.Option(help="Contact e-mail.")] = None,
 ) -> None:
-    """Add a worker."""
+    """Add a worker.
+
+    Example: piecepay worker add ana --name "Ana Lima" --email ana@example.org
+    """
     from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.operations.workers import add_worker
@@ -30,7 +33,10 @@ def add(
 
 @app.command("list")
 def list_(ctx: typer.Context, format: FormatOpt = "table") -> None:
-    """List workers."""
+    """List workers.
+
+    Example: piecepay worker list
+    """
     from piecepay.cli import documents
     from piecepay.operations.workers import workers
 

@@ -4,7 +4,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from piecepay.errors import BadInput
-from piecepay.journal import MONEY_KINDS, RECORD_KINDS
 from piecepay.models import Campaign, Figures, Grouping, Pieces, worker_account_name
 from piecepay.money import Money
 from piecepay.records import Record
@@ -130,9 +129,11 @@ def journal_log(
     dates, or the last N of those; each filter applies only when given."""
     if since is not None and until is not None and since > until:
         raise BadInput(f"--from {since} is after --to {until}", "bad_date_range")
-    if kind is not None and kind not in MONEY_KINDS | RECORD_KINDS:
-        kinds = ", ".join(sorted(MONEY_KINDS | RECORD_KINDS))
-        raise BadInput(f"kind '{kind}' is not one of {kinds}", "bad_kind")
+    if kind is not None:
+        from piecepay.journal import MONEY_KINDS, RECORD_KINDS  # (its module loads json)
+
+        if kind not in MONEY_KINDS | RECORD_KINDS:
+            raise BadInput(f"kind '{kind}' is not one of {', '.join(sorted(MONEY_KINDS | RECORD_KINDS))}", "bad_kind")
     store = s.store
     found = store.log_entries(
         store.find_contract(contract_ref).id if contract_ref is not None else None,
