@@ -23,6 +23,22 @@ app = typer.Typer(
 )
 
 
+def _show_completion(value: str | None) -> None:
+    if value is not None:
+        from piecepay.cli import completion
+
+        completion.show(value)
+        raise typer.Exit()
+
+
+def _install_completion(value: str | None) -> None:
+    if value is not None:
+        from piecepay.cli import completion
+
+        completion.install(value)
+        raise typer.Exit()
+
+
 def _print_version(value: bool) -> None:
     if value:
         from piecepay import __version__
@@ -51,6 +67,28 @@ def root(
     actor: Annotated[
         str | None, typer.Option("--actor", envvar="PIECEPAY_ACTOR", help="Who is acting (default: the OS user).")
     ] = None,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="SHELL",
+            is_eager=True,
+            expose_value=False,
+            callback=_show_completion,
+            help="Print the completion script for bash, zsh or fish.",
+        ),
+    ] = None,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="SHELL",
+            is_eager=True,
+            expose_value=False,
+            callback=_install_completion,
+            help="Install completion for bash, zsh or fish in your shell's setup.",
+        ),
+    ] = None,
 ) -> None:
     from piecepay.cli.invocation import Invocation
     from piecepay.locations import ledger_location
@@ -66,6 +104,10 @@ def _wants_json(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; every failure ends as one line on stderr and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if "_PIECEPAY_COMPLETE" in os.environ:  # the shell asks for completions
+        from piecepay.cli import completion
+
+        completion.ready()
     try:
         _check_readable(args)
         result = app(args, prog_name="piecepay", standalone_mode=False)

@@ -151,13 +151,32 @@ METAVARS = {
 }
 
 
+# Values the shell completes from the ledger, by what the value is.
+COMPLETED = {"CONTRACT": "contract", "BILL": "bill", "BILL...": "bill", "CAMPAIGN": "campaign", "WORKER": "worker"}
+
+
 def _name_the_value(param: Any) -> None:
-    if param.metavar is not None or getattr(param, "is_flag", False) or getattr(param, "count", False):
+    """Name what ``param`` takes in help, and complete it from the ledger where it names a
+    contract, a bill, a campaign or a worker."""
+    if getattr(param, "is_flag", False) or getattr(param, "count", False):
         return
-    if param.param_type_name == "argument":
-        param.metavar = f"{param.name.upper()}..." if param.nargs == -1 else param.name.upper()
-    else:
-        param.metavar = METAVARS.get(param.opts[0], "TEXT")
+    if param.metavar is None:
+        if param.param_type_name == "argument":
+            param.metavar = f"{param.name.upper()}..." if param.nargs == -1 else param.name.upper()
+        else:
+            param.metavar = METAVARS.get(param.opts[0], "TEXT")
+    kind = COMPLETED.get(param.metavar)
+    if kind is not None and param._custom_shell_complete is None:
+        param._custom_shell_complete = _completer(kind)
+
+
+def _completer(kind: str) -> Any:
+    def complete(ctx: Any, param: Any, incomplete: str) -> list[Any]:
+        from piecepay.cli.completion import complete_values
+
+        return complete_values(kind, ctx, incomplete)
+
+    return complete
 
 
 def _global_options() -> list[TyperOption]:

@@ -187,6 +187,11 @@ def help_text(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+def script_out(text: str) -> None:
+    """A script piecepay wrote itself (a shell's completion), exactly as it is."""
+    sys.stdout.write(text.rstrip("\n") + "\n")
+
+
 def line(text: str) -> None:
     """A line for people on stdout (the demo's narration), flushed so it reads in order."""
     sys.stdout.write(visible(text) + "\n")
