@@ -107,9 +107,16 @@ def _bill_rows(
                 if progress:
                     progress(len(batch))
         return tally.result()
+    kept: _Books | None = None
+    left_at: tuple[int, str] | None = None
     for batch in batches:
-        with s.store.write():  # what the books hold is read afresh in each transaction
-            _run_batch(s, _Books(s), batch, tally, stop=False)
+        with s.store.write():
+            # What the books hold is read afresh unless the journal ends where the last batch
+            # left it: every write seals an entry, so then nothing was written in between.
+            if kept is None or s.store.head() != left_at:
+                kept = _Books(s)
+            _run_batch(s, kept, batch, tally, stop=False)
+            left_at = s.store.head()
         if progress:
             progress(len(batch))
     return tally.result()
@@ -350,7 +357,7 @@ class _Tally:
     def __init__(self) -> None:
         self.rows = self.billed = self.replayed = 0
         self.refused: list[RowRefusal] = []
-        self.amounts: dict[str, Money] = {}
+        self.amounts: dict[Currency, int] = {}  # minor units billed, by currency
 
     def refuse(self, refusal: RowRefusal, stop: bool) -> None:
         if stop:
@@ -359,8 +366,7 @@ class _Tally:
 
     def billed_one(self, amount: Money) -> None:
         self.billed += 1
-        code = amount.currency.code
-        self.amounts[code] = self.amounts[code] + amount if code in self.amounts else amount
+        self.amounts[amount.currency] = self.amounts.get(amount.currency, 0) + amount.minor
 
     def single(self, s: Session, row: BulkRow, stop: bool) -> None:
         """A row run as one keyed bill (its key is recorded already)."""
@@ -377,5 +383,5 @@ class _Tally:
             self.billed_one(done.bill.amount)
 
     def result(self) -> BulkResult:
-        amounts = tuple(self.amounts[code] for code in sorted(self.amounts))
+        amounts = tuple(Money(self.amounts[c], c) for c in sorted(self.amounts, key=lambda c: c.code))
         return BulkResult(self.rows, self.billed, self.replayed, tuple(self.refused), amounts)
