@@ -10,7 +10,6 @@ a crash or a kill writes no row twice: rows already written replay.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -78,24 +77,6 @@ def bill_rows(
     progress: Callable[[int], None] | None = None,
 ) -> BulkResult:
     """Bill every row; see the module's docstring for the two modes."""
-    collecting = gc.isenabled()
-    # The collector's automatic passes, each over the young objects of the batch under way,
-    # cost a tenth of a run; a batch collects its own cyclic garbage instead (_run_batch).
-    gc.disable()
-    try:
-        return _bill_rows(s, rows, partial=partial, progress=progress)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _bill_rows(
-    s: Session,
-    rows: Iterable[BulkRow | RowRefusal],
-    *,
-    partial: bool,
-    progress: Callable[[int], None] | None,
-) -> BulkResult:
     tally = _Tally()
     batches = _batches(rows)
     s.store.expect_many_writes()
@@ -350,7 +331,6 @@ def _run_batch(s: Session, books: _Books, batch: Sequence[BulkRow | RowRefusal],
         planned_keys.add(row.key)
         tally.billed_one(done.amount)
     books.write(planned)
-    gc.collect(0)  # what the batch left in cycles (a refused row's exception and its frames)
 
 
 class _Tally:
