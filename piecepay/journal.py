@@ -97,31 +97,18 @@ def sealed_digest(
     postings: Iterable[Posting],
     accounts: Mapping[int, tuple[str, str]],
     facts_text: str,
-    *,
-    ordered: bool = False,
 ) -> str:
     """``sealed_hash`` with the facts given as their canonical text (as the entry stores
     them), so a writer serialises them once. The document's text is canonical_json of
-    {"facts", "fields", "postings", "prev", "v"}: the same bytes, in its sorted key order.
-    ``ordered``: ``fields`` is already in sorted key order (see ``ordered_json``)."""
+    {"facts", "fields", "postings", "prev", "v"}: the same bytes, in its sorted key order."""
     posted = [[p.account_id, *accounts[p.account_id], p.side, p.phase, p.amount] for p in postings]
     rest = {"fields": dict(fields), "postings": posted, "prev": prev_hash, "v": 2}
-    rest_text = ordered_json(rest) if ordered else canonical_json(rest)
-    return sha256_hex(f'{{"facts":{facts_text},{rest_text[1:]}')
+    return sha256_hex(f'{{"facts":{facts_text},{canonical_json(rest)[1:]}')
 
 
 # json.dumps(value, sort_keys=True, separators=(",", ":")) without building an encoder per call;
 # json escapes all but ASCII.
 CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
-
-
-_IN_ORDER = json.JSONEncoder(separators=(",", ":"))
-
-
-def ordered_json(value: object) -> str:
-    """``canonical_json`` of a value whose every mapping is already in sorted key order
-    (a writer that builds them so skips the sorting)."""
-    return _IN_ORDER.encode(value)
 
 
 def canonical_json(value: object) -> str:
@@ -175,15 +162,24 @@ def _builtin_sha256() -> Callable[[bytes], Any]:
 # building the document first: the sealed facts are taken as the text the entry stores.
 
 
+# text, whole numbers and None, each by a C function: what json.dumps writes for text with
+# ensure_ascii, for an int (a bool is not one), and for None
+SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
+    str: encode_basestring_ascii,
+    int: int.__repr__,
+    type(None): "null".format,
+}
+
+
 def json_scalar(value: object) -> str:
     """``canonical_json(value)``: text, whole numbers and None directly, anything else through it."""
-    if type(value) is str:
-        return encode_basestring_ascii(value)  # what json.dumps writes for text with ensure_ascii
-    if type(value) is int:
-        return int.__repr__(value)  # what json.dumps writes for an int (a bool is not one)
-    if value is None:
-        return "null"
-    return canonical_json(value)
+    return SCALAR_TEXT.get(type(value), canonical_json)(value)
+
+
+def scalars_text(values: Iterable[object]) -> tuple[str, ...]:
+    """``json_scalar`` of each value (one call for a row's values, not one per value)."""
+    text = SCALAR_TEXT.get
+    return tuple([text(type(value), canonical_json)(value) for value in values])
 
 
 def posting_text(account_id: int, name: str, currency: str, side: str, phase: str, amount: int) -> str:
@@ -201,11 +197,19 @@ def posting_tail(side: str, phase: str, amount: int) -> str:
     return f"{json_scalar(side)},{json_scalar(phase)},{json_scalar(amount)}]"
 
 
+def record_template(names: Sequence[str]) -> str:
+    """A %-template of ``canonical_json`` of a mapping of ``names`` (in sorted order, as the
+    text sorts them): fill it with ``json_scalar`` of each value, in that order."""
+    assert list(names) == sorted(names), names
+    keys = (encode_basestring_ascii(name).replace("%", "%%") for name in names)
+    return "{" + ",".join(f"{key}:%s" for key in keys) + "}"
+
+
 def sealed_text(prev_hash: str, fields: Sequence[object], postings: Sequence[str], facts: str) -> str:
     """``canonical_json`` of the document ``sealed_hash`` hashes, given ``fields`` as the values
     of ``hashed_fields`` in key order (actor, bill_id, contract_id, effective_date, id, kind,
     memo, recorded_at), each posting's text, and ``facts`` as ``canonical_json`` of the facts."""
-    actor, bill_id, contract_id, effective_date, entry_id, kind, memo, recorded_at = map(json_scalar, fields)
+    actor, bill_id, contract_id, effective_date, entry_id, kind, memo, recorded_at = scalars_text(fields)
     return "".join(
         (
             '{"facts":',

@@ -27,7 +27,6 @@ class Currency(Record):
     digits: int
 
 
-@functools.total_ordering
 class Money:
     """An amount of one currency, in integer minor units.
 
@@ -73,6 +72,17 @@ class Money:
 
     def __lt__(self, other: Money) -> bool:
         return self.minor < self._same(other).minor
+
+    # each written out (not derived from __lt__ by functools.total_ordering): a cap is checked
+    # with > on every bill
+    def __gt__(self, other: Money) -> bool:
+        return self.minor > self._same(other).minor
+
+    def __le__(self, other: Money) -> bool:
+        return self.minor <= self._same(other).minor
+
+    def __ge__(self, other: Money) -> bool:
+        return self.minor >= self._same(other).minor
 
     def max(self, other: Money) -> Money:
         return self if self >= other else other

@@ -8,7 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,6 +94,41 @@ def test_partial_writes_the_good_rows_and_lists_the_refused(rows: Ledger, tmp_pa
         ("5", "bad_number"),
     ]
     assert pending(rows) == {"rows/ana": "50", "rows/bo": "7"}
+
+
+def test_partial_reads_the_books_afresh_when_another_writer_billed_between_batches(
+    rows: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--partial keeps what it read from one batch to the next only while the journal ends
+    where its last batch left it; a bill written in between is counted against the cap."""
+    from piecepay.locations import ledger_location
+    from piecepay.operations import bulk
+    from piecepay.operations.bills import BillRequest, bill
+    from piecepay.session import open_session
+
+    batches = bulk._batches
+
+    def another_bill_after_the_first(rows_of: Any) -> Any:
+        for number, batch in enumerate(batches(rows_of)):
+            if number == 1:  # the first batch is committed: another writer bills 30 of ana's 50-piece cap
+                other = open_session(ledger_location(str(rows.db)), "other", datetime.now(UTC), write=True)
+                try:
+                    bill(other, BillRequest("rows/ana", Decimal(30)))
+                finally:
+                    other.close()
+            yield batch
+
+    monkeypatch.setattr(bulk, "BATCH", 1)
+    monkeypatch.setattr(bulk, "_batches", another_bill_after_the_first)
+    source = write(tmp_path / "a.csv", "contract,pieces", "rows/ana,20", "rows/ana,20", "rows/bo,5", "rows/bo,5")
+    result = rows.run("--json", "bill", "--from", source, "--partial")
+    assert result.code == 1
+    assert (result.json["billed"], [(r["row"], r["code"]) for r in result.json["refused"]]) == (
+        3,
+        [(3, "exceeds_milestone_cap")],
+    )
+    assert pending(rows) == {"rows/ana": "50", "rows/bo": "10"}
+    assert rows.ok("verify")["entries"] > 0
 
 
 def test_running_a_file_again_writes_nothing_twice(rows: Ledger, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,7 +19,9 @@ from piecepay.journal import (
     imbalances,
     json_scalar,
     posting_text,
+    record_template,
     resolve_pending,
+    scalars_text,
     sealed_digest,
     sealed_hash,
     sealed_text,
@@ -214,6 +217,20 @@ def test_json_scalar_is_canonical_json(value: object) -> None:
     if isinstance(value, Decimal):
         value = str(value)  # json cannot write a Decimal; a rate is stored as its text
     assert json_scalar(value) == canonical_json(value)
+
+
+@given(st.dictionaries(TEXT, st.one_of(SCALAR, JSONISH), max_size=6))
+def test_a_record_template_filled_with_scalars_text_is_canonical_json_of_the_mapping(record: dict[str, Any]) -> None:
+    """How bulk billing writes a row's image: names with quotes, % or text beyond ASCII,
+    values of every kind, the same text as canonical_json of the mapping."""
+    record = {name: str(v) if isinstance(v, Decimal) else v for name, v in record.items()}
+    names = sorted(record)
+    assert record_template(names) % scalars_text(record[name] for name in names) == canonical_json(record)
+
+
+def test_a_record_template_refuses_names_out_of_order() -> None:
+    with pytest.raises(AssertionError):
+        record_template(["b", "a"])
 
 
 @given(

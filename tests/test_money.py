@@ -227,7 +227,18 @@ def test_equality_needs_the_same_amount_and_currency_and_never_raises() -> None:
     assert hash(Money(5, USD)) != hash(Money(6, USD))
 
 
-@pytest.mark.parametrize("combine", [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a < b, lambda a, b: a.max(b)])
+@pytest.mark.parametrize(
+    "combine",
+    [
+        lambda a, b: a + b,
+        lambda a, b: a - b,
+        lambda a, b: a < b,
+        lambda a, b: a > b,
+        lambda a, b: a <= b,
+        lambda a, b: a >= b,
+        lambda a, b: a.max(b),
+    ],
+)
 def test_currencies_never_mix(combine: Callable[[Money, Money], object]) -> None:
     with pytest.raises(ValueError) as caught:
         combine(Money(5, USD), Money(5, JPY))

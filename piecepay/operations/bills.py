@@ -106,9 +106,15 @@ def _bill(s: Session, req: BillRequest, contract: Contract, campaign: Campaign, 
 
 def bill_request(contract: Contract, milli: int, req: BillRequest) -> dict[str, object]:
     """A bill's request as its idempotency key keeps it: the contract by id, pieces canonical."""
+    return named_request(keys.contract_key(contract), format_pieces(milli), req)
+
+
+def named_request(contract: str, pieces: str, req: BillRequest) -> dict[str, object]:
+    """``bill_request`` given the contract as ``keys.contract_key`` names it and the pieces as
+    ``format_pieces`` writes them (for a writer of many bills that keeps both)."""
     return {
-        "contract": keys.contract_key(contract),
-        "pieces": format_pieces(milli),
+        "contract": contract,
+        "pieces": pieces,
         "proofs": list(req.proofs),
         "note": req.note,
         "minutes": req.minutes,

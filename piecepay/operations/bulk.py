@@ -19,7 +19,7 @@ from piecepay import rules
 from piecepay.errors import BadInput, KeyConflict, NotFound, PiecepayError, RuleRefused
 from piecepay.journal import transfer
 from piecepay.models import Campaign, Contract, Milestone, worker_account_name
-from piecepay.money import Currency, Money
+from piecepay.money import Currency, Money, format_pieces
 from piecepay.operations import keys
 from piecepay.operations.bills import (
     BillRequest,
@@ -28,6 +28,7 @@ from piecepay.operations.bills import (
     bill_request,
     bill_terms,
     billing_contract,
+    named_request,
     pending_bill,
 )
 from piecepay.operations.milestones import escrow_id
@@ -87,9 +88,16 @@ def bill_rows(
                 if progress:
                     progress(len(batch))
         return tally.result()
+    kept: _Books | None = None
+    left_at: tuple[int, str] | None = None
     for batch in batches:
-        with s.store.write():  # what the books hold is read afresh in each transaction
-            _run_batch(s, _Books(s), batch, tally, stop=False)
+        with s.store.write():
+            # What the books hold is read afresh unless the journal ends where the last batch
+            # left it: every write seals an entry, so then nothing was written in between.
+            if kept is None or s.store.head() != left_at:
+                kept = _Books(s)
+            _run_batch(s, kept, batch, tally, stop=False)
+            left_at = s.store.head()
         if progress:
             progress(len(batch))
     return tally.result()
@@ -137,8 +145,9 @@ class _Books:
         self.opened: dict[tuple[str, str], int] = {}  # worker account (name, currency): id
         self.prices: dict[tuple[int, Decimal, int], Money] = {}  # (pieces, rate, campaign): amount
         self.pieces: dict[tuple[Decimal, int], int] = {}  # (pieces as typed, campaign): thousandths
-        self.zeros: dict[int, Money] = {}  # campaign: nothing in its currency
         self.terms: dict[tuple[int, int], str] = {}  # (pieces, contract): a bill's terms in words
+        self.parties: dict[int, _Party] = {}  # contract: what stays the same between its bills
+        self.typed: dict[int, str] = {}  # thousandths: the pieces as a request names them
 
     def contract(self, ref: str | None) -> Contract:
         if ref not in self.refs:
@@ -189,37 +198,48 @@ class _Books:
             return False
         return bill_request(contract, milli, row.request) == request
 
+    def party(self, contract: Contract) -> _Party:
+        """What stays the same from one bill of a contract to the next."""
+        found = self.parties.get(contract.id)
+        if found is None:
+            campaign = self.campaign(contract.campaign_id)
+            worker = worker_account_name(contract.worker_handle), campaign.currency.code
+            found = _Party(campaign, keys.contract_key(contract), worker, Money.zero(campaign.currency))
+            self.parties[contract.id] = found
+        return found
+
     def plan(self, row: BulkRow) -> _Planned:
         """Check every rule of a single bill against the books (as ``bills.bill`` does);
         on success the books count the bill."""
         s, req = self.s, row.request
         contract = self.contract(req.contract)
-        campaign = self.campaign(contract.campaign_id)
+        campaign, named, worker, zero = self.party(contract)
         counted = req.pieces, campaign.id
-        if counted not in self.pieces:
-            self.pieces[counted] = rules.pieces_in_steps(req.pieces, campaign)
-        milli = self.pieces[counted]
-        request = bill_request(contract, milli, req)
+        milli = self.pieces.get(counted)
+        if milli is None:
+            milli = self.pieces[counted] = rules.pieces_in_steps(req.pieces, campaign)
+        typed = self.typed.get(milli)
+        if typed is None:
+            typed = self.typed[milli] = format_pieces(milli)
+        request = named_request(named, typed, req)
         priced = milli, contract.rate, campaign.id
-        if priced not in self.prices:
-            self.prices[priced] = rules.bill_amount(milli, contract.rate, campaign)
-        amount = self.prices[priced]
+        amount = self.prices.get(priced)
+        if amount is None:
+            amount = self.prices[priced] = rules.bill_amount(milli, contract.rate, campaign)
         effective = s.day(req.day)
         rules.check_effective_date(effective, s.today, contract.accepted_on, "bill")
         milestone = self.milestone(contract.id)
-        zero = self.zeros.setdefault(campaign.id, Money.zero(campaign.currency))
         available = self.available(contract.escrow_account_id, zero)
         facts = rules.BillFacts(
-            campaign=campaign,
-            contract=contract,
-            milestone=milestone,
-            milestone_spent=self.spent[milestone.id] if milestone else zero,
-            escrow_available=available,
-            campaign_pieces_committed_milli=self.committed[campaign.id],
-            today=s.today,
+            campaign,
+            contract,
+            milestone,
+            self.spent[milestone.id] if milestone else zero,
+            available,
+            self.committed[campaign.id],
+            s.today,
         )
         milestone = rules.check_bill(facts, milli, amount, effective)
-        worker = worker_account_name(contract.worker_handle), campaign.currency.code
         owed = self.owed(worker, campaign.currency)
         rules.check_capacity(worker[0], "credits_pending", owed, amount)
         # the bill counts from here on
@@ -244,35 +264,39 @@ class _Books:
             return
         s = self.s
         for p in planned:
-            worker = worker_account_name(p.contract.worker_handle), p.campaign.currency.code
+            worker = self.parties[p.contract.id].worker
             if worker not in self.opened:
                 self.opened[worker] = s.store.ensure_account(worker[0], p.campaign.currency).id
         bill_id = s.store.next_bill_id()
         entry_id = s.store.next_entry_id()
         new = []
-        for offset, p in enumerate(planned):
-            worker_id = self.opened[worker_account_name(p.contract.worker_handle), p.campaign.currency.code]
-            number = bill_id + offset
-            req, entry = p.row.request, entry_id + offset
+        for number, p in enumerate(planned, bill_id):
+            req, entry, contract = p.row.request, entry_id + number - bill_id, p.contract
+            memo = bill_memo(number, self.bill_terms(p), req.note)
             new.append(
                 NewBill(
-                    pending_bill(number, p.contract, p.milestone, p.milli, p.amount, req, p.effective, entry),
-                    p.contract,
+                    pending_bill(number, contract, p.milestone, p.milli, p.amount, req, p.effective, entry),
+                    contract,
                     p.row.key,
                     p.request,
                     keys.reference(number),
-                    s.header(
-                        "bill",
-                        p.effective,
-                        bill_memo(number, self.bill_terms(p), req.note),
-                        p.contract.id,
-                        number,
+                    s.header("bill", p.effective, memo, contract.id, number),
+                    transfer(
+                        escrow_id(contract), self.opened[self.parties[contract.id].worker], p.amount.minor, "pending"
                     ),
-                    transfer(escrow_id(p.contract), worker_id, p.amount.minor, "pending"),
                 )
             )
         written = s.store.write_bills(new, s.recorded_at)
         assert written[0] == entry_id
+
+
+class _Party(NamedTuple):
+    """A contract's campaign, how a request names it, its worker's account and nothing in its currency."""
+
+    campaign: Campaign
+    named: str
+    worker: tuple[str, str]  # the worker account's name and currency
+    zero: Money
 
 
 def _run_batch(s: Session, books: _Books, batch: Sequence[BulkRow | RowRefusal], tally: _Tally, *, stop: bool) -> None:
@@ -313,7 +337,7 @@ class _Tally:
     def __init__(self) -> None:
         self.rows = self.billed = self.replayed = 0
         self.refused: list[RowRefusal] = []
-        self.amounts: dict[str, Money] = {}
+        self.amounts: dict[Currency, int] = {}  # minor units billed, by currency
 
     def refuse(self, refusal: RowRefusal, stop: bool) -> None:
         if stop:
@@ -322,8 +346,7 @@ class _Tally:
 
     def billed_one(self, amount: Money) -> None:
         self.billed += 1
-        code = amount.currency.code
-        self.amounts[code] = self.amounts[code] + amount if code in self.amounts else amount
+        self.amounts[amount.currency] = self.amounts.get(amount.currency, 0) + amount.minor
 
     def single(self, s: Session, row: BulkRow, stop: bool) -> None:
         """A row run as one keyed bill (its key is recorded already)."""
@@ -340,5 +363,5 @@ class _Tally:
             self.billed_one(done.bill.amount)
 
     def result(self) -> BulkResult:
-        amounts = tuple(self.amounts[code] for code in sorted(self.amounts))
+        amounts = tuple(Money(self.amounts[c], c) for c in sorted(self.amounts, key=lambda c: c.code))
         return BulkResult(self.rows, self.billed, self.replayed, tuple(self.refused), amounts)

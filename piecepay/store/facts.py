@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 # table: (key column, columns left out of the image). Account totals are left out because
@@ -79,21 +79,20 @@ def take_touched(conn: sqlite3.Connection) -> Facts:
 
 
 def prove_sealed(
-    conn: sqlite3.Connection, images: dict[tuple[str, str], Image], inserted: frozenset[str] = frozenset()
+    conn: sqlite3.Connection, images: dict[tuple[str, str], Image], inserted: Collection[tuple[str, str]] = ()
 ) -> None:
-    """Prove that ``images`` (the last image sealed of each row, by table and key) hold
-    every row touched since the last entry, each equal to the row as stored now; then
-    clear the note. Rows of the ``inserted`` tables were inserted from their images, every
-    column named, into STRICT tables (which store a value as given), in statements that
-    either wrote every row or failed: they are not read back. A difference is a bug in the
-    writer that computed the images."""
+    """Prove that the entries just written seal every row touched since the last entry, each
+    as it is stored now; then clear the note. ``images`` is the last image sealed of each row
+    to read back and compare (by table and key). ``inserted`` names (by table and key) rows
+    inserted from their images, every column named, into STRICT tables (which store a value
+    as given), in statements that either wrote every row or failed: they are not read back.
+    A difference is a bug in the writer that computed the images."""
     touched = {(r[0], str(r[1])) for r in conn.execute("SELECT tbl, rid FROM touched")}
-    if left := sorted(touched - images.keys()):
+    if left := sorted(touched - images.keys() - set(inserted)):
         raise AssertionError(f"changed rows that no journal entry seals: {left[:5]}")
     by_table: dict[str, list[str]] = {}
     for table, key in images:
-        if table not in inserted:
-            by_table.setdefault(table, []).append(key)
+        by_table.setdefault(table, []).append(key)
     for table, keys in by_table.items():
         key_column, left_out = COVERED[table]
         typed: list[object] = [int(k) for k in keys] if key_column == "id" else list(keys)

@@ -2,19 +2,22 @@
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 from piecepay.errors import StorageError
 from piecepay.journal import (
     GENESIS_HASH,
     Posting,
+    account_text,
     canonical_json,
     entry_hash,
     imbalances,
-    ordered_json,
+    json_scalar,
+    posting_tail,
     sealed_digest,
     sealed_hash,
+    sealed_text,
 )
 from piecepay.money import MAX_MINOR, Currency
 from piecepay.rules import over_capacity
@@ -112,57 +115,97 @@ def append_entry(
     return entry_id
 
 
+class SealedEntry(NamedTuple):
+    """An entry to append with the facts it seals, given as their canonical text."""
+
+    header: EntryHeader
+    postings: Sequence[Posting]
+    facts: str  # canonical_json of the facts: {table: {key: image}}
+
+
 def append_entries(
     conn: sqlite3.Connection,
-    entries: Sequence[tuple[EntryHeader, Sequence[Posting], Facts]],
-    inserted: frozenset[str] = frozenset(),
-    *,
-    ordered: bool = False,
+    entries: Sequence[SealedEntry],
+    images: dict[tuple[str, str], Image],
+    inserted: Collection[tuple[str, str]] = (),
 ) -> list[int]:
-    """Append many entries at once, each sealing the facts its writer gives with it, then
-    prove that every row touched since the last entry is sealed, as it is stored now, by
-    the last image the new entries hold of it; apply the postings to the account totals.
+    """Append many entries at once, each sealing the facts its writer gives with it as text,
+    then prove that every row touched since the last entry is sealed, as it is stored now,
+    by ``images``: the last image the new entries hold of each row (by table and key); apply
+    the postings to the account totals.
 
     For writers of many rows at once (bulk billing), which know each row's image as they
-    write it and so need not read every row back one by one. Like ``append_entry`` it
-    refuses to chain to a head that does not match its hash, and an unbalanced entry is a
-    bug. Must run inside the caller's write transaction, after the rows were written.
-    ``inserted`` names tables whose new rows the writer inserted from their images
-    (see ``prove_sealed``). ``ordered``: the writer built every mapping of the facts after
-    the first entry's in sorted key order (checked on the second entry).
+    write it and so need not read every row back one by one. Each entry is hashed over the
+    document's text built directly (``sealed_text``); the first is checked against
+    ``sealed_hash`` of its facts as parsed back, which also proves its facts text canonical.
+    Like ``append_entry`` it refuses to chain to a head that does not match its hash, and an
+    unbalanced entry is a bug. Must run inside the caller's write transaction, after the rows
+    were written. ``inserted`` names (by table and key) the rows the writer inserted from
+    the images it seals (see ``prove_sealed``).
     """
+    import hashlib
+
     names = account_names(conn, {p.account_id for _, postings, _ in entries for p in postings})
     currency_of = {account: name[1] for account, name in names.items()}
+    named = {account: account_text(account, *name) for account, name in names.items()}
+    starts: dict[tuple[int, str, str], str] = {}  # a posting's text up to its amount
     last_id, prev_hash = check_head(conn)
     entry_rows: list[tuple[object, ...]] = []
     posting_rows: list[tuple[object, ...]] = []
     totals: dict[tuple[int, str, str], int] = {}
-    last_images: dict[tuple[str, str], Image] = {}
-    for header, postings, facts in entries:
+    sha256 = hashlib.sha256
+    for header, postings, facts_text in entries:
         unbalanced = imbalances(postings, currency_of)
         if unbalanced:
             raise AssertionError(f"unbalanced entry {header.kind}: {unbalanced}")
         last_id += 1
-        fields = header.hashed_fields(last_id)
-        in_order = ordered and bool(entry_rows)
-        facts_text = ordered_json(facts) if in_order else canonical_json(facts)
-        digest = sealed_digest(prev_hash, fields, postings, names, facts_text, ordered=in_order)
-        if ordered and len(entry_rows) == 1 and digest != sealed_hash(prev_hash, fields, postings, names, facts):
-            raise AssertionError(f"facts not in sorted order: {facts_text[:200]}")
+        fields = (
+            header.actor,
+            header.bill_id,
+            header.contract_id,
+            header.effective_date,
+            last_id,
+            header.kind,
+            header.memo,
+            header.recorded_at,
+        )
+        moved = []
+        for p in postings:
+            line = p.account_id, p.side, p.phase
+            if line not in starts:
+                starts[line] = posting_tail(p.side, p.phase, 0).removesuffix("0]")
+            moved.append(f"{named[p.account_id]}{starts[line]}{json_scalar(p.amount)}]")
+        digest = sha256(sealed_text(prev_hash, fields, moved, facts_text).encode()).hexdigest()
+        if not entry_rows:
+            _check_first(prev_hash, header.hashed_fields(last_id), postings, names, facts_text, digest)
         entry_rows.append(entry_row(last_id, header, prev_hash, digest, facts_text))
         for p in postings:
             posting_rows.append((last_id, p.account_id, p.side, p.phase, p.amount))
             totals[p.account_id, p.side, p.phase] = totals.get((p.account_id, p.side, p.phase), 0) + p.amount
-        for table, images in facts.items():
-            for key, image in images.items():
-                last_images[table, key] = image
         prev_hash = digest
     conn.executemany(INSERT_ENTRY, entry_rows)
     conn.executemany(INSERT_POSTING, posting_rows)
     for (account_id, side, phase), amount in sorted(totals.items()):
         _add_to_total(conn, Posting(account_id, side, phase, amount))  # type: ignore[arg-type]
-    prove_sealed(conn, last_images, inserted)
+    prove_sealed(conn, images, inserted)
     return [int(row[0]) for row in entry_rows]  # type: ignore[call-overload]
+
+
+def _check_first(
+    prev_hash: str,
+    fields: dict[str, object],
+    postings: Sequence[Posting],
+    names: dict[int, tuple[str, str]],
+    facts_text: str,
+    digest: str,
+) -> None:
+    """The first of many entries hashed from text hashes as ``sealed_hash`` does, and its facts
+    text is their canonical form (a writer's mistake in building either is a bug)."""
+    facts = json.loads(facts_text)
+    if canonical_json(facts) != facts_text:
+        raise AssertionError(f"facts not in canonical form: {facts_text[:200]}")
+    if sealed_hash(prev_hash, fields, postings, names, facts) != digest:
+        raise AssertionError(f"entry {fields['id']} hashed from text does not match sealed_hash")
 
 
 def check_head(conn: sqlite3.Connection) -> tuple[int, str]:

@@ -36,8 +36,6 @@ from piecepay.store import facts as sealed
 from piecepay.store.connection import write_transaction
 
 if TYPE_CHECKING:
-    import json
-
     from piecepay.export.entries import Booking, ExportEntry
     from piecepay.journal import Posting
     from piecepay.store.journal import EntryHeader
@@ -83,12 +81,36 @@ ACCOUNT_SELECT = "SELECT a.*, cur.digits FROM accounts a JOIN currencies cur ON 
 
 
 @functools.cache
-def _kept() -> "json.JSONEncoder":
-    """What save_key's json.dumps(…, sort_keys=True) writes, as one encoder (made on first use:
-    json is imported only by a command that reads or writes it)."""
+def _kept_text() -> Callable[[object], str]:
+    """What save_key's json.dumps(…, sort_keys=True) writes, through one encoder made on first
+    use (json is imported only by a command that reads or writes it). The C encoder is kept
+    and called directly where there is one: JSONEncoder.encode makes a new one per call."""
     import json
+    from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 
-    return json.JSONEncoder(sort_keys=True)
+    encoder = json.JSONEncoder(sort_keys=True)
+    if c_make_encoder is None:
+        return encoder.encode
+    made = c_make_encoder(None, encoder.default, encode_basestring_ascii, None, ": ", ", ", True, False, True)
+    return lambda value: "".join(made(value, 0))
+
+
+@functools.cache
+def _sealed_templates() -> tuple[
+    str, Callable[[tuple[object, ...]], tuple[object, ...]], str, Callable[[tuple[object, ...]], tuple[object, ...]]
+]:
+    """The canonical text of a bill row's and a key row's image as %-templates, each with what
+    picks a row's values in the template's (sorted) order."""
+    import operator
+
+    from piecepay.journal import record_template
+
+    return (
+        record_template([column for column, _ in BILL_IN_ORDER]),
+        operator.itemgetter(*(i for _, i in BILL_IN_ORDER)),
+        record_template([column for column, _ in KEY_IN_ORDER]),
+        operator.itemgetter(*(i for _, i in KEY_IN_ORDER)),
+    )
 
 
 MAX_ID = 2**63 - 1
@@ -648,16 +670,15 @@ class SqliteStore:
         in order; the ids of the entries. Each entry seals its bill and its key; a contract's
         piece counters, which move with every bill (and which verify proves from the bills),
         are sealed as the bills leave them, by the last entry of its bills."""
+        import json
+
+        from piecepay.journal import canonical_json, json_scalar, scalars_text
         from piecepay.store import journal
 
         before = sealed.take_touched(self.conn)  # rows written for these bills first: new accounts
         rows = [bill_row(b.bill) for b in bills]
-        kept = _kept()
-        keys = [
-            (b.key, "bill", kept.encode(b.request), kept.encode(b.result), created_at)
-            for b in bills
-            if b.key is not None
-        ]
+        kept = _kept_text()
+        keys = [(b.key, "bill", kept(b.request), kept(b.result), created_at) for b in bills if b.key is not None]
         with self._inserting_sealed(("bills", "idempotency_keys")):
             self.conn.executemany(INSERT_BILL, rows)
             self.conn.executemany(
@@ -672,21 +693,32 @@ class SqliteStore:
                 "WHERE id = ?",
                 (*_counters(contract).values(), contract.id),
             )
-        key_images = iter({column: k[i] for column, i in KEY_IN_ORDER} for k in keys)
+        # each entry's facts as canonical text, built from the very values inserted
+        bill_text, bill_values, key_text, key_values = _sealed_templates()
         last = {b.contract.id: number for number, b in enumerate(bills)}
+        sealed_images: dict[tuple[str, str], sealed.Image] = {}
+        inserted: list[tuple[str, str]] = []
+        key_rows = iter(keys)
         entries = []
         for number, (b, row) in enumerate(zip(bills, rows, strict=True)):
-            # every mapping in sorted key order: the entries are sealed with ordered_json
-            facts: sealed.Facts = dict(before) if number == 0 else {}
-            facts["bills"] = {str(b.bill.id): {column: row[i] for column, i in BILL_IN_ORDER}}
+            parts = ['{"bills":{"', str(row[0]), '":', bill_text % scalars_text(bill_values(row))]
+            inserted.append(("bills", str(row[0])))
             if last[b.contract.id] == number:  # the contract's counters as these bills leave them
                 image = images[b.contract.id] | _counters(b.contract)
-                facts["contracts"] = {str(b.contract.id): dict(sorted(image.items()))}
+                sealed_images["contracts", str(b.contract.id)] = image
+                parts += ['},"contracts":{"', str(b.contract.id), '":', canonical_json(image)]
             if b.key is not None:
-                facts["idempotency_keys"] = {b.key: next(key_images)}
-            entries.append((b.header, b.postings, facts))
-        inserted = frozenset({"bills", "idempotency_keys"})
-        return journal.append_entries(self.conn, entries, inserted, ordered=True)
+                key_row = next(key_rows)
+                parts += ['},"idempotency_keys":{', json_scalar(b.key), ":"]
+                parts.append(key_text % scalars_text(key_values(key_row)))
+                inserted.append(("idempotency_keys", b.key))
+            parts.append("}}")
+            facts = "".join(parts)
+            if number == 0 and before:  # the new accounts are sealed by the first entry
+                facts = canonical_json(before | json.loads(facts))
+            entries.append(journal.SealedEntry(b.header, b.postings, facts))
+        sealed_images.update(((table, key), image) for table, found in before.items() for key, image in found.items())
+        return journal.append_entries(self.conn, entries, sealed_images, inserted)
 
     def expect_many_writes(self) -> None:
         """This session writes many rows (bulk billing): keep more of the file in memory
