@@ -6,7 +6,9 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from json.encoder import encode_basestring_ascii
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
+
+from piecepay.records import Record
 
 Side = Literal["debit", "credit"]
 Phase = Literal["pending", "posted"]
@@ -33,7 +35,7 @@ RECORD_KINDS = frozenset(
 )
 
 
-class Posting(NamedTuple):
+class Posting(Record):
     """One line of an entry: an amount added to one of an account's four totals.
 
     A negative amount appears only in the pending phase, where it resolves (posts or

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
 
 from piecepay import rules
 from piecepay.errors import BadInput, KeyConflict, NotFound, PiecepayError, RuleRefused
@@ -32,6 +31,7 @@ from piecepay.operations.bills import (
     pending_bill,
 )
 from piecepay.operations.milestones import escrow_id
+from piecepay.records import Record
 from piecepay.session import Session
 from piecepay.store import NewBill
 
@@ -40,20 +40,20 @@ PENDING = Contract._fields.index("pieces_pending_milli")
 ROW_ERRORS = (BadInput, RuleRefused, NotFound, KeyConflict)  # a row's own; a storage error stops the file
 
 
-class BulkRow(NamedTuple):
+class BulkRow(Record):
     number: int  # the row's line in the file, counting the header as 1
     request: BillRequest
     key: str
 
 
-class RowRefusal(NamedTuple):
+class RowRefusal(Record):
     number: int
     code: str
     message: str
     exit_code: int = 1
 
 
-class BulkResult(NamedTuple):
+class BulkResult(Record):
     rows: int
     billed: int  # written by this run
     replayed: int  # written by an earlier run of the same rows
@@ -114,7 +114,7 @@ def _batches(rows: Iterable[BulkRow | RowRefusal]) -> Iterator[list[BulkRow | Ro
         yield batch
 
 
-class _Planned(NamedTuple):
+class _Planned(Record):
     """A row whose every rule passed, to be written with the rest of its batch."""
 
     row: BulkRow
@@ -290,7 +290,7 @@ class _Books:
         assert written[0] == entry_id
 
 
-class _Party(NamedTuple):
+class _Party(Record):
     """A contract's campaign, how a request names it, its worker's account and nothing in its currency."""
 
     campaign: Campaign

@@ -40,7 +40,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii
-from typing import Any, NamedTuple
+from typing import Any
 
 from piecepay.journal import (
     CANONICAL,
@@ -55,6 +55,7 @@ from piecepay.journal import (
     sealed_text,
 )
 from piecepay.models import BillStatus, CampaignStatus, ContractStatus, MilestoneStatus
+from piecepay.records import Record
 from piecepay.store import Store
 from piecepay.store.facts import COVERED
 from piecepay.store.migrations import FINAL_STATUSES, IMMUTABLE_TABLES, SET_ONCE, fixed_columns
@@ -74,7 +75,7 @@ class Doubt(Exception):
     """The fast walk did not prove this; the careful walk decides and names the fault."""
 
 
-class Start(NamedTuple):
+class Start(Record):
     """Where a walk begins: after entry ``entry`` (0: the first), chained to ``hash``, with the
     postings up to it summed in ``sums`` (per account and total column), and whether the
     facts are sealed from there on."""
@@ -88,7 +89,7 @@ class Start(NamedTuple):
 GENESIS = Start(0, GENESIS_HASH, {}, False)
 
 
-class Walked(NamedTuple):
+class Walked(Record):
     """What a passing walk proved."""
 
     entries: int  # the last entry's id, which is the number of entries
@@ -98,7 +99,7 @@ class Walked(NamedTuple):
     marked: dict[tuple[int, str], int] | None  # the sums up to the entry ``mark`` asked for, if walked
 
 
-class Sealed(NamedTuple):
+class Sealed(Record):
     """What the walk keeps of the latest image the chain sealed of one row (as the careful walk does)."""
 
     digest: bytes  # of the whole image
@@ -113,7 +114,7 @@ class Sealed(NamedTuple):
 Seal = tuple[bytes, int, bytes | None, tuple[str, ...], bool]
 
 
-class Rules(NamedTuple):
+class Rules(Record):
     """What the careful walk checks in an image of one table."""
 
     statuses: frozenset[str] | None
@@ -342,7 +343,7 @@ SCALAR = f"({TEXT}|-?[1-9][0-9]{{0,18}}|0|null|true|false)"
 KEY = re.compile(TEXT)
 
 
-class Shape(NamedTuple):
+class Shape(Record):
     """An image of one table as piecepay writes it (every column, in key order, scalar values),
     and where in it each check reads."""
 

@@ -48,7 +48,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 from piecepay import rules
 from piecepay.errors import PiecepayError, StorageError
@@ -65,6 +65,7 @@ from piecepay.journal import (
 from piecepay.models import Bill, BillStatus
 from piecepay.operations import journal_walk
 from piecepay.operations.journal_walk import GENESIS, Doubt, Seal, Sealed, Start, Walked, malformed
+from piecepay.records import Record
 from piecepay.session import Session
 from piecepay.store import Store
 from piecepay.store.facts import COVERED
@@ -108,7 +109,7 @@ class JournalFault(StorageError):
     """The ledger file does not prove out: tampered, unbalanced or inconsistent (exit 5)."""
 
 
-class Anchor(NamedTuple):
+class Anchor(Record):
     """A journal head kept outside the ledger: entry ``entries`` had hash ``head``."""
 
     entries: int
@@ -116,7 +117,7 @@ class Anchor(NamedTuple):
     where: str  # where the anchor came from, for the fault message
 
 
-class Proof(NamedTuple):
+class Proof(Record):
     """What a passing verify proved."""
 
     entries: int
@@ -128,7 +129,7 @@ class Proof(NamedTuple):
     recorded: bool = False  # the head was recorded as the ledger's verified head
 
 
-class VerifiedHead(NamedTuple):
+class VerifiedHead(Record):
     """A verified head as read from the ledger: entry ``entry`` had hash ``hash`` when a
     verify passed at ``at``, and the postings up to it summed to ``sums``."""
 

@@ -3,7 +3,6 @@
 import json
 import sqlite3
 from collections.abc import Collection, Sequence
-from typing import NamedTuple
 
 from piecepay.errors import StorageError
 from piecepay.journal import (
@@ -20,13 +19,14 @@ from piecepay.journal import (
     sealed_text,
 )
 from piecepay.money import MAX_MINOR, Currency
+from piecepay.records import Record
 from piecepay.rules import over_capacity
 from piecepay.store.facts import Facts, Image, prove_sealed, take_touched
 
 TOTAL_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 
 
-class EntryHeader(NamedTuple):
+class EntryHeader(Record):
     """Who wrote an entry, when it happened and why."""
 
     kind: str
@@ -115,7 +115,7 @@ def append_entry(
     return entry_id
 
 
-class SealedEntry(NamedTuple):
+class SealedEntry(Record):
     """An entry to append with the facts it seals, given as their canonical text."""
 
     header: EntryHeader

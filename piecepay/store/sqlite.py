@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from piecepay.errors import NotFound
 from piecepay.inputs import numeric_id
@@ -31,6 +31,7 @@ from piecepay.models import (
     worker_account_name,
 )
 from piecepay.money import Currency, Money
+from piecepay.records import Record
 from piecepay.store import NewBill
 from piecepay.store import facts as sealed
 from piecepay.store.connection import write_transaction
@@ -275,7 +276,7 @@ def account_of(row: sqlite3.Row) -> Account:
     )
 
 
-class ContractFigures(NamedTuple):
+class ContractFigures(Record):
     """One contract's maintained totals, as the report sums them."""
 
     contract: Contract
@@ -286,7 +287,7 @@ class ContractFigures(NamedTuple):
     released_or_refunded: int  # escrow's posted debits: releases and refunds
 
 
-class PendingBill(NamedTuple):
+class PendingBill(Record):
     """A pending bill with what the sweep needs to judge its review window."""
 
     bill: Bill
@@ -294,7 +295,7 @@ class PendingBill(NamedTuple):
     review_days: int
 
 
-class ActiveContract(NamedTuple):
+class ActiveContract(Record):
     """An active contract with its deadline and the date of its last entry."""
 
     contract: Contract
@@ -302,7 +303,7 @@ class ActiveContract(NamedTuple):
     last_activity: date
 
 
-class LogEntry(NamedTuple):
+class LogEntry(Record):
     """A journal entry with its postings, named for people."""
 
     id: int
@@ -317,7 +318,7 @@ class LogEntry(NamedTuple):
     postings: tuple[tuple[str, str, str, Money], ...]  # account, side, phase, amount
 
 
-class BillLine(NamedTuple):
+class BillLine(Record):
     """A bill as the review queue shows it: with its contract's reference, its campaign's
     unit and review window."""
 
@@ -1437,7 +1438,7 @@ class SqliteStore:
         self.conn.execute("PRAGMA journal_mode=DELETE")
 
 
-class StoredHead(NamedTuple):
+class StoredHead(Record):
     """Where a passing verify left off: the last entry it proved, that entry's hash, the
     postings summed up to it (JSON text: each account's id to its debits_pending,
     debits_posted, credits_pending, credits_posted) and when."""
@@ -1448,7 +1449,7 @@ class StoredHead(NamedTuple):
     verified_at: str
 
 
-class StoredEntry(NamedTuple):
+class StoredEntry(Record):
     """An entry as the file holds it: its header, place in the chain, and sealed facts (text)."""
 
     header: "EntryHeader"
