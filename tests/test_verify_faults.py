@@ -710,6 +710,7 @@ def test_fact_altered_in_an_image_read_whole(
         return images
 
     monkeypatch.setattr(journal_walk.Combo, "read", spy)
+    monkeypatch.setattr(journal_walk, "LEARN_AFTER", 1)  # a small ledger: learn from the first entry
     assert_fault(
         book.verify(), "fact_altered", f"{table} row {key} changed in entry {eid} {why} (sealed by entry {sealer})"
     )

@@ -411,6 +411,7 @@ def _picker(where: tuple[int | None, ...]) -> Callable[[tuple[str, ...]], tuple[
 # out unread, see ``Facts._split``).
 Image = tuple[str, str, str, tuple[str, ...] | None]
 COMBO_LIMIT = 64  # kinds of entry whose tables are remembered
+LEARN_AFTER = 64  # entries of a kind read table by table before its one-pass pattern is compiled
 
 
 class Combo:
@@ -459,6 +460,7 @@ class Facts:
         self.combos: dict[str, Combo | None] = {}  # by entry kind: the tables its last entry sealed
         self.known: dict[tuple[str, ...], Combo] = {}
         self.last: Combo | None = None  # the tables the last entry scanned sealed, one row each
+        self.scanned: dict[str, int] = {}  # entries of each kind read table by table so far
         decimals = Judged(positive_decimal)
         dates = Judged(lambda value: isinstance(value, str) and is_date(value))
         proofs = Judged(list_of_text)
@@ -490,15 +492,18 @@ class Facts:
 
         A text that seals one row in each of the tables the last entry of the same kind (or,
         for a kind not seen yet, the last entry read so) sealed is matched whole, in one pass
-        (``Combo``). The image of a row of a table whose
-        rows never change (an idempotency key), when it is all the entry seals, is cut out
-        unmatched (with None for its tokens): its digest must later equal that of the row's
-        canonical image, which proves the whole text canonical."""
+        (``Combo``), once LEARN_AFTER entries of its kind have been read table by table. The
+        image of a row of a table whose rows never change (an idempotency key), when it is all
+        the entry seals, is cut out unmatched (with None for its tokens): its digest must later
+        equal that of the row's canonical image, which proves the whole text canonical."""
         combo = self.combos.get(kind, self.last)  # a kind seen before: its own, if any
         images = None if combo is None else combo.read(facts)
         if images is not None:
             return images
         images = self._scan(facts)
+        seen = self.scanned[kind] = self.scanned.get(kind, 0) + 1
+        if seen < LEARN_AFTER:
+            return images  # a pattern costs milliseconds to compile: worth it for many entries only
         if images and images[-1][3] is not None:
             self._learn(kind, [table for table, _, _, _ in images])
         elif len(self.combos) < COMBO_LIMIT:
