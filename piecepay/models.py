@@ -249,5 +249,25 @@ class Pieces(Record):
 
 
 def pieces_text(milli: int, unit: str) -> str:
-    """'5 photo', '2.5 minute'."""
-    return f"{format_pieces(milli)} {unit}"
+    """'1 photo', '5 photos', '2.5 minutes'."""
+    return f"{format_pieces(milli)} {units(milli, unit)}"
+
+
+def units(milli: int, unit: str) -> str:
+    """The unit as a count of ``milli`` thousandths says it: as it is for exactly one piece,
+    else in the plural (the last word: 'audio minute' → 'audio minutes'). English rules for
+    the units campaigns use: +es after s, x, z, ch or sh, y → ies after a consonant, else +s.
+    A unit that already ends in s is left as it is ('pieces', 'kWh' → 'kWhs')."""
+    if milli == 1000 or not unit:
+        return unit
+    head, _, word = unit.rpartition(" ")
+    lower = word.lower()
+    if lower.endswith("s"):
+        plural = word
+    elif lower.endswith(("x", "z", "ch", "sh")):
+        plural = word + "es"
+    elif lower.endswith("y") and len(word) > 1 and lower[-2] not in "aeiou":
+        plural = word[:-1] + "ies"
+    else:
+        plural = word + "s"
+    return f"{head} {plural}" if head else plural

@@ -22,6 +22,7 @@ from piecepay.models import (
     ContractStatus,
     Milestone,
     OfferAction,
+    pieces_text,
 )
 from piecepay.money import (
     MAX_MINOR,
@@ -219,7 +220,7 @@ def check_bill(facts: BillFacts, pieces_milli: int, amount: Money, effective: da
     )
     if amount.minor <= 0:
         raise RuleRefused(
-            f"{format_pieces(pieces_milli)} {campaign.unit} at {format_rate(contract.rate)} {campaign.currency.code} "
+            f"{pieces_text(pieces_milli, campaign.unit)} at {format_rate(contract.rate)} {campaign.currency.code} "
             f"rounds to {Money.zero(campaign.currency).decimal}; bill more pieces",
             "amount_rounds_to_zero",
         )
@@ -231,7 +232,7 @@ def check_piece_limit(scope: str, limit: int | None, used: int, pieces_milli: in
     if limit is None or used + pieces_milli <= limit:
         return
     raise RuleRefused(
-        f"{scope} piece limit is {format_pieces(limit)} {campaign.unit}; {format_pieces(used)} already billed, "
+        f"{scope} piece limit is {pieces_text(limit, campaign.unit)}; {format_pieces(used)} already billed, "
         f"{format_pieces(max(limit - used, 0))} left; this bill is {format_pieces(pieces_milli)}",
         f"exceeds_{scope}_piece_limit",
     )

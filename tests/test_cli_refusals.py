@@ -125,7 +125,7 @@ def test_contract_piece_limit(ledger: Ledger) -> None:
     ledger.ok("milestone", "add", "photos/ana", "--top-up", "100")
     first = ledger.ok("bill", "--pieces", "3")
     message = refused(ledger, 1, "bill", "--pieces", "2", error="exceeds_contract_piece_limit")
-    assert message == "contract piece limit is 4 photo; 3 already billed, 1 left; this bill is 2"
+    assert message == "contract piece limit is 4 photos; 3 already billed, 1 left; this bill is 2"
     # a rejected bill gives its pieces back to the limit
     ledger.ok("reject", str(first["id"]), "--reason", "out of focus")
     assert ledger.ok("bill", "--pieces", "4")["pieces"] == "4"
@@ -142,7 +142,7 @@ def test_campaign_piece_limit_spans_its_contracts(ledger: Ledger) -> None:
     ledger.ok("bill", "rows/ana", "--pieces", "6")
     ledger.ok("bill", "rows/ben", "--pieces", "3")
     message = refused(ledger, 1, "bill", "rows/ben", "--pieces", "2", error="exceeds_campaign_piece_limit")
-    assert message == "campaign piece limit is 10 row; 9 already billed, 1 left; this bill is 2"
+    assert message == "campaign piece limit is 10 rows; 9 already billed, 1 left; this bill is 2"
     assert ledger.ok("bill", "rows/ben", "--pieces", "1")["amount"] == "0.50"
 
 

@@ -148,7 +148,7 @@ def test_show_gives_every_field_the_review_window_and_the_entries(queue: Ledger)
     pending = queue.ok("bill", "show", "5")
     assert (pending["review_closes"], [e["kind"] for e in pending["entries"]]) == ("2026-11-25", ["bill"])
     text = queue.run("bill", "show", "4").out
-    assert text.startswith("Bill 4: 3 photo x 5 = 15.00 USD on photos/ana (rejected)")
+    assert text.startswith("Bill 4: 3 photos x 5 = 15.00 USD on photos/ana (rejected)")
     assert "blurry" in text and "Entries" in text
 
 

@@ -253,7 +253,7 @@ def test_contract_piece_limit_at_below_and_above_and_rejected_pieces_do_not_coun
     err = refusal(facts(), 5001, 1)
     assert (err.code, err.message) == (
         "exceeds_contract_piece_limit",
-        "contract piece limit is 8 photo; 3 already billed, 5 left; this bill is 5.001",
+        "contract piece limit is 8 photos; 3 already billed, 5 left; this bill is 5.001",
     )
 
 
@@ -265,13 +265,13 @@ def test_campaign_piece_limit_at_below_and_above() -> None:
     err = refusal(f, 17001, 1)
     assert (err.code, err.message) == (
         "exceeds_campaign_piece_limit",
-        "campaign piece limit is 20 photo; 3 already billed, 17 left; this bill is 17.001",
+        "campaign piece limit is 20 photos; 3 already billed, 17 left; this bill is 17.001",
     )
 
 
 def test_piece_limit_message_gives_the_figures() -> None:
     err = refusal(facts(contract=CONTRACT._replace(max_pieces_milli=3500)), 2000, 1000)
-    assert err.message == "contract piece limit is 3.5 photo; 3 already billed, 0.5 left; this bill is 2"
+    assert err.message == "contract piece limit is 3.5 photos; 3 already billed, 0.5 left; this bill is 2"
 
 
 def test_piece_limit_already_passed_leaves_zero_not_a_negative_count() -> None:
@@ -280,7 +280,7 @@ def test_piece_limit_already_passed_leaves_zero_not_a_negative_count() -> None:
     exactly(
         caught,
         "exceeds_campaign_piece_limit",
-        "campaign piece limit is 2 photo; 3 already billed, 0 left; this bill is 0.001",
+        "campaign piece limit is 2 photos; 3 already billed, 0 left; this bill is 0.001",
     )
 
 

@@ -14,7 +14,7 @@ HEADLINES = {
     "offer": "Offer #{id}: {ref} at {rate} {currency} per {unit} ({status})",
     "contract": "Contract #{id}: {ref} at {rate} {currency} per {unit} ({status})",
     "milestone": "Milestone {seq} on {contract} ({status})",
-    "bill": "Bill {id}: {pieces} {unit} x {rate} = {amount} {currency} on {contract} ({status})",
+    "bill": "Bill {id}: {pieces} {units} x {rate} = {amount} {currency} on {contract} ({status})",
     "payout": "Payout to {worker}: {amount} {currency} (entry {id})",
 }
 
@@ -299,6 +299,13 @@ class _Blank(dict[str, Any]):
 
     def __init__(self, document: Document) -> None:
         super().__init__({k: ("-" if v is None else v) for k, v in document.items()})
+        if isinstance(document.get("pieces"), str) and isinstance(document.get("unit"), str):
+            from decimal import Decimal
+
+            from piecepay.models import units
+            from piecepay.money import pieces_to_milli
+
+            self["units"] = units(pieces_to_milli(Decimal(document["pieces"])), document["unit"])
 
     def __missing__(self, key: str) -> str:
         return "-"

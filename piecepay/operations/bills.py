@@ -9,7 +9,16 @@ from decimal import Decimal
 from piecepay import rules
 from piecepay.errors import BadInput, NotFound, RuleRefused
 from piecepay.journal import resolve_pending, transfer
-from piecepay.models import Bill, BillStatus, Campaign, Contract, ContractStatus, Milestone, worker_account_name
+from piecepay.models import (
+    Bill,
+    BillStatus,
+    Campaign,
+    Contract,
+    ContractStatus,
+    Milestone,
+    pieces_text,
+    worker_account_name,
+)
 from piecepay.money import Money, format_pieces, format_rate
 from piecepay.operations import keys
 from piecepay.operations.milestones import escrow_id
@@ -156,12 +165,12 @@ def pending_bill(
 
 
 def bill_terms(milli: int, campaign: Campaign, contract: Contract, amount: Money) -> str:
-    """A bill's terms in words: '5 photo x 5.00 = 25.00 USD on photos/ana'."""
-    return f"{format_pieces(milli)} {campaign.unit} x {format_rate(contract.rate)} = {amount} on {contract.ref}"
+    """A bill's terms in words: '5 photos x 5.00 = 25.00 USD on photos/ana'."""
+    return f"{pieces_text(milli, campaign.unit)} x {format_rate(contract.rate)} = {amount} on {contract.ref}"
 
 
 def bill_memo(bill_id: int, terms: str, note: str | None) -> str:
-    """The journal's words for a bill: 'bill 7: 5 photo x 5.00 = 25.00 USD on photos/ana (note)'."""
+    """The journal's words for a bill: 'bill 7: 5 photos x 5.00 = 25.00 USD on photos/ana (note)'."""
     memo = f"bill {bill_id}: {terms}"
     if note:
         memo += f" ({' '.join(note.split())})"
@@ -195,8 +204,8 @@ def resolve(
     worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
     kind = "release" if released_milli else "reject"
     memo = (
-        f"{kind} bill {found.id}: {format_pieces(released_milli)} of {format_pieces(found.pieces_milli)} "
-        f"{campaign.unit}, {posted} on {contract.ref}"
+        f"{kind} bill {found.id}: {format_pieces(released_milli)} of {pieces_text(found.pieces_milli, campaign.unit)}, "
+        f"{posted} on {contract.ref}"
     )
     if reason:
         memo += f" ({reason})"
