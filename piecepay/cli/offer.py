@@ -6,7 +6,7 @@ import typer
 
 from piecepay.cli.commands import new_app
 from piecepay.cli.invocation import invocation
-from piecepay.cli.options import FormatOpt, list_format
+from piecepay.cli.options import DateOpt, FormatOpt, list_format
 
 app = new_app("Offers: a campaign offered to one worker; accepted, it is a contract.")
 OfferArg = Annotated[str, typer.Argument(help="Offer id, or campaign/worker.")]
@@ -35,16 +35,19 @@ def create(
 
 
 @app.command("accept")
-def accept(ctx: typer.Context, offer: OfferArg) -> None:
-    """Accept an offer; prints the new contract.
+def accept(ctx: typer.Context, offer: OfferArg, date: DateOpt = None) -> None:
+    """Accept an offer; prints the new contract. --date backdates the acceptance, so work done
+    since then may be billed with its own date.
 
-    Example: piecepay offer accept photos/ana
+    Example: piecepay offer accept photos/ana --date 2026-11-02
     """
+    from piecepay import inputs
     from piecepay.cli import documents
     from piecepay.operations.offers import accept_offer
 
+    day = inputs.day(date, "acceptance date")
     run = invocation(ctx)
-    run.sink.record("contract", documents.contract(accept_offer(run.session(write=True), offer)))
+    run.sink.record("contract", documents.contract(accept_offer(run.session(write=True), offer, day)))
 
 
 @app.command("decline")

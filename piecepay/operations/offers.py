@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from piecepay import rules
@@ -34,9 +35,13 @@ def create_offer(
         return ContractState(offer, campaign, None)
 
 
-def accept_offer(s: Session, ref: str) -> ContractState:
-    """Accept an offer: it becomes an active contract with an empty escrow."""
+def accept_offer(s: Session, ref: str, day: date | None = None) -> ContractState:
+    """Accept an offer: it becomes an active contract with an empty escrow, accepted ``day``
+    (default today; not in the future), so work done since then may be billed with its own
+    date (a contract moved from another platform, say)."""
     with s.store.write():
+        accepted = s.day(day)
+        rules.check_effective_date(accepted, s.today, None, "acceptance")
         offer = s.store.find_contract(ref, what="offer")
         rules.check_offer_open(offer, OfferAction.ACCEPT)
         campaign = s.store.campaign(offer.campaign_id)
@@ -44,8 +49,8 @@ def accept_offer(s: Session, ref: str) -> ContractState:
         taken = s.store.count_contracts(campaign.id, [ContractStatus.ACTIVE, ContractStatus.ENDED])
         rules.check_room_for_worker(campaign, taken)
         escrow = s.store.ensure_account(escrow_account_name(offer.id), campaign.currency)
-        s.store.accept_offer(offer.id, s.today, escrow)
-        s.record("offer_accepted", f"offer #{offer.id} accepted: contract {offer.ref}", offer.id)
+        s.store.accept_offer(offer.id, accepted, escrow)
+        s.record("offer_accepted", f"offer #{offer.id} accepted: contract {offer.ref}", offer.id, accepted)
         return ContractState(s.store.contract(offer.id), campaign, escrow)
 
 
