@@ -1,4 +1,5 @@
-"""bill --from FILE: the CSV read into typed rows, and the result file of refused rows."""
+"""bill --from FILE and review --from FILE: the CSV read into typed rows, and the result file
+of refused rows."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from piecepay import inputs
 from piecepay.errors import BadInput, PiecepayError
 from piecepay.operations.bills import BillRequest
 from piecepay.operations.bulk import BulkRow, RowRefusal
+from piecepay.operations.review import ACTIONS, Decision, Skipped
 from piecepay.text import visible
 
 REQUIRED = ("contract", "pieces")
@@ -42,17 +45,8 @@ def read_source(source: str) -> tuple[bytes, str]:
 
 def rows_of(data: bytes, shown: str) -> Iterator[BulkRow | RowRefusal]:
     """Each data row as a typed request, or as the refusal its own values earn."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput(f"--from {shown} is not UTF-8 text", "bad_csv") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-    except StopIteration:
-        raise BadInput(f"--from {shown} is empty; its first line names the columns", "bad_csv") from None
-    except csv.Error as exc:
-        raise BadInput(f"--from {shown}: {exc}", "bad_csv") from None
+    reader = csv.reader(io.StringIO(_text(data, shown), newline=""), strict=True)
+    header = _header(reader, shown)
     unknown = [name for name in header if name not in REQUIRED + OPTIONAL]
     missing = [name for name in REQUIRED if name not in header]
     if unknown or missing or len(set(header)) != len(header):
@@ -109,3 +103,79 @@ def result_csv(refused: tuple[RowRefusal, ...]) -> str:
     for r in refused:
         writer.writerow([r.number, safe_cell(r.code), safe_cell(r.message)])
     return out.getvalue()
+
+
+REVIEW_REQUIRED = ("id", "action")
+
+
+def decisions_of(data: bytes, shown: str) -> Iterator[Decision | RowRefusal | Skipped]:
+    """Each data row of a review file (as `bill list --format csv` writes it, with its action,
+    pieces and reason filled in) as a decision, a row left for later (no action), or the
+    refusal its own values earn. Columns other than id, action, pieces and reason are read
+    by people, not here."""
+    text = _text(data, shown)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header = _header(reader, shown)
+    missing = [name for name in REVIEW_REQUIRED if name not in header]
+    if missing or len(set(header)) != len(header):
+        raise BadInput(
+            f"--from {shown} needs the columns id and action (and may have pieces and reason, as "
+            f"'piecepay bill list --format csv' writes them); its header is {','.join(visible(h) for h in header)}",
+            "bad_csv",
+        )
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    number = 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise BadInput(f"--from {shown} line {reader.line_num}: {exc}", "bad_csv") from None
+        number += 1
+        if not any(v.strip() for v in values):
+            continue  # a blank line
+        yield _decision(number, dict(zip(header, values, strict=False)), len(values) == len(header), digest)
+
+
+def _decision(number: int, cells: dict[str, str], complete: bool, digest: str) -> Decision | RowRefusal | Skipped:
+    try:
+        if not complete:
+            raise BadInput("has a different number of cells than the header", "bad_csv")
+        action = cells["action"].strip().lower()
+        if not action:
+            return Skipped(number)
+        if action == "revise":
+            raise BadInput("revise is not available yet: release or reject the bill", "bad_action")
+        if action not in ACTIONS:
+            raise BadInput(f"action '{visible(cells['action'])}' is not release or reject", "bad_action")
+        bill_id = inputs.bill_id(cells["id"].strip())
+        pieces_text = cells.get("pieces", "").strip()
+        reason_text = cells.get("reason", "").strip()
+        if action == "reject":
+            if pieces_text:
+                raise BadInput("pieces go with release; a rejection takes none", "conflicting_options")
+            reason = inputs.reason(reason_text)
+            return Decision(number, bill_id, action, None, reason, f"review:{digest}:{number}")
+        if reason_text:
+            raise BadInput("a reason goes with reject; a release takes none", "conflicting_options")
+        pieces = inputs.pieces(pieces_text) if pieces_text else None
+        return Decision(number, bill_id, action, pieces, None, f"review:{digest}:{number}")
+    except PiecepayError as exc:
+        return RowRefusal(number, exc.code, exc.message, exc.exit_code)
+
+
+def _text(data: bytes, shown: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput(f"--from {shown} is not UTF-8 text", "bad_csv") from None
+
+
+def _header(reader: Any, shown: str) -> list[str]:
+    try:
+        return [name.strip().lower() for name in next(reader)]
+    except StopIteration:
+        raise BadInput(f"--from {shown} is empty; its first line names the columns", "bad_csv") from None
+    except csv.Error as exc:
+        raise BadInput(f"--from {shown}: {exc}", "bad_csv") from None

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from piecepay.operations.payouts import Payout
     from piecepay.operations.queue import BillDetail, QueuedBill
     from piecepay.operations.reports import Report, ReportRow
+    from piecepay.operations.review import ReviewResult
     from piecepay.operations.sweep import SweepAction
     from piecepay.operations.verify import Proof
     from piecepay.store.sqlite import LogEntry
@@ -327,6 +328,19 @@ def bulk(b: BulkResult, result_file: str | None) -> Document:
         "replayed": b.replayed,
         "refused": [{"row": r.number, "code": r.code, "message": r.message} for r in b.refused],
         "amounts": [{**money("amount", a), "currency": a.currency.code} for a in b.amounts],
+        "result": result_file,
+    }
+
+
+def review(r: ReviewResult, result_file: str | None) -> Document:
+    return {
+        "id": None,
+        "rows": r.rows,
+        "released": r.released,
+        "rejected": r.rejected,
+        "replayed": r.replayed,
+        "skipped": r.skipped,
+        "refused": [{"row": x.number, "code": x.code, "message": x.message} for x in r.refused],
         "result": result_file,
     }
 

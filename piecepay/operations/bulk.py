@@ -64,8 +64,8 @@ class BulkResult(Record):
 class RowRefused(PiecepayError):
     """All-or-nothing: a row was refused, so the file wrote nothing (the row's own exit code)."""
 
-    def __init__(self, refusal: RowRefusal) -> None:
-        super().__init__(f"row {refusal.number}: {refusal.message}; nothing billed", refusal.code)
+    def __init__(self, refusal: RowRefusal, undone: str = "nothing billed") -> None:
+        super().__init__(f"row {refusal.number}: {refusal.message}; {undone}", refusal.code)
         self.exit_code = refusal.exit_code
 
 
