@@ -255,19 +255,14 @@ def pieces_text(milli: int, unit: str) -> str:
 
 def units(milli: int, unit: str) -> str:
     """The unit as a count of ``milli`` thousandths says it: as it is for exactly one piece,
-    else in the plural (the last word: 'audio minute' → 'audio minutes'). English rules for
-    the units campaigns use: +es after s, x, z, ch or sh, y → ies after a consonant, else +s.
-    A unit that already ends in s is left as it is ('pieces', 'kWh' → 'kWhs')."""
-    if milli == 1000 or not unit:
+    else in the plural ('audio minute' → 'audio minutes'). English rules for the units
+    campaigns use: +es after s, x, z, ch or sh, y → ies after a consonant, else +s. A unit
+    that already ends in s is left as it is ('pieces')."""
+    lower = unit.lower()
+    if milli == 1000 or not unit or lower.endswith("s"):
         return unit
-    head, _, word = unit.rpartition(" ")
-    lower = word.lower()
-    if lower.endswith("s"):
-        plural = word
-    elif lower.endswith(("x", "z", "ch", "sh")):
-        plural = word + "es"
-    elif lower.endswith("y") and len(word) > 1 and lower[-2] not in "aeiou":
-        plural = word[:-1] + "ies"
-    else:
-        plural = word + "s"
-    return f"{head} {plural}" if head else plural
+    if lower.endswith(("x", "z", "ch", "sh")):
+        return unit + "es"
+    if lower.endswith("y") and lower[-2:-1].isalpha() and lower[-2] not in "aeiou":
+        return unit[:-1] + "ies"
+    return unit + "s"

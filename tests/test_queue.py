@@ -194,3 +194,33 @@ def test_several_bills_refused_before_anything_is_written(queue: Ledger, args: t
     result = queue.run("--json", *args)
     assert result.code != 0 and json.loads(result.err)["error"]["code"] == code
     assert queue.dump() == before
+
+
+def test_several_bills_under_a_key_each_run_under_their_own_and_carry_the_date(queue: Ledger) -> None:
+    done = queue.ok("release", "1", "3", "--key", "friday", "--date", TODAY)
+    assert [b["id"] for b in done] == [1, 3]
+    releases = [e for e in queue.ok("log", "--kind", "release") if e["bill_id"] in (1, 3)]
+    assert [e["date"] for e in releases] == [TODAY, TODAY]
+    keys = [e["memo"] for e in queue.ok("log", "--kind", "key_recorded")]
+    assert any("'friday/1'" in memo for memo in keys) and any("'friday/3'" in memo for memo in keys)
+    # each bill's own key replays it on its own too
+    again = queue.ok("release", "3", "--key", "friday/3", "--date", TODAY)
+    assert again["status"] == "released"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("release", "1", "99"), "no bill '99'; nothing released"),
+        (("release", "1", "2"), "bill 2 was already released; nothing released"),
+        (("reject", "1", "4", "--reason", "x"), "bill 4 was already rejected; nothing rejected"),
+        (("release", "1", "3", "1"), "bill 1 is named twice"),
+        (("bill", "list", "--due-within", "1", "--status", "released"), "--due-within lists pending bills"),
+    ],
+)
+def test_refusals_of_several_bills_name_the_bill_once(queue: Ledger, args: tuple[str, ...], message: str) -> None:
+    result = queue.run("--json", *args)
+    assert result.code != 0
+    text = json.loads(result.err)["error"]["message"]
+    assert text.startswith(message), text
+    assert text.count("bill 2") <= 1 and text.count("bill 4") <= 1

@@ -124,3 +124,33 @@ def test_a_file_without_its_columns_is_refused(queue: Ledger, tmp_path: Path, he
     path.write_text(f"{header}\n1,release\n" if header else "", encoding="utf-8")
     result = queue.run("--json", "review", "--from", str(path))
     assert result.code == 2 and json.loads(result.err)["error"]["code"] == code
+
+
+def test_review_rows_reports_progress_row_by_row_and_is_all_or_nothing_by_default(queue: Ledger) -> None:
+    from datetime import UTC, datetime
+
+    from piecepay.locations import ledger_location
+    from piecepay.operations.bulk import RowRefused
+    from piecepay.operations.review import Decision, Skipped, review_rows
+    from piecepay.session import open_session
+
+    s = open_session(ledger_location(str(queue.db)), "reviewer", datetime.now(UTC), write=True)
+    try:
+        seen: list[int] = []
+        done = review_rows(
+            s,
+            [Decision(2, 1, "release", None, None, "k:2"), Skipped(3), Decision(4, 2, "reject", None, "late", "k:4")],
+            progress=seen.append,
+        )
+        assert (done.rows, done.released, done.rejected, done.skipped, seen) == (3, 1, 1, 1, [1, 1, 1])
+        before = queue.dump()
+        with pytest.raises(RowRefused) as refused:  # no partial: the first refusal undoes the file
+            review_rows(s, [Decision(2, 3, "release", None, None, "k2:2"), Decision(3, 99, "release", None, None, "x")])
+        assert refused.value.message == "row 3: no bill '99'; nothing reviewed"
+        assert queue.dump() == before
+        kept = review_rows(s, [Decision(5, 1, "reject", None, "no", "k3:5")], partial=True)
+        assert [(r.number, r.code, r.message) for r in kept.refused] == [
+            (5, "bill_already_released", "bill 1 was already released")
+        ]
+    finally:
+        s.close()
