@@ -209,18 +209,36 @@ def test_several_bills_under_a_key_each_run_under_their_own_and_carry_the_date(q
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "code", "message"),
     [
-        (("release", "1", "99"), "no bill '99'; nothing released"),
-        (("release", "1", "2"), "bill 2 was already released; nothing released"),
-        (("reject", "1", "4", "--reason", "x"), "bill 4 was already rejected; nothing rejected"),
-        (("release", "1", "3", "1"), "bill 1 is named twice"),
-        (("bill", "list", "--due-within", "1", "--status", "released"), "--due-within lists pending bills"),
+        (("release", "1", "99"), "bill_not_found", "no bill '99'; nothing released"),
+        (("release", "1", "2"), "bill_already_released", "bill 2 was already released; nothing released"),
+        (
+            ("reject", "1", "4", "--reason", "x"),
+            "bill_already_rejected",
+            "bill 4 was already rejected; nothing rejected",
+        ),
+        (("release", "3", "1", "1"), "duplicate_bill", "bill 1 is named twice"),
+        (
+            ("bill", "list", "--due-within", "1", "--status", "released"),
+            "conflicting_options",
+            "--due-within lists pending bills",
+        ),
     ],
 )
-def test_refusals_of_several_bills_name_the_bill_once(queue: Ledger, args: tuple[str, ...], message: str) -> None:
+def test_refusals_of_several_bills_name_the_bill_once(
+    queue: Ledger, args: tuple[str, ...], code: str, message: str
+) -> None:
     result = queue.run("--json", *args)
     assert result.code != 0
-    text = json.loads(result.err)["error"]["message"]
-    assert text.startswith(message), text
-    assert text.count("bill 2") <= 1 and text.count("bill 4") <= 1
+    error = json.loads(result.err)["error"]
+    assert error["code"] == code and error["message"].startswith(message), error
+    assert error["message"].count("bill 2") <= 1 and error["message"].count("bill 4") <= 1
+
+
+def test_several_bills_without_a_key_record_none_and_a_rejection_carries_its_date(queue: Ledger) -> None:
+    keys_before = len(queue.ok("log", "--kind", "key_recorded"))
+    queue.ok("reject", "1", "3", "--reason", "late", "--date", TODAY)
+    assert len(queue.ok("log", "--kind", "key_recorded")) == keys_before
+    rejections = [e for e in queue.ok("log", "--kind", "reject") if e["bill_id"] in (1, 3)]
+    assert [e["date"] for e in rejections] == [TODAY, TODAY]
