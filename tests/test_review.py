@@ -154,3 +154,16 @@ def test_review_rows_reports_progress_row_by_row_and_is_all_or_nothing_by_defaul
         ]
     finally:
         s.close()
+
+
+def test_a_refused_row_exits_as_its_refusal_does(queue: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "review.csv"
+    path.write_text("id,action\n1,release\n99,release\n", encoding="utf-8")
+    before = queue.dump()
+    result = queue.run("--json", "review", "--from", str(path))
+    assert result.code == 3  # not found, as `release 99` exits
+    assert json.loads(result.err)["error"] == {
+        "code": "bill_not_found",
+        "message": "row 3: no bill '99'; nothing reviewed",
+    }
+    assert queue.dump() == before
