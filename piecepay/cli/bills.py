@@ -1,6 +1,5 @@
 """piecepay bill | release | reject"""
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -140,25 +139,20 @@ def reject(
 
 
 def _bill_file(ctx: typer.Context, source: str, partial: bool, result: str | None) -> None:
-    from piecepay.cli import bulk, documents, output
-    from piecepay.files import atomic_text, check_target
+    from piecepay.cli import bulk, documents
     from piecepay.operations.bulk import bill_rows
 
-    data, shown = bulk.read_source(source)
-    target = None
-    if partial:
-        target = Path(result) if result is not None else (Path(f"{source}.refused.csv") if source != "-" else None)
     run = invocation(ctx)
-    session = run.session(write=True)
-    if target is not None:
-        check_target(target, session.path, "result file")
-    with output.progress("billing", len(data.splitlines()) - 1) as advance:
-        done = bill_rows(session, bulk.rows_of(data, shown), partial=partial, progress=advance)
-    written = None
-    if target is not None and done.refused:
-        with atomic_text(target) as stream:
-            stream.write(bulk.result_csv(done.refused))
-        written = str(target)
+    done, shown, written = bulk.apply_file(
+        run,
+        source,
+        partial,
+        result,
+        "billing",
+        lambda session, data, shown, advance: bill_rows(
+            session, bulk.rows_of(data, shown), partial=partial, progress=advance
+        ),
+    )
     summary = f"{done.rows} rows from {shown}: {done.billed} billed, {done.replayed} already billed, "
     summary += f"{len(done.refused)} refused"
     if done.amounts:

@@ -7,9 +7,9 @@ import csv
 import hashlib
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from piecepay import inputs
 from piecepay.errors import BadInput, PiecepayError
@@ -17,6 +17,10 @@ from piecepay.operations.bills import BillRequest
 from piecepay.operations.bulk import BulkRow, RowRefusal
 from piecepay.operations.review import ACTIONS, Decision, Skipped
 from piecepay.text import visible
+
+if TYPE_CHECKING:
+    from piecepay.cli.invocation import Invocation
+    from piecepay.session import Session
 
 REQUIRED = ("contract", "pieces")
 OPTIONAL = ("note", "minutes", "date", "proof", "key")
@@ -45,8 +49,12 @@ def read_source(source: str) -> tuple[bytes, str]:
 
 def rows_of(data: bytes, shown: str) -> Iterator[BulkRow | RowRefusal]:
     """Each data row as a typed request, or as the refusal its own values earn."""
-    reader = csv.reader(io.StringIO(_text(data, shown), newline=""), strict=True)
-    header = _header(reader, shown)
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    for number, cells, complete in _data_rows(data, shown, _bill_header):
+        yield _row(number, cells, complete, digest)
+
+
+def _bill_header(header: list[str], shown: str) -> None:
     unknown = [name for name in header if name not in REQUIRED + OPTIONAL]
     missing = [name for name in REQUIRED if name not in header]
     if unknown or missing or len(set(header)) != len(header):
@@ -55,7 +63,17 @@ def rows_of(data: bytes, shown: str) -> Iterator[BulkRow | RowRefusal]:
             f"its header is {','.join(visible(h) for h in header)}",
             "bad_csv",
         )
-    digest = hashlib.sha256(data).hexdigest()[:16]
+
+
+def _data_rows(
+    data: bytes, shown: str, check: Callable[[list[str], str], None]
+) -> Iterator[tuple[int, dict[str, str], bool]]:
+    """The rows after the file's header (which ``check`` judges), blank lines left out: each
+    row's line (the header is 1), its cells by column, and whether it has as many cells as
+    the header has columns."""
+    reader = csv.reader(io.StringIO(_text(data, shown), newline=""), strict=True)
+    header = _header(reader, shown)
+    check(header, shown)
     number = 1
     while True:
         try:
@@ -65,9 +83,8 @@ def rows_of(data: bytes, shown: str) -> Iterator[BulkRow | RowRefusal]:
         except csv.Error as exc:
             raise BadInput(f"--from {shown} line {reader.line_num}: {exc}", "bad_csv") from None
         number += 1
-        if not any(v.strip() for v in values):
-            continue  # a blank line
-        yield _row(number, dict(zip(header, values, strict=False)), len(values) == len(header), digest)
+        if any(v.strip() for v in values):
+            yield number, dict(zip(header, values, strict=False)), len(values) == len(header)
 
 
 def _row(number: int, cells: dict[str, str], complete: bool, digest: str) -> BulkRow | RowRefusal:
@@ -93,6 +110,48 @@ def _row(number: int, cells: dict[str, str], complete: bool, digest: str) -> Bul
         return RowRefusal(number, exc.code, exc.message, exc.exit_code)
 
 
+class Applied(Protocol):
+    """What applying a file gives back: at least the rows it refused."""
+
+    @property
+    def refused(self) -> tuple[RowRefusal, ...]: ...
+
+
+A = TypeVar("A", bound=Applied)
+
+
+def apply_file(
+    run: Invocation,
+    source: str,
+    partial: bool,
+    result: str | None,
+    doing: str,
+    apply: Callable[[Session, bytes, str, Callable[[int], None]], A],
+) -> tuple[A, str, str | None]:
+    """Run ``apply`` over the file ``source`` (``-``: stdin) in the invocation's ledger, with a
+    progress bar labelled ``doing`` in a terminal; with ``partial``, the refused rows go to
+    ``result`` (default FILE.refused.csv), which is checked before anything is applied.
+    What ``apply`` gave, how the file is named in messages, and the result file written
+    (None when nothing was refused or without ``partial``)."""
+    from piecepay.cli import output
+    from piecepay.files import atomic_text, check_target
+
+    data, shown = read_source(source)
+    target = None
+    if partial:
+        target = Path(result) if result is not None else (Path(f"{source}.refused.csv") if source != "-" else None)
+    session = run.session(write=True)
+    if target is not None:
+        check_target(target, session.path, "result file")
+    with output.progress(doing, len(data.splitlines()) - 1) as advance:
+        done = apply(session, data, shown, advance)
+    if target is None or not done.refused:
+        return done, shown, None
+    with atomic_text(target) as stream:
+        stream.write(result_csv(done.refused))
+    return done, shown, str(target)
+
+
 def result_csv(refused: tuple[RowRefusal, ...]) -> str:
     """The refused rows as CSV (row, code, message), each cell safe to open in a spreadsheet."""
     from piecepay.export.tabular import safe_cell
@@ -113,9 +172,12 @@ def decisions_of(data: bytes, shown: str) -> Iterator[Decision | RowRefusal | Sk
     pieces and reason filled in) as a decision, a row left for later (no action), or the
     refusal its own values earn. Columns other than id, action, pieces and reason are read
     by people, not here."""
-    text = _text(data, shown)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header = _header(reader, shown)
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    for number, cells, complete in _data_rows(data, shown, _review_header):
+        yield _decision(number, cells, complete, digest)
+
+
+def _review_header(header: list[str], shown: str) -> None:
     missing = [name for name in REVIEW_REQUIRED if name not in header]
     if missing or len(set(header)) != len(header):
         raise BadInput(
@@ -123,19 +185,6 @@ def decisions_of(data: bytes, shown: str) -> Iterator[Decision | RowRefusal | Sk
             f"'piecepay bill list --format csv' writes them); its header is {','.join(visible(h) for h in header)}",
             "bad_csv",
         )
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    number = 1
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise BadInput(f"--from {shown} line {reader.line_num}: {exc}", "bad_csv") from None
-        number += 1
-        if not any(v.strip() for v in values):
-            continue  # a blank line
-        yield _decision(number, dict(zip(header, values, strict=False)), len(values) == len(header), digest)
 
 
 def _decision(number: int, cells: dict[str, str], complete: bool, digest: str) -> Decision | RowRefusal | Skipped:

@@ -1,6 +1,5 @@
 """piecepay review --from FILE: a reviewer's decisions applied in bulk"""
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,28 +28,23 @@ def review(
 
     Example: piecepay review --from review.csv
     """
-    from piecepay.cli import bulk, documents, output
+    from piecepay.cli import bulk, documents
     from piecepay.errors import BadInput
-    from piecepay.files import atomic_text, check_target
     from piecepay.operations.review import review_rows
 
     if result is not None and not partial:
         raise BadInput("--result goes with --partial", "conflicting_options")
-    data, shown = bulk.read_source(source)
-    target = None
-    if partial:
-        target = Path(result) if result is not None else (Path(f"{source}.refused.csv") if source != "-" else None)
     run = invocation(ctx)
-    session = run.session(write=True)
-    if target is not None:
-        check_target(target, session.path, "result file")
-    with output.progress("reviewing", len(data.splitlines()) - 1) as advance:
-        done = review_rows(session, bulk.decisions_of(data, shown), partial=partial, progress=advance)
-    written = None
-    if target is not None and done.refused:
-        with atomic_text(target) as stream:
-            stream.write(bulk.result_csv(done.refused))
-        written = str(target)
+    done, shown, written = bulk.apply_file(
+        run,
+        source,
+        partial,
+        result,
+        "reviewing",
+        lambda session, data, shown, advance: review_rows(
+            session, bulk.decisions_of(data, shown), partial=partial, progress=advance
+        ),
+    )
     summary = (
         f"{done.rows} rows from {shown}: {done.released} released, {done.rejected} rejected, "
         f"{done.replayed} already applied, {done.skipped} left for later, {len(done.refused)} refused"
