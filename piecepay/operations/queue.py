@@ -88,9 +88,15 @@ class ManyRefused(PiecepayError):
     """One of several bills was refused, so none was resolved (that refusal's code and exit code)."""
 
     def __init__(self, bill_id: int, error: PiecepayError, done: str) -> None:
-        named = f"bill {bill_id}" in error.message or f"'{bill_id}'" in error.message
-        super().__init__(f"{'' if named else f'bill {bill_id}: '}{error.message}; nothing {done}", error.code)
+        super().__init__(f"{about_bill(bill_id, error)}; nothing {done}", error.code)
         self.exit_code = error.exit_code
+
+
+def about_bill(bill_id: int, error: PiecepayError) -> str:
+    """A refusal's message saying which bill it is about: as it is when it names the bill,
+    else after 'bill N: '."""
+    named = f"bill {bill_id}" in error.message or f"'{bill_id}'" in error.message
+    return error.message if named else f"bill {bill_id}: {error.message}"
 
 
 def each_key(key: str | None, bill_id: int) -> str | None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from piecepay.errors import BadInput, KeyConflict, NotFound, PiecepayError, RuleRefused
+from piecepay.errors import BadInput, KeyConflict, NotFound, RuleRefused
 from piecepay.operations.bills import reject, release
 from piecepay.operations.bulk import RowRefusal, RowRefused
+from piecepay.operations.queue import about_bill
 from piecepay.records import Record
 from piecepay.session import Session
 
@@ -94,7 +95,7 @@ class _Tally:
                     assert row.reason is not None
                     reject(s, row.bill_id, row.reason, None, row.key)
         except ROW_ERRORS as exc:
-            self._refuse(RowRefusal(row.number, exc.code, _named(row.bill_id, exc), exc.exit_code), stop)
+            self._refuse(RowRefusal(row.number, exc.code, about_bill(row.bill_id, exc), exc.exit_code), stop)
             return
         if s.replayed != replays:
             self.replayed += 1
@@ -110,8 +111,3 @@ class _Tally:
 
     def result(self) -> ReviewResult:
         return ReviewResult(self.rows, self.released, self.rejected, self.replayed, self.skipped, tuple(self.refused))
-
-
-def _named(bill_id: int, error: PiecepayError) -> str:
-    named = f"bill {bill_id}" in error.message or f"'{bill_id}'" in error.message
-    return error.message if named else f"bill {bill_id}: {error.message}"
