@@ -15,7 +15,9 @@ Phase = Literal["pending", "posted"]
 GENESIS_HASH = "0" * 64
 
 # What entries record: movements of money (with postings) and facts that move none.
-MONEY_KINDS = frozenset({"top_up", "bill", "release", "reject", "refund", "payout"})
+MONEY_KINDS = frozenset({"top_up", "bill", "release", "reject", "reversal", "refund", "payout"})
+# A resubmitted bill moves money only when it claims fewer pieces (it gives back part of its reservation).
+SOMETIMES_MONEY_KINDS = frozenset({"resubmit"})
 RECORD_KINDS = frozenset(
     {
         "checkpoint",
@@ -31,8 +33,12 @@ RECORD_KINDS = frozenset(
         "milestone_opened",
         "contract_ended",
         "key_recorded",
+        "revise",
+        "campaign_edited",
+        "worker_edited",
     }
 )
+KINDS = MONEY_KINDS | SOMETIMES_MONEY_KINDS | RECORD_KINDS
 
 
 class Posting(Record):

@@ -30,9 +30,30 @@ class MilestoneStatus(StrEnum):
 
 
 class BillStatus(StrEnum):
+    """A bill's life: pending, then released or rejected; or sent back for a revision
+    (revising, its reservation kept) and pending again once resubmitted."""
+
     PENDING = "pending"
     RELEASED = "released"
     REJECTED = "rejected"
+    REVISING = "revising"
+
+    @property
+    def open(self) -> bool:
+        """Whether the bill still holds its reservation (pending or revising)."""
+        return self in (BillStatus.PENDING, BillStatus.REVISING)
+
+
+class RevisionStatus(StrEnum):
+    """A revision asked of a bill: open until the worker resubmits or the bill is resolved."""
+
+    OPEN = "open"
+    RESUBMITTED = "resubmitted"
+    CLOSED = "closed"
+
+
+DEFAULT_REVISION_DAYS = 7  # a revision not resubmitted within this is rejected by the sweep
+DEFAULT_REVERSAL_DAYS = 30  # a rejection may be reversed within this
 
 
 class CampaignAction(StrEnum):
@@ -85,6 +106,8 @@ class Campaign(Record):
     deadline: date | None
     status: CampaignStatus
     created_at: str
+    revision_days: int = DEFAULT_REVISION_DAYS
+    reversal_days: int = DEFAULT_REVERSAL_DAYS
 
 
 class Worker(Record):
@@ -168,8 +191,22 @@ class Bill(Record):
 
     @property
     def spent(self) -> Money:
-        """What the bill takes of its milestone's cap: all of it while pending, then what was released."""
-        return self.amount if self.status is BillStatus.PENDING else self.released
+        """What the bill takes of its milestone's cap: all of it while open, then what was released."""
+        return self.amount if self.status.open else self.released
+
+
+class Revision(Record):
+    """A revision asked of a bill: why, when, and how it ended (resubmitted, or closed when
+    the bill was released or rejected without one)."""
+
+    id: int
+    bill_id: int
+    reason: str
+    asked_on: date
+    entry_id: int
+    status: RevisionStatus
+    resolved_on: date | None
+    resolve_entry_id: int | None
 
 
 class Account(Record):

@@ -36,7 +36,7 @@ import pytest
 from piecepay.journal import GENESIS_HASH, Posting, canonical_json, entry_hash, sealed_hash
 from piecepay.store.facts import COVERED, row_image
 from piecepay.store.journal import TOTAL_COLUMNS
-from piecepay.store.migrations import FINAL_STATUSES, FIXED_COLUMNS, GUARDS, SET_ONCE
+from piecepay.store.migrations import EDITABLE, FINAL_STATUSES, FIXED_COLUMNS, GUARDS, SET_ONCE
 from tests.conftest import ROOT, Ledger, Result
 
 VERIFY_SOURCE = ROOT / "piecepay" / "operations" / "verify.py"
@@ -310,7 +310,8 @@ def test_the_schema_rules_these_tests_rely_on() -> None:
     assert "rate" in FIXED_COLUMNS["contracts"]
     assert "active" not in FINAL_STATUSES["contracts"]
     assert "accepted_on" in SET_ONCE["contracts"]
-    assert "workers" not in FIXED_COLUMNS  # every column of a worker is fixed
+    assert "handle" in FIXED_COLUMNS["workers"]
+    assert "name" in EDITABLE["workers"][0] and "note" in EDITABLE["bills"][0]
 
 
 # --------------------------------------------------------------------------- the file itself
@@ -647,26 +648,29 @@ def test_fact_altered_after_a_final_state(book: Book) -> None:
 
 @provokes("fact_altered")
 @pytest.mark.parametrize(
-    ("table", "key", "change", "sealer"),
+    ("table", "key", "change", "sealer", "why"),
     [
-        ("contracts", CONTRACT, {"rate": "6"}, REJECT_2),
-        ("workers", 1, {"name": "Ana Forged"}, 3),
+        ("contracts", CONTRACT, {"rate": "6"}, REJECT_2, "in columns fixed once written"),
+        ("workers", 1, {"handle": "anna"}, 3, "in columns fixed once written"),
+        ("workers", 1, {"name": "Ana Forged"}, 3, "in what only a worker_edited entry about it changes"),
+        ("bills", 2, {"pieces_milli": 1000}, REJECT_2, "after it reached a final state"),
+        ("campaigns", 1, {"budget_minor": 1}, 2, "in what only a campaign_edited entry about it changes"),
     ],
-    ids=["contract rate", "worker (every column fixed)"],
+    ids=["contract rate", "worker handle", "worker name", "rejected bill's pieces", "campaign budget"],
 )
 def test_fact_altered_in_a_fixed_column(
-    book: Book, table: str, key: int, change: dict[str, object], sealer: int
+    book: Book, table: str, key: int, change: dict[str, object], sealer: int, why: str
 ) -> None:
-    """A fact fixed once written (the active contract's rate; a worker, whose every column
-    is fixed) changed in its row and in a forged later image, the chain recomputed: the
-    later image may not change it."""
+    """A fact fixed once written (the active contract's rate; a worker's handle), one that
+    only an entry of its own kind changes (a worker's name, a campaign's budget) or a row in
+    a final state (a rejected bill, which only a reversal may release), changed in its row
+    and in a forged later image (a bill's entry), the chain recomputed: the later image may
+    not change it."""
     with book.forge() as forger:
         forger.reseal(BILL_3, table, key, **change)
         forger.rechain(BILL_3)
     assert_fault(
-        book.verify(),
-        "fact_altered",
-        f"{table} row {key} changed in entry {BILL_3} in columns fixed once written (sealed by entry {sealer})",
+        book.verify(), "fact_altered", f"{table} row {key} changed in entry {BILL_3} {why} (sealed by entry {sealer})"
     )
 
 
@@ -676,7 +680,7 @@ def test_fact_altered_in_a_fixed_column(
     [
         ("contracts", CONTRACT, {"rate": "6"}, RELEASE_1, "in columns fixed once written"),
         ("contracts", CONTRACT, {"accepted_on": "2020-01-01"}, RELEASE_1, "in a value that is set only once"),
-        ("bills", 2, {"note": "forged"}, BILL_2, "in columns fixed once written"),
+        ("bills", 2, {"note": "forged"}, BILL_2, "in what only a resubmit entry about it changes"),
         ("bills", 1, {"status": "pending"}, RELEASE_1, "after it reached a final state"),
     ],
     ids=["contract rate", "contract acceptance date", "bill note", "released bill pending again"],
@@ -969,7 +973,7 @@ def test_guard_missing(book: Book) -> None:
 def test_guard_altered(book: Book) -> None:
     """A guard replaced by one of the same name that never fires."""
     with book.forge() as forger:
-        forger.guards["bills_final"] = forger.guards["bills_final"].replace("OLD.status != 'pending'", "0")
+        forger.guards["bills_final"] = forger.guards["bills_final"].replace("OLD.status = 'released'", "0")
     assert_fault(book.verify(), "guard_altered", "the trigger bills_final that guards the ledger was rewritten")
 
 

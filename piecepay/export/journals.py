@@ -63,6 +63,7 @@ def legs(
     book = {
         "top_up": ((escrow, 1), (FUNDING, -1)),
         "release": ((f"Expenses:PieceWork:{component(campaign)}", 1), (owed, -1), (escrow, -1), (FUNDING, 1)),
+        "reversal": ((f"Expenses:PieceWork:{component(campaign)}", 1), (owed, -1), (escrow, -1), (FUNDING, 1)),
         "refund": ((escrow, -1), (FUNDING, 1)),
         "payout": ((owed, 1), (FUNDING, -1)),
     }

@@ -47,6 +47,7 @@ from piecepay.journal import (
     GENESIS_HASH,
     MONEY_KINDS,
     RECORD_KINDS,
+    SOMETIMES_MONEY_KINDS,
     Posting,
     account_text,
     entry_hash,
@@ -58,7 +59,15 @@ from piecepay.models import BillStatus, CampaignStatus, ContractStatus, Mileston
 from piecepay.records import Record
 from piecepay.store import Store
 from piecepay.store.facts import COVERED
-from piecepay.store.migrations import FINAL_STATUSES, IMMUTABLE_TABLES, SET_ONCE, fixed_columns
+from piecepay.store.migrations import (
+    EDITABLE,
+    FINAL_STATUSES,
+    IMMUTABLE_TABLES,
+    REOPENED,
+    SET_ONCE,
+    editable_columns,
+    fixed_columns,
+)
 
 # (side, phase): the start of a posting's text after its account, the sign its amount takes in
 # the entry's balance, and whether the amount must be positive (posted).
@@ -106,12 +115,15 @@ class Sealed(Record):
     entry: int  # the entry that sealed it
     fixed: bytes  # of the columns fixed once written
     once: tuple[object, ...]  # the columns set once
-    final: bool  # the row is in a state it never leaves
+    final: bool  # the row is in a state it never leaves (but for ``REOPENED``)
+    editable: bytes  # of the columns only an entry of one kind changes (``EDITABLE``)
+    status: object  # its status, if its table has one
 
 
 # What the fast walk keeps of the latest image of a row: its digest, the entry that sealed it,
-# the digest of its fixed columns (None once final), its set-once tokens, whether it is final.
-Seal = tuple[bytes, int, bytes | None, tuple[str, ...], bool]
+# the digest of its fixed columns (None once final), its set-once tokens, whether it is final,
+# the digest of its editable columns, its status's token.
+Seal = tuple[bytes, int, bytes | None, tuple[str, ...], bool, bytes, str]
 
 
 class Rules(Record):
@@ -124,6 +136,9 @@ class Rules(Record):
     fixed: tuple[str, ...] | None  # None: every column
     once: tuple[str, ...]
     final: frozenset[str]
+    editable: tuple[str, ...]
+    edited_by: str  # the kind of entry that may change the editable columns
+    reopened: tuple[str, str, str] | None  # (final status, the status it may take, the kind of entry)
 
 
 STATUSES = {
@@ -196,6 +211,9 @@ def rules_of(table: str) -> Rules:
         fixed_columns(table),
         SET_ONCE.get(table, ()),
         FINAL_STATUSES.get(table, frozenset()),
+        editable_columns(table),
+        EDITABLE[table][1] if table in EDITABLE else "",
+        REOPENED.get(table),
     )
 
 
@@ -242,10 +260,10 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
             pending = next(postings, None)
         if pending is not None and pending[0] < eid:
             raise Doubt  # postings out of order, or of an entry that is not there
-        if kind in MONEY_KINDS:
+        if kind in MONEY_KINDS or (moved and kind in SOMETIMES_MONEY_KINDS):
             if not moved or any(balance.values()):
                 raise Doubt
-        elif kind not in RECORD_KINDS or moved:
+        elif (kind not in RECORD_KINDS and kind not in SOMETIMES_MONEY_KINDS) or moved:
             raise Doubt
         sealing = sealing or kind == "checkpoint"
         fields = (actor, bill_id, contract_id, effective, eid, kind, memo, recorded)
@@ -256,7 +274,7 @@ def walk(store: Store, start: Start = GENESIS, mark: int | None = None) -> Walke
         else:
             if sha256(_sealed_text(prev_hash, fields, moved, facts).encode()).hexdigest() != digest:
                 raise Doubt
-            facts_walk.entry(eid, facts, kind)
+            facts_walk.entry(eid, facts, kind, bill_id)
         if eid == mark:
             marked = _columns(sums)
         prev, expected = digest, eid + 1
@@ -359,6 +377,8 @@ class Shape(Record):
     final: frozenset[str]  # the final statuses' tokens
     fixed_of: Callable[[tuple[str, ...]], str] | None  # the fixed columns' canonical list, from the tokens
     once_of: Callable[[tuple[str, ...]], tuple[str, ...]]  # the set-once columns' tokens
+    editable_of: Callable[[tuple[str, ...]], str] | None  # the editable columns' canonical list (None: none)
+    reopened: tuple[str, str] | None  # the tokens of the final status that may be left, and of where to
 
 
 def shape_of(table: str, columns: list[str]) -> Shape:
@@ -383,6 +403,8 @@ def shape_of(table: str, columns: list[str]) -> Shape:
         frozenset(json_scalar(status) for status in rules.final),
         None if rules.fixed is None else _lister(tuple(at(name) for name in rules.fixed)),
         _picker(tuple(at(name) for name in rules.once)),
+        _lister(tuple(at(name) for name in rules.editable)) if rules.editable else None,
+        None if rules.reopened is None else (json_scalar(rules.reopened[0]), json_scalar(rules.reopened[1])),
     )
 
 
@@ -461,6 +483,8 @@ class Facts:
         self.known: dict[tuple[str, ...], Combo] = {}
         self.last: Combo | None = None  # the tables the last entry scanned sealed, one row each
         self.scanned: dict[str, int] = {}  # entries of each kind read table by table so far
+        self.kind = ""  # the kind of the entry being read
+        self.bill = ""  # the key of the bill it is about ("" if none)
         decimals = Judged(positive_decimal)
         dates = Judged(lambda value: isinstance(value, str) and is_date(value))
         proofs = Judged(list_of_text)
@@ -471,9 +495,10 @@ class Facts:
             for table, shape in self.shapes.items()
         }
 
-    def entry(self, eid: int, facts: str, kind: str = "") -> None:
+    def entry(self, eid: int, facts: str, kind: str = "", bill_id: int | None = None) -> None:
         """The images one entry seals (``kind``: the entry's, which tells which tables it
-        likely seals)."""
+        likely seals and which changes it may make; ``bill_id``: the bill it is about)."""
+        self.kind, self.bill = kind, "" if bill_id is None else str(bill_id)
         images = self._split(facts, kind)
         if images is None:
             self._parsed(eid, facts)
@@ -481,7 +506,7 @@ class Facts:
         for table, key, image, tokens in images:
             if tokens is None:  # one row of a table whose rows never change, proved by its digest later
                 digest = hashlib.sha256(image.encode()).digest()[:16]
-                self._follow(table, key, digest, eid, _constant(digest), (), False)
+                self._follow(table, key, digest, eid, _constant(digest), (), False, _constant(b""), "")
             else:
                 self._tokens(table, key, image, tokens, eid)
 
@@ -598,20 +623,31 @@ class Facts:
             token = tokens[at]
             if token not in judged.passed and not (may_be_null and token == "null") and not judged.passes(token):
                 raise Doubt
-        digest = hashlib.sha256(text.encode()).digest()[:16]
+        sha256 = hashlib.sha256
+        digest = sha256(text.encode()).digest()[:16]
         final = status in shape.final
         once = shape.once_of(tokens)
         rows = self.sealed[table]
         before = rows.get(key)
         if before is not None and before[4]:
-            if digest != before[0]:
-                raise Doubt  # a final image is followed only by itself
-            rows[key] = (digest, eid, None, once, final)
-            return
-        fixed = digest if shape.fixed_of is None else hashlib.sha256(shape.fixed_of(tokens).encode()).digest()[:16]
-        if before is not None and (fixed != before[2] or (before[3] != once and _unset_changed(before[3], once))):
+            if digest == before[0]:
+                rows[key] = (digest, eid, before[2], once, final, before[5], status)
+                return  # a final image is followed only by itself...
+            if shape.reopened != (before[6], status) or not self._about(table, key, shape.rules.reopened[2]):  # type: ignore[index]
+                raise Doubt  # ...or, once, by the state it may still take
+        fixed = digest if shape.fixed_of is None else sha256(shape.fixed_of(tokens).encode()).digest()[:16]
+        editable = b"" if shape.editable_of is None else sha256(shape.editable_of(tokens).encode()).digest()[:16]
+        if before is not None and (
+            fixed != before[2]
+            or (before[3] != once and _unset_changed(before[3], once))
+            or (editable != before[5] and not self._about(table, key, shape.rules.edited_by))
+        ):
             raise Doubt
-        rows[key] = (digest, eid, None if final else fixed, once, final)
+        rows[key] = (digest, eid, None if final and shape.reopened is None else fixed, once, final, editable, status)
+
+    def _about(self, table: str, key: str, kind: str) -> bool:
+        """Whether the entry being read is of ``kind`` and about the row (for a bill, names it)."""
+        return self.kind == kind and (table != "bills" or self.bill == key)
 
     def _values(self, table: str, rules: Rules, key: str, image: dict[str, Any], text: str, eid: int) -> None:
         """An image of another shape (say, sealed before a column was added), checked on its values."""
@@ -622,9 +658,13 @@ class Facts:
         def fixed_digest() -> bytes:
             return digest if rules.fixed is None else digest_of(ENCODE([image.get(name) for name in rules.fixed]))
 
+        def editable_digest() -> bytes:
+            return digest_of(ENCODE([image.get(name) for name in rules.editable])) if rules.editable else b""
+
         once = tuple(json_scalar(image.get(name)) for name in rules.once)
         status = image.get("status")
-        self._follow(table, key, digest, eid, fixed_digest, once, type(status) is str and status in rules.final)
+        final = type(status) is str and status in rules.final
+        self._follow(table, key, digest, eid, fixed_digest, once, final, editable_digest, json_scalar(status))
 
     def _follow(
         self,
@@ -635,23 +675,34 @@ class Facts:
         fixed: Callable[[], bytes],
         once: tuple[str, ...],
         final: bool,
+        editable: Callable[[], bytes],
+        status: str,
     ) -> None:
         """Keep the image as the row's latest, once it is a lawful successor of the one before:
         the careful walk's ``_check_transition``. ``once`` holds canonical tokens ("null" for a
-        value not yet set). The digest of the fixed columns is taken only where it is compared:
-        an image after a final one must be the same image, and a final image is never followed
-        by another."""
+        value not yet set), ``status`` the status's token. The digests of the fixed and
+        editable columns are taken only where they are compared or kept."""
         rows = self.sealed[table]
         before = rows.get(key)
+        rules = self.shapes[table].rules
         if before is not None:
-            if before[4]:
-                if digest != before[0]:
-                    raise Doubt
-            elif fixed() != before[2] or any(
-                old != "null" and old != new for old, new in zip(before[3], once, strict=True)
+            if before[4] and digest == before[0]:
+                rows[key] = (digest, eid, before[2], once, final, before[5], status)
+                return
+            if before[4] and (
+                rules.reopened is None
+                or (json_scalar(rules.reopened[0]), json_scalar(rules.reopened[1])) != (before[6], status)
+                or not self._about(table, key, rules.reopened[2])
             ):
                 raise Doubt
-        rows[key] = (digest, eid, None if final else fixed(), once, final)
+            if (
+                fixed() != before[2]
+                or any(old != "null" and old != new for old, new in zip(before[3], once, strict=True))
+                or (editable() != before[5] and not self._about(table, key, rules.edited_by))
+            ):
+                raise Doubt
+        kept = None if final and rules.reopened is None else fixed()
+        rows[key] = (digest, eid, kept, once, final, editable(), status)
 
 
 def _unset_changed(before: tuple[str, ...], after: tuple[str, ...]) -> bool:

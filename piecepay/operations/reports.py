@@ -130,10 +130,10 @@ def journal_log(
     if since is not None and until is not None and since > until:
         raise BadInput(f"--from {since} is after --to {until}", "bad_date_range")
     if kind is not None:
-        from piecepay.journal import MONEY_KINDS, RECORD_KINDS  # (its module loads json)
+        from piecepay.journal import KINDS  # (its module loads json)
 
-        if kind not in MONEY_KINDS | RECORD_KINDS:
-            raise BadInput(f"kind '{kind}' is not one of {', '.join(sorted(MONEY_KINDS | RECORD_KINDS))}", "bad_kind")
+        if kind not in KINDS:
+            raise BadInput(f"kind '{kind}' is not one of {', '.join(sorted(KINDS))}", "bad_kind")
     store = s.store
     found = store.log_entries(
         store.find_contract(contract_ref).id if contract_ref is not None else None,

@@ -56,6 +56,7 @@ from piecepay.journal import (
     GENESIS_HASH,
     MONEY_KINDS,
     RECORD_KINDS,
+    SOMETIMES_MONEY_KINDS,
     Posting,
     canonical_json,
     entry_hash,
@@ -70,7 +71,7 @@ from piecepay.session import Session
 from piecepay.store import Store
 from piecepay.store.facts import COVERED
 from piecepay.store.journal import TOTAL_COLUMNS
-from piecepay.store.migrations import FINAL_STATUSES, SET_ONCE, fixed_columns
+from piecepay.store.migrations import EDITABLE, FINAL_STATUSES, REOPENED, SET_ONCE, editable_columns, fixed_columns
 from piecepay.store.sqlite import StoredEntry, StoredHead
 
 CHECKS = (
@@ -337,7 +338,7 @@ def _journal_since(store: Store, start: Start) -> Walked:
         for total, amount in store.posting_sums(after=start.entry).items():
             sums[total] = sums.get(total, 0) + amount
         head = store.entry_hash(entries) if entries > start.entry else start.hash
-        unread: Seal = (b"", 0, None, (), False)  # only which bills were sealed is used from here on
+        unread: Seal = (b"", 0, None, (), False, b"", "")  # only which bills were sealed is used from here on
         bills = {key: unread for table, key in sealed if table == "bills"}
         return Walked(entries, head or start.hash, sums, {"bills": bills}, None)
 
@@ -382,7 +383,7 @@ def _chain_balance_and_facts(store: Store, start: Start = GENESIS) -> tuple[int,
                     state = _sealed_state(table, image, eid)
                     before = sealed.get((table, key))
                     if before is not None:
-                        _check_transition(table, key, before, state)
+                        _check_transition(table, key, before, state, entry.header.kind, entry.header.bill_id)
                     sealed[(table, key)] = state
         prev_hash, expected_id = entry.hash, expected_id + 1
     if expected_id > 1 and not sealing:
@@ -424,17 +425,30 @@ def _sealed_state(table: str, image: dict[str, object], eid: int) -> Sealed:
     digest = _digest(image)
     columns = fixed_columns(table)
     fixed = digest if columns is None else _digest([image.get(name) for name in columns])
+    editable = _digest([image.get(name) for name in editable_columns(table)])
     once = tuple(image.get(name) for name in SET_ONCE.get(table, ()))
-    return Sealed(digest, eid, fixed, once, image.get("status") in FINAL_STATUSES.get(table, ()))
+    status = image.get("status")
+    return Sealed(digest, eid, fixed, once, status in FINAL_STATUSES.get(table, ()), editable, status)
 
 
-def _check_transition(table: str, key: str, before: Sealed, after: Sealed) -> None:
+def _check_transition(table: str, key: str, before: Sealed, after: Sealed, kind: str, bill_id: int | None) -> None:
     """A later image of a row may change only what piecepay changes: never a fact fixed once
-    written, a value set once, or a row in a final state (a hand edit sealed by a later write)."""
-    if before.final and after.digest != before.digest:
+    written, a value set once, or a row in a final state (a hand edit sealed by a later write);
+    and what only one kind of entry changes (a campaign's terms, a bill's claim), or the one
+    final state that may be left (a rejected bill released), only in an entry of that kind
+    (about that bill)."""
+    about = table != "bills" or str(bill_id) == key
+    reopened = REOPENED.get(table)
+    if (
+        before.final
+        and after.digest != before.digest
+        and not (reopened is not None and (before.status, after.status, kind) == reopened and about)
+    ):
         why = "after it reached a final state"
     elif after.fixed != before.fixed:
         why = "in columns fixed once written"
+    elif after.editable != before.editable and not (kind == EDITABLE[table][1] and about):
+        why = f"in what only a {EDITABLE[table][1]} entry about it changes"
     elif any(old is not None and old != new for old, new in zip(before.once, after.once, strict=True)):
         why = "in a value that is set only once"
     else:
@@ -580,11 +594,11 @@ def _account(store: Store, account_id: int) -> str:
 
 
 def _check_postings(eid: int, kind: str, postings: list[Posting], currency_of: dict[int, str]) -> None:
-    if kind in RECORD_KINDS:
+    if kind in RECORD_KINDS or (kind in SOMETIMES_MONEY_KINDS and not postings):
         if postings:
             raise _fault("bad_posting", f"entry {eid} ({kind}) moves no money but has postings")
         return
-    if kind not in MONEY_KINDS:
+    if kind not in MONEY_KINDS | SOMETIMES_MONEY_KINDS:
         raise _fault("unknown_entry_kind", f"entry {eid} is of an unknown kind")
     if not postings:
         raise _fault("entry_without_postings", f"entry {eid} has no postings")

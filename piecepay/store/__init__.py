@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         Contract,
         ContractStatus,
         Milestone,
+        Revision,
         Worker,
     )
     from piecepay.money import Currency, Money
@@ -95,6 +96,12 @@ class Store(Protocol):
     def campaigns(self) -> list[Campaign]: ...
 
     def set_campaign_status(self, campaign_id: int, status: CampaignStatus) -> None: ...
+
+    def edit_campaign(self, campaign_id: int, changes: dict[str, object]) -> None:
+        """Set the campaign's terms named in ``changes`` (column to value, as stored)."""
+        ...
+
+    def edit_worker(self, worker_id: int, name: str | None, email: str | None) -> None: ...
 
     def campaign_committed(self, campaign_id: int) -> tuple[int, int]:
         """Minor units a campaign has put in escrow and not had back, and pieces pending or released."""
@@ -191,7 +198,22 @@ class Store(Protocol):
     def resolve_bill(
         self, bill: Bill, released_milli: int, released: Money, reason: str | None, on: date, entry_id: int
     ) -> None:
-        """Record a pending bill's one resolution: released (all or part) or, with nothing, rejected."""
+        """Record an open bill's resolution (released, all or part, or with nothing rejected),
+        or a rejected bill's release that reverses the rejection; a revision still open closes."""
+        ...
+
+    def revise_bill(self, bill: Bill, reason: str, on: date, entry_id: int) -> None:
+        """Send a pending bill back to its worker: revising, with an open revision."""
+        ...
+
+    def resubmit_bill(self, bill: Bill, on: date, entry_id: int) -> None:
+        """A revised bill back for review with what it now claims (``bill``), its revision done."""
+        ...
+
+    def revisions(self, bill_id: int) -> list[Revision]: ...
+
+    def revisions_due(self, until: date) -> list[PendingBill]:
+        """Bills whose open revision's window ends on or before ``until``, by id."""
         ...
 
     def pending_bills(self, contract_id: int) -> list[Bill]: ...

@@ -28,6 +28,7 @@ COVERED: dict[str, tuple[str, tuple[str, ...]]] = {
     "milestones": ("id", ()),
     "bills": ("id", ()),
     "idempotency_keys": ("key", ()),
+    "revisions": ("id", ()),
 }
 # Updates that change nothing a fact holds: the running totals of accounts.
 WATCHED_UPDATES = {"accounts": ("name", "currency")}
@@ -124,16 +125,18 @@ def image_of(row: sqlite3.Row, left_out: tuple[str, ...] = ()) -> Image:
     return {name: row[name] for name in row.keys() if name not in left_out}  # noqa: SIM118 - sqlite3.Row
 
 
-def every_row(conn: sqlite3.Connection) -> Iterator[tuple[str, str, Image]]:
-    """(table, key, image) of every covered row, table by table in key order."""
+def every_row(conn: sqlite3.Connection, tables: Collection[str] | None = None) -> Iterator[tuple[str, str, Image]]:
+    """(table, key, image) of every covered row (of ``tables``, if given), table by table in key order."""
     for table, (key_column, left_out) in COVERED.items():
+        if tables is not None and table not in tables:
+            continue
         for row in conn.execute(f"SELECT * FROM {table} ORDER BY {key_column}"):
             yield table, str(row[key_column]), image_of(row, left_out)
 
 
-def all_facts(conn: sqlite3.Connection) -> Facts:
-    """Images of every covered row: what a checkpoint seals."""
+def all_facts(conn: sqlite3.Connection, tables: Collection[str] | None = None) -> Facts:
+    """Images of every covered row (of ``tables``, if given): what a checkpoint seals."""
     facts: Facts = {}
-    for table, key, image in every_row(conn):
+    for table, key, image in every_row(conn, tables):
         facts.setdefault(table, {})[key] = image
     return facts

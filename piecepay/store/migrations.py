@@ -7,7 +7,7 @@ costs several times Python's own start-up; day-to-day commands use the connectio
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from piecepay.records import Record
@@ -42,45 +42,143 @@ JOURNAL_GUARDS = [
 ]
 # Facts that never change once written; only a row's state moves, and a final state stays.
 FIXED_COLUMNS = {
-    "campaigns": "id, slug, title, unit, step, rate, currency, budget_minor, max_pieces_milli, workers, "
-    "milestone_cap_minor, review_days, deadline, created_at",
+    "campaigns": "id, slug, unit, step, rate, currency, created_at",
+    "workers": "id, handle, created_at",
     "accounts": "id, name, currency",
     "contracts": "id, campaign_id, worker_id, rate, max_pieces_milli, offered_at",
     "milestones": "id, contract_id, seq, top_up_minor, cap_minor, opened_on, entry_id",
-    "bills": "id, contract_id, milestone_id, pieces_milli, rate, amount_minor, note, minutes, proofs, "
-    "effective_date, entry_id",
+    "bills": "id, contract_id, milestone_id, rate, effective_date, entry_id",
+    "revisions": "id, bill_id, reason, asked_on, entry_id",
+}
+# Facts that change only in an entry of one kind, which records the old and new values: a
+# campaign's terms (campaign edit), a worker's name and contact (worker edit), and what a
+# bill claims (a resubmission, in an entry about that bill).
+EDITABLE = {
+    "campaigns": (
+        "title, budget_minor, max_pieces_milli, workers, milestone_cap_minor, review_days, deadline, "
+        "revision_days, reversal_days",
+        "campaign_edited",
+    ),
+    "workers": ("name, email", "worker_edited"),
+    "bills": ("pieces_milli, amount_minor, note, minutes, proofs", "resubmit"),
 }
 # Columns set once (from empty to a value) and fixed from then on.
 SET_ONCE = {
     "contracts": ("accepted_on", "escrow_account_id", "ended_on"),
+    "revisions": ("resolved_on", "resolve_entry_id"),
 }
-# Statuses a row never leaves (the same rule as the _final triggers below, for verify).
+# Statuses a row never leaves (the same rule as the _final triggers below, for verify)...
 FINAL_STATUSES = {
     "campaigns": frozenset({"closed"}),
     "contracts": frozenset({"ended", "declined", "withdrawn"}),
     "milestones": frozenset({"closed"}),
     "bills": frozenset({"released", "rejected"}),
+    "revisions": frozenset({"resubmitted", "closed"}),
 }
-IMMUTABLE_TABLES = ("currencies", "workers", "idempotency_keys")
-FINAL_STATES = {
-    "campaigns": "OLD.status = 'closed'",
-    "contracts": "OLD.status IN ('ended', 'declined', 'withdrawn')",
-    "milestones": "OLD.status = 'closed'",
-    "bills": "OLD.status != 'pending'",
-}
-FACT_TABLES = ("currencies", "campaigns", "workers", "accounts", "contracts", "milestones", "bills", "idempotency_keys")
-FACT_GUARDS = (
-    [_guard(f"{t}_no_delete", f"BEFORE DELETE ON {t}", f"{t} rows are never deleted") for t in FACT_TABLES]
-    + [_guard(f"{t}_no_update", f"BEFORE UPDATE ON {t}", f"{t} rows never change") for t in IMMUTABLE_TABLES]
-    + [
-        _guard(f"{t}_fixed", f"BEFORE UPDATE OF {columns} ON {t}", f"{t}: these facts are fixed once written")
-        for t, columns in FIXED_COLUMNS.items()
-    ]
-    + [
-        _guard(f"{t}_final", f"BEFORE UPDATE ON {t} WHEN {when}", f"{t}: a final state never changes")
-        for t, when in FINAL_STATES.items()
-    ]
+# ...but for one: a rejected bill may still be released, once, by an entry of kind
+# "reversal" about that bill (the _reopened trigger). (table: (from, to, entry kind))
+REOPENED = {"bills": ("rejected", "released", "reversal")}
+IMMUTABLE_TABLES = ("currencies", "idempotency_keys")
+FACT_TABLES = (
+    "currencies",
+    "campaigns",
+    "workers",
+    "accounts",
+    "contracts",
+    "milestones",
+    "bills",
+    "idempotency_keys",
+    "revisions",
 )
+
+
+class GuardRules(Record):
+    """What a schema's fact triggers refuse: deletes, any update, updates of fixed columns,
+    leaving a final state (by the SQL condition that says a row is in one), and leaving a
+    state for any but the one it may reopen to."""
+
+    tables: tuple[str, ...]
+    immutable: tuple[str, ...]
+    fixed: dict[str, str]
+    final: dict[str, str]
+    reopened: dict[str, tuple[str, str, str]]
+
+
+def fact_guards(rules: GuardRules) -> list[tuple[str, str]]:
+    """The SQLite triggers that enforce ``rules``, as (name, the SQL that creates it)."""
+    return (
+        [_guard(f"{t}_no_delete", f"BEFORE DELETE ON {t}", f"{t} rows are never deleted") for t in rules.tables]
+        + [_guard(f"{t}_no_update", f"BEFORE UPDATE ON {t}", f"{t} rows never change") for t in rules.immutable]
+        + [
+            _guard(f"{t}_fixed", f"BEFORE UPDATE OF {columns} ON {t}", f"{t}: these facts are fixed once written")
+            for t, columns in rules.fixed.items()
+        ]
+        + [
+            _guard(f"{t}_final", f"BEFORE UPDATE ON {t} WHEN {when}", f"{t}: a final state never changes")
+            for t, when in rules.final.items()
+        ]
+        + [
+            _guard(
+                f"{t}_reopened",
+                f"BEFORE UPDATE ON {t} WHEN OLD.status = '{was}' AND NEW.status != '{to}'",
+                f"{t}: a {was} row may only become {to}",
+            )
+            for t, (was, to, _) in rules.reopened.items()
+        ]
+    )
+
+
+# The rules as schema 3 made them, before anything but a row's state could change.
+GUARD_RULES_3 = GuardRules(
+    FACT_TABLES[:-1],
+    ("currencies", "workers", "idempotency_keys"),
+    {
+        "campaigns": "id, slug, title, unit, step, rate, currency, budget_minor, max_pieces_milli, workers, "
+        "milestone_cap_minor, review_days, deadline, created_at",
+        "accounts": "id, name, currency",
+        "contracts": "id, campaign_id, worker_id, rate, max_pieces_milli, offered_at",
+        "milestones": "id, contract_id, seq, top_up_minor, cap_minor, opened_on, entry_id",
+        "bills": "id, contract_id, milestone_id, pieces_milli, rate, amount_minor, note, minutes, proofs, "
+        "effective_date, entry_id",
+    },
+    {
+        "campaigns": "OLD.status = 'closed'",
+        "contracts": "OLD.status IN ('ended', 'declined', 'withdrawn')",
+        "milestones": "OLD.status = 'closed'",
+        "bills": "OLD.status != 'pending'",
+    },
+    {},
+)
+GUARD_RULES = GuardRules(
+    FACT_TABLES,
+    IMMUTABLE_TABLES,
+    FIXED_COLUMNS,
+    {
+        "campaigns": "OLD.status = 'closed'",
+        "contracts": "OLD.status IN ('ended', 'declined', 'withdrawn')",
+        "milestones": "OLD.status = 'closed'",
+        "bills": "OLD.status = 'released'",
+        "revisions": "OLD.status IN ('resubmitted', 'closed')",
+    },
+    REOPENED,
+)
+FACT_GUARDS_3 = fact_guards(GUARD_RULES_3)
+FACT_GUARDS = fact_guards(GUARD_RULES)
+
+
+def guard_changes(before: list[tuple[str, str]], after: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """What takes a ledger from the triggers ``before`` to those ``after``: the names to drop
+    and the definitions to create (a trigger whose text changes is dropped and made again)."""
+    old, new = dict(before), dict(after)
+    drop = [name for name, sql in before if new.get(name) != sql]
+    create = [sql for name, sql in after if old.get(name) != sql]
+    return drop, create
+
+
+def editable_columns(table: str) -> tuple[str, ...]:
+    """The columns of ``table`` that only an entry of one kind changes (``EDITABLE``)."""
+    columns = EDITABLE.get(table)
+    return () if columns is None else tuple(name.strip() for name in columns[0].split(","))
 
 
 def fixed_columns(table: str) -> tuple[str, ...] | None:
@@ -309,7 +407,7 @@ def m003_facts_in_the_chain(db: Database) -> None:
     from piecepay.store.connection import APPLICATION_ID
 
     db.execute("ALTER TABLE entries ADD COLUMN facts TEXT")
-    for _, sql in FACT_GUARDS:
+    for _, sql in FACT_GUARDS_3:
         db.execute(sql)
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
@@ -344,12 +442,45 @@ def m005_activity_index(db: Database) -> None:
     db.table("milestones").create_index(["entry_id"])
 
 
+def m006_revisions_and_edits(db: Database) -> None:
+    """Revisions of bills, rejections reversed and terms edited: the table of revisions, a
+    campaign's revision and reversal windows (empty: 7 and 30 days), and guards that let a
+    campaign's terms, a worker's name and contact and a bill's claim change, and a rejected
+    bill be released (verify proves each change is in an entry of its kind)."""
+    db.execute("ALTER TABLE campaigns ADD COLUMN revision_days INTEGER")
+    db.execute("ALTER TABLE campaigns ADD COLUMN reversal_days INTEGER")
+    db.execute(
+        "CREATE TABLE revisions (id INTEGER PRIMARY KEY, bill_id INTEGER NOT NULL REFERENCES bills (id), "
+        "reason TEXT NOT NULL, asked_on TEXT NOT NULL, entry_id INTEGER NOT NULL REFERENCES entries (id), "
+        "status TEXT NOT NULL, resolved_on TEXT, resolve_entry_id INTEGER REFERENCES entries (id)) STRICT"
+    )
+    for statement in REVISION_INDEXES:
+        db.execute(statement)
+    drop, create = guard_changes(FACT_GUARDS_3, FACT_GUARDS)
+    for name in drop:
+        db.execute(f"DROP TRIGGER {name}")
+    for sql in create:
+        db.execute(sql)
+
+
+REVISION_INDEXES = (
+    "CREATE INDEX idx_revisions_bill_id ON revisions (bill_id)",
+    "CREATE INDEX idx_revisions_open ON revisions (asked_on) WHERE status = 'open'",
+    "CREATE INDEX idx_revisions_entry_id ON revisions (entry_id)",
+    "CREATE INDEX idx_revisions_resolve_entry_id ON revisions (resolve_entry_id) WHERE resolve_entry_id IS NOT NULL",
+)
+# Tables whose every row a migration changes the image of (a column added): the checkpoint
+# that records the upgrade seals them again, so the chain holds each row as it is now.
+RESEALED = {"m006_revisions_and_edits": ("campaigns",)}
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     m001_initial,
     m002_export_cursors,
     m003_facts_in_the_chain,
     m004_verified_head,
     m005_activity_index,
+    m006_revisions_and_edits,
 ]
 FACTS_SEALED_FROM = 3  # the schema from which every fact is sealed into the chain
 LATEST_VERSION = len(MIGRATIONS)
@@ -372,23 +503,28 @@ def migrate(conn: sqlite3.Connection, stamp: Stamp, fill: Callable[[Any], None] 
         db = Database(conn, recursive_triggers=False)
         db.create_table("migrations", {"name": str, "applied_at": str}, pk="name", if_not_exists=True)
         applied = {row[0] for row in conn.execute("SELECT name FROM migrations")}
+        now: list[str] = []
         for migration in MIGRATIONS:
             if migration.__name__ in applied:  # recorded by name, as sqlite-utils' and llm's are
                 continue
             migration(db)
+            now.append(migration.__name__)
             db.table("migrations").insert({"name": migration.__name__, "applied_at": stamp.recorded_at})
         conn.execute(f"PRAGMA user_version = {LATEST_VERSION}")
         if fill is not None and version == 0:
             fill(conn)
         else:
-            checkpoint(conn, stamp, created=version == 0, upgraded_from=version)
+            checkpoint(conn, stamp, created=version == 0, upgraded_from=version, applied=now)
 
 
-def checkpoint(conn: sqlite3.Connection, stamp: Stamp, *, created: bool, upgraded_from: int = 0) -> None:
+def checkpoint(
+    conn: sqlite3.Connection, stamp: Stamp, *, created: bool, upgraded_from: int = 0, applied: Sequence[str] = ()
+) -> None:
     """The entry that records a new ledger or an upgrade. A new ledger, or one from before
     facts were sealed into the chain, gets every fact row's image sealed in it, so the chain
     covers all that came before; a ledger whose facts are sealed already gets an entry that
-    seals nothing new (its migrations add no fact), whatever its size."""
+    seals again only the tables whose images the migrations just ``applied`` changed (``RESEALED``: a few
+    campaigns, never the bills), so an upgrade costs little whatever the ledger's size."""
     from piecepay.store.facts import all_facts
     from piecepay.store.journal import EntryHeader, append_entry
 
@@ -397,6 +533,7 @@ def checkpoint(conn: sqlite3.Connection, stamp: Stamp, *, created: bool, upgrade
     elif upgraded_from < FACTS_SEALED_FROM:
         memo, facts = f"schema {LATEST_VERSION}: every fact so far sealed into the chain", all_facts(conn)
     else:
-        memo, facts = f"schema {LATEST_VERSION}: upgraded from schema {upgraded_from}", {}
+        changed = tuple(table for name in applied for table in RESEALED.get(name, ()))
+        memo, facts = f"schema {LATEST_VERSION}: upgraded from schema {upgraded_from}", all_facts(conn, changed)
     header = EntryHeader("checkpoint", stamp.today, stamp.recorded_at, stamp.actor, memo)
     append_entry(conn, header, (), facts=facts)

@@ -28,6 +28,7 @@ from piecepay.store.migrations import Stamp
 from piecepay.store.sqlite import SqliteStore, StoredHead
 
 VERIFIED_HEAD = "m004_verified_head"
+READ_AS_IS = frozenset({VERIFIED_HEAD, "m005_activity_index"})  # migrations a ledger may be read without
 WRITE_LOCK = 0x50435059  # one advisory lock: writers queue on it, like SQLite's BEGIN IMMEDIATE
 STREAM_BATCH = 2000  # rows a server-side cursor sends at a time
 _stream_names = itertools.count(1)
@@ -221,14 +222,16 @@ def _identifier(conn: PgConnection, name: str) -> str:
 def open_ledger(where: ServerLedger, *, write: bool, stamp: Stamp | None = None) -> PgConnection:
     """The ledger at ``where``, proved to be a piecepay ledger of a schema this version knows.
 
-    A ledger of an older schema is upgraded when opened for writing, as a file is: the
-    migrations it lacks and an entry recording the upgrade (``stamp`` says who and when), in
-    one transaction. Opened only for reading it is read as it is: what its schema lacks (a
-    verified head) is simply not there."""
+    A ledger of an older schema is upgraded when opened, as a file is: the migrations it
+    lacks and an entry recording the upgrade (``stamp`` says who and when), in one
+    transaction. Opened only for reading by a role that cannot upgrade it, it is read as it
+    is if all it lacks is what reading does without (``READ_AS_IS``: a verified head, an
+    index); otherwise the role is told who can upgrade it."""
     conn = connect(where)
     try:
         applied = _known_schema(conn, where)
-        if write and len(applied) < len(schema.MIGRATION_NAMES):
+        missing = set(schema.MIGRATION_NAMES) - set(applied)
+        if missing and (write or not missing <= READ_AS_IS):
             applied = _upgrade(conn, where, stamp)
         conn.applied = frozenset(applied)
         if write:
@@ -290,7 +293,7 @@ def _upgrade(conn: PgConnection, where: ServerLedger, stamp: Stamp | None) -> li
             for role in writers:
                 for grant in schema.WRITER_GRANTS:
                     conn.execute(grant.format(role=_identifier(conn, role)))
-            checkpoint(conn, stamp, created=False, upgraded_from=len(applied))  # type: ignore[arg-type]
+            checkpoint(conn, stamp, created=False, upgraded_from=len(applied), applied=missing)  # type: ignore[arg-type]
         conn.execute("COMMIT")
     except StorageError as exc:
         with contextlib.suppress(Exception):
@@ -408,8 +411,8 @@ class PostgresStore(SqliteStore):
         return found
 
     def expected_guards(self) -> dict[str, str]:
-        expected = dict(schema.GUARDS)
-        expected.update({f"function {name}": body for name, body in schema.FUNCTIONS.items()})
+        expected = schema.guards_after(self.pg.applied)
+        expected.update({f"function {name}": body for name, body in schema.functions_after(self.pg.applied).items()})
         return expected
 
     # ------------------------------------------------------------------ the verified head

@@ -16,7 +16,13 @@ cannot change a fact table at all.
 from __future__ import annotations
 
 from piecepay.store.facts import COVERED, WATCHED_UPDATES
-from piecepay.store.migrations import APPEND_ONLY_TABLES, FACT_TABLES, FINAL_STATUSES, FIXED_COLUMNS, IMMUTABLE_TABLES
+from piecepay.store.migrations import (
+    APPEND_ONLY_TABLES,
+    GUARD_RULES,
+    GUARD_RULES_3,
+    REVISION_INDEXES,
+    GuardRules,
+)
 
 T = 'TEXT COLLATE "C"'
 FK = "DEFERRABLE INITIALLY DEFERRED"
@@ -38,6 +44,14 @@ END
     "piecepay_refuse_final": """
 BEGIN
     IF OLD.status = ANY (TG_ARGV[1:]) THEN
+        RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'raise_exception';
+    END IF;
+    RETURN NEW;
+END
+""",
+    "piecepay_refuse_reopen": """
+BEGIN
+    IF OLD.status = TG_ARGV[1] AND NEW.status IS DISTINCT FROM TG_ARGV[2] THEN
         RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'raise_exception';
     END IF;
     RETURN NEW;
@@ -71,7 +85,9 @@ def _trigger(name: str, timing: str, table: str, function: str, *args: str, row:
     )
 
 
-ID_TABLES = ("campaigns", "workers", "accounts", "contracts", "entries", "postings", "milestones", "bills")
+ID_TABLES = ("campaigns", "workers", "accounts", "contracts", "entries", "postings", "milestones", "bills", "revisions")
+# The functions each migration creates (the others are there from the first).
+FUNCTIONS_BY_MIGRATION = {"m006_revisions_and_edits": ("piecepay_refuse_reopen",)}
 
 TABLES = {
     "m001_initial": [
@@ -147,6 +163,15 @@ TABLES = {
         "CREATE INDEX idx_bills_resolve_entry_id ON bills (resolve_entry_id) WHERE resolve_entry_id IS NOT NULL",
         "CREATE INDEX idx_milestones_entry_id ON milestones (entry_id)",
     ],
+    "m006_revisions_and_edits": [
+        "ALTER TABLE campaigns ADD COLUMN revision_days BIGINT",
+        "ALTER TABLE campaigns ADD COLUMN reversal_days BIGINT",
+        f"""CREATE TABLE revisions (
+            id BIGINT PRIMARY KEY, bill_id BIGINT NOT NULL REFERENCES bills (id) {FK}, reason {T} NOT NULL,
+            asked_on {T} NOT NULL, entry_id BIGINT NOT NULL REFERENCES entries (id) {FK}, status {T} NOT NULL,
+            resolved_on {T}, resolve_entry_id BIGINT REFERENCES entries (id) {FK})""",
+        *REVISION_INDEXES,
+    ],
 }
 MIGRATION_NAMES = tuple(TABLES)
 # (table, column, the table it refers to, that table's key): what verify checks row by row,
@@ -165,9 +190,31 @@ FOREIGN_KEYS = (
     ("bills", "milestone_id", "milestones", "id"),
     ("bills", "entry_id", "entries", "id"),
     ("bills", "resolve_entry_id", "entries", "id"),
+    ("revisions", "bill_id", "bills", "id"),
+    ("revisions", "entry_id", "entries", "id"),
+    ("revisions", "resolve_entry_id", "entries", "id"),
 )
 
-NEXT_ID = [_trigger(f"{t}_next_id", "BEFORE INSERT", t, "piecepay_next_id") for t in ID_TABLES]
+
+def _next_ids(tables: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [_trigger(f"{t}_next_id", "BEFORE INSERT", t, "piecepay_next_id") for t in tables]
+
+
+def _touches(tables: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The triggers that note each row of ``tables`` inserted or changed, for sealing."""
+    return [_trigger(f"touch_{t}_i", "AFTER INSERT", t, "piecepay_touch", COVERED[t][0]) for t in tables] + [
+        _trigger(
+            f"touch_{t}_u",
+            f"AFTER UPDATE OF {', '.join(WATCHED_UPDATES[t])}" if t in WATCHED_UPDATES else "AFTER UPDATE",
+            t,
+            "piecepay_touch",
+            COVERED[t][0],
+        )
+        for t in tables
+    ]
+
+
+NEXT_ID = _next_ids(ID_TABLES)
 JOURNAL_GUARDS = [
     _trigger(
         f"{t}_no_{action.lower()}",
@@ -179,68 +226,126 @@ JOURNAL_GUARDS = [
     for t in APPEND_ONLY_TABLES
     for action in ("UPDATE", "DELETE")
 ]
-FACT_GUARDS = (
-    [
-        _trigger(f"{t}_no_delete", "BEFORE DELETE", t, "piecepay_refuse", f"{t} rows are never deleted")
-        for t in FACT_TABLES
-    ]
-    + [
-        _trigger(f"{t}_no_update", "BEFORE UPDATE", t, "piecepay_refuse", f"{t} rows never change")
-        for t in IMMUTABLE_TABLES
-    ]
-    + [
-        _trigger(
-            f"{t}_fixed",
-            f"BEFORE UPDATE OF {columns}",
-            t,
-            "piecepay_refuse",
-            f"{t}: these facts are fixed once written",
-        )
-        for t, columns in FIXED_COLUMNS.items()
-    ]
-    + [
-        _trigger(
-            f"{t}_final",
-            "BEFORE UPDATE",
-            t,
-            "piecepay_refuse_final",
-            f"{t}: a final state never changes",
-            *sorted(statuses),
-        )
-        for t, statuses in FINAL_STATUSES.items()
-    ]
-    + [
-        _trigger(f"{t}_no_truncate", "BEFORE TRUNCATE", t, "piecepay_refuse", f"{t} is never emptied", row=False)
-        for t in (*FACT_TABLES, *APPEND_ONLY_TABLES)
-    ]
-)
-TOUCH = [_trigger(f"touch_{t}_i", "AFTER INSERT", t, "piecepay_touch", key) for t, (key, _) in COVERED.items()] + [
-    _trigger(
-        f"touch_{t}_u",
-        f"AFTER UPDATE OF {', '.join(WATCHED_UPDATES[t])}" if t in WATCHED_UPDATES else "AFTER UPDATE",
-        t,
-        "piecepay_touch",
-        key,
-    )
-    for t, (key, _) in COVERED.items()
-]
-TRIGGERS_BY_MIGRATION = {
-    "m001_initial": NEXT_ID + JOURNAL_GUARDS,
-    "m002_export_cursors": [],
-    "m003_facts_in_the_chain": FACT_GUARDS + TOUCH,
-    "m004_verified_head": [],
-    "m005_activity_index": [],
+# The statuses each table's final states are, in PostgreSQL's guard (SQLite's says it in SQL).
+FINAL_3 = {
+    "campaigns": ("closed",),
+    "contracts": ("declined", "ended", "withdrawn"),
+    "milestones": ("closed",),
+    "bills": ("rejected", "released"),
 }
-GUARDS = dict(NEXT_ID + JOURNAL_GUARDS + FACT_GUARDS + TOUCH)  # every trigger a ledger has, as printed back
+FINAL = {
+    "campaigns": ("closed",),
+    "contracts": ("declined", "ended", "withdrawn"),
+    "milestones": ("closed",),
+    "bills": ("released",),
+    "revisions": ("closed", "resubmitted"),
+}
+
+
+def fact_guards(rules: GuardRules, final: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    """The triggers that enforce ``rules`` (with ``final``: each table's final statuses)."""
+    return (
+        [
+            _trigger(f"{t}_no_delete", "BEFORE DELETE", t, "piecepay_refuse", f"{t} rows are never deleted")
+            for t in rules.tables
+        ]
+        + [
+            _trigger(f"{t}_no_update", "BEFORE UPDATE", t, "piecepay_refuse", f"{t} rows never change")
+            for t in rules.immutable
+        ]
+        + [
+            _trigger(
+                f"{t}_fixed",
+                f"BEFORE UPDATE OF {columns}",
+                t,
+                "piecepay_refuse",
+                f"{t}: these facts are fixed once written",
+            )
+            for t, columns in rules.fixed.items()
+        ]
+        + [
+            _trigger(
+                f"{t}_final",
+                "BEFORE UPDATE",
+                t,
+                "piecepay_refuse_final",
+                f"{t}: a final state never changes",
+                *statuses,
+            )
+            for t, statuses in final.items()
+        ]
+        + [
+            _trigger(
+                f"{t}_reopened",
+                "BEFORE UPDATE",
+                t,
+                "piecepay_refuse_reopen",
+                f"{t}: a {was} row may only become {to}",
+                was,
+                to,
+            )
+            for t, (was, to, _) in rules.reopened.items()
+        ]
+        + [
+            _trigger(f"{t}_no_truncate", "BEFORE TRUNCATE", t, "piecepay_refuse", f"{t} is never emptied", row=False)
+            for t in (*rules.tables, *APPEND_ONLY_TABLES)
+        ]
+    )
+
+
+FACT_GUARDS_3 = fact_guards(GUARD_RULES_3, FINAL_3)
+FACT_GUARDS = fact_guards(GUARD_RULES, FINAL)
+TOUCH = _touches(tuple(t for t in COVERED if t != "revisions"))
+# (triggers made, triggers dropped) by each migration
+TRIGGERS_BY_MIGRATION: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
+    "m001_initial": (_next_ids(ID_TABLES[:-1]) + JOURNAL_GUARDS, []),
+    "m002_export_cursors": ([], []),
+    "m003_facts_in_the_chain": (FACT_GUARDS_3 + TOUCH, []),
+    "m004_verified_head": ([], []),
+    "m005_activity_index": ([], []),
+    "m006_revisions_and_edits": (
+        _next_ids(("revisions",)) + [g for g in FACT_GUARDS if g not in FACT_GUARDS_3] + _touches(("revisions",)),
+        [g for g in FACT_GUARDS_3 if g not in FACT_GUARDS],
+    ),
+}
+
+
+def guards_after(applied: tuple[str, ...] | frozenset[str]) -> dict[str, str]:
+    """Every trigger a ledger with the migrations ``applied`` has, as printed back."""
+    found: dict[str, str] = {}
+    for name in MIGRATION_NAMES:
+        if name in applied:
+            made, dropped = TRIGGERS_BY_MIGRATION[name]
+            for trigger, _ in dropped:
+                del found[trigger]
+            found.update(made)
+    return found
+
+
+def functions_after(applied: tuple[str, ...] | frozenset[str]) -> dict[str, str]:
+    """Every function a ledger with the migrations ``applied`` has, by name, with its body."""
+    later = {f for name, made in FUNCTIONS_BY_MIGRATION.items() if name not in applied for f in made}
+    return {name: body for name, body in FUNCTIONS.items() if name not in later}
+
+
+GUARDS = guards_after(MIGRATION_NAMES)  # every trigger a ledger has, as printed back
 
 
 def migration_statements(name: str) -> list[str]:
-    """Every statement of the migration ``name``: tables, then functions, then triggers."""
+    """Every statement of the migration ``name``: tables, then functions, then triggers
+    (those it replaces dropped first)."""
     statements = list(TABLES[name])
-    if name == "m001_initial":
-        statements += [_function(f) for f in FUNCTIONS]
-    statements += [definition for _, definition in TRIGGERS_BY_MIGRATION[name]]
+    made_first = set(FUNCTIONS) - {f for made in FUNCTIONS_BY_MIGRATION.values() for f in made}
+    made = made_first if name == "m001_initial" else FUNCTIONS_BY_MIGRATION.get(name, ())
+    statements += [_function(f) for f in FUNCTIONS if f in made]
+    created, dropped = TRIGGERS_BY_MIGRATION[name]
+    statements += [f"DROP TRIGGER {trigger} ON {_table_of(sql)}" for trigger, sql in dropped]
+    statements += [definition for _, definition in created]
     return statements
+
+
+def _table_of(definition: str) -> str:
+    return definition.split(" ON public.", 1)[1].split(" ", 1)[0]
 
 
 # What the role piecepay writes with may do (README, Team ledger): read everything, add
@@ -248,5 +353,6 @@ def migration_statements(name: str) -> list[str]:
 WRITER_GRANTS = [
     "GRANT USAGE ON SCHEMA public TO {role}",
     "GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {role}",
-    "GRANT UPDATE ON campaigns, accounts, contracts, milestones, bills, export_cursors, verified_head TO {role}",
+    "GRANT UPDATE ON campaigns, workers, accounts, contracts, milestones, bills, revisions, export_cursors, "
+    "verified_head TO {role}",
 ]

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from piecepay.errors import NotFound
 from piecepay.inputs import numeric_id
 from piecepay.models import (
+    DEFAULT_REVERSAL_DAYS,
+    DEFAULT_REVISION_DAYS,
     Account,
     Bill,
     BillStatus,
@@ -27,6 +29,8 @@ from piecepay.models import (
     ContractStatus,
     Milestone,
     MilestoneStatus,
+    Revision,
+    RevisionStatus,
     Worker,
     worker_account_name,
 )
@@ -42,6 +46,40 @@ if TYPE_CHECKING:
     from piecepay.store.journal import EntryHeader
 
 CAMPAIGN_SELECT = "SELECT k.*, cur.digits FROM campaigns k JOIN currencies cur ON cur.code = k.currency"
+# What campaign edit may change, column by column.
+CAMPAIGN_TERMS = (
+    "title",
+    "budget_minor",
+    "max_pieces_milli",
+    "workers",
+    "milestone_cap_minor",
+    "review_days",
+    "deadline",
+    "revision_days",
+    "reversal_days",
+)
+OPEN_BILLS = "('pending', 'revising')"  # the statuses of a bill that holds its reservation
+# What verify reads of the journal about bills: per bill, how many entries resolved it
+# (release, reject) and how many reversed a rejection; a bill whose status disagrees with
+# them; an open revision whose bill is not revising, or one of two open on one bill; and what
+# each resubmission gave back of a bill's reservation.
+RESOLVING = (
+    "SELECT bill_id, SUM(CASE WHEN kind = 'reversal' THEN 0 ELSE 1 END) AS times, "
+    "SUM(CASE WHEN kind = 'reversal' THEN 1 ELSE 0 END) AS reversed FROM entries "
+    "WHERE kind IN ('release', 'reject', 'reversal') AND bill_id IS NOT NULL GROUP BY bill_id"
+)
+STATUS_DISAGREES = (
+    f"(b.status IN {OPEN_BILLS}) != (COALESCE(r.times, 0) = 0) "
+    "OR (COALESCE(r.reversed, 0) > 0 AND b.status != 'released')"
+)
+REVISION_DISAGREES = (
+    "SELECT v.bill_id FROM revisions v JOIN bills b ON b.id = v.bill_id WHERE v.status = 'open' "
+    "GROUP BY v.bill_id, b.status HAVING COUNT(*) > 1 OR b.status != 'revising'"
+)
+RESUBMIT_CUTS = (
+    "SELECT v.bill_id, SUM(p.amount) AS amount FROM revisions v JOIN postings p ON p.entry_id = v.resolve_entry_id "
+    "AND p.side = 'debit' WHERE v.status = 'resubmitted' GROUP BY v.bill_id"
+)
 CONTRACT_SELECT = (
     "SELECT c.*, k.slug AS campaign_slug, w.handle AS worker_handle, k.currency, cur.digits FROM contracts c "
     "JOIN campaigns k ON k.id = c.campaign_id JOIN workers w ON w.id = c.worker_id "
@@ -164,6 +202,8 @@ def campaign_of(row: sqlite3.Row) -> Campaign:
         _day(row["deadline"]),
         CampaignStatus(row["status"]),
         row["created_at"],
+        DEFAULT_REVISION_DAYS if row["revision_days"] is None else row["revision_days"],
+        DEFAULT_REVERSAL_DAYS if row["reversal_days"] is None else row["reversal_days"],
     )
 
 
@@ -227,6 +267,19 @@ def bill_of(row: sqlite3.Row) -> Bill:
         date.fromisoformat(row["effective_date"]),
         _day(row["resolved_on"]),
         row["entry_id"],
+        row["resolve_entry_id"],
+    )
+
+
+def revision_of(row: sqlite3.Row) -> Revision:
+    return Revision(
+        row["id"],
+        row["bill_id"],
+        row["reason"],
+        date.fromisoformat(row["asked_on"]),
+        row["entry_id"],
+        RevisionStatus(row["status"]),
+        _day(row["resolved_on"]),
         row["resolve_entry_id"],
     )
 
@@ -405,8 +458,8 @@ class SqliteStore:
         """Write a new campaign (its id is assigned); returns it as stored."""
         self.conn.execute(
             "INSERT INTO campaigns (slug, title, unit, step, rate, currency, budget_minor, max_pieces_milli, "
-            "workers, milestone_cap_minor, review_days, deadline, status, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "workers, milestone_cap_minor, review_days, deadline, status, created_at, revision_days, reversal_days) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 c.slug,
                 c.title,
@@ -422,6 +475,8 @@ class SqliteStore:
                 c.deadline.isoformat() if c.deadline else None,
                 c.status.value,
                 c.created_at,
+                c.revision_days,
+                c.reversal_days,
             ),
         )
         return self.find_campaign(c.slug)
@@ -442,6 +497,14 @@ class SqliteStore:
 
     def campaigns(self) -> list[Campaign]:
         return [campaign_of(r) for r in self._all(f"{CAMPAIGN_SELECT} ORDER BY k.id")]
+
+    def edit_campaign(self, campaign_id: int, changes: dict[str, object]) -> None:
+        """Set the campaign's terms named in ``changes`` (column to value, as stored)."""
+        assert set(changes) <= set(CAMPAIGN_TERMS), changes
+        self.conn.execute(
+            f"UPDATE campaigns SET {', '.join(f'{column} = ?' for column in changes)} WHERE id = ?",
+            (*changes.values(), campaign_id),
+        )
 
     def set_campaign_status(self, campaign_id: int, status: CampaignStatus) -> None:
         self.conn.execute("UPDATE campaigns SET status = ? WHERE id = ?", (status.value, campaign_id))
@@ -492,6 +555,9 @@ class SqliteStore:
         if row is None:
             raise NotFound(f"no worker '{ref}' (see 'piecepay worker list')", "worker_not_found")
         return worker_of(row)
+
+    def edit_worker(self, worker_id: int, name: str | None, email: str | None) -> None:
+        self.conn.execute("UPDATE workers SET name = ?, email = ? WHERE id = ?", (name, email, worker_id))
 
     def workers(self) -> list[Worker]:
         return [worker_of(r) for r in self._all("SELECT * FROM workers ORDER BY handle")]
@@ -649,7 +715,7 @@ class SqliteStore:
     def milestone_spent(self, milestone: Milestone) -> Money:
         """What a milestone's cap has spent: pending reservations plus released amounts."""
         row = self._one(
-            "SELECT COALESCE(SUM(CASE status WHEN 'pending' THEN amount_minor ELSE released_minor END), 0) "
+            f"SELECT COALESCE(SUM(CASE WHEN status IN {OPEN_BILLS} THEN amount_minor ELSE released_minor END), 0) "
             "FROM bills WHERE milestone_id = ?",
             (milestone.id,),
         )
@@ -750,13 +816,67 @@ class SqliteStore:
     def resolve_bill(
         self, bill: Bill, released_milli: int, released: Money, reason: str | None, on: date, entry_id: int
     ) -> None:
-        """Record a pending bill's one resolution: released (all or part) or, with nothing, rejected."""
+        """Record an open bill's resolution: released (all or part) or, with nothing, rejected;
+        or a rejected bill's release, reversing its rejection. A revision still open closes."""
         status = BillStatus.RELEASED if released_milli else BillStatus.REJECTED
         self.conn.execute(
             "UPDATE bills SET status = ?, released_pieces_milli = ?, released_minor = ?, reason = ?, resolved_on = ?, "
-            "resolve_entry_id = ? WHERE id = ? AND status = 'pending'",
-            (status.value, released_milli, released.minor, reason, on.isoformat(), entry_id, bill.id),
+            "resolve_entry_id = ? WHERE id = ? AND status = ?",
+            (status.value, released_milli, released.minor, reason, on.isoformat(), entry_id, bill.id, bill.status),
         )
+        if bill.status is BillStatus.REVISING:
+            self._end_revision(bill.id, RevisionStatus.CLOSED, on, entry_id)
+
+    def revise_bill(self, bill: Bill, reason: str, on: date, entry_id: int) -> None:
+        """Send a pending bill back to its worker: revising, with an open revision."""
+        self.conn.execute(
+            "UPDATE bills SET status = 'revising', reason = ? WHERE id = ? AND status = 'pending'", (reason, bill.id)
+        )
+        self.conn.execute(
+            "INSERT INTO revisions (bill_id, reason, asked_on, entry_id, status) VALUES (?, ?, ?, ?, 'open')",
+            (bill.id, reason, on.isoformat(), entry_id),
+        )
+
+    def resubmit_bill(self, bill: Bill, on: date, entry_id: int) -> None:
+        """A revised bill back for review with what it now claims (``bill``), its revision done."""
+        import json
+
+        self.conn.execute(
+            "UPDATE bills SET status = 'pending', reason = NULL, pieces_milli = ?, amount_minor = ?, note = ?, "
+            "minutes = ?, proofs = ? WHERE id = ? AND status = 'revising'",
+            (bill.pieces_milli, bill.amount.minor, bill.note, bill.minutes, json.dumps(list(bill.proofs)), bill.id),
+        )
+        self._end_revision(bill.id, RevisionStatus.RESUBMITTED, on, entry_id)
+
+    def _end_revision(self, bill_id: int, status: RevisionStatus, on: date, entry_id: int) -> None:
+        self.conn.execute(
+            "UPDATE revisions SET status = ?, resolved_on = ?, resolve_entry_id = ? "
+            "WHERE bill_id = ? AND status = 'open'",
+            (status.value, on.isoformat(), entry_id, bill_id),
+        )
+
+    def revisions(self, bill_id: int) -> list[Revision]:
+        """The revisions asked of a bill, oldest first."""
+        return [revision_of(r) for r in self._all("SELECT * FROM revisions WHERE bill_id = ? ORDER BY id", (bill_id,))]
+
+    def revisions_due(self, until: date) -> list[PendingBill]:
+        """Bills whose open revision was asked on or before ``until`` less their campaign's
+        revision window, by id, with that window: the sweep rejects them."""
+        rows = self._all(f"SELECT DISTINCT COALESCE(revision_days, {DEFAULT_REVISION_DAYS}) FROM campaigns ORDER BY 1")
+        if not rows:
+            return []
+        last_days = [(row[0], (until - timedelta(days=row[0])).isoformat()) for row in rows]
+        rows = self._all(
+            f"WITH windows (days, last_day) AS (VALUES {', '.join('(?, ?)' for _ in last_days)}) "
+            "SELECT b.*, k.currency, cur.digits, windows.days, k.slug, w.handle FROM revisions r "
+            "JOIN bills b ON b.id = r.bill_id JOIN contracts c ON c.id = b.contract_id "
+            "JOIN campaigns k ON k.id = c.campaign_id "
+            f"JOIN windows ON windows.days = COALESCE(k.revision_days, {DEFAULT_REVISION_DAYS}) "
+            "JOIN currencies cur ON cur.code = k.currency JOIN workers w ON w.id = c.worker_id "
+            "WHERE r.status = 'open' AND r.asked_on <= windows.last_day ORDER BY b.id",
+            [value for pair in last_days for value in pair],
+        )
+        return [PendingBill(bill_of(r), f"{r['slug']}/{r['handle']}", r["days"]) for r in rows]
 
     def bill_lines(
         self,
@@ -792,10 +912,11 @@ class SqliteStore:
         return [BillLine(bill_of(r), f"{r['slug']}/{r['handle']}", r["unit"], r["review_days"]) for r in rows]
 
     def pending_bills(self, contract_id: int) -> list[Bill]:
+        """A contract's open bills (pending or revising), by id."""
         return [
             bill_of(r)
             for r in self._all(
-                f"{BILL_SELECT} WHERE b.contract_id = ? AND b.status = 'pending' ORDER BY b.id", (contract_id,)
+                f"{BILL_SELECT} WHERE b.contract_id = ? AND b.status IN {OPEN_BILLS} ORDER BY b.id", (contract_id,)
             )
         ]
 
@@ -957,8 +1078,9 @@ class SqliteStore:
         ]
 
     def bills_due_for_review(self, until: date) -> list[PendingBill]:
-        """Pending bills whose review window ends on or before ``until``, with their contract
-        and their campaign's review window, by id. Each contract's pending bills are a range
+        """Pending bills whose review window (from the bill's date, or from the day it was last
+        resubmitted) ends on or before ``until``, with their contract and their campaign's
+        review window, by id. Each contract's pending bills are a range
         of an index by date, so bills still well inside their window are not read."""
         windows = [row[0] for row in self._all("SELECT DISTINCT review_days FROM campaigns ORDER BY 1")]
         if not windows:
@@ -970,14 +1092,17 @@ class SqliteStore:
             "SELECT b.*, k.currency, cur.digits, k.review_days, k.slug, w.handle FROM windows "
             "JOIN campaigns k ON k.review_days = windows.days JOIN contracts c ON c.campaign_id = k.id "
             "JOIN bills b ON b.contract_id = c.id AND b.status = 'pending' AND b.effective_date <= windows.last_day "
-            "JOIN currencies cur ON cur.code = k.currency JOIN workers w ON w.id = c.worker_id",
+            "JOIN currencies cur ON cur.code = k.currency JOIN workers w ON w.id = c.worker_id "
+            # a resubmitted bill's window starts again on the day it came back
+            "WHERE NOT EXISTS (SELECT 1 FROM revisions r WHERE r.bill_id = b.id AND r.status = 'resubmitted' "
+            "AND r.resolved_on > windows.last_day)",
             [value for pair in last_days for value in pair],
         )
         due = [PendingBill(bill_of(r), f"{r['slug']}/{r['handle']}", r["review_days"]) for r in rows]
         return sorted(due, key=lambda pending: pending.bill.id)
 
     def pending_bill_count(self, contract_id: int) -> int:
-        row = self._one("SELECT COUNT(*) FROM bills WHERE contract_id = ? AND status = 'pending'", (contract_id,))
+        row = self._one(f"SELECT COUNT(*) FROM bills WHERE contract_id = ? AND status IN {OPEN_BILLS}", (contract_id,))
         assert row is not None
         return int(row[0])
 
@@ -1180,38 +1305,45 @@ class SqliteStore:
         return [account_of(r) for r in self._all(f"{ACCOUNT_SELECT} ORDER BY a.id")]
 
     def bills_resolve_as_their_status_says(self) -> bool:
-        """Whether no bill is resolved twice and every bill is pending exactly when no entry
-        resolved it, in one read of the journal."""
+        """Whether no bill is resolved twice nor reversed twice, every bill is open (pending or
+        revising) exactly when no entry resolved it, only a released bill was reversed, and a
+        bill is revising exactly when it has an open revision, in one read of the journal."""
         row = self._one(
-            "WITH resolved AS MATERIALIZED (SELECT bill_id, COUNT(*) AS times FROM entries "
-            "WHERE kind IN ('release', 'reject') AND bill_id IS NOT NULL GROUP BY bill_id) "
-            "SELECT EXISTS (SELECT 1 FROM resolved WHERE times > 1) OR EXISTS (SELECT 1 FROM bills b "
-            "LEFT JOIN resolved r ON r.bill_id = b.id WHERE (b.status = 'pending') != (r.bill_id IS NULL))"
+            f"WITH resolved AS MATERIALIZED ({RESOLVING}) "
+            "SELECT EXISTS (SELECT 1 FROM resolved WHERE times > 1 OR reversed > 1) OR EXISTS (SELECT 1 FROM bills b "
+            f"LEFT JOIN resolved r ON r.bill_id = b.id WHERE {STATUS_DISAGREES}) OR EXISTS ({REVISION_DISAGREES}) "
+            "OR (SELECT COUNT(*) FROM bills WHERE status = 'revising') != "
+            "(SELECT COUNT(*) FROM revisions WHERE status = 'open')"
         )
         return row is not None and not row[0]
 
     def bill_resolved_twice(self) -> tuple[int, int] | None:
         row = self._one(
-            "SELECT bill_id, COUNT(*) FROM entries WHERE kind IN ('release', 'reject') AND bill_id IS NOT NULL "
-            "GROUP BY bill_id HAVING COUNT(*) > 1 ORDER BY bill_id LIMIT 1"
+            f"SELECT bill_id, CASE WHEN times > 1 THEN times ELSE reversed END FROM ({RESOLVING}) resolved "
+            "WHERE times > 1 OR reversed > 1 ORDER BY bill_id LIMIT 1"
         )
         return (row[0], row[1]) if row else None
 
     def bill_status_against_journal(self) -> int | None:
-        """The first bill whose status (pending or not) disagrees with its resolving entries."""
+        """The first bill whose status disagrees with the entries that resolved it, or with
+        its revisions."""
         row = self._one(
-            "SELECT b.id FROM bills b LEFT JOIN entries e ON e.bill_id = b.id AND e.kind IN ('release', 'reject') "
-            "WHERE (b.status = 'pending') != (e.id IS NULL) ORDER BY b.id LIMIT 1"
+            f"SELECT b.id FROM bills b LEFT JOIN ({RESOLVING}) r ON r.bill_id = b.id WHERE {STATUS_DISAGREES} "
+            "OR (b.status = 'revising') != "
+            "EXISTS (SELECT 1 FROM revisions v WHERE v.bill_id = b.id AND v.status = 'open') "
+            "ORDER BY b.id LIMIT 1"
         )
+        if row is None:
+            row = self._one(f"SELECT bill_id FROM ({REVISION_DISAGREES}) wrong ORDER BY bill_id LIMIT 1")
         return int(row[0]) if row else None
 
     def contract_counters_against_bills(self) -> int | None:
         """The first contract whose piece counters disagree with its bills."""
         row = self._one(
             "SELECT c.id FROM contracts c LEFT JOIN (SELECT contract_id, "
-            "SUM(CASE WHEN status = 'pending' THEN pieces_milli ELSE 0 END) AS pending, "
+            f"SUM(CASE WHEN status IN {OPEN_BILLS} THEN pieces_milli ELSE 0 END) AS pending, "
             "SUM(released_pieces_milli) AS released, "
-            "SUM(CASE WHEN status = 'pending' THEN 0 ELSE pieces_milli - released_pieces_milli END) AS rejected "
+            f"SUM(CASE WHEN status IN {OPEN_BILLS} THEN 0 ELSE pieces_milli - released_pieces_milli END) AS rejected "
             "FROM bills GROUP BY contract_id) b ON b.contract_id = c.id "
             "WHERE c.pieces_pending_milli != COALESCE(b.pending, 0) "
             "OR c.pieces_released_milli != COALESCE(b.released, 0) "
@@ -1222,10 +1354,11 @@ class SqliteStore:
     def milestone_over_cap(self) -> tuple[int, int, int] | None:
         """The first milestone whose bills spent more than its cap: (id, cap, spent) in minor units."""
         row = self._one(
-            "SELECT m.id, m.cap_minor, SUM(CASE b.status WHEN 'pending' THEN b.amount_minor "
+            f"SELECT m.id, m.cap_minor, SUM(CASE WHEN b.status IN {OPEN_BILLS} THEN b.amount_minor "
             "ELSE b.released_minor END) AS spent FROM milestones m JOIN bills b ON b.milestone_id = m.id "
             "WHERE m.cap_minor IS NOT NULL GROUP BY m.id "
-            "HAVING SUM(CASE b.status WHEN 'pending' THEN b.amount_minor ELSE b.released_minor END) > m.cap_minor "
+            f"HAVING SUM(CASE WHEN b.status IN {OPEN_BILLS} THEN b.amount_minor ELSE b.released_minor END) "
+            "> m.cap_minor "
             "ORDER BY m.id LIMIT 1"
         )
         return (row[0], row[1], row[2]) if row else None
@@ -1238,11 +1371,12 @@ class SqliteStore:
         campaigns = {c.id: c for c in self.campaigns()}
         contracts = {r[0]: r[1] for r in self._all("SELECT id, campaign_id FROM contracts")}
         sql = (
-            "SELECT b.*, k.currency, cur.digits, "
-            "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') AS reserved, "
+            f"WITH cut AS ({RESUBMIT_CUTS}) SELECT b.*, k.currency, cur.digits, "
+            "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') "
+            "+ COALESCE(cut.amount, 0) AS reserved, "
             "(SELECT COALESCE(SUM(amount), 0) FROM postings p WHERE p.entry_id = b.resolve_entry_id "
             "AND p.side = 'debit' AND p.phase = 'posted') AS posted "
-            "FROM bills b JOIN contracts c ON c.id = b.contract_id "
+            "FROM bills b JOIN contracts c ON c.id = b.contract_id LEFT JOIN cut ON cut.bill_id = b.id "
             "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency"
         )
         for part in _parts(bill_ids):
@@ -1256,11 +1390,14 @@ class SqliteStore:
         campaign_id, amount_minor, wrong): ``wrong`` is 1 where a bill of the group has an amount
         its entry did not reserve, or is released for other than what its release posted."""
         sql = (
+            f"WITH cut AS ({RESUBMIT_CUTS}) "
             "SELECT b.pieces_milli, b.rate, c.campaign_id, b.amount_minor, MAX(CASE WHEN "
-            "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') = b.amount_minor "
+            "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') "
+            "+ COALESCE(cut.amount, 0) = b.amount_minor "
             "AND (b.status != 'released' OR (SELECT COALESCE(SUM(amount), 0) FROM postings p "
             "WHERE p.entry_id = b.resolve_entry_id AND p.side = 'debit' AND p.phase = 'posted') = b.released_minor) "
-            "THEN 0 ELSE 1 END) FROM bills b JOIN contracts c ON c.id = b.contract_id"
+            "THEN 0 ELSE 1 END) FROM bills b JOIN contracts c ON c.id = b.contract_id "
+            "LEFT JOIN cut ON cut.bill_id = b.id"
         )
         for part in _parts(bill_ids):
             where = "" if part is None else f" WHERE b.id IN ({','.join('?' * len(part))})"
