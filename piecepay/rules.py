@@ -7,7 +7,7 @@ too many decimals) is BadInput (exit 2). Money is compared only as Money, so amo
 two currencies can never meet.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from piecepay import money
@@ -239,11 +239,92 @@ def check_piece_limit(scope: str, limit: int | None, used: int, pieces_milli: in
 
 
 def check_pending_bill(bill: Bill) -> None:
-    """A reservation resolves exactly once."""
+    """A reservation resolves exactly once: a bill still open (pending, or out for a revision)
+    may be released or rejected, a resolved one not again."""
     if bill.status is BillStatus.RELEASED:
         raise RuleRefused(f"bill {bill.id} was already released", "bill_already_released")
     if bill.status is BillStatus.REJECTED:
         raise RuleRefused(f"bill {bill.id} was already rejected", "bill_already_rejected")
+
+
+# --------------------------------------------------------------------------- revisions
+
+
+def check_revisable(bill: Bill) -> None:
+    """Only a pending bill goes back to its worker for a revision."""
+    if bill.status is BillStatus.REVISING:
+        raise RuleRefused(f"bill {bill.id} is already out for a revision", "bill_revising")
+    check_pending_bill(bill)
+
+
+def check_resubmittable(bill: Bill) -> None:
+    """Only a bill out for a revision is resubmitted."""
+    if bill.status is BillStatus.PENDING:
+        raise RuleRefused(f"bill {bill.id} is pending, not out for a revision", "bill_not_revising")
+    check_pending_bill(bill)
+
+
+def check_resubmitted_pieces(bill: Bill, pieces_milli: int, amount: Money) -> None:
+    """A resubmission may claim fewer pieces than the bill, or as many, never more; its amount
+    must fit what the bill reserved."""
+    if pieces_milli > bill.pieces_milli or amount > bill.amount:
+        raise RuleRefused(
+            f"bill {bill.id} is for {format_pieces(bill.pieces_milli)} pieces ({bill.amount}); a resubmission may "
+            f"claim as many or fewer, not {format_pieces(pieces_milli)} ({amount})",
+            "resubmit_exceeds_bill",
+        )
+
+
+def revision_due(asked_on: date, campaign: Campaign) -> date:
+    """The day a revision asked on ``asked_on`` lapses: the sweep then rejects the bill."""
+    return asked_on + timedelta(days=campaign.revision_days)
+
+
+# --------------------------------------------------------------------------- reversing a rejection
+
+
+class ReversalFacts(Record):
+    """What the ledger holds when a rejected bill is to be released after all."""
+
+    campaign: Campaign
+    contract: Contract
+    milestone: Milestone
+    milestone_spent: Money
+    escrow_available: Money
+    campaign_pieces_committed_milli: int
+    today: date
+
+
+def check_reversal(bill: Bill, facts: ReversalFacts, pieces_milli: int, amount: Money) -> None:
+    """A rejection is reversed within the campaign's reversal window, on an active contract,
+    when the escrow, the bill's milestone cap and the piece limits have room for it now."""
+    campaign = facts.campaign
+    assert bill.resolved_on is not None
+    last_day = bill.resolved_on + timedelta(days=campaign.reversal_days)
+    if facts.today > last_day:
+        raise RuleRefused(
+            f"bill {bill.id} was rejected on {bill.resolved_on.isoformat()}; a rejection may be reversed within "
+            f"{campaign.reversal_days} days (until {last_day.isoformat()})",
+            "reversal_window_passed",
+        )
+    check_contract_active(facts.contract)
+    check_release_pieces(bill, pieces_milli)
+    cap = facts.milestone.cap
+    if cap is not None and facts.milestone_spent + amount > cap:
+        left = (cap - facts.milestone_spent).max(Money.zero(campaign.currency))
+        raise RuleRefused(
+            f"milestone cap {cap} has {left} left; releasing bill {bill.id} needs {amount}", "exceeds_milestone_cap"
+        )
+    if amount > facts.escrow_available:
+        raise RuleRefused(
+            f"escrow has {facts.escrow_available} available; releasing bill {bill.id} needs {amount}", "exceeds_escrow"
+        )
+    check_piece_limit(
+        "contract", facts.contract.max_pieces_milli, facts.contract.pieces_committed_milli, pieces_milli, campaign
+    )
+    check_piece_limit(
+        "campaign", campaign.max_pieces_milli, facts.campaign_pieces_committed_milli, pieces_milli, campaign
+    )
 
 
 def check_release_pieces(bill: Bill, pieces_milli: int) -> None:
@@ -327,7 +408,12 @@ def check_effective_date(
     if effective > today:
         raise BadInput(f"{what} date {effective.isoformat()} is in the future", "date_in_future")
     if earliest is not None and effective < earliest:
-        began = "the contract was accepted" if since == "contract" else "the bill's date"
+        began = {
+            "contract": "the contract was accepted",
+            "bill": "the bill's date",
+            "rejection": "the bill was rejected",
+            "revision": "the revision was asked",
+        }[since]
         raise RuleRefused(
             f"{what} date {effective.isoformat()} is before {began} ({earliest.isoformat()})", f"date_before_{since}"
         )

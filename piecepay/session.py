@@ -66,10 +66,17 @@ class Session:
         """Write an entry that moves money, sealing the rows written before it; its id."""
         return self.store.append(self.header(kind, effective, memo, contract_id, bill_id), postings)
 
-    def record(self, kind: str, memo: str, contract_id: int | None = None, effective: date | None = None) -> int:
+    def record(
+        self,
+        kind: str,
+        memo: str,
+        contract_id: int | None = None,
+        effective: date | None = None,
+        bill_id: int | None = None,
+    ) -> int:
         """Seal the rows just written into a journal entry that moves no money (a record),
         dated ``effective`` (default today)."""
-        return self.store.append(self.header(kind, self.day(effective), memo, contract_id))
+        return self.store.append(self.header(kind, self.day(effective), memo, contract_id, bill_id))
 
 
 def _stamp(actor: str, now: datetime, today: date | None) -> tuple[str, date, Stamp]:

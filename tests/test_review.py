@@ -104,15 +104,16 @@ def test_partial_applies_the_good_rows_and_lists_the_refused(queue: Ledger, tmp_
     result = queue.run("--json", "review", "--from", str(path), "--partial")
     assert result.code == 1, result.err
     done: dict[str, Any] = json.loads(result.out)
-    assert (done["released"], done["rejected"]) == (1, 1)
+    assert (done["released"], done["rejected"], done["revised"]) == (1, 1, 1)
     codes = {r["row"]: r["code"] for r in done["refused"]}
     assert sorted(codes.values()) == sorted(
-        ["bad_action", "bad_action", "release_exceeds_bill", "conflicting_options", "bill_already_released"]
+        ["bad_action", "release_exceeds_bill", "conflicting_options", "bill_already_released"]
     ), codes
     written = Path(done["result"])
     assert written == Path(f"{path}.refused.csv")
     assert [row["row"] for row in csv.DictReader(written.open(encoding="utf-8"))] == [str(n) for n in sorted(codes)]
     assert states(queue)[1][0] == "released" and states(queue)[11][0] == "rejected"
+    assert states(queue)[4][0] == "revising"
 
 
 @pytest.mark.parametrize(

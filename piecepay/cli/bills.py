@@ -1,4 +1,4 @@
-"""piecepay bill | release | reject"""
+"""piecepay bill | release | reject | revise | resubmit"""
 
 from typing import Annotated
 
@@ -89,7 +89,9 @@ def release(
     key: KeyOpt = None,
 ) -> None:
     """Release a pending bill to the worker, in full or for fewer pieces; or several bills in
-    full, in one transaction (with --key K, bill N is keyed K/N).
+    full, in one transaction (with --key K, bill N is keyed K/N). A bill rejected within the
+    campaign's reversal window (30 days unless set) is released after all, if escrow and its
+    milestone's cap have room now.
 
     Example: piecepay release 3 4 5
     """
@@ -136,6 +138,60 @@ def reject(
         return
     done = reject_each(run.session(write=True), bill_ids, *typed)
     run.sink.listing("bill", [documents.bill(state) for state in done])
+
+
+def revise(
+    ctx: typer.Context,
+    bill: Annotated[str, typer.Argument(metavar="BILL", help="Bill id.")],
+    reason: Annotated[str, typer.Option(help="What to change, for the worker.")],
+    date: DateOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """Send a pending bill back to its worker for a revision: its reservation is kept and its
+    review clock stops until it is resubmitted; sweep rejects it when the campaign's revision
+    window (7 days unless set) passes first.
+
+    Example: piecepay revise 7 --reason "two photos are blurry; please retake them"
+    """
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.bills import revise as revise_bill
+
+    typed = inputs.bill_id(bill), inputs.reason(reason), inputs.day(date, "revision date"), inputs.key(key)
+    run = invocation(ctx)
+    run.sink.record("bill", documents.bill(revise_bill(run.session(write=True), *typed)))
+
+
+def resubmit(
+    ctx: typer.Context,
+    bill: Annotated[str, typer.Argument(metavar="BILL", help="Bill id.")],
+    pieces: Annotated[str | None, typer.Option(help="Claim fewer pieces than before (default: as many).")] = None,
+    proof: Annotated[list[str] | None, typer.Option(help="Path or URL of the revised work; may repeat.")] = None,
+    note: Annotated[str | None, typer.Option(help="A new note for the client.")] = None,
+    minutes: Annotated[str | None, typer.Option(help="Minutes the work took, in all.")] = None,
+    date: DateOpt = None,
+    key: KeyOpt = None,
+) -> None:
+    """Send a revised bill back for review: its review window starts again; fewer pieces give
+    the rest of its reservation back to escrow. Proofs given are added to the bill's.
+
+    Example: piecepay resubmit 7 --pieces 4 --proof https://example.com/retakes.zip
+    """
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.operations.bills import Resubmission
+    from piecepay.operations.bills import resubmit as resubmit_bill
+
+    request = Resubmission(
+        inputs.pieces(pieces),
+        tuple(inputs.proof(p) for p in proof or []),
+        inputs.note(note),
+        inputs.count(minutes, "minutes"),
+        inputs.day(date, "resubmission date"),
+    )
+    typed = inputs.bill_id(bill), inputs.key(key)
+    run = invocation(ctx)
+    run.sink.record("bill", documents.bill(resubmit_bill(run.session(write=True), typed[0], request, typed[1])))
 
 
 def _bill_file(ctx: typer.Context, source: str, partial: bool, result: str | None) -> None:

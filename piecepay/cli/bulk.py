@@ -194,20 +194,18 @@ def _decision(number: int, cells: dict[str, str], complete: bool, digest: str) -
         action = cells["action"].strip().lower()
         if not action:
             return Skipped(number)
-        if action == "revise":
-            raise BadInput("revise is not available yet: release or reject the bill", "bad_action")
         if action not in ACTIONS:
-            raise BadInput(f"action '{visible(cells['action'])}' is not release or reject", "bad_action")
+            raise BadInput(f"action '{visible(cells['action'])}' is not release, reject or revise", "bad_action")
         bill_id = inputs.bill_id(cells["id"].strip())
         pieces_text = cells.get("pieces", "").strip()
         reason_text = cells.get("reason", "").strip()
-        if action == "reject":
+        if action != "release":
             if pieces_text:
-                raise BadInput("pieces go with release; a rejection takes none", "conflicting_options")
+                raise BadInput(f"pieces go with release; {action} takes none", "conflicting_options")
             reason = inputs.reason(reason_text)
             return Decision(number, bill_id, action, None, reason, f"review:{digest}:{number}")
         if reason_text:
-            raise BadInput("a reason goes with reject; a release takes none", "conflicting_options")
+            raise BadInput("a reason goes with reject or revise; a release takes none", "conflicting_options")
         pieces = inputs.pieces(pieces_text) if pieces_text else None
         return Decision(number, bill_id, action, pieces, None, f"review:{digest}:{number}")
     except PiecepayError as exc:

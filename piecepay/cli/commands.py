@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "bill": ("piecepay.cli.bills", "bill", "Bill pieces on the open milestone (reserved until released)."),
     "release": ("piecepay.cli.bills", "release", "Release a pending bill, in full or for fewer pieces."),
     "reject": ("piecepay.cli.bills", "reject", "Reject a pending bill with a reason."),
+    "revise": ("piecepay.cli.bills", "revise", "Send a pending bill back to its worker for a revision."),
+    "resubmit": ("piecepay.cli.bills", "resubmit", "Send a revised bill back for review."),
     "review": ("piecepay.cli.review", "review", "Apply a review file: release or reject bill by bill."),
     "end": ("piecepay.cli.contracts", "end", "End a contract and refund what its escrow has left."),
     "payout": ("piecepay.cli.payouts", "payout", "Record released earnings paid to a worker."),

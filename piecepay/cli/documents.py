@@ -172,6 +172,16 @@ def bill_detail(d: BillDetail) -> Document:
     return {
         **bill(d.state),
         "review_closes": d.review_closes.isoformat() if d.review_closes else None,
+        "revisions": [
+            {
+                "id": r.id,
+                "reason": r.reason,
+                "asked_on": r.asked_on.isoformat(),
+                "status": r.status.value,
+                "resolved_on": r.resolved_on.isoformat() if r.resolved_on else None,
+            }
+            for r in d.revisions
+        ],
         "entries": [log_entry(e) for e in d.entries],
     }
 
@@ -289,6 +299,10 @@ def _sweep_note(a: SweepAction) -> str:
         return "review window passed"
     if a.action is SweepKind.RELEASE_SOON:
         return "will auto-release"
+    if a.action is SweepKind.REJECT:
+        return "revision not resubmitted in time"
+    if a.action is SweepKind.REJECT_SOON:
+        return "revision due: will be rejected unless resubmitted"
     if a.action is SweepKind.END_WAITING:
         return f"deadline {deadline} passed; {a.still_pending} bill(s) still pending"
     if a.action is SweepKind.END:
@@ -338,6 +352,7 @@ def review(r: ReviewResult, result_file: str | None) -> Document:
         "rows": r.rows,
         "released": r.released,
         "rejected": r.rejected,
+        "revised": r.revised,
         "replayed": r.replayed,
         "skipped": r.skipped,
         "refused": [{"row": x.number, "code": x.code, "message": x.message} for x in r.refused],

@@ -65,7 +65,20 @@ def csv_out(rows: Sequence[dict[str, Any]], columns: Sequence[str], numeric: Col
 # Columns never shortened in a table, besides the numeric ones: dates, statuses, currencies,
 # kinds and references are read whole.
 WHOLE = frozenset(
-    {"date", "review_closes", "opened_on", "deadline", "status", "currency", "kind", "contract", "ref", "seq"}
+    {
+        "date",
+        "review_closes",
+        "asked_on",
+        "resolved_on",
+        "opened_on",
+        "deadline",
+        "status",
+        "currency",
+        "kind",
+        "contract",
+        "ref",
+        "seq",
+    }
 )
 
 

@@ -7,7 +7,7 @@ import typer
 from piecepay.cli.invocation import invocation
 from piecepay.cli.options import FormatOpt, list_format
 
-STATUSES = ("pending", "released", "rejected")
+STATUSES = ("pending", "released", "rejected", "revising")
 MAX_DAYS = 36500
 
 

@@ -122,6 +122,13 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("note", "Note"),
         ("proofs", "Proofs"),
     ],
+    "revision": [
+        ("id", "#"),
+        ("asked_on", "Asked"),
+        ("reason", "Reason"),
+        ("status", "Status"),
+        ("resolved_on", "Ended"),
+    ],
     "log": [
         ("id", "#"),
         ("date", "Date"),
@@ -241,6 +248,8 @@ class Sink:
             return
         headline = HEADLINES["bill"].format_map(_Blank(document))
         output.object_out(document, headline, [*FIELDS["bill"], ("review_closes", "review closes")])
+        if document["revisions"]:
+            output.table_out(document["revisions"], COLUMNS["revision"], "Revisions", tuple(NUMERIC))
         output.table_out(document["entries"], COLUMNS["log"], "Entries", tuple(NUMERIC))
 
     def done(self, document: Document, summary: str, fields: list[tuple[str, str]] | None = None) -> None:

@@ -23,8 +23,9 @@ def review(
         typer.Option(metavar="PATH", help="With --partial: where the refused rows go (default: FILE.refused.csv)."),
     ] = None,
 ) -> None:
-    """Apply a review file: release (all or some pieces) or reject each bill a row names, with
-    every rule, all or nothing unless --partial; the same file applied again writes nothing.
+    """Apply a review file: release (all or some pieces), reject or revise each bill a row
+    names, with every rule, all or nothing unless --partial; the same file applied again
+    writes nothing.
 
     Example: piecepay review --from review.csv
     """
@@ -46,7 +47,7 @@ def review(
         ),
     )
     summary = (
-        f"{done.rows} rows from {shown}: {done.released} released, {done.rejected} rejected, "
+        f"{done.rows} rows from {shown}: {done.released} released, {done.rejected} rejected, {done.revised} revised, "
         f"{done.replayed} already applied, {done.skipped} left for later, {len(done.refused)} refused"
     )
     if written:

@@ -16,6 +16,7 @@ from piecepay.models import (
     Contract,
     ContractStatus,
     Milestone,
+    RevisionStatus,
     pieces_text,
     worker_account_name,
 )
@@ -247,15 +248,149 @@ def release(
         first = keys.replay(s, key, "release", request, BillState, lambda doc: bill_state(s, int(doc["id"])))
         if first is not None:
             return first
-        rules.check_pending_bill(found)
         released = milli if milli is not None else found.pieces_milli
-        rules.check_release_pieces(found, released)
         effective = s.day(day)
-        rules.check_effective_date(effective, s.today, found.effective_date, "release", "bill")
-        reason = AUTO_RELEASE_REASON if auto else None if released == found.pieces_milli else "partial release"
-        resolve(s, found, contract, campaign, released, effective, reason)
+        if found.status is BillStatus.REJECTED and not auto:
+            _reverse(s, found, contract, campaign, released, effective)
+        else:
+            rules.check_pending_bill(found)
+            rules.check_release_pieces(found, released)
+            rules.check_effective_date(effective, s.today, found.effective_date, "release", "bill")
+            reason = AUTO_RELEASE_REASON if auto else None if released == found.pieces_milli else "partial release"
+            resolve(s, found, contract, campaign, released, effective, reason)
         result = bill_state(s, bill_id)
         keys.remember(s, key, "release", request, result)
+        return result
+
+
+def _reverse(s: Session, found: Bill, contract: Contract, campaign: Campaign, released: int, effective: date) -> None:
+    """Release a rejected bill after all (all or ``released`` of its pieces), as a new entry
+    that names the rejection it reverses, once escrow, its milestone's cap and the piece
+    limits have room for it now."""
+    assert found.resolved_on is not None and found.resolve_entry_id is not None
+    amount = rules.released_amount(found, released, campaign)
+    milestone = s.store.milestone(found.milestone_id)
+    escrow = s.store.account(contract.escrow_account_id) if contract.escrow_account_id else None
+    facts = rules.ReversalFacts(
+        campaign=campaign,
+        contract=contract,
+        milestone=milestone,
+        milestone_spent=s.store.milestone_spent(milestone),
+        escrow_available=escrow.escrow_available if escrow else Money.zero(campaign.currency),
+        campaign_pieces_committed_milli=s.store.campaign_committed(campaign.id)[1],
+        today=s.today,
+    )
+    rules.check_reversal(found, facts, released, amount)
+    rules.check_effective_date(effective, s.today, found.resolved_on, "release", "rejection")
+    worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
+    rejection = found.resolve_entry_id
+    reason = f"reverses the rejection in entry {rejection}"
+    memo = (
+        f"release bill {found.id} after its rejection (entry {rejection}): {format_pieces(released)} of "
+        f"{pieces_text(found.pieces_milli, campaign.unit)}, {amount} on {contract.ref}"
+    )
+    entry_id = s.store.next_entry_id()
+    s.store.resolve_bill(found, released, amount, reason, effective, entry_id)
+    s.store.add_contract_pieces(contract.id, pending=0, released=released, rejected=-released)
+    written = s.move(
+        "reversal",
+        effective,
+        memo,
+        transfer(escrow_id(contract), worker.id, amount.minor, "posted"),
+        contract.id,
+        found.id,
+    )
+    assert written == entry_id
+
+
+def revise(s: Session, bill_id: int, reason: str, day: date | None = None, key: str | None = None) -> BillState:
+    """Send a pending bill back to its worker for a revision: its reservation is kept and its
+    review clock stops until it is resubmitted (or the sweep rejects it when the campaign's
+    revision window passes)."""
+    with s.store.write():
+        keys.claim(s, key, "revise")
+        found = find_bill(s, bill_id)
+        request = {"bill": bill_id, "reason": reason, "date": day.isoformat() if day else None}
+        first = keys.replay(s, key, "revise", request, BillState, lambda doc: bill_state(s, int(doc["id"])))
+        if first is not None:
+            return first
+        rules.check_revisable(found)
+        contract = s.store.contract(found.contract_id)
+        campaign = s.store.campaign(contract.campaign_id)
+        effective = s.day(day)
+        rules.check_effective_date(effective, s.today, found.effective_date, "revise", "bill")
+        entry_id = s.store.next_entry_id()
+        s.store.revise_bill(found, reason, effective, entry_id)
+        memo = f"revise bill {found.id}: {pieces_text(found.pieces_milli, campaign.unit)} on {contract.ref} ({reason})"
+        written = s.record("revise", memo, contract.id, effective, found.id)
+        assert written == entry_id
+        result = bill_state(s, bill_id)
+        keys.remember(s, key, "revise", request, result)
+        return result
+
+
+class Resubmission(Record):
+    """A revised bill as its worker sends it back: fewer pieces or as many, proofs to add, a
+    new note or minutes (None: as before)."""
+
+    pieces: Decimal | None = None
+    proofs: tuple[str, ...] = ()
+    note: str | None = None
+    minutes: int | None = None
+    day: date | None = None
+
+
+def resubmit(s: Session, bill_id: int, req: Resubmission, key: str | None = None) -> BillState:
+    """A bill out for a revision back for review: its review window starts again on the day it
+    comes back; fewer pieces give back the rest of its reservation to escrow."""
+    with s.store.write():
+        keys.claim(s, key, "resubmit")
+        found = find_bill(s, bill_id)
+        contract = s.store.contract(found.contract_id)
+        campaign = s.store.campaign(contract.campaign_id)
+        milli = rules.pieces_in_steps(req.pieces, campaign) if req.pieces is not None else found.pieces_milli
+        request = {
+            "bill": bill_id,
+            "pieces": format_pieces(milli) if req.pieces is not None else None,
+            "proofs": list(req.proofs),
+            "note": req.note,
+            "minutes": req.minutes,
+            "date": req.day.isoformat() if req.day else None,
+        }
+        first = keys.replay(s, key, "resubmit", request, BillState, lambda doc: bill_state(s, int(doc["id"])))
+        if first is not None:
+            return first
+        rules.check_resubmittable(found)
+        rules.check_contract_active(contract)
+        amount = rules.released_amount(found, milli, campaign)
+        rules.check_resubmitted_pieces(found, milli, amount)
+        asked = next(r for r in s.store.revisions(bill_id) if r.status is RevisionStatus.OPEN)
+        effective = s.day(req.day)
+        rules.check_effective_date(effective, s.today, asked.asked_on, "resubmit", "revision")
+        proofs = found.proofs + tuple(p for p in dict.fromkeys(req.proofs) if p not in found.proofs)
+        claimed = found._replace(
+            pieces_milli=milli,
+            amount=amount,
+            note=found.note if req.note is None else req.note,
+            minutes=found.minutes if req.minutes is None else req.minutes,
+            proofs=proofs,
+        )
+        entry_id = s.store.next_entry_id()
+        s.store.resubmit_bill(claimed, effective, entry_id)
+        terms = bill_terms(milli, campaign, contract, amount)
+        memo = bill_memo(found.id, terms, claimed.note).replace(f"bill {found.id}:", f"resubmit bill {found.id}:", 1)
+        if milli != found.pieces_milli:
+            memo += f"; was {pieces_text(found.pieces_milli, campaign.unit)}"
+        postings = []
+        if amount != found.amount:  # the rest of the reservation goes back to escrow
+            worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
+            postings = transfer(escrow_id(contract), worker.id, amount.minor - found.amount.minor, "pending")
+        if milli != found.pieces_milli:
+            s.store.add_contract_pieces(contract.id, pending=milli - found.pieces_milli)
+        written = s.move("resubmit", effective, memo, postings, contract.id, found.id)
+        assert written == entry_id
+        result = bill_state(s, bill_id)
+        keys.remember(s, key, "resubmit", request, result)
         return result
 
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from piecepay.errors import BadInput, PiecepayError
-from piecepay.models import BillStatus
+from piecepay.models import BillStatus, Revision, RevisionStatus
 from piecepay.operations.bills import BillState, bill_state, reject, release
 from piecepay.records import Record
 from piecepay.session import Session
@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 
 class QueuedBill(Record):
-    """A bill in a listing: what the store holds, how many days old it is, and (pending) the
-    day sweep releases it unless it is resolved first."""
+    """A bill in a listing: what the store holds, how many days old it is, and (open) the day
+    sweep acts on it unless it is resolved first: releases it (pending) or rejects it
+    (revising, not resubmitted)."""
 
     line: BillLine
     age_days: int
@@ -27,18 +28,19 @@ class QueuedBill(Record):
 
 
 class BillDetail(Record):
-    """One bill, its contract and campaign, the entries that moved it, and (pending) the day
-    its review window closes."""
+    """One bill, its contract and campaign, the entries about it, the revisions asked of it,
+    and (open) the day its window closes."""
 
     state: BillState
     entries: list[LogEntry]
     review_closes: date | None
+    revisions: list[Revision]
 
 
-def review_closes(status: BillStatus, dated: date, review_days: int) -> date | None:
-    """The day sweep releases a pending bill on its own (the bill's date plus the campaign's
-    review window); None for a bill no longer pending."""
-    return dated + timedelta(days=review_days) if status is BillStatus.PENDING else None
+def review_closes(status: BillStatus, window_from: date, window_days: int) -> date | None:
+    """The day sweep acts on an open bill on its own: its window's first day plus the
+    window's days; None for a resolved bill."""
+    return window_from + timedelta(days=window_days) if status.open else None
 
 
 def bill_queue(
@@ -74,14 +76,19 @@ def bill_queue(
 def bill_detail(s: Session, bill_id: int) -> BillDetail:
     """One bill with everything about it (``bill show``)."""
     state = bill_state(s, bill_id)
-    b = state.bill
-    ids = [b.entry_id] + ([b.resolve_entry_id] if b.resolve_entry_id is not None else [])
-    closes = review_closes(b.status, b.effective_date, state.campaign.review_days)
-    return BillDetail(state, s.store.entries_by_id(ids), closes)
+    b, campaign = state.bill, state.campaign
+    revisions = s.store.revisions(bill_id)
+    asked = [r.asked_on for r in revisions if r.status is RevisionStatus.OPEN]
+    resubmitted = [r.resolved_on for r in revisions if r.status is RevisionStatus.RESUBMITTED and r.resolved_on]
+    if asked:
+        closes = review_closes(b.status, asked[0], campaign.revision_days)
+    else:
+        closes = review_closes(b.status, max([b.effective_date, *resubmitted]), campaign.review_days)
+    return BillDetail(state, s.store.bill_entries(b.contract_id, b.id), closes, revisions)
 
 
 def _window(line: BillLine) -> tuple[BillStatus, date, int]:
-    return line.bill.status, line.bill.effective_date, line.review_days
+    return line.bill.status, line.window_from, line.window_days
 
 
 class ManyRefused(PiecepayError):

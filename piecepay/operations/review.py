@@ -1,6 +1,6 @@
 """Bulk review: a reviewer's file of decisions (`review --from`), each row a release, a partial
-release or a rejection of one pending bill, applied with every rule of a single release or
-rejection, in file order.
+release, a rejection or a revision asked of one pending bill, applied with every rule of a
+single release, rejection or revision, in file order.
 
 All-or-nothing (the default) applies the whole file in one transaction: the first refusal
 undoes everything and names its row. ``partial`` applies each row on its own and reports the
@@ -14,14 +14,14 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from piecepay.errors import BadInput, KeyConflict, NotFound, RuleRefused
-from piecepay.operations.bills import reject, release
+from piecepay.operations.bills import reject, release, revise
 from piecepay.operations.bulk import RowRefusal, RowRefused
 from piecepay.operations.queue import about_bill
 from piecepay.records import Record
 from piecepay.session import Session
 
 ROW_ERRORS = (BadInput, RuleRefused, NotFound, KeyConflict)  # a row's own; a storage error stops the file
-ACTIONS = ("release", "reject")
+ACTIONS = ("release", "reject", "revise")
 
 
 class Decision(Record):
@@ -29,9 +29,9 @@ class Decision(Record):
 
     number: int  # the row's line in the file, counting the header as 1
     bill_id: int
-    action: str  # release or reject
+    action: str  # release, reject or revise
     pieces: Decimal | None  # release only these (None: all of them)
-    reason: str | None  # a rejection's
+    reason: str | None  # a rejection's or a revision's
     key: str
 
 
@@ -39,6 +39,7 @@ class ReviewResult(Record):
     rows: int
     released: int
     rejected: int
+    revised: int
     replayed: int  # applied by an earlier run of the same file
     skipped: int  # rows with no action
     refused: tuple[RowRefusal, ...]
@@ -75,7 +76,7 @@ def review_rows(
 
 class _Tally:
     def __init__(self) -> None:
-        self.rows = self.released = self.rejected = self.replayed = self.skipped = 0
+        self.rows = self.released = self.rejected = self.revised = self.replayed = self.skipped = 0
         self.refused: list[RowRefusal] = []
 
     def apply(self, s: Session, row: Decision | RowRefusal | Skipped, *, stop: bool) -> None:
@@ -91,9 +92,12 @@ class _Tally:
             with s.store.write():  # a savepoint (all-or-nothing) or the row's own transaction
                 if row.action == "release":
                     release(s, row.bill_id, row.pieces, None, row.key)
-                else:
+                elif row.action == "reject":
                     assert row.reason is not None
                     reject(s, row.bill_id, row.reason, None, row.key)
+                else:
+                    assert row.reason is not None
+                    revise(s, row.bill_id, row.reason, None, row.key)
         except ROW_ERRORS as exc:
             self._refuse(RowRefusal(row.number, exc.code, about_bill(row.bill_id, exc), exc.exit_code), stop)
             return
@@ -101,8 +105,10 @@ class _Tally:
             self.replayed += 1
         elif row.action == "release":
             self.released += 1
-        else:
+        elif row.action == "reject":
             self.rejected += 1
+        else:
+            self.revised += 1
 
     def _refuse(self, refusal: RowRefusal, stop: bool) -> None:
         if stop:
@@ -110,4 +116,6 @@ class _Tally:
         self.refused.append(refusal)
 
     def result(self) -> ReviewResult:
-        return ReviewResult(self.rows, self.released, self.rejected, self.replayed, self.skipped, tuple(self.refused))
+        return ReviewResult(
+            self.rows, self.released, self.rejected, self.revised, self.replayed, self.skipped, tuple(self.refused)
+        )

@@ -1,5 +1,6 @@
-"""The sweep: apply the clock. Auto-release bills past their review window, end contracts
-past their campaign's deadline with a refund, and warn before either happens.
+"""The sweep: apply the clock. Auto-release bills past their review window, reject bills whose
+revision was not resubmitted within the campaign's revision window, end contracts past their
+campaign's deadline with a refund, and warn before any of it happens.
 
 Each action is its own transaction under a key derived from what it acts on, so a
 second sweep, or two at once, never does anything twice, and a run reports as ``done``
@@ -13,7 +14,7 @@ from enum import StrEnum
 
 from piecepay.errors import PiecepayError
 from piecepay.money import Money
-from piecepay.operations.bills import release
+from piecepay.operations.bills import reject, release
 from piecepay.operations.contracts import end_contract
 from piecepay.records import Record
 from piecepay.session import Session
@@ -22,6 +23,7 @@ from piecepay.store.sqlite import ActiveContract
 Day = date  # the field named date hides the type inside SweepAction
 DORMANT_DAYS = 90
 WARN_DAYS = 3
+LAPSED_REASON = "revision not resubmitted"
 
 
 class SweepKind(StrEnum):
@@ -29,6 +31,8 @@ class SweepKind(StrEnum):
 
     RELEASE = "release"
     RELEASE_SOON = "release_soon"
+    REJECT = "reject"  # a revision not resubmitted in time
+    REJECT_SOON = "reject_soon"
     END = "end"
     END_WAITING = "end_waiting"  # past the deadline, but bills are still pending
     END_SOON = "end_soon"
@@ -63,21 +67,19 @@ def plan(s: Session, dormant_days: int = DORMANT_DAYS, warn_days: int = WARN_DAY
     """What a sweep run today would do, in the order it would do it; writes nothing."""
     today, soon = s.today, s.today + timedelta(days=warn_days)
     actions: list[SweepAction] = []
-    releasing: dict[int, int] = {}
-    for waiting in s.store.bills_due_for_review(soon):  # bills further from their due date are not read
+    releasing: dict[int, int] = {}  # bills this run resolves, per contract
+    for waiting, (now, later) in [
+        *((bill, (SweepKind.RELEASE, SweepKind.RELEASE_SOON)) for bill in s.store.bills_due_for_review(soon)),
+        *((bill, (SweepKind.REJECT, SweepKind.REJECT_SOON)) for bill in s.store.revisions_due(soon)),
+    ]:  # bills further from their due date are not read
         b = waiting.bill
-        due = b.effective_date + timedelta(days=waiting.review_days)
+        due = waiting.window_from + timedelta(days=waiting.window_days)
         if due <= today:
             releasing[b.contract_id] = releasing.get(b.contract_id, 0) + 1
-            actions.append(
-                SweepAction(SweepKind.RELEASE, b.contract_id, waiting.contract_ref, due, bill_id=b.id, amount=b.amount)
-            )
+            actions.append(SweepAction(now, b.contract_id, waiting.contract_ref, due, bill_id=b.id, amount=b.amount))
         elif due <= soon:
-            actions.append(
-                SweepAction(
-                    SweepKind.RELEASE_SOON, b.contract_id, waiting.contract_ref, due, bill_id=b.id, amount=b.amount
-                )
-            )
+            actions.append(SweepAction(later, b.contract_id, waiting.contract_ref, due, bill_id=b.id, amount=b.amount))
+    actions.sort(key=lambda action: action.bill_id or 0)
     for active in s.store.active_contracts():
         k = active.contract
         # Bills left pending matter only to an end that is due, so only then are they counted.
@@ -114,13 +116,16 @@ def sweep(
 
 
 def _apply(s: Session, action: SweepAction) -> SweepAction:
-    if action.action not in (SweepKind.RELEASE, SweepKind.END):
+    if action.action not in (SweepKind.RELEASE, SweepKind.REJECT, SweepKind.END):
         return action._replace(status=SweepStatus.NOTICE)
     replays = s.replayed
     try:
         if action.action is SweepKind.RELEASE:
             assert action.bill_id is not None
             release(s, action.bill_id, day=action.date, key=f"sweep:release:bill:{action.bill_id}", auto=True)
+        elif action.action is SweepKind.REJECT:
+            assert action.bill_id is not None
+            reject(s, action.bill_id, LAPSED_REASON, day=action.date, key=f"sweep:reject:bill:{action.bill_id}")
         else:
             ended = end_contract(s, action.contract_id, key=f"sweep:end:contract:{action.contract_id}")
             action = action._replace(amount=ended.contract.refunded)

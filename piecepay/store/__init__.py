@@ -171,6 +171,8 @@ class Store(Protocol):
         """Open the contract's next milestone (numbered after the last)."""
         ...
 
+    def milestone(self, milestone_id: int) -> Milestone: ...
+
     def milestones(self, contract_id: int) -> list[Milestone]: ...
 
     def milestone_spent(self, milestone: Milestone) -> Money:
@@ -253,6 +255,10 @@ class Store(Protocol):
         until: date | None = None,
     ) -> list[LogEntry]:
         """The journal, oldest first, each entry with its postings, filtered as each argument given asks."""
+        ...
+
+    def bill_entries(self, contract_id: int, bill_id: int) -> list[LogEntry]:
+        """Every entry about one bill, oldest first, with postings."""
         ...
 
     def entries_by_id(self, ids: Sequence[int]) -> list[LogEntry]:

@@ -59,6 +59,10 @@ CAMPAIGN_TERMS = (
     "reversal_days",
 )
 OPEN_BILLS = "('pending', 'revising')"  # the statuses of a bill that holds its reservation
+# The day bill b was last resubmitted after a revision (NULL: never): its review window starts there.
+LAST_RESUBMITTED = (
+    "(SELECT MAX(v.resolved_on) FROM revisions v WHERE v.bill_id = b.id AND v.status = 'resubmitted') AS resubmitted_on"
+)
 # What verify reads of the journal about bills: per bill, how many entries resolved it
 # (release, reject) and how many reversed a rejection; a bill whose status disagrees with
 # them; an open revision whose bill is not revising, or one of two open on one bill; and what
@@ -341,11 +345,14 @@ class ContractFigures(Record):
 
 
 class PendingBill(Record):
-    """A pending bill with what the sweep needs to judge its review window."""
+    """An open bill with what the sweep needs to judge its window: the review window of a
+    pending bill (from its date, or the day it was last resubmitted), or the revision window
+    of a bill out for a revision (from the day the revision was asked)."""
 
     bill: Bill
     contract_ref: str
-    review_days: int
+    window_days: int
+    window_from: date
 
 
 class ActiveContract(Record):
@@ -373,12 +380,15 @@ class LogEntry(Record):
 
 class BillLine(Record):
     """A bill as the review queue shows it: with its contract's reference, its campaign's
-    unit and review window."""
+    unit, and the window its clock runs in while it is open: a pending bill's review window
+    (from its date, or the day it was last resubmitted), a revising bill's revision window
+    (from the day the revision was asked)."""
 
     bill: Bill
     contract_ref: str
     unit: str
-    review_days: int
+    window_days: int
+    window_from: date
 
 
 class SqliteStore:
@@ -706,6 +716,11 @@ class SqliteStore:
         assert found is not None
         return found
 
+    def milestone(self, milestone_id: int) -> Milestone:
+        row = self._one(f"{MILESTONE_SELECT} WHERE m.id = ?", (milestone_id,))
+        assert row is not None, f"milestone {milestone_id} is gone"
+        return milestone_of(row)
+
     def milestones(self, contract_id: int) -> list[Milestone]:
         return [
             milestone_of(r)
@@ -868,7 +883,7 @@ class SqliteStore:
         last_days = [(row[0], (until - timedelta(days=row[0])).isoformat()) for row in rows]
         rows = self._all(
             f"WITH windows (days, last_day) AS (VALUES {', '.join('(?, ?)' for _ in last_days)}) "
-            "SELECT b.*, k.currency, cur.digits, windows.days, k.slug, w.handle FROM revisions r "
+            "SELECT b.*, k.currency, cur.digits, windows.days, k.slug, w.handle, r.asked_on FROM revisions r "
             "JOIN bills b ON b.id = r.bill_id JOIN contracts c ON c.id = b.contract_id "
             "JOIN campaigns k ON k.id = c.campaign_id "
             f"JOIN windows ON windows.days = COALESCE(k.revision_days, {DEFAULT_REVISION_DAYS}) "
@@ -876,7 +891,10 @@ class SqliteStore:
             "WHERE r.status = 'open' AND r.asked_on <= windows.last_day ORDER BY b.id",
             [value for pair in last_days for value in pair],
         )
-        return [PendingBill(bill_of(r), f"{r['slug']}/{r['handle']}", r["days"]) for r in rows]
+        return [
+            PendingBill(bill_of(r), f"{r['slug']}/{r['handle']}", r["days"], date.fromisoformat(r["asked_on"]))
+            for r in rows
+        ]
 
     def bill_lines(
         self,
@@ -902,14 +920,26 @@ class SqliteStore:
             where.append("b.effective_date <= ?")
             args.append(dated_by.isoformat())
         rows = self._all(
-            "SELECT b.*, k.currency, cur.digits, k.slug, w.handle, k.unit, k.review_days FROM bills b "
+            "SELECT b.*, k.currency, cur.digits, k.slug, w.handle, k.unit, k.review_days, "
+            f"COALESCE(k.revision_days, {DEFAULT_REVISION_DAYS}) AS revision_days, {LAST_RESUBMITTED}, "
+            "(SELECT v.asked_on FROM revisions v WHERE v.bill_id = b.id AND v.status = 'open') AS asked_on "
+            "FROM bills b "
             "JOIN contracts c ON c.id = b.contract_id JOIN campaigns k ON k.id = c.campaign_id "
             "JOIN workers w ON w.id = c.worker_id JOIN currencies cur ON cur.code = k.currency"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY b.effective_date, b.id",
             args,
         )
-        return [BillLine(bill_of(r), f"{r['slug']}/{r['handle']}", r["unit"], r["review_days"]) for r in rows]
+        return [
+            BillLine(
+                bill_of(r),
+                f"{r['slug']}/{r['handle']}",
+                r["unit"],
+                r["revision_days"] if r["asked_on"] else r["review_days"],
+                date.fromisoformat(r["asked_on"] or r["resubmitted_on"] or r["effective_date"]),
+            )
+            for r in rows
+        ]
 
     def pending_bills(self, contract_id: int) -> list[Bill]:
         """A contract's open bills (pending or revising), by id."""
@@ -993,6 +1023,13 @@ class SqliteStore:
         marks = ",".join("?" * len(ids))
         rows = self._all(f"SELECT * FROM entries WHERE id IN ({marks}) ORDER BY id", list(ids))
         return self._log(rows, f"SELECT * FROM postings WHERE entry_id IN ({marks}) ORDER BY id", list(ids))
+
+    def bill_entries(self, contract_id: int, bill_id: int) -> list[LogEntry]:
+        """Every entry about one bill (its contract's, naming it), oldest first, with postings."""
+        rows = self._all(
+            "SELECT id FROM entries WHERE contract_id = ? AND bill_id = ? ORDER BY id", (contract_id, bill_id)
+        )
+        return self.entries_by_id([row[0] for row in rows])
 
     def _log(self, entries: list[Any], postings_sql: str | None = None, args: Sequence[object] = ()) -> list[LogEntry]:
         """Journal rows (oldest first) as LogEntry values, with their postings and names; the
@@ -1089,7 +1126,7 @@ class SqliteStore:
         last_days = [(days, (until - timedelta(days=days)).isoformat()) for days in windows]
         rows = self._all(
             f"WITH windows (days, last_day) AS (VALUES {', '.join('(?, ?)' for _ in last_days)}) "
-            "SELECT b.*, k.currency, cur.digits, k.review_days, k.slug, w.handle FROM windows "
+            f"SELECT b.*, k.currency, cur.digits, k.review_days, k.slug, w.handle, {LAST_RESUBMITTED} FROM windows "
             "JOIN campaigns k ON k.review_days = windows.days JOIN contracts c ON c.campaign_id = k.id "
             "JOIN bills b ON b.contract_id = c.id AND b.status = 'pending' AND b.effective_date <= windows.last_day "
             "JOIN currencies cur ON cur.code = k.currency JOIN workers w ON w.id = c.worker_id "
@@ -1098,7 +1135,15 @@ class SqliteStore:
             "AND r.resolved_on > windows.last_day)",
             [value for pair in last_days for value in pair],
         )
-        due = [PendingBill(bill_of(r), f"{r['slug']}/{r['handle']}", r["review_days"]) for r in rows]
+        due = [
+            PendingBill(
+                bill_of(r),
+                f"{r['slug']}/{r['handle']}",
+                r["review_days"],
+                date.fromisoformat(r["resubmitted_on"] or r["effective_date"]),
+            )
+            for r in rows
+        ]
         return sorted(due, key=lambda pending: pending.bill.id)
 
     def pending_bill_count(self, contract_id: int) -> int:
