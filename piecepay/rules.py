@@ -309,6 +309,12 @@ def check_reversal(bill: Bill, facts: ReversalFacts, pieces_milli: int, amount: 
         )
     check_contract_active(facts.contract)
     check_release_pieces(bill, pieces_milli)
+    if amount.minor <= 0:
+        raise RuleRefused(
+            f"{pieces_text(pieces_milli, campaign.unit)} of bill {bill.id} at {format_rate(bill.rate)} "
+            f"{campaign.currency.code} rounds to {Money.zero(campaign.currency).decimal}; release more pieces",
+            "amount_rounds_to_zero",
+        )
     cap = facts.milestone.cap
     if cap is not None and facts.milestone_spent + amount > cap:
         left = (cap - facts.milestone_spent).max(Money.zero(campaign.currency))

@@ -110,6 +110,8 @@ CHANGED_FIELD = {
     "bill": "pieces",
     "release": "pieces",
     "reject": "reason",
+    "revise": "reason",
+    "resubmit": "pieces",
     "end": "pending",
     "payout": "amount",
 }
@@ -268,6 +270,11 @@ class Bill:
     released_pieces: int = 0
     released: int = 0
 
+    @property
+    def open(self) -> bool:
+        """Still holding its reservation: pending, or out for a revision."""
+        return self.status in ("pending", "revising")
+
 
 @dataclass
 class Model:
@@ -313,9 +320,7 @@ class Model:
         return [k for k in self.contracts.values() if k.campaign == slug]
 
     def spent(self, milestone: int) -> int:
-        return sum(
-            b.amount if b.status == "pending" else b.released for b in self.bills.values() if b.milestone == milestone
-        )
+        return sum(b.amount if b.open else b.released for b in self.bills.values() if b.milestone == milestone)
 
     def amount(self, k: Contract, milli: int) -> int:
         return half_up(milli, k.rate, k.terms.digits)
@@ -324,8 +329,8 @@ class Model:
         return sorted(code for (who, code), owed in self.owed.items() if who == handle and owed > 0)
 
     def resolve(self, b: Bill, released_pieces: int) -> None:
-        """A pending bill released for ``released_pieces`` (all, some, or none: rejected)."""
-        assert b.status == "pending", f"the model resolves bill {b.id} twice"
+        """An open bill released for ``released_pieces`` (all, some, or none: rejected)."""
+        assert b.open, f"the model resolves bill {b.id} twice"
         k = self.contracts[b.contract]
         posted = b.amount if released_pieces == b.pieces else self.amount(k, released_pieces)
         b.status = "released" if released_pieces else "rejected"
@@ -337,6 +342,28 @@ class Model:
         k.rejected += b.pieces - released_pieces
         owed = (k.worker, k.terms.currency)
         self.owed[owed] = self.owed.get(owed, 0) + posted
+
+    def reverse(self, b: Bill, released_pieces: int) -> None:
+        """A rejected bill released after all, for ``released_pieces``: posted from escrow now."""
+        assert b.status == "rejected", f"the model reverses bill {b.id}, which is {b.status}"
+        k = self.contracts[b.contract]
+        posted = b.amount if released_pieces == b.pieces else self.amount(k, released_pieces)
+        b.status, b.released_pieces, b.released = "released", released_pieces, posted
+        k.released += posted
+        k.paid_pieces += released_pieces
+        k.rejected -= released_pieces
+        owed = (k.worker, k.terms.currency)
+        self.owed[owed] = self.owed.get(owed, 0) + posted
+
+    def resubmit(self, b: Bill, milli: int) -> None:
+        """A bill back from its revision for ``milli`` pieces (as many or fewer): the rest of
+        its reservation goes back to escrow."""
+        assert b.status == "revising"
+        k = self.contracts[b.contract]
+        amount = b.amount if milli == b.pieces else self.amount(k, milli)
+        k.reserved -= b.amount - amount
+        k.pending -= b.pieces - milli
+        b.pieces, b.amount, b.status = milli, amount, "pending"
 
 
 class Keyed(NamedTuple):
@@ -430,8 +457,8 @@ class LedgerMachine(RuleBasedStateMachine):
         return str(k.id), k
 
     def pick_bill(self, data: st.DataObject) -> Bill:
-        """A bill, more likely a pending one."""
-        waiting = [i for i, b in self.model.bills.items() if b.status == "pending"]
+        """A bill, more likely an open or rejected one."""
+        waiting = [i for i, b in self.model.bills.items() if b.status != "released"]
         return self.model.bills[self.pick(data, "bill", waiting * 2, list(self.model.bills))]
 
     def call(self, command: str, key: str | None, a: dict[str, Any]) -> Any:
@@ -445,6 +472,10 @@ class LedgerMachine(RuleBasedStateMachine):
             return bills.release(s, a["bill"], a["pieces"], key=key)
         if command == "reject":
             return bills.reject(s, a["bill"], a["reason"], key=key)
+        if command == "revise":
+            return bills.revise(s, a["bill"], a["reason"], key=key)
+        if command == "resubmit":
+            return bills.resubmit(s, a["bill"], bills.Resubmission(a["pieces"]), key=key)
         if command == "end":
             return contracts.end_contract(s, a["ref"], a["pending"], a["day"], key=key)
         assert command == "payout"
@@ -666,7 +697,31 @@ class LedgerMachine(RuleBasedStateMachine):
         assert (got.status, got.effective_date) == ("pending", effective)
         self.remember(key, "bill", args, done)
 
-    @precondition(lambda self: any(b.status == "pending" for b in self.model.bills.values()))
+    def reversal_refusal(self, b: Bill, released: int) -> Refusal | None:
+        """Why a rejected bill may not be released now (every step happens today, so always
+        within the reversal window): the rules of a reversal, in order."""
+        m = self.model
+        k = m.contracts[b.contract]
+        amount = b.amount if released == b.pieces else m.amount(k, released)
+        if k.status != "active":
+            return refused("contract_not_active")
+        if released > b.pieces:
+            return refused("release_exceeds_bill")
+        if amount <= 0:
+            return refused("amount_rounds_to_zero")
+        cap = m.caps[b.milestone]
+        if cap is not None and m.spent(b.milestone) + amount > cap:
+            return refused("exceeds_milestone_cap")
+        if amount > k.available:
+            return refused("exceeds_escrow")
+        if k.limit is not None and k.committed + released > k.limit:
+            return refused("exceeds_contract_piece_limit")
+        max_pieces = k.terms.max_pieces
+        if max_pieces is not None and sum(o.committed for o in m.of_campaign(k.campaign)) + released > max_pieces:
+            return refused("exceeds_campaign_piece_limit")
+        return None
+
+    @precondition(lambda self: any(b.status != "released" for b in self.model.bills.values()))
     @rule(data=st.data())  # one argument, like bill's
     def release(self, data: st.DataObject) -> None:
         m = self.model
@@ -683,7 +738,9 @@ class LedgerMachine(RuleBasedStateMachine):
             refusal = NOT_POSITIVE
         elif released % step:
             refusal = step_refusal(m.contracts[b.contract].terms)
-        elif b.status != "pending":
+        elif b.status == "rejected":
+            refusal = self.reversal_refusal(b, released)
+        elif not b.open:
             refusal = refused(f"bill_already_{b.status}")
         elif released > b.pieces:
             refusal = refused("release_exceeds_bill")
@@ -692,16 +749,19 @@ class LedgerMachine(RuleBasedStateMachine):
         done = self.attempt(refusal, f"release {args}", lambda: self.call("release", key, args))
         if done is None:
             return
-        m.resolve(b, released)
+        if b.status == "rejected":
+            m.reverse(b, released)
+        else:
+            m.resolve(b, released)
         got = done.bill
         assert (got.status, got.released_pieces_milli, got.released.minor) == ("released", released, b.released)
         self.remember(key, "release", args, done)
 
-    @precondition(lambda self: any(b.status == "pending" for b in self.model.bills.values()))
+    @precondition(lambda self: any(b.open for b in self.model.bills.values()))
     @rule(data=st.data(), keyed=st.booleans())
     def reject(self, data: st.DataObject, keyed: bool) -> None:
         b = self.pick_bill(data)
-        refusal = refused(f"bill_already_{b.status}") if b.status != "pending" else None
+        refusal = refused(f"bill_already_{b.status}") if not b.open else None
         key = self.new_key(keyed)
         args = {"bill": b.id, "reason": "not as briefed"}
         done = self.attempt(refusal, f"reject {args}", lambda: self.call("reject", key, args))
@@ -710,6 +770,52 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model.resolve(b, 0)
         assert (done.bill.status, done.bill.released.minor, done.bill.reason) == ("rejected", 0, "not as briefed")
         self.remember(key, "reject", args, done)
+
+    @precondition(lambda self: any(b.open for b in self.model.bills.values()))
+    @rule(data=st.data(), keyed=st.booleans())
+    def revise(self, data: st.DataObject, keyed: bool) -> None:
+        b = self.pick_bill(data)
+        refusal = None
+        if b.status == "revising":
+            refusal = refused("bill_revising")
+        elif not b.open:
+            refusal = refused(f"bill_already_{b.status}")
+        key = self.new_key(keyed)
+        args = {"bill": b.id, "reason": "crop the edges"}
+        done = self.attempt(refusal, f"revise {args}", lambda: self.call("revise", key, args))
+        if done is None:
+            return
+        b.status = "revising"
+        assert (done.bill.status, done.bill.reason) == ("revising", "crop the edges")
+        self.remember(key, "revise", args, done)
+
+    @precondition(lambda self: any(b.status == "revising" for b in self.model.bills.values()))
+    @rule(data=st.data(), how=st.sampled_from(["same", "fewer", "fewer", "more", "none"]), keyed=st.booleans())
+    def resubmit(self, data: st.DataObject, how: str, keyed: bool) -> None:
+        revising = [i for i, b in self.model.bills.items() if b.status == "revising"]
+        b = self.model.bills[self.pick(data, "bill", revising, list(self.model.bills))]
+        step = self.model.contracts[b.contract].terms.step
+        milli = {"same": None, "more": b.pieces + step, "none": 0}.get(how)
+        if how == "fewer":
+            milli = data.draw(st.integers(1, max(b.pieces // step, 1)), label="steps") * step
+        claimed = b.pieces if milli is None else milli
+        refusal = None
+        if claimed <= 0:
+            refusal = NOT_POSITIVE
+        elif b.status == "pending":
+            refusal = refused("bill_not_revising")
+        elif not b.open:
+            refusal = refused(f"bill_already_{b.status}")
+        elif claimed > b.pieces:
+            refusal = refused("resubmit_exceeds_bill")
+        key = self.new_key(keyed)
+        args = {"bill": b.id, "pieces": None if milli is None else pieces(milli)}
+        done = self.attempt(refusal, f"resubmit {args}", lambda: self.call("resubmit", key, args))
+        if done is None:
+            return
+        self.model.resubmit(b, claimed)
+        assert (done.bill.status, done.bill.pieces_milli, done.bill.amount.minor) == ("pending", b.pieces, b.amount)
+        self.remember(key, "resubmit", args, done)
 
     @precondition(lambda self: any(k.status == "active" for k in self.model.contracts.values()))
     @rule(
@@ -721,7 +827,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def end(self, data: st.DataObject, pending: str | None, day: date | None, keyed: bool) -> None:
         m = self.model
         ref, k = self.pick_contract(data, active=False)
-        waiting = [b for _, b in sorted(m.bills.items()) if b.contract == k.id and b.status == "pending"]
+        waiting = [b for _, b in sorted(m.bills.items()) if b.contract == k.id and b.open]
         refusal = None
         if k.status != "active":
             refusal = refused("contract_not_active")
@@ -821,8 +927,10 @@ class LedgerMachine(RuleBasedStateMachine):
         elif command == "release":
             full = pieces(self.model.bills[a["bill"]].pieces)
             other["pieces"] = full if a["pieces"] is None else None
-        elif command == "reject":
+        elif command in ("reject", "revise"):
             other["reason"] = "blurry"
+        elif command == "resubmit":
+            other["pieces"] = Decimal(1) if a["pieces"] is None else None
         elif command == "end":
             other["pending"] = {None: "release", "release": "reject", "reject": None}[a["pending"]]
         else:
@@ -907,14 +1015,17 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert available >= 0, f"{name} is below zero"
             if name.startswith("worker:"):
                 assert totals["credits_posted"] >= totals["debits_posted"], f"{name} paid out more than released"
-        for bill, status, resolutions in self.rows(
-            "SELECT b.id, b.status, COUNT(e.id) FROM bills b "
-            "LEFT JOIN entries e ON e.bill_id = b.id AND e.kind IN ('release', 'reject') GROUP BY b.id"
+        for bill, status, resolutions, reversals in self.rows(
+            "SELECT b.id, b.status, SUM(CASE WHEN e.kind IN ('release', 'reject') THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN e.kind = 'reversal' THEN 1 ELSE 0 END) FROM bills b "
+            "LEFT JOIN entries e ON e.bill_id = b.id GROUP BY b.id"
         ):
-            assert resolutions == (status != "pending"), f"bill {bill} is {status}, resolved {resolutions} times"
+            open_ = status in ("pending", "revising")
+            assert resolutions == (not open_), f"bill {bill} is {status}, resolved {resolutions} times"
+            assert reversals <= (status == "released"), f"bill {bill} is {status}, reversed {reversals} times"
         over_cap = self.rows(
             "SELECT m.id FROM milestones m JOIN bills b ON b.milestone_id = m.id WHERE m.cap_minor IS NOT NULL "
-            "GROUP BY m.id HAVING SUM(CASE b.status WHEN 'pending' THEN b.amount_minor "
+            "GROUP BY m.id HAVING SUM(CASE WHEN b.status IN ('pending', 'revising') THEN b.amount_minor "
             "ELSE b.released_minor END) > m.cap_minor"
         )
         assert over_cap == [], f"milestones over their cap: {over_cap}"
