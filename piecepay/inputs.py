@@ -45,6 +45,8 @@ EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 CURSOR = r"(?a)[A-Za-z0-9._-]{1,64}"
 MAX_WORKERS = 1_000_000
 MAX_REVIEW_DAYS = 30
+MAX_REVISION_DAYS = 30
+MAX_REVERSAL_DAYS = 365
 MAX_LAST = 10**9
 MAX_MINUTES = 10**12
 
@@ -159,6 +161,21 @@ def pieces(text: str | None, what: str = "pieces") -> Decimal | None:
 
 def count(text: str | None, what: str, *, minimum: int = 1, maximum: int = MAX_MINUTES) -> int | None:
     return None if text is None else parse_count(text, what, minimum=minimum, maximum=maximum)
+
+
+def revision_days(text: str) -> int:
+    """Days a worker has to resubmit a bill sent back for a revision."""
+    return parse_count(text, "revision days", minimum=1, maximum=MAX_REVISION_DAYS)
+
+
+def reversal_days(text: str) -> int:
+    """Days within which a rejection may be reversed (0: never)."""
+    return parse_count(text, "reversal days", minimum=0, maximum=MAX_REVERSAL_DAYS)
+
+
+def review_days(text: str) -> int:
+    """Days a pending bill waits before the sweep releases it."""
+    return parse_count(text, "review days", minimum=0, maximum=MAX_REVIEW_DAYS)
 
 
 def day(text: str | None, what: str) -> date | None:

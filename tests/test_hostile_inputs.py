@@ -412,6 +412,8 @@ NUMBERS = [
     *(case(f"log-last-{n!r}", "log", "--last", n) for n in ["0", "-1", "1e30", HUGE, "1\n"]),
     *(case(f"sweep-warn-days-{n!r}", "sweep", "--warn-days", n) for n in ["100000000", "-1"]),
     *(case(f"sweep-dormant-days-{n!r}", "sweep", "--dormant-days", n) for n in ["0", HUGE]),
+    *(case(f"revision-days-{d!r}", *NEW, "--rate", "5", "--revision-days", d) for d in ["0", "31", "-1", "none", HUGE]),
+    *(case(f"reversal-days-{d!r}", *NEW, "--rate", "5", "--reversal-days", d) for d in ["366", "-1", "1.5", HUGE]),
 ]
 
 

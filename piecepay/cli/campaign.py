@@ -26,6 +26,10 @@ def create(
     milestone_cap: Annotated[str | None, typer.Option(help="Default cap of each milestone.")] = None,
     review_days: Annotated[str, typer.Option(help="Days a bill waits before auto-release (0-30).")] = "14",
     deadline: Annotated[str | None, typer.Option(help="Last day for bills, YYYY-MM-DD.")] = None,
+    revision_days: Annotated[
+        str, typer.Option(help="Days a worker has to resubmit a bill sent back for revision (1-30).")
+    ] = "7",
+    reversal_days: Annotated[str, typer.Option(help="Days a rejection may be reversed (0-365).")] = "30",
 ) -> None:
     """Create a campaign.
 
@@ -47,8 +51,10 @@ def create(
         max_pieces=inputs.pieces(max_pieces, "max pieces"),
         workers=inputs.count(workers, "workers", maximum=inputs.MAX_WORKERS),
         milestone_cap=inputs.amount(milestone_cap, "milestone cap"),
-        review_days=inputs.parse_count(review_days, "review days", minimum=0, maximum=inputs.MAX_REVIEW_DAYS),
+        review_days=inputs.review_days(review_days),
         deadline=inputs.day(deadline, "deadline"),
+        revision_days=inputs.revision_days(revision_days),
+        reversal_days=inputs.reversal_days(reversal_days),
     )
     run = invocation(ctx)
     run.sink.record("campaign", documents.campaign(create_campaign(run.session(write=True), terms)))

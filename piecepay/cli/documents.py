@@ -60,6 +60,8 @@ def campaign(c: Campaign) -> Document:
         **money("milestone_cap", c.milestone_cap),
         "review_days": c.review_days,
         "deadline": c.deadline.isoformat() if c.deadline else None,
+        "revision_days": c.revision_days,
+        "reversal_days": c.reversal_days,
         "status": c.status.value,
         "created_at": c.created_at,
     }

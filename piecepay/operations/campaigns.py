@@ -6,7 +6,16 @@ from datetime import date
 from decimal import Decimal
 
 from piecepay import rules
-from piecepay.models import Account, Campaign, CampaignAction, CampaignStatus, Contract, ContractStatus
+from piecepay.models import (
+    DEFAULT_REVERSAL_DAYS,
+    DEFAULT_REVISION_DAYS,
+    Account,
+    Campaign,
+    CampaignAction,
+    CampaignStatus,
+    Contract,
+    ContractStatus,
+)
 from piecepay.money import Currency, format_rate, money_from
 from piecepay.records import Record
 from piecepay.session import Session
@@ -27,6 +36,8 @@ class CampaignTerms(Record):
     milestone_cap: Decimal | None = None
     review_days: int = 14
     deadline: date | None = None
+    revision_days: int = DEFAULT_REVISION_DAYS
+    reversal_days: int = DEFAULT_REVERSAL_DAYS
 
 
 class ContractState(Record):
@@ -76,6 +87,8 @@ def create_campaign(s: Session, terms: CampaignTerms) -> Campaign:
             terms.deadline,
             CampaignStatus.OPEN,
             s.recorded_at,
+            terms.revision_days,
+            terms.reversal_days,
         )
         if terms.max_pieces is not None:
             pieces_limit = rules.pieces_in_steps(terms.max_pieces, draft, "max pieces")
