@@ -9,12 +9,14 @@ README's "Input rules" table is this module.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from piecepay.dates import MAX_DAYS, parse_day
 from piecepay.errors import BadInput, NotFound
-from piecepay.models import Grouping
+from piecepay.models import Grouping, Removed
 from piecepay.money import (
     MAX_PIECES,
     normalise_currency,
@@ -47,10 +49,13 @@ MAX_WORKERS = 1_000_000
 MAX_REVIEW_DAYS = 30
 MAX_REVISION_DAYS = 30
 MAX_REVERSAL_DAYS = 365
+NO_LIMIT = "none"  # the word that takes a limit off a campaign in an edit
 MAX_LAST = 10**9
 MAX_MINUTES = 10**12
 
 __all__ = ["MAX_DAYS", "parse_count", "parse_rate", "parse_step"]
+
+Value = TypeVar("Value")
 
 
 def title(text: str) -> str:
@@ -161,6 +166,14 @@ def pieces(text: str | None, what: str = "pieces") -> Decimal | None:
 
 def count(text: str | None, what: str, *, minimum: int = 1, maximum: int = MAX_MINUTES) -> int | None:
     return None if text is None else parse_count(text, what, minimum=minimum, maximum=maximum)
+
+
+def limit(text: str | None, parse: Callable[[str], Value | None]) -> Value | Removed | None:
+    """A limit as an edit gives it: None when not given, ``Removed.LIMIT`` for the word
+    ``none`` (the limit taken off), else the text as ``parse`` reads it."""
+    if text is None:
+        return None
+    return Removed.LIMIT if text == NO_LIMIT else parse(text)
 
 
 def revision_days(text: str) -> int:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from piecepay.operations.backup import Backup
     from piecepay.operations.bills import BillState
     from piecepay.operations.bulk import BulkResult
-    from piecepay.operations.campaigns import CampaignDetail, ContractState
+    from piecepay.operations.campaigns import CampaignDetail, CampaignEdited, ContractState
     from piecepay.operations.copies import Copied
     from piecepay.operations.exports import Exported
     from piecepay.operations.milestones import MilestoneState
@@ -69,6 +69,24 @@ def campaign(c: Campaign) -> Document:
 
 def campaign_detail(detail: CampaignDetail) -> Document:
     return {**campaign(detail.campaign), "contracts": [contract(k) for k in detail.contracts]}
+
+
+# A changed Campaign field and the key the campaign's document shows it under.
+EDITED_KEYS = {"max_pieces_milli": "max_pieces"}
+
+
+def campaign_edited(edited: CampaignEdited) -> Document:
+    """The campaign as ``campaign show`` prints it, with each changed term's old and new value
+    (amounts twice, as everywhere) and the entry that recorded them (null: nothing changed)."""
+    old, new = campaign(edited.before), campaign_detail(edited.detail)
+    changes = []
+    for field in edited.changed:
+        key = EDITED_KEYS.get(field, field)
+        change = {"term": key, "old": old[key], "new": new[key]}
+        if f"{key}_minor" in new:
+            change.update({"old_minor": old[f"{key}_minor"], "new_minor": new[f"{key}_minor"]})
+        changes.append(change)
+    return {**new, "changes": changes, "entry": edited.entry_id}
 
 
 def worker(w: Worker) -> Document:
