@@ -176,6 +176,14 @@ def limit(text: str | None, parse: Callable[[str], Value | None]) -> Value | Rem
     return Removed.LIMIT if text == NO_LIMIT else parse(text)
 
 
+def cleared(text: str | None, check: Callable[[str], str | None]) -> str | None:
+    """Free text as an edit gives it: None when not given, "" (cleared) for empty text,
+    else the text as ``check`` accepts it."""
+    if text is None or text == "":
+        return text
+    return check(text)
+
+
 def revision_days(text: str) -> int:
     """Days a worker has to resubmit a bill sent back for a revision."""
     return parse_count(text, "revision days", minimum=1, maximum=MAX_REVISION_DAYS)

@@ -1,7 +1,7 @@
-"""campaign edit, end to end: a campaign's terms change in one entry of their own kind that
-gives each old and new value; a change that would not hold what the campaign has already
-committed is refused at its limit, with the figures, and writes nothing; the history
-verifies, and a change sealed in an entry of another kind is caught."""
+"""campaign edit and worker edit, end to end: terms and contacts change in one entry of their
+own kind that gives each old and new value; a change that would not hold what the campaign
+has already committed is refused at its limit, with the figures, and writes nothing; the
+history verifies, and a change sealed in an entry of another kind is caught."""
 
 from __future__ import annotations
 
@@ -319,6 +319,53 @@ def test_the_sweep_honours_an_edited_review_window(photos: Ledger) -> None:
     verified(photos)
 
 
+# --------------------------------------------------------------------------- workers
+
+
+def test_a_worker_edit_records_the_old_and_new_values(photos: Ledger) -> None:
+    edited = photos.ok("worker", "edit", "ana", "--name", "Ana Lima", "--email", "ana@example.org")
+    assert (edited["id"], edited["name"], edited["email"]) == ("ana", "Ana Lima", "ana@example.org")
+    assert edited["changes"] == [
+        {"term": "name", "old": None, "new": "Ana Lima"},
+        {"term": "email", "old": None, "new": "ana@example.org"},
+    ]
+    cleared = photos.ok("worker", "edit", "ana", "--email", "")
+    assert (cleared["name"], cleared["email"]) == ("Ana Lima", None)
+    listed = {w["handle"]: w for w in photos.ok("worker", "list")}
+    assert (listed["ana"]["name"], listed["ana"]["email"]) == ("Ana Lima", None)
+    assert [e["memo"] for e in edits(photos, "worker_edited")] == [
+        'worker ana edited: name none → "Ana Lima"; email none → "ana@example.org"',
+        'worker ana edited: email "ana@example.org" → none',
+    ]
+    verified(photos)
+
+
+def test_a_worker_edit_that_changes_nothing_writes_nothing(photos: Ledger) -> None:
+    before = photos.dump()
+    result = photos.run("worker", "edit", "ana", "--email", "")
+    assert (result.code, result.out.splitlines()[0]) == (0, "Worker ana unchanged: every value given is as it was")
+    assert photos.dump() == before
+    refused(photos, 2, "no_change", "worker", "edit", "ana")
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("--email", "not-an-address"), "bad_email"),
+        (("--name", "   "), "empty_text"),
+        (("--name", "x" * 201), "text_too_long"),
+    ],
+    ids=["email", "blank name", "long name"],
+)
+def test_a_worker_edit_validates_as_worker_add_does(photos: Ledger, args: tuple[str, ...], error: str) -> None:
+    refused(photos, 2, error, "worker", "edit", "ana", *args)
+    assert photos.run("--json", "worker", "add", "cy", *args).error["code"] == error
+
+
+def test_an_unknown_worker_is_not_found(photos: Ledger) -> None:
+    refused(photos, 3, "worker_not_found", "worker", "edit", "nobody", "--name", "X")
+
+
 # --------------------------------------------------------------------------- verify
 
 
@@ -340,4 +387,17 @@ def test_a_budget_changed_in_an_entry_of_another_kind_is_caught(photos: Ledger) 
     assert result.error["message"] == (
         f"verify failed: campaigns row 1 changed in entry {bill_entry} "
         f"in what only a campaign_edited entry about it changes (sealed by entry {edit})"
+    )
+
+
+@pytest.mark.sqlite_only
+def test_a_worker_name_changed_in_its_row_alone_is_caught(photos: Ledger) -> None:
+    edit = photos.ok("worker", "edit", "ana", "--name", "Ana Lima")["entry"]
+    verified(photos)
+    with Forger(photos.db) as forger:
+        forger.sql("UPDATE workers SET name = 'Someone Else' WHERE handle = 'ana'")
+    result = photos.run("--json", "verify")
+    assert (result.code, result.error["code"]) == (5, "fact_altered"), result.err
+    assert (
+        result.error["message"] == f"verify failed: workers row 1 differs from what entry {edit} sealed (changed: name)"
     )

@@ -283,6 +283,8 @@ FIELDS: list[tuple[str, Build, set[str]]] = [
     ("key", _args("bill", "photos/ana", "--pieces", "1", "--key", H), {"bad_key"}),
     ("cursor", _args("export", "--cursor", H), {"bad_cursor"}),
     ("edit-title", _args("campaign", "edit", "photos", "--title", H), {"bad_title"}),
+    ("edit-name", _args("worker", "edit", "ana", "--name", H), {"bad_name"}),
+    ("edit-email", _args("worker", "edit", "ana", "--email", H), {"bad_email"}),
 ]
 
 
@@ -353,6 +355,8 @@ LOOKUPS = [
     case("verify-anchors-file-nul", "verify", "--anchors", f"{DIR}/a\x00b.txt", code=(2, 3)),
     case("campaign-edit-csi", "campaign", "edit", "\x1b[2J", "--budget", "600", code=(2, 3), shows="\x1b"),
     case("campaign-edit-rlo", "campaign", "edit", "pho\u202etos", "--review-days", "3", code=(2, 3), shows="\u202e"),
+    case("worker-edit-osc8", "worker", "edit", "\x1b]8;;https://evil\x07a\x1b]8;;\x07", "--name", "A", code=(2, 3)),
+    case("worker-edit-bel", "worker", "edit", "ana\x07", "--name", "A", code=(2, 3), shows="\x07"),
 ]
 
 # What invalid UTF-8 in argv becomes: a lone surrogate, in every reference that is looked up.
@@ -377,6 +381,7 @@ SURROGATE_LOOKUPS = [
         ("log-contract", ("log", "--contract", f"photos/{S}"), None),
         ("report-campaign", ("report", "--campaign", S), None),
         ("campaign-edit", ("campaign", "edit", S, "--budget", "600"), None),
+        ("worker-edit", ("worker", "edit", f"an{S}a", "--name", "A"), None),
     ]
 ]
 
@@ -428,6 +433,9 @@ NUMBERS = [
     *(case(f"edit-reversal-days-{d!r}", *EDIT, "--reversal-days", d) for d in ["366", "-1", "none", HUGE]),
     *(case(f"edit-jpy-budget-{a!r}", "campaign", "edit", "menus", "--budget", a) for a in ["5.5", "0.1"]),
     case("edit-nothing", "campaign", "edit", "photos", error="no_change"),
+    case("worker-edit-nothing", "worker", "edit", "ana", error="no_change"),
+    case("worker-edit-blank-name", "worker", "edit", "ana", "--name", "   ", error="empty_text"),
+    case("worker-edit-email-none", "worker", "edit", "ana", "--email", "none", error="bad_email"),
 ]
 
 
@@ -472,6 +480,7 @@ IDS = [
     case("log-contract-huge", "log", "--contract", HUGE, code=3),
     case("report-campaign-huge", "report", "--campaign", HUGE, code=3),
     case("campaign-edit-huge", "campaign", "edit", HUGE, "--budget", "600", code=3),
+    case("worker-edit-huge", "worker", "edit", HUGE, "--name", "A", code=3),
 ]
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from piecepay.operations.review import ReviewResult
     from piecepay.operations.sweep import SweepAction
     from piecepay.operations.verify import Proof
+    from piecepay.operations.workers import WorkerEdited
     from piecepay.store.sqlite import LogEntry
 
 Document = dict[str, Any]
@@ -86,6 +87,14 @@ def campaign_edited(edited: CampaignEdited) -> Document:
         if f"{key}_minor" in new:
             change.update({"old_minor": old[f"{key}_minor"], "new_minor": new[f"{key}_minor"]})
         changes.append(change)
+    return {**new, "changes": changes, "entry": edited.entry_id}
+
+
+def worker_edited(edited: WorkerEdited) -> Document:
+    """The worker as ``worker list`` shows it, with what changed and the entry that recorded it."""
+    old = worker(edited.before)
+    new = worker(edited.worker)
+    changes = [{"term": field, "old": old[field], "new": new[field]} for field in edited.changed]
     return {**new, "changes": changes, "entry": edited.entry_id}
 
 
