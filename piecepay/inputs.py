@@ -190,7 +190,7 @@ def revision_days(text: str) -> int:
 
 
 def reversal_days(text: str) -> int:
-    """Days within which a rejection may be reversed (0: never)."""
+    """Days after a rejection within which it may be reversed (0: on its own day only)."""
     return parse_count(text, "reversal days", minimum=0, maximum=MAX_REVERSAL_DAYS)
 
 
