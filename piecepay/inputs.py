@@ -9,12 +9,14 @@ README's "Input rules" table is this module.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from piecepay.dates import MAX_DAYS, parse_day
 from piecepay.errors import BadInput, NotFound
-from piecepay.models import Grouping
+from piecepay.models import Grouping, Removed
 from piecepay.money import (
     MAX_PIECES,
     normalise_currency,
@@ -45,10 +47,15 @@ EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 CURSOR = r"(?a)[A-Za-z0-9._-]{1,64}"
 MAX_WORKERS = 1_000_000
 MAX_REVIEW_DAYS = 30
+MAX_REVISION_DAYS = 30
+MAX_REVERSAL_DAYS = 365
+NO_LIMIT = "none"  # the word that takes a limit off a campaign in an edit
 MAX_LAST = 10**9
 MAX_MINUTES = 10**12
 
 __all__ = ["MAX_DAYS", "parse_count", "parse_rate", "parse_step"]
+
+Value = TypeVar("Value")
 
 
 def title(text: str) -> str:
@@ -159,6 +166,37 @@ def pieces(text: str | None, what: str = "pieces") -> Decimal | None:
 
 def count(text: str | None, what: str, *, minimum: int = 1, maximum: int = MAX_MINUTES) -> int | None:
     return None if text is None else parse_count(text, what, minimum=minimum, maximum=maximum)
+
+
+def limit(text: str | None, parse: Callable[[str], Value | None]) -> Value | Removed | None:
+    """A limit as an edit gives it: None when not given, ``Removed.LIMIT`` for the word
+    ``none`` (the limit taken off), else the text as ``parse`` reads it."""
+    if text is None:
+        return None
+    return Removed.LIMIT if text == NO_LIMIT else parse(text)
+
+
+def cleared(text: str | None, check: Callable[[str], str | None]) -> str | None:
+    """Free text as an edit gives it: None when not given, "" (cleared) for empty text,
+    else the text as ``check`` accepts it."""
+    if text is None or text == "":
+        return text
+    return check(text)
+
+
+def revision_days(text: str) -> int:
+    """Days a worker has to resubmit a bill sent back for a revision."""
+    return parse_count(text, "revision days", minimum=1, maximum=MAX_REVISION_DAYS)
+
+
+def reversal_days(text: str) -> int:
+    """Days after a rejection within which it may be reversed (0: on its own day only)."""
+    return parse_count(text, "reversal days", minimum=0, maximum=MAX_REVERSAL_DAYS)
+
+
+def review_days(text: str) -> int:
+    """Days a pending bill waits before the sweep releases it."""
+    return parse_count(text, "review days", minimum=0, maximum=MAX_REVIEW_DAYS)
 
 
 def day(text: str | None, what: str) -> date | None:

@@ -2,7 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from piecepay.money import Currency, Money, format_pieces
 from piecepay.records import Record
@@ -54,6 +54,12 @@ class RevisionStatus(StrEnum):
 
 DEFAULT_REVISION_DAYS = 7  # a revision not resubmitted within this is rejected by the sweep
 DEFAULT_REVERSAL_DAYS = 30  # a rejection may be reversed within this
+
+
+class Removed(Enum):
+    """A limit taken off a campaign by an edit (typed as the word ``none``)."""
+
+    LIMIT = "none"
 
 
 class CampaignAction(StrEnum):

@@ -387,6 +387,62 @@ def payout_currency(handle: str, asked: str | None, owed_in: list[str]) -> str:
     return owed_in[0]
 
 
+# --------------------------------------------------------------------------- edits
+
+
+def check_campaign_editable(campaign: Campaign) -> None:
+    """A campaign's terms change until it is closed."""
+    if campaign.status is CampaignStatus.CLOSED:
+        raise RuleRefused(f"campaign '{campaign.slug}' is closed; its terms can no longer change", "campaign_closed")
+
+
+def check_budget_edit(campaign: Campaign, committed: Money) -> None:
+    """A new budget must hold what the campaign has put in escrow and not had back."""
+    if campaign.budget is not None and campaign.budget < committed:
+        raise RuleRefused(
+            f"campaign '{campaign.slug}' has committed {committed} (top-ups less refunds); "
+            f"a budget of {campaign.budget} is below it",
+            "budget_below_committed",
+        )
+
+
+def check_piece_limit_edit(campaign: Campaign, committed_milli: int) -> None:
+    """A new piece limit must hold the campaign's pending and released pieces."""
+    limit = campaign.max_pieces_milli
+    if limit is not None and limit < committed_milli:
+        raise RuleRefused(
+            f"campaign '{campaign.slug}' has {pieces_text(committed_milli, campaign.unit)} pending or released; "
+            f"a piece limit of {pieces_text(limit, campaign.unit)} is below it",
+            "piece_limit_below_billed",
+        )
+
+
+def check_workers_edit(campaign: Campaign, taken: int) -> None:
+    """A new number of workers must hold the contracts already accepted (ended ones count,
+    as ``check_room_for_worker`` counts them)."""
+    if campaign.workers is not None and campaign.workers < taken:
+        raise RuleRefused(
+            f"campaign '{campaign.slug}' has accepted {taken} contract(s), ended ones included; "
+            f"room for {campaign.workers} worker(s) is below it",
+            "workers_below_accepted",
+        )
+
+
+def check_deadline_edit(campaign: Campaign, today: date, last_bill: date | None) -> None:
+    """A new deadline may not lie before today, nor before a bill already on the campaign."""
+    deadline = campaign.deadline
+    if deadline is None:
+        return
+    if deadline < today:
+        raise RuleRefused(f"deadline {deadline.isoformat()} is before today ({today.isoformat()})", "deadline_in_past")
+    if last_bill is not None and deadline < last_bill:
+        raise RuleRefused(
+            f"deadline {deadline.isoformat()} is before the latest bill on campaign '{campaign.slug}', "
+            f"dated {last_bill.isoformat()}",
+            "deadline_before_bill",
+        )
+
+
 # --------------------------------------------------------------------------- dates
 
 

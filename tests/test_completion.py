@@ -85,6 +85,10 @@ def test_commands_and_values_come_from_the_ledger(book: Ledger) -> None:
     assert completions("piecepay campaign show ", env)[0] == ["photos"]
     assert completions("piecepay offer create photos ", env)[0] == ["ana", "bo"]
     assert completions("piecepay bill list --worker b", env)[0] == ["bo"]
+    assert completions("piecepay campaign edit ", env)[0] == ["photos"]
+    assert completions("piecepay campaign edit p", env)[0] == ["photos"]
+    assert completions("piecepay worker edit ", env)[0] == ["ana", "bo"]
+    assert completions("piecepay worker edit a", env)[0] == ["ana"]
     # --db on the line wins over PIECEPAY_DB, as it does for a command
     assert completions(f"piecepay --db {book.db} release ", {"PIECEPAY_DB": "/nonexistent.db"})[0] == ["1", "3"]
 

@@ -282,6 +282,9 @@ FIELDS: list[tuple[str, Build, set[str]]] = [
     ("env-actor", lambda text: (("worker", "add", "cy"), {"PIECEPAY_ACTOR": text}), {"bad_actor"}),
     ("key", _args("bill", "photos/ana", "--pieces", "1", "--key", H), {"bad_key"}),
     ("cursor", _args("export", "--cursor", H), {"bad_cursor"}),
+    ("edit-title", _args("campaign", "edit", "photos", "--title", H), {"bad_title"}),
+    ("edit-name", _args("worker", "edit", "ana", "--name", H), {"bad_name"}),
+    ("edit-email", _args("worker", "edit", "ana", "--email", H), {"bad_email"}),
 ]
 
 
@@ -350,6 +353,10 @@ LOOKUPS = [
     case("report-campaign-rlo", "report", "--campaign", "\u202egnp.exe", code=(2, 3), shows="\u202e"),
     case("verify-anchors-file-csi", "verify", "--anchors", f"{DIR}/\x1b[2J.txt", code=(2, 3), shows="\x1b"),
     case("verify-anchors-file-nul", "verify", "--anchors", f"{DIR}/a\x00b.txt", code=(2, 3)),
+    case("campaign-edit-csi", "campaign", "edit", "\x1b[2J", "--budget", "600", code=(2, 3), shows="\x1b"),
+    case("campaign-edit-rlo", "campaign", "edit", "pho\u202etos", "--review-days", "3", code=(2, 3), shows="\u202e"),
+    case("worker-edit-osc8", "worker", "edit", "\x1b]8;;https://evil\x07a\x1b]8;;\x07", "--name", "A", code=(2, 3)),
+    case("worker-edit-bel", "worker", "edit", "ana\x07", "--name", "A", code=(2, 3), shows="\x07"),
 ]
 
 # What invalid UTF-8 in argv becomes: a lone surrogate, in every reference that is looked up.
@@ -373,6 +380,8 @@ SURROGATE_LOOKUPS = [
         ("payout-worker", ("payout", S), None),
         ("log-contract", ("log", "--contract", f"photos/{S}"), None),
         ("report-campaign", ("report", "--campaign", S), None),
+        ("campaign-edit", ("campaign", "edit", S, "--budget", "600"), None),
+        ("worker-edit", ("worker", "edit", f"an{S}a", "--name", "A"), None),
     ]
 ]
 
@@ -391,6 +400,7 @@ BAD_PIECES = ["", "-1", "0", "1e3", "NaN", "inf", "1,000", "1\n", " 1", "\u0661"
 BAD_AMOUNTS = ["-5", "1e2", "5.001", "92233720368547758.08", "1\n", "+5"]
 BAD_RATES = ["0", "-1", "1e-3", "0.0000000001", "1234567890123456"]
 NEW = ("campaign", "create", "New", "--slug", "newc")
+EDIT = ("campaign", "edit", "photos")
 
 NUMBERS = [
     *(case(f"bill-pieces-{p!r}", "bill", "photos/ana", "--pieces", p) for p in BAD_PIECES),
@@ -412,6 +422,20 @@ NUMBERS = [
     *(case(f"log-last-{n!r}", "log", "--last", n) for n in ["0", "-1", "1e30", HUGE, "1\n"]),
     *(case(f"sweep-warn-days-{n!r}", "sweep", "--warn-days", n) for n in ["100000000", "-1"]),
     *(case(f"sweep-dormant-days-{n!r}", "sweep", "--dormant-days", n) for n in ["0", HUGE]),
+    *(case(f"revision-days-{d!r}", *NEW, "--rate", "5", "--revision-days", d) for d in ["0", "31", "-1", "none", HUGE]),
+    *(case(f"reversal-days-{d!r}", *NEW, "--rate", "5", "--reversal-days", d) for d in ["366", "-1", "1.5", HUGE]),
+    *(case(f"edit-budget-{a!r}", *EDIT, "--budget", a) for a in [*BAD_AMOUNTS, "0", "None", "NONE", "none "]),
+    *(case(f"edit-milestone-cap-{a!r}", *EDIT, "--milestone-cap", a) for a in ["-5", "0", "5.001", "1e2", "nil"]),
+    *(case(f"edit-max-pieces-{n!r}", *EDIT, "--max-pieces", n) for n in ["0", "-1", "1.5", HUGE, "null"]),
+    *(case(f"edit-workers-{w!r}", *EDIT, "--workers", w) for w in ["0", "-1", "1.5", HUGE, "None"]),
+    *(case(f"edit-review-days-{d!r}", *EDIT, "--review-days", d) for d in ["31", "-1", "", "none", HUGE]),
+    *(case(f"edit-revision-days-{d!r}", *EDIT, "--revision-days", d) for d in ["0", "31", "none", HUGE]),
+    *(case(f"edit-reversal-days-{d!r}", *EDIT, "--reversal-days", d) for d in ["366", "-1", "none", HUGE]),
+    *(case(f"edit-jpy-budget-{a!r}", "campaign", "edit", "menus", "--budget", a) for a in ["5.5", "0.1"]),
+    case("edit-nothing", "campaign", "edit", "photos", error="no_change"),
+    case("worker-edit-nothing", "worker", "edit", "ana", error="no_change"),
+    case("worker-edit-blank-name", "worker", "edit", "ana", "--name", "   ", error="empty_text"),
+    case("worker-edit-email-none", "worker", "edit", "ana", "--email", "none", error="bad_email"),
 ]
 
 
@@ -455,6 +479,8 @@ IDS = [
     case("payout-worker-huge", "payout", HUGE, code=3),
     case("log-contract-huge", "log", "--contract", HUGE, code=3),
     case("report-campaign-huge", "report", "--campaign", HUGE, code=3),
+    case("campaign-edit-huge", "campaign", "edit", HUGE, "--budget", "600", code=3),
+    case("worker-edit-huge", "worker", "edit", HUGE, "--name", "A", code=3),
 ]
 
 
@@ -494,6 +520,11 @@ DATES = [
         case(f"deadline-{d!r}", *NEW, "--rate", "5", "--deadline", d, error=e)
         for d, e in [("2100-01-01", "date_out_of_range"), ("1999-12-31", "date_out_of_range")]
         + [(d, "bad_date") for d in ("2026-02-30", "2026-W48-1", "2026-11-20\n")]
+    ),
+    *(
+        case(f"edit-deadline-{d!r}", *EDIT, "--deadline", d, error=e)
+        for d, e in [("2100-01-01", "date_out_of_range"), ("1999-12-31", "date_out_of_range")]
+        + [(d, "bad_date") for d in ("2026-02-30", "2026-W48-1", "2026-11-20\n", "None", "never")]
     ),
     *(
         case(f"export-{flag[2:]}-{d!r}", "export", flag, d, error=e)

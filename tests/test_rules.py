@@ -26,9 +26,12 @@ from piecepay.rules import (
     bill_amount,
     campaign_move,
     check_bill,
+    check_budget_edit,
+    check_campaign_editable,
     check_campaign_open,
     check_close,
     check_contract_active,
+    check_deadline_edit,
     check_effective_date,
     check_end,
     check_new_campaign,
@@ -38,10 +41,12 @@ from piecepay.rules import (
     check_payout,
     check_pending_bill,
     check_piece_limit,
+    check_piece_limit_edit,
     check_rate,
     check_release_pieces,
     check_room_for_worker,
     check_top_up,
+    check_workers_edit,
     payout_currency,
     pieces_in_steps,
     released_amount,
@@ -526,6 +531,70 @@ def test_payout_currency_is_the_only_one_owed_when_none_is_asked() -> None:
         payout_currency("ana", None, ["EUR", "USD"])
     exactly(ambiguous, "currency_ambiguous", "worker 'ana' is owed in EUR, USD; pass --currency")
     assert ambiguous.value.exit_code == 2
+
+
+# --------------------------------------------------------------------------- edits
+
+
+def test_an_open_or_paused_campaign_may_be_edited_a_closed_one_may_not() -> None:
+    check_campaign_editable(campaign())
+    check_campaign_editable(campaign(status=CampaignStatus.PAUSED))
+    with pytest.raises(RuleRefused) as caught:
+        check_campaign_editable(campaign(status=CampaignStatus.CLOSED))
+    exactly(caught, "campaign_closed", "campaign 'photos' is closed; its terms can no longer change")
+
+
+def test_a_budget_equal_to_what_is_committed_passes_one_minor_unit_below_is_refused() -> None:
+    check_budget_edit(campaign(budget=usd(4000)), usd(4000))
+    check_budget_edit(campaign(budget=None), usd(MAX_MINOR))  # no budget holds anything
+    with pytest.raises(RuleRefused) as caught:
+        check_budget_edit(campaign(budget=usd(3999)), usd(4000))
+    exactly(
+        caught,
+        "budget_below_committed",
+        "campaign 'photos' has committed 40.00 USD (top-ups less refunds); a budget of 39.99 USD is below it",
+    )
+
+
+def test_a_piece_limit_equal_to_the_pieces_committed_passes_a_thousandth_below_is_refused() -> None:
+    check_piece_limit_edit(campaign(max_pieces_milli=3000), 3000)
+    check_piece_limit_edit(campaign(max_pieces_milli=None), 3000)
+    with pytest.raises(RuleRefused) as caught:
+        check_piece_limit_edit(campaign(max_pieces_milli=2999), 3000)
+    exactly(
+        caught,
+        "piece_limit_below_billed",
+        "campaign 'photos' has 3 photos pending or released; a piece limit of 2.999 photos is below it",
+    )
+
+
+def test_workers_equal_to_the_contracts_taken_pass_one_fewer_is_refused() -> None:
+    check_workers_edit(campaign(workers=2), 2)
+    check_workers_edit(campaign(workers=None), 2)
+    with pytest.raises(RuleRefused) as caught:
+        check_workers_edit(campaign(workers=1), 2)
+    exactly(
+        caught,
+        "workers_below_accepted",
+        "campaign 'photos' has accepted 2 contract(s), ended ones included; room for 1 worker(s) is below it",
+    )
+
+
+def test_a_new_deadline_of_today_or_the_latest_bill_passes_the_day_before_is_refused() -> None:
+    check_deadline_edit(campaign(deadline=TODAY), TODAY, TODAY)
+    check_deadline_edit(campaign(deadline=TODAY), TODAY, None)
+    check_deadline_edit(campaign(deadline=None), TODAY, TODAY + DAY)  # no deadline at all
+    with pytest.raises(RuleRefused) as caught:
+        check_deadline_edit(campaign(deadline=TODAY - DAY), TODAY, None)
+    exactly(caught, "deadline_in_past", "deadline 2026-10-09 is before today (2026-10-10)")
+    check_deadline_edit(campaign(deadline=TODAY + DAY), TODAY, TODAY + DAY)
+    with pytest.raises(RuleRefused) as caught:
+        check_deadline_edit(campaign(deadline=TODAY), TODAY, TODAY + DAY)
+    exactly(
+        caught,
+        "deadline_before_bill",
+        "deadline 2026-10-10 is before the latest bill on campaign 'photos', dated 2026-10-11",
+    )
 
 
 # --------------------------------------------------------------------------- dates

@@ -1,4 +1,4 @@
-"""piecepay campaign create|list|show|pause|resume|close"""
+"""piecepay campaign create|list|show|edit|pause|resume|close"""
 
 from typing import Annotated
 
@@ -26,6 +26,10 @@ def create(
     milestone_cap: Annotated[str | None, typer.Option(help="Default cap of each milestone.")] = None,
     review_days: Annotated[str, typer.Option(help="Days a bill waits before auto-release (0-30).")] = "14",
     deadline: Annotated[str | None, typer.Option(help="Last day for bills, YYYY-MM-DD.")] = None,
+    revision_days: Annotated[
+        str, typer.Option(help="Days a worker has to resubmit a bill sent back for revision (1-30).")
+    ] = "7",
+    reversal_days: Annotated[str, typer.Option(help="Days a rejection may be reversed (0-365).")] = "30",
 ) -> None:
     """Create a campaign.
 
@@ -47,8 +51,10 @@ def create(
         max_pieces=inputs.pieces(max_pieces, "max pieces"),
         workers=inputs.count(workers, "workers", maximum=inputs.MAX_WORKERS),
         milestone_cap=inputs.amount(milestone_cap, "milestone cap"),
-        review_days=inputs.parse_count(review_days, "review days", minimum=0, maximum=inputs.MAX_REVIEW_DAYS),
+        review_days=inputs.review_days(review_days),
         deadline=inputs.day(deadline, "deadline"),
+        revision_days=inputs.revision_days(revision_days),
+        reversal_days=inputs.reversal_days(reversal_days),
     )
     run = invocation(ctx)
     run.sink.record("campaign", documents.campaign(create_campaign(run.session(write=True), terms)))
@@ -83,6 +89,56 @@ def show(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="Campa
     if not run.json and document["contracts"]:
         rows = [{**c, "contract": c["ref"]} for c in document["contracts"]]
         run.sink.report({"rows": rows, "totals": []}, "contract", "table")
+
+
+LIMIT = "; 'none' takes the limit off."
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Argument(help="Campaign slug.")],
+    title: Annotated[str | None, typer.Option(help="What the job is.")] = None,
+    deadline: Annotated[str | None, typer.Option(help="Last day for bills, YYYY-MM-DD" + LIMIT)] = None,
+    budget: Annotated[str | None, typer.Option(help="Most the campaign may put in escrow" + LIMIT)] = None,
+    milestone_cap: Annotated[str | None, typer.Option(help="Default cap of each new milestone" + LIMIT)] = None,
+    review_days: Annotated[str | None, typer.Option(help="Days a bill waits before auto-release (0-30).")] = None,
+    max_pieces: Annotated[str | None, typer.Option(help="Piece limit over all contracts" + LIMIT)] = None,
+    workers: Annotated[str | None, typer.Option(help="How many workers may take it" + LIMIT)] = None,
+    revision_days: Annotated[str | None, typer.Option(help="Days to resubmit a bill sent back (1-30).")] = None,
+    reversal_days: Annotated[str | None, typer.Option(help="Days a rejection may be reversed (0-365).")] = None,
+) -> None:
+    """Change a campaign's terms, recorded with their old and new values in one entry.
+
+    A new budget, piece limit or number of workers must hold what the campaign has already
+    committed; a new deadline may not lie before today or before a bill already made.
+
+    Example: piecepay campaign edit photos --budget 800 --deadline 2027-01-31
+    """
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.cli.render import FIELDS
+    from piecepay.errors import BadInput
+    from piecepay.operations.campaigns import CampaignEdit, edit_campaign
+
+    changes = CampaignEdit(
+        title=None if title is None else inputs.title(title),
+        budget=inputs.limit(budget, lambda text: inputs.amount(text, "budget")),
+        max_pieces=inputs.limit(max_pieces, lambda text: inputs.pieces(text, "max pieces")),
+        workers=inputs.limit(workers, lambda text: inputs.count(text, "workers", maximum=inputs.MAX_WORKERS)),
+        milestone_cap=inputs.limit(milestone_cap, lambda text: inputs.amount(text, "milestone cap")),
+        review_days=None if review_days is None else inputs.review_days(review_days),
+        deadline=inputs.limit(deadline, lambda text: inputs.day(text, "deadline")),
+        revision_days=None if revision_days is None else inputs.revision_days(revision_days),
+        reversal_days=None if reversal_days is None else inputs.reversal_days(reversal_days),
+    )
+    if changes == CampaignEdit():
+        raise BadInput("nothing to change: give at least one term (see 'piecepay campaign edit --help')", "no_change")
+    run = invocation(ctx)
+    edited = edit_campaign(run.session(write=True), campaign, changes)
+    document = documents.campaign_edited(edited)
+    headline = edited.memo or f"campaign {document['id']} unchanged: every term given is as it was"
+    run.sink.done(document, headline[0].upper() + headline[1:], FIELDS["campaign"])
 
 
 def _status(ctx: typer.Context, campaign: str, action: str) -> None:

@@ -151,6 +151,8 @@ METAVARS = {
     "--dormant-days": "DAYS",
     "--warn-days": "DAYS",
     "--review-days": "DAYS",
+    "--revision-days": "DAYS",
+    "--reversal-days": "DAYS",
 }
 
 

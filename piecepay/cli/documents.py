@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from piecepay.operations.backup import Backup
     from piecepay.operations.bills import BillState
     from piecepay.operations.bulk import BulkResult
-    from piecepay.operations.campaigns import CampaignDetail, ContractState
+    from piecepay.operations.campaigns import CampaignDetail, CampaignEdited, ContractState
     from piecepay.operations.copies import Copied
     from piecepay.operations.exports import Exported
     from piecepay.operations.milestones import MilestoneState
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from piecepay.operations.review import ReviewResult
     from piecepay.operations.sweep import SweepAction
     from piecepay.operations.verify import Proof
+    from piecepay.operations.workers import WorkerEdited
     from piecepay.store.sqlite import LogEntry
 
 Document = dict[str, Any]
@@ -60,6 +61,8 @@ def campaign(c: Campaign) -> Document:
         **money("milestone_cap", c.milestone_cap),
         "review_days": c.review_days,
         "deadline": c.deadline.isoformat() if c.deadline else None,
+        "revision_days": c.revision_days,
+        "reversal_days": c.reversal_days,
         "status": c.status.value,
         "created_at": c.created_at,
     }
@@ -67,6 +70,32 @@ def campaign(c: Campaign) -> Document:
 
 def campaign_detail(detail: CampaignDetail) -> Document:
     return {**campaign(detail.campaign), "contracts": [contract(k) for k in detail.contracts]}
+
+
+# A changed Campaign field and the key the campaign's document shows it under.
+EDITED_KEYS = {"max_pieces_milli": "max_pieces"}
+
+
+def campaign_edited(edited: CampaignEdited) -> Document:
+    """The campaign as ``campaign show`` prints it, with each changed term's old and new value
+    (amounts twice, as everywhere) and the entry that recorded them (null: nothing changed)."""
+    old, new = campaign(edited.before), campaign_detail(edited.detail)
+    changes = []
+    for field in edited.changed:
+        key = EDITED_KEYS.get(field, field)
+        change = {"term": key, "old": old[key], "new": new[key]}
+        if f"{key}_minor" in new:
+            change.update({"old_minor": old[f"{key}_minor"], "new_minor": new[f"{key}_minor"]})
+        changes.append(change)
+    return {**new, "changes": changes, "entry": edited.entry_id}
+
+
+def worker_edited(edited: WorkerEdited) -> Document:
+    """The worker as ``worker list`` shows it, with what changed and the entry that recorded it."""
+    old = worker(edited.before)
+    new = worker(edited.worker)
+    changes = [{"term": field, "old": old[field], "new": new[field]} for field in edited.changed]
+    return {**new, "changes": changes, "entry": edited.entry_id}
 
 
 def worker(w: Worker) -> Document:

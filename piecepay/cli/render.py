@@ -30,6 +30,8 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("milestone_cap", "milestone cap"),
         ("review_days", "review days"),
         ("deadline", "deadline"),
+        ("revision_days", "revision days"),
+        ("reversal_days", "reversal days"),
     ],
     "worker": [("name", "name"), ("email", "email")],
     "offer": [("max_pieces", "piece limit"), ("offered_at", "offered")],

@@ -1,15 +1,31 @@
-"""Campaigns: jobs paid per piece, their terms, and pausing, resuming and closing them."""
+"""Campaigns: jobs paid per piece, their terms, changing them, and pausing, resuming and closing them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from piecepay import rules
-from piecepay.models import Account, Campaign, CampaignAction, CampaignStatus, Contract, ContractStatus
-from piecepay.money import Currency, format_rate, money_from
+from piecepay.models import (
+    DEFAULT_REVERSAL_DAYS,
+    DEFAULT_REVISION_DAYS,
+    Account,
+    Campaign,
+    CampaignAction,
+    CampaignStatus,
+    Contract,
+    ContractStatus,
+    Removed,
+    units,
+)
+from piecepay.money import Currency, Money, format_pieces, format_rate, money_from
 from piecepay.records import Record
 from piecepay.session import Session
+
+Given = TypeVar("Given")
+Term = TypeVar("Term")
 
 
 class CampaignTerms(Record):
@@ -27,6 +43,23 @@ class CampaignTerms(Record):
     milestone_cap: Decimal | None = None
     review_days: int = 14
     deadline: date | None = None
+    revision_days: int = DEFAULT_REVISION_DAYS
+    reversal_days: int = DEFAULT_REVERSAL_DAYS
+
+
+class CampaignEdit(Record):
+    """Terms to change, as typed: None leaves a term as it is, ``Removed.LIMIT`` takes a
+    limit off; amounts are exact decimals until they meet the campaign's currency."""
+
+    title: str | None = None
+    budget: Decimal | Removed | None = None
+    max_pieces: Decimal | Removed | None = None
+    workers: int | Removed | None = None
+    milestone_cap: Decimal | Removed | None = None
+    review_days: int | None = None
+    deadline: date | Removed | None = None
+    revision_days: int | None = None
+    reversal_days: int | None = None
 
 
 class ContractState(Record):
@@ -40,6 +73,18 @@ class ContractState(Record):
 class CampaignDetail(Record):
     campaign: Campaign
     contracts: tuple[ContractState, ...]
+
+
+class CampaignEdited(Record):
+    """A campaign after an edit, as it was before, the terms that changed (Campaign field
+    names, in the order of ``EDITED``) and the entry that recorded them with its memo;
+    no entry and an empty memo when nothing changed."""
+
+    detail: CampaignDetail
+    before: Campaign
+    changed: tuple[str, ...]
+    entry_id: int | None
+    memo: str
 
 
 def currency_of(s: Session, code: str) -> Currency:
@@ -76,6 +121,8 @@ def create_campaign(s: Session, terms: CampaignTerms) -> Campaign:
             terms.deadline,
             CampaignStatus.OPEN,
             s.recorded_at,
+            terms.revision_days,
+            terms.reversal_days,
         )
         if terms.max_pieces is not None:
             pieces_limit = rules.pieces_in_steps(terms.max_pieces, draft, "max pieces")
@@ -119,3 +166,120 @@ def set_status(s: Session, ref: str, action: CampaignAction) -> Campaign:
         s.store.set_campaign_status(campaign.id, after)
         s.record(f"campaign_{action.done}", f"campaign {campaign.slug} {action.done}")
         return s.store.campaign(campaign.id)
+
+
+# The terms an edit may change: Campaign field, the column that stores it, how a memo names it.
+EDITED = {
+    "title": ("title", "title"),
+    "budget": ("budget_minor", "budget"),
+    "max_pieces_milli": ("max_pieces_milli", "piece limit"),
+    "workers": ("workers", "workers"),
+    "milestone_cap": ("milestone_cap_minor", "milestone cap"),
+    "review_days": ("review_days", "review days"),
+    "deadline": ("deadline", "deadline"),
+    "revision_days": ("revision_days", "revision days"),
+    "reversal_days": ("reversal_days", "reversal days"),
+}
+
+
+def edit_campaign(s: Session, ref: str, edit: CampaignEdit) -> CampaignEdited:
+    """Change a campaign's terms in one ``campaign_edited`` entry whose memo gives each
+    term's old and new value. New terms must hold what the campaign has already committed
+    (see the edits section of ``rules``); terms equal to the current ones write nothing."""
+    with s.store.write():
+        before = s.store.find_campaign(ref)
+        rules.check_campaign_editable(before)
+        after = _edited(before, edit)
+        changed = tuple(field for field in EDITED if _stored(after, field) != _stored(before, field))
+        if not changed:
+            return CampaignEdited(campaign_detail(s, ref), before, (), None, "")
+        _check_edit(s, after, changed)
+        s.store.edit_campaign(before.id, {EDITED[field][0]: _stored(after, field) for field in changed})
+        memo = f"campaign {before.slug} edited: " + "; ".join(_change_text(before, after, f) for f in changed)
+        entry_id = s.record("campaign_edited", memo)
+        return CampaignEdited(campaign_detail(s, ref), before, changed, entry_id, memo)
+
+
+def _edited(campaign: Campaign, edit: CampaignEdit) -> Campaign:
+    """The campaign with the terms ``edit`` gives, each checked as ``campaign create`` checks it."""
+    currency = campaign.currency
+    return campaign._replace(
+        title=campaign.title if edit.title is None else edit.title,
+        budget=_term(edit.budget, campaign.budget, lambda v: money_from(v, currency, what="budget")),
+        max_pieces_milli=_term(
+            edit.max_pieces, campaign.max_pieces_milli, lambda v: rules.pieces_in_steps(v, campaign, "max pieces")
+        ),
+        workers=_term(edit.workers, campaign.workers, lambda v: v),
+        milestone_cap=_term(
+            edit.milestone_cap, campaign.milestone_cap, lambda v: money_from(v, currency, what="milestone cap")
+        ),
+        review_days=campaign.review_days if edit.review_days is None else edit.review_days,
+        deadline=_term(edit.deadline, campaign.deadline, lambda v: v),
+        revision_days=campaign.revision_days if edit.revision_days is None else edit.revision_days,
+        reversal_days=campaign.reversal_days if edit.reversal_days is None else edit.reversal_days,
+    )
+
+
+def _term(given: Given | Removed | None, current: Term | None, read: Callable[[Given], Term]) -> Term | None:
+    """A term after an edit: as it is when not given, None when taken off, else what ``read``
+    makes of the value given."""
+    if given is None:
+        return current
+    return None if isinstance(given, Removed) else read(given)
+
+
+def _check_edit(s: Session, after: Campaign, changed: tuple[str, ...]) -> None:
+    """The rules a campaign's new terms must pass, against what the ledger holds now."""
+    committed_minor, committed_milli = s.store.campaign_committed(after.id)
+    if "budget" in changed:
+        rules.check_budget_edit(after, Money(committed_minor, after.currency))
+    if "max_pieces_milli" in changed:
+        rules.check_piece_limit_edit(after, committed_milli)
+    if "workers" in changed and after.workers is not None:
+        taken = s.store.count_contracts(after.id, [ContractStatus.ACTIVE, ContractStatus.ENDED])
+        rules.check_workers_edit(after, taken)
+    if "deadline" in changed and after.deadline is not None:
+        rules.check_deadline_edit(after, s.today, s.store.last_bill_date(after.id))
+
+
+def _stored(campaign: Campaign, field: str) -> object:
+    """A term as its column stores it (minor units, an ISO date)."""
+    value = getattr(campaign, field)
+    if isinstance(value, Money):
+        return value.minor
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _change_text(before: Campaign, after: Campaign, field: str) -> str:
+    """'budget 500.00 → 800.00 USD', 'piece limit 200 photos → none', 'title "A" → "B"':
+    the currency or unit follows the new value, or the old one when the limit is taken off."""
+    old, new = _term_text(before, field), _term_text(after, field)
+    if new is None:
+        was = "none" if old is None else f"{old} {_suffix(before, field)}".rstrip()
+        return f"{EDITED[field][1]} {was} → none"
+    now = f"{new} {_suffix(after, field)}".rstrip()
+    return f"{EDITED[field][1]} {'none' if old is None else old} → {now}"
+
+
+def _term_text(campaign: Campaign, field: str) -> str | None:
+    value = getattr(campaign, field)
+    if value is None:
+        return None
+    if isinstance(value, Money):
+        return value.decimal
+    if field == "max_pieces_milli":
+        return format_pieces(value)
+    if field == "title":
+        return f'"{value}"'
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _suffix(campaign: Campaign, field: str) -> str:
+    """What follows a term's value in a memo: the currency of an amount, the unit of a piece limit."""
+    if field in ("budget", "milestone_cap"):
+        return campaign.currency.code
+    if field == "max_pieces_milli" and campaign.max_pieces_milli is not None:
+        return units(campaign.max_pieces_milli, campaign.unit)
+    return ""

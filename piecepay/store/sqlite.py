@@ -530,6 +530,15 @@ class SqliteStore:
         assert row is not None
         return int(row[0]), int(row[1])
 
+    def last_bill_date(self, campaign_id: int) -> date | None:
+        """The latest effective date of a bill on the campaign (any status), if it has one."""
+        row = self._one(
+            "SELECT MAX(b.effective_date) FROM bills b JOIN contracts c ON c.id = b.contract_id "
+            "WHERE c.campaign_id = ?",
+            (campaign_id,),
+        )
+        return _day(row[0]) if row is not None else None
+
     def count_contracts(self, campaign_id: int, statuses: Iterable[ContractStatus]) -> int:
         wanted = [s.value for s in statuses]
         marks = ",".join("?" * len(wanted))
