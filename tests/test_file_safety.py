@@ -8,6 +8,7 @@ a newer one; and a killed writer's temporary files are swept whatever the target
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -23,6 +24,11 @@ from piecepay.store.migrations import LATEST_VERSION
 from tests.conftest import ROOT, Ledger, run_cli
 
 LEGACY = ROOT / "tests" / "data" / "ledger-schema2.db"
+# A ledger the previous release wrote at schema 5 (2026-11-02): campaign photos (budget 500,
+# review window 14 days), worker ana, contract photos/ana with 100.00 USD in escrow under a
+# cap of 50.00, bills 1 (3 photos, released), 2 (2, rejected: blurry) and 3 (4, pending).
+SCHEMA_5 = ROOT / "tests" / "data" / "schema5.db"
+SCHEMA_5_HEAD = "11:8fea849191630b3f5dabee28573345af7b47fbf38ac661133f2206313c72a24b"
 ACTIVITY_INDEXES = (  # what m005_activity_index makes
     "idx_entries_contract_id_effective_date",
     "idx_bills_contract_id_status_effective_date",
@@ -462,3 +468,36 @@ def test_a_ledger_without_the_activity_indexes_gains_them_and_seals_nothing_agai
     assert set(ACTIVITY_INDEXES) <= names
     assert not {"idx_entries_contract_id", "idx_bills_contract_id_status"} & names
     assert ledger.ok("verify")["ok"] is True
+
+
+def test_a_ledger_of_the_previous_release_is_upgraded_and_takes_revisions(tmp_path: Path) -> None:
+    """A schema 5 file, as the previous release wrote it, is upgraded when first opened (even
+    to read): the revisions table, the campaigns' revision and reversal windows (empty: 7 and
+    30 days), the new guards, and one checkpoint entry that seals again only the campaigns,
+    whose rows gained the two columns. Its history proves out against the head it had, and
+    its bills then go through revisions and reversals like any."""
+    db = tmp_path / "ledger.db"
+    shutil.copyfile(SCHEMA_5, db)
+    ledger = Ledger(db, today="2026-11-20")
+    listed = ledger.ok("bill", "list")  # opening it upgrades it
+    assert [(b["id"], b["status"], b["review_closes"]) for b in listed] == [
+        (1, "released", None),
+        (2, "rejected", None),
+        (3, "pending", "2026-11-16"),
+    ]
+    upgrade = ledger.ok("log")[-1]
+    assert (upgrade["id"], upgrade["kind"], upgrade["memo"]) == (
+        12,
+        "checkpoint",
+        f"schema {LATEST_VERSION}: upgraded from schema 5",
+    )
+    ((sealed,),) = ledger.query("SELECT facts FROM entries WHERE id = 12")
+    assert list(json.loads(sealed)) == ["campaigns"]
+    assert json.loads(sealed)["campaigns"]["1"]["revision_days"] is None
+    shown = ledger.ok("campaign", "show", "photos")
+    assert (shown["revision_days"], shown["reversal_days"]) == (7, 30)
+    assert ledger.ok("verify", "--expect", SCHEMA_5_HEAD)["entries"] == 12
+    assert ledger.ok("revise", "3", "--reason", "crop the edges")["status"] == "revising"
+    assert ledger.ok("release", "2")["status"] == "released"  # rejected 18 days ago: within 30
+    assert ledger.ok("resubmit", "3", "--pieces", "3")["amount"] == "15.00"
+    assert ledger.ok("verify", "--expect", SCHEMA_5_HEAD)["entries"] == 15

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from piecepay.store.postgres_schema import MIGRATION_NAMES
+from piecepay.store.postgres_schema import MIGRATION_NAMES, TRIGGERS_BY_MIGRATION, table_of
 from tests import test_cli_seed
 from tests.conftest import Ledger, initialised, with_contract
 
@@ -123,45 +123,50 @@ def test_the_writer_role_cannot_update_or_delete_the_journal(pg_server: Any, tmp
     assert writer.ok("verify")["entries"] == 6
 
 
+NEWEST = MIGRATION_NAMES[-1]
+
+
 def _downgrade(pg_server: Any, url: str) -> None:
-    """Make a server ledger what piecepay made at schema 3: no verified head, nor the indexes
-    of the activity migration after it."""
-    pg_server.sql(
-        urlsplit(url).path.strip("/"),
-        "DROP TABLE verified_head; DROP INDEX idx_entries_contract_id_effective_date, "
-        "idx_bills_contract_id_status_effective_date, idx_campaigns_review_days, idx_bills_entry_id, "
-        "idx_bills_resolve_entry_id, idx_milestones_entry_id; "
-        "CREATE INDEX idx_entries_contract_id ON entries (contract_id); "
-        "CREATE INDEX idx_bills_contract_id_status ON bills (contract_id, status); "
-        "DELETE FROM migrations WHERE name IN ('m004_verified_head', 'm005_activity_index')",
-    )
+    """Make a server ledger what piecepay made at schema 5: no revisions, no revision or
+    reversal windows, and the guards of that schema."""
+    made, dropped = TRIGGERS_BY_MIGRATION[NEWEST]
+    statements = ["DROP TABLE revisions", "ALTER TABLE campaigns DROP COLUMN revision_days, DROP COLUMN reversal_days"]
+    statements += [f"DROP TRIGGER {name} ON {table_of(sql)}" for name, sql in made if "public.revisions" not in sql]
+    statements += [sql for _, sql in dropped]
+    statements += ["DROP FUNCTION piecepay_refuse_reopen", f"DELETE FROM migrations WHERE name = '{NEWEST}'"]
+    pg_server.sql(urlsplit(url).path.strip("/"), "; ".join(statements))
 
 
-def test_an_older_server_ledger_is_read_as_it_is_and_upgraded_when_written(pg_contract: Ledger, pg_server: Any) -> None:
-    """A ledger made before schema 4 is read without change (nothing to record its verified
-    head in: verify says so), and upgraded by the first command that writes: the migration
-    and one checkpoint entry that seals nothing new, in one transaction."""
-    pg_contract.ok("milestone", "add", "photos/ana", "--top-up", "20")
-    _downgrade(pg_server, str(pg_contract.db))
-    before = pg_contract.dump()
-    proof = pg_contract.ok("verify", "--since-checkpoint")
-    assert (proof["since_checkpoint"], proof["checkpoint_recorded"]) == (None, False)
-    assert pg_contract.ok("report")["rows"]
-    assert pg_contract.dump() == before
-    pg_contract.ok("bill", "photos/ana", "--pieces", "1")
-    log = pg_contract.ok("log")
-    upgrade = f"schema {len(MIGRATION_NAMES)}: upgraded from schema 3"
-    assert [(e["kind"], e["memo"]) for e in log[-2:-1]] == [("checkpoint", upgrade)]
-    assert pg_contract.query(f"SELECT facts FROM entries WHERE id = {len(log) - 1}") == [("{}",)]
-    assert ("m004_verified_head",) in pg_contract.query("SELECT name FROM migrations")
-    assert pg_contract.ok("verify")["checkpoint_recorded"] is True
-    assert pg_contract.ok("verify", "--since-checkpoint")["since_checkpoint"] == len(log)
+def test_an_older_server_ledger_is_upgraded_when_opened_by_its_owner(pg_server: Any) -> None:
+    """A ledger at schema 5 (here one with a worker and no campaign yet, taken back to that
+    schema) is upgraded by the first command its owner runs, even one that only reads: the
+    migration and one checkpoint entry, in one transaction; its history still proves out, and
+    it then takes revisions."""
+    owner = Ledger(pg_server.new_database())  # type: ignore[arg-type]
+    owner.ok("init")
+    owner.ok("worker", "add", "ana")
+    head = owner.ok("verify")
+    _downgrade(pg_server, str(owner.db))
+    assert ("m006_revisions_and_edits",) not in owner.query("SELECT name FROM migrations")
+    assert owner.ok("report")["rows"] == []
+    log = owner.ok("log")
+    upgrade = f"schema {len(MIGRATION_NAMES)}: upgraded from schema 5"
+    assert [(e["kind"], e["memo"]) for e in log[-1:]] == [("checkpoint", upgrade)]
+    assert ("m006_revisions_and_edits",) in owner.query("SELECT name FROM migrations")
+    assert owner.ok("verify", "--expect", f"{head['entries']}:{head['head']}")["entries"] == len(log)
+    owner.ok("campaign", "create", "Photos", "--rate", "5")
+    owner.ok("offer", "create", "photos", "ana")
+    owner.ok("offer", "accept", "photos/ana")
+    owner.ok("milestone", "add", "photos/ana", "--top-up", "10")
+    owner.ok("bill", "photos/ana", "--pieces", "1")
+    assert owner.ok("revise", "1", "--reason", "crop it")["status"] == "revising"
+    assert owner.ok("verify")["checkpoint_recorded"] is True
 
 
 def test_only_the_owner_upgrades_a_server_ledger_and_its_writer_keeps_its_rights(pg_server: Any) -> None:
-    """The role init --writer named cannot create tables, so it is told who can upgrade the
-    ledger; once the owner has (by any command that writes), the writer may record verified
-    heads in the new table as it writes everything else."""
+    """The role init --writer named cannot alter tables, so it is told who can upgrade the
+    ledger; once the owner has (by any command), the writer may write the new table's rows
+    (a revision) as it writes everything else."""
     owner_url = pg_server.new_database()
     writer_url = pg_server.new_role("piecepay_upgrade_writer", database=owner_url)
     owner = Ledger(owner_url)  # type: ignore[arg-type]
@@ -169,12 +174,19 @@ def test_only_the_owner_upgrades_a_server_ledger_and_its_writer_keeps_its_rights
     writer = Ledger(writer_url)  # type: ignore[arg-type]
     writer.ok("worker", "add", "ana")
     _downgrade(pg_server, owner_url)
-    refused = writer.run("--json", "worker", "add", "ben")
-    assert (refused.code, refused.error["code"]) == (5, "ledger_needs_upgrade")
-    assert "only the role owning its tables can upgrade" in refused.error["message"]
-    assert ("m004_verified_head",) not in owner.query("SELECT name FROM migrations")
+    for args in (("worker", "add", "ben"), ("report",)):
+        refused = writer.run("--json", *args)
+        assert (refused.code, refused.error["code"]) == (5, "ledger_needs_upgrade")
+        assert "only the role owning its tables can upgrade" in refused.error["message"]
+    assert ("m006_revisions_and_edits",) not in owner.query("SELECT name FROM migrations")
     owner.ok("worker", "add", "ben")
     assert writer.ok("worker", "add", "cy")["handle"] == "cy"
+    writer.ok("campaign", "create", "Photos", "--rate", "5")
+    writer.ok("offer", "create", "photos", "cy")
+    writer.ok("offer", "accept", "photos/cy")
+    writer.ok("milestone", "add", "photos/cy", "--top-up", "10")
+    writer.ok("bill", "photos/cy", "--pieces", "1")
+    assert writer.ok("revise", "1", "--reason", "crop it")["status"] == "revising"
     assert writer.ok("verify")["checkpoint_recorded"] is True
 
 
@@ -215,7 +227,7 @@ def test_hand_edits_through_psql_are_refused_by_the_guards(pg_contract: Ledger, 
     for statement in (
         "UPDATE postings SET amount = 1",
         "DELETE FROM entries",
-        "TRUNCATE bills",
+        "TRUNCATE bills, revisions",
         "UPDATE campaigns SET rate = '50'",
         "INSERT INTO workers (handle, created_at) VALUES ('ghost', 'now')",
     ):

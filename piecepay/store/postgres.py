@@ -28,7 +28,6 @@ from piecepay.store.migrations import Stamp
 from piecepay.store.sqlite import SqliteStore, StoredHead
 
 VERIFIED_HEAD = "m004_verified_head"
-READ_AS_IS = frozenset({VERIFIED_HEAD, "m005_activity_index"})  # migrations a ledger may be read without
 WRITE_LOCK = 0x50435059  # one advisory lock: writers queue on it, like SQLite's BEGIN IMMEDIATE
 STREAM_BATCH = 2000  # rows a server-side cursor sends at a time
 _stream_names = itertools.count(1)
@@ -222,16 +221,13 @@ def _identifier(conn: PgConnection, name: str) -> str:
 def open_ledger(where: ServerLedger, *, write: bool, stamp: Stamp | None = None) -> PgConnection:
     """The ledger at ``where``, proved to be a piecepay ledger of a schema this version knows.
 
-    A ledger of an older schema is upgraded when opened, as a file is: the migrations it
-    lacks and an entry recording the upgrade (``stamp`` says who and when), in one
-    transaction. Opened only for reading by a role that cannot upgrade it, it is read as it
-    is if all it lacks is what reading does without (``READ_AS_IS``: a verified head, an
-    index); otherwise the role is told who can upgrade it."""
+    A ledger of an older schema is upgraded when opened, even only to read, as a file is:
+    the migrations it lacks and an entry recording the upgrade (``stamp`` says who and when),
+    in one transaction. A role that cannot upgrade it is told which role can."""
     conn = connect(where)
     try:
         applied = _known_schema(conn, where)
-        missing = set(schema.MIGRATION_NAMES) - set(applied)
-        if missing and (write or not missing <= READ_AS_IS):
+        if len(applied) < len(schema.MIGRATION_NAMES):
             applied = _upgrade(conn, where, stamp)
         conn.applied = frozenset(applied)
         if write:

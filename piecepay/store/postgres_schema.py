@@ -339,12 +339,12 @@ def migration_statements(name: str) -> list[str]:
     made = made_first if name == "m001_initial" else FUNCTIONS_BY_MIGRATION.get(name, ())
     statements += [_function(f) for f in FUNCTIONS if f in made]
     created, dropped = TRIGGERS_BY_MIGRATION[name]
-    statements += [f"DROP TRIGGER {trigger} ON {_table_of(sql)}" for trigger, sql in dropped]
+    statements += [f"DROP TRIGGER {trigger} ON {table_of(sql)}" for trigger, sql in dropped]
     statements += [definition for _, definition in created]
     return statements
 
 
-def _table_of(definition: str) -> str:
+def table_of(definition: str) -> str:
     return definition.split(" ON public.", 1)[1].split(" ", 1)[0]
 
 
