@@ -276,6 +276,9 @@ FIELDS: list[tuple[str, Build, set[str]]] = [
     ("note", _args("bill", "photos/ana", "--pieces", "1", "--note", H), {"bad_note"}),
     ("proof", _args("bill", "photos/ana", "--pieces", "1", "--proof", "ok.jpg", "--proof", H), {"bad_proof"}),
     ("reason", _args("reject", PENDING, "--reason", H), {"reason_required"}),
+    ("revise-reason", _args("revise", PENDING, "--reason", H), {"reason_required"}),
+    ("resubmit-note", _args("resubmit", PENDING, "--note", H), {"bad_note"}),
+    ("resubmit-proof", _args("resubmit", PENDING, "--proof", H), {"bad_proof"}),
     ("ref", _args("payout", "ana", "--ref", H), {"bad_ref"}),
     ("actor", _args("--actor", H, "worker", "add", "cy"), {"bad_actor"}),
     ("actor-after-command", _args("worker", "add", "cy", "--actor", H), {"bad_actor"}),
@@ -292,7 +295,7 @@ def _injection_cases() -> list[Any]:
     cases = []
     for name, build, own in FIELDS:
         for hostile_id, text in HOSTILE:
-            if name == "note" and text == "a\nb":
+            if name in ("note", "resubmit-note") and text == "a\nb":
                 continue  # a note may span lines
             if name == "env-actor" and "\x00" in text:
                 continue  # an environment variable cannot hold NUL
@@ -405,6 +408,8 @@ EDIT = ("campaign", "edit", "photos")
 NUMBERS = [
     *(case(f"bill-pieces-{p!r}", "bill", "photos/ana", "--pieces", p) for p in BAD_PIECES),
     *(case(f"release-pieces-{p!r}", "release", PENDING, "--pieces", p) for p in ["", "0", "-1", "1.5", "1e3", "NaN"]),
+    *(case(f"resubmit-pieces-{p!r}", "resubmit", PENDING, "--pieces", p) for p in BAD_PIECES),
+    *(case(f"resubmit-minutes-{m!r}", "resubmit", PENDING, "--minutes", m) for m in ["-1", "1.5", "1e3"]),
     *(case(f"top-up-{a!r}", "milestone", "add", "photos/ana", "--top-up", a) for a in BAD_AMOUNTS),
     *(case(f"cap-{a!r}", "milestone", "add", "photos/ana", "--top-up", "1", "--cap", a) for a in BAD_AMOUNTS),
     *(case(f"payout-amount-{a!r}", "payout", "ana", "--amount", a) for a in BAD_AMOUNTS),
@@ -464,6 +469,10 @@ IDS = [
     case("release-one-point-zero", "release", "1.0", code=3),
     case("release-exponent", "release", "1e0", code=3),
     case("reject-huge", "reject", HUGE, "--reason", "x", code=3),
+    case("revise-huge", "revise", HUGE, "--reason", "x", code=3),
+    case("revise-zero", "revise", "0", "--reason", "x", code=3),
+    case("resubmit-huge", "resubmit", HUGE, code=3),
+    case("resubmit-2-to-63", "resubmit", "9223372036854775808", code=3),
     case("offer-accept-huge", "offer", "accept", HUGE, code=3),
     case("offer-decline-2-to-64", "offer", "decline", "18446744073709551616", code=3),
     case("offer-withdraw-huge", "offer", "withdraw", HUGE, code=3),
@@ -508,6 +517,7 @@ DATED = [
     ("bill", ("bill", "photos/ana", "--pieces", "1")),
     ("release", ("release", PENDING)),
     ("reject", ("reject", PENDING, "--reason", "blurry")),
+    ("revise", ("revise", PENDING, "--reason", "blurry")),
     ("end", ("end", "photos/ana", "--release-pending")),
     ("payout", ("payout", "ana")),
     ("milestone-add", ("milestone", "add", "photos/ana", "--top-up", "1")),
@@ -584,6 +594,8 @@ KEYED = [
     ("milestone-add", ("milestone", "add", "photos/ana", "--top-up", "1")),
     ("release", ("release", PENDING)),
     ("reject", ("reject", PENDING, "--reason", "blurry")),
+    ("revise", ("revise", PENDING, "--reason", "blurry")),
+    ("resubmit", ("resubmit", PENDING)),
     ("end", ("end", "photos/ana", "--release-pending")),
     ("payout", ("payout", "ana")),
 ]
@@ -774,6 +786,9 @@ USAGE = [
     case("json-after-command-given-a-value", "report", "--json=yes", error="bad_usage"),
     case("release-missing-bill", "release", error="bad_usage"),
     case("reject-missing-reason", "reject", PENDING, error="bad_usage"),
+    case("revise-missing-reason", "revise", PENDING, error="bad_usage"),
+    case("revise-several", "revise", PENDING, "1", "--reason", "x", error="bad_usage"),
+    case("resubmit-missing-bill", "resubmit", error="bad_usage"),
     case("bill-missing-pieces", "bill", "photos/ana", error="bad_usage"),
     case("campaign-create-missing-title", "campaign", "create", error="bad_usage"),
     case("campaign-create-missing-rate", "campaign", "create", "New", error="bad_usage"),
