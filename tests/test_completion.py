@@ -89,8 +89,11 @@ def test_commands_and_values_come_from_the_ledger(book: Ledger) -> None:
     assert completions("piecepay campaign edit p", env)[0] == ["photos"]
     assert completions("piecepay worker edit ", env)[0] == ["ana", "bo"]
     assert completions("piecepay worker edit a", env)[0] == ["ana"]
+    book.ok("revise", "3", "--reason", "crop it")
+    assert completions("piecepay resubmit ", env)[0] == ["3"]  # bills out for a revision
+    assert completions("piecepay revise ", env)[0] == ["1"]
     # --db on the line wins over PIECEPAY_DB, as it does for a command
-    assert completions(f"piecepay --db {book.db} release ", {"PIECEPAY_DB": "/nonexistent.db"})[0] == ["1", "3"]
+    assert completions(f"piecepay --db {book.db} release ", {"PIECEPAY_DB": "/nonexistent.db"})[0] == ["1"]
 
 
 def test_a_ledger_that_cannot_be_read_completes_nothing_quietly(tmp_path: Path) -> None:

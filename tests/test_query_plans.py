@@ -1,5 +1,6 @@
 """Reads whose cost follows what they print: no statement that report, log --last,
-campaign show, bill or sweep runs scans a history table (bills, entries, postings), and
+campaign show, bill, revise, resubmit or sweep runs scans a history table (bills, entries,
+postings, revisions), and
 what SQLite does for each of these commands stays the same when the history grows.
 
 Every statement a command runs is captured through SQLite's trace callback and asked for
@@ -27,7 +28,7 @@ import piecepay.store.connection as connection
 from piecepay.cli import main
 from tests.conftest import Ledger
 
-HISTORY_TABLES = ("bills", "entries", "postings")
+HISTORY_TABLES = ("bills", "entries", "postings", "revisions")
 SCANNED = re.compile(r"^SCAN (\w+)")
 NAMED = re.compile(r"\b(?:FROM|JOIN)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?", re.IGNORECASE)
 TAIL_READ = re.compile(r"FROM entries ORDER BY id DESC LIMIT \d+", re.IGNORECASE)
@@ -38,6 +39,8 @@ COMMANDS = [
     ("log", "--last", "5"),
     ("campaign", "show", "rows"),
     ("bill", "rows/bo", "--pieces", "1"),
+    ("revise", "70", "--reason", "crop it"),
+    ("resubmit", "70", "--pieces", "1"),
     ("sweep", "--dry-run"),
 ]
 
@@ -48,7 +51,8 @@ STEP = 10  # virtual-machine instructions per count
 
 def build_history(db: Path, rows_per_worker: int) -> Path:
     """A ledger of two contracts with ``3 * rows_per_worker`` pieces billed over
-    ``2 * rows_per_worker`` bills: the first 39 released, the next 20 rejected, the rest pending."""
+    ``2 * rows_per_worker`` bills: the first 39 released, the next 20 rejected, the rest
+    pending, ten of them sent back for a revision and five of those resubmitted."""
     ledger = Ledger(db)
     ledger.ok("init")
     ledger.ok("campaign", "create", "Rows", "--slug", "rows", "--unit", "row", "--rate", "0.01")
@@ -64,6 +68,10 @@ def build_history(db: Path, rows_per_worker: int) -> Path:
         ledger.ok("release", str(bill))
     for bill in range(40, 60):
         ledger.ok("reject", str(bill), "--reason", "blurry")
+    for bill in range(80, 90):
+        ledger.ok("revise", str(bill), "--reason", "crop it")
+    for bill in range(80, 85):
+        ledger.ok("resubmit", str(bill))
     return ledger.db
 
 

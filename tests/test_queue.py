@@ -116,7 +116,7 @@ def test_csv_is_a_review_file_with_empty_columns_to_fill_and_safe_cells(queue: L
     rejected = list(
         csv.DictReader(io.StringIO(queue.run("bill", "list", "--format", "csv", "--status", "rejected").out))
     )
-    assert (rejected[0]["rejected_for"], rejected[0]["reason"]) == ("blurry", "")
+    assert (rejected[0]["status_reason"], rejected[0]["reason"]) == ("blurry", "")
 
 
 def test_jsonl_and_json_carry_the_same_documents(queue: Ledger) -> None:

@@ -52,10 +52,13 @@ def ready() -> None:
 
 def complete_values(kind: str, ctx: Any, incomplete: str) -> list[Any]:
     """The ``kind`` values (contract, bill, campaign, worker) that start with ``incomplete``,
-    read from the ledger the command line names (--db, PIECEPAY_DB or the default). A ledger
+    read from the ledger the command line names (--db, PIECEPAY_DB or the default): for
+    ``resubmit`` the bills out for a revision, for other commands the pending ones. A ledger
     that cannot be read completes nothing: completion never prints an error."""
     from typer._click.shell_completion import CompletionItem
 
+    if kind == "bill" and getattr(ctx, "info_name", None) == "resubmit":
+        kind = "revising bill"
     try:
         found = _read(kind, _ledger(ctx))
     except Exception:
@@ -95,7 +98,7 @@ def _read(kind: str, where: Any) -> list[tuple[str, str]]:
             return [(c.ref, c.status.value) for c in s.store.contracts(None, ContractStatus.ACTIVE)]
         from piecepay.operations.queue import bill_queue
 
-        pending = bill_queue(s, BillStatus.PENDING)
-        return [(str(q.line.bill.id), f"{q.line.contract_ref}, {q.line.bill.amount}") for q in pending]
+        waiting = bill_queue(s, BillStatus.REVISING if kind == "revising bill" else BillStatus.PENDING)
+        return [(str(q.line.bill.id), f"{q.line.contract_ref}, {q.line.bill.amount}") for q in waiting]
     finally:
         s.close()

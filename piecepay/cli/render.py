@@ -141,8 +141,9 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 # The columns of a listing as CSV, where they differ from its table's. A bill's pieces are
-# "billed" there, and a rejected bill's reason "rejected_for": action, pieces and reason are
-# left empty for the reviewer to fill.
+# "billed" there, and the reason its status has (a rejection's, a revision's, a partial or
+# automatic release's) "status_reason": action, pieces and reason are left empty for the
+# reviewer to fill.
 CSV_COLUMNS: dict[str, list[str]] = {
     "bill": [
         "id",
@@ -153,7 +154,7 @@ CSV_COLUMNS: dict[str, list[str]] = {
         "currency",
         "status",
         "released",
-        "rejected_for",
+        "status_reason",
         "date",
         "age_days",
         "review_closes",
@@ -165,7 +166,7 @@ CSV_COLUMNS: dict[str, list[str]] = {
     ],
 }
 CSV_ROWS: dict[str, Any] = {
-    "bill": lambda d: {**d, "billed": d["pieces"], "rejected_for": d["reason"], "pieces": None, "reason": None}
+    "bill": lambda d: {**d, "billed": d["pieces"], "status_reason": d["reason"], "pieces": None, "reason": None}
 }
 FORMATS = ("table", "json", "csv", "jsonl")
 NUMERIC = {
