@@ -228,7 +228,9 @@ def test_a_bill_resolves_once(funded: Ledger) -> None:
     assert refused(funded, 1, "reject", rejected, "--reason", "again", error="bill_already_rejected") == (
         f"bill {rejected} was already rejected"
     )
-    refused(funded, 1, "release", rejected, error="bill_already_rejected")
+    funded.ok("release", rejected)  # a rejection reversed (tests/test_revisions.py), once
+    refused(funded, 1, "release", rejected, error="bill_already_released")
+    refused(funded, 1, "reject", rejected, "--reason", "again", error="bill_already_released")
 
 
 def test_release_cannot_exceed_the_bill(funded: Ledger) -> None:

@@ -26,7 +26,8 @@ BOTH_STORES = True
 @pytest.fixture
 def busy(ledger: Ledger) -> Ledger:
     """A ledger with every kind of entry and fact: keyed bills with notes beyond ASCII, a
-    partial release, a rejection, a payout, a second campaign paused, an ended contract."""
+    partial release, a rejection reversed, revisions resubmitted (one for fewer pieces), a
+    campaign and a worker edited, a payout, a second campaign paused, an ended contract."""
     with_contract(ledger)
     ledger.ok("milestone", "add", "photos/ana", "--top-up", "100", "--cap", "80")
     note = 'café, «quotes» "and" \\ slash /'
@@ -35,6 +36,14 @@ def busy(ledger: Ledger) -> Ledger:
     ledger.ok("bill", "photos/ana", "--pieces", "1", "--proof", "https://example.com/a.jpg")
     ledger.ok("release", str(first["id"]), "--pieces", "2")
     ledger.ok("reject", str(second["id"]), "--reason", "blurry ø")
+    ledger.ok("revise", "3", "--reason", "crop ✂")
+    ledger.ok("resubmit", "3", "--proof", "https://example.com/b.jpg", "--note", "recadré")
+    fourth = ledger.ok("bill", "photos/ana", "--pieces", "2")
+    ledger.ok("revise", str(fourth["id"]), "--reason", "one is a duplicate")
+    ledger.ok("resubmit", str(fourth["id"]), "--pieces", "1")
+    ledger.ok("release", str(second["id"]))  # the rejection reversed
+    ledger.ok("campaign", "edit", "photos", "--title", "Photos ø", "--budget", "900")
+    ledger.ok("worker", "edit", "ana", "--name", "Ana Ø")
     ledger.ok("payout", "ana", "--ref", "PP-1")
     ledger.ok("campaign", "create", "Transcripts", "--slug", "audio", "--unit", "minute", "--rate", "0.015")
     ledger.ok("worker", "add", "bo", "--name", "Bø")
@@ -69,12 +78,18 @@ def test_the_fast_walk_proves_what_the_careful_walk_proves(session: Session) -> 
         assert {k: v for k, v in walked.sums.items() if v} == {k: v for k, v in store.posting_sums().items() if v}
 
 
-def test_verify_proves_the_ledger_without_the_careful_walk(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("learn_after", [journal_walk.LEARN_AFTER, 1])
+def test_verify_proves_the_ledger_without_the_careful_walk(
+    session: Session, monkeypatch: pytest.MonkeyPatch, learn_after: int
+) -> None:
     """The careful walk and the careful bill check are only for faults: on a sound ledger
-    verify never needs them."""
+    verify never needs them, whether entries are read table by table or, once their kind
+    has been seen, whole in one match."""
 
     def careful(*_: object) -> None:
         raise AssertionError("the careful walk ran on a sound ledger")
+
+    monkeypatch.setattr(journal_walk, "LEARN_AFTER", learn_after)
 
     monkeypatch.setattr(verify, "_chain_balance_and_facts", careful)
     monkeypatch.setattr(verify, "_each_bill_amount", careful)

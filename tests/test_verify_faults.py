@@ -856,6 +856,61 @@ def test_bill_state_mismatch(book: Book) -> None:
     assert_fault(book.verify(), "bill_state_mismatch", "bill 2's status disagrees with the journal")
 
 
+@provokes("bill_resolved_twice")
+def test_bill_reversed_twice(book: Book) -> None:
+    """Bill 3's entry turned into a second reversal of released bill 1 (it posts, as a
+    reversal does), the chain recomputed: bill 1 was reversed twice."""
+    with book.forge() as forger:
+        forger.sql("UPDATE entries SET kind = 'reversal', bill_id = 1 WHERE id IN (?, ?)", (RELEASE_1, BILL_3))
+        forger.rechain(RELEASE_1)
+    assert_fault(book.verify(), "bill_resolved_twice", "bill 1 was resolved 2 times")
+
+
+@provokes("bill_state_mismatch")
+@pytest.mark.parametrize(
+    ("forge", "bill"),
+    [
+        ("revising without a revision", 3),
+        ("an open revision of a pending bill", 3),
+        ("a rejected bill reversed by nothing", 2),
+    ],
+)
+def test_bill_state_mismatch_with_revisions(book: Book, forge: str, bill: int) -> None:
+    """A bill's status and its revisions sealed out of step, the chain recomputed: pending
+    bill 3 made revising with no revision open; an open revision added to pending bill 3;
+    rejected bill 2 made released with nothing resolving it but the rejection."""
+    with book.forge() as forger:
+        if forge == "revising without a revision":
+            forger.reseal(BILL_3, "bills", 3, status="revising")
+        elif forge == "an open revision of a pending bill":
+            forger.sql(
+                "INSERT INTO revisions (id, bill_id, reason, asked_on, entry_id, status) "
+                "VALUES (1, 3, 'crop', '2026-11-20', ?, 'open')",
+                (BILL_3,),
+            )
+            forger.reseal(BILL_3, "revisions", 1, status="open")
+        else:
+            forger.sql("UPDATE entries SET kind = 'reversal' WHERE id = ?", (REJECT_2,))
+            forger.reseal(REJECT_2, "bills", 2, status="released")
+        forger.rechain(REJECT_2 if bill == 2 else BILL_3)
+    assert_fault(book.verify(), "bill_state_mismatch", f"bill {bill}'s status disagrees with the journal")
+
+
+@provokes("bill_amount_wrong")
+def test_a_resubmission_that_gave_back_more_than_the_bill_lost(book: Book) -> None:
+    """Pending bill 3 lowered by one piece (and its amount) in its row and image, as a
+    resubmission would, but with no resubmission giving the difference back, the chain
+    recomputed: its amount is not what its entries reserved."""
+    with book.forge() as forger:
+        pieces, amount = (
+            forger.one("SELECT pieces_milli FROM bills WHERE id = 3"),
+            forger.one("SELECT amount_minor FROM bills WHERE id = 3"),
+        )
+        forger.reseal(BILL_3, "bills", 3, pieces_milli=pieces - 1000, amount_minor=amount - 500)
+        forger.rechain(BILL_3)
+    assert_fault(book.verify(), "bill_amount_wrong", "bill 3's amount is not what its entry reserved")
+
+
 @provokes("bill_amount_wrong")
 def test_bill_amount_wrong_not_its_pieces_at_its_rate(book: Book) -> None:
     """Pending bill 3's rate lowered in its row and its sealed image, the chain recomputed,
