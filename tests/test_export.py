@@ -32,7 +32,16 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 @pytest.fixture
 def month(ledger: Ledger) -> Ledger:
+    """The demo's month, then a revision resubmitted for fewer rows (a reservation cut) and a
+    rejection reversed (a release from escrow after all) in the week after."""
     assert ledger.run("demo", "--quiet").code == 0
+    ledger.today = "2026-11-06"
+    (revised,) = ledger.ok("bill", "list", "--status", "pending", "--contract", "menus/dara")
+    ledger.ok("revise", str(revised["id"]), "--reason", "two rows are blank")
+    ledger.ok("resubmit", str(revised["id"]), "--pieces", "1500")
+    rejected = ledger.ok("bill", "menus/dara", "--pieces", "200")["id"]
+    ledger.ok("reject", str(rejected), "--reason", "wrong sheet")
+    assert ledger.ok("release", str(rejected))["status"] == "released"
     return ledger
 
 
@@ -334,7 +343,15 @@ def test_jsonl_is_one_entry_per_line_with_its_postings(month: Ledger) -> None:
         "milestone_opened",
         "contract_ended",
         "key_recorded",
+        "revise",
+        "resubmit",  # for as many pieces as before
+        "campaign_edited",
+        "worker_edited",
     }
+    reversal = next(e for e in lines if e["kind"] == "reversal")
+    assert {(p["side"], p["phase"]) for p in reversal["postings"]} == {("debit", "posted"), ("credit", "posted")}
+    cut = next(e for e in lines if e["kind"] == "resubmit")
+    assert {p["phase"] for p in cut["postings"]} == {"pending"}
 
 
 @pytest.mark.sqlite_only
