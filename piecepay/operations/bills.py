@@ -3,6 +3,7 @@ pieces) or rejected with a reason."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -220,6 +221,37 @@ def resolve(
     assert written == entry_id
 
 
+def on_bill(
+    s: Session,
+    key: str | None,
+    command: str,
+    bill_id: int,
+    asked: Callable[[BillState], dict[str, object]],
+    act: Callable[[BillState], None],
+) -> BillState:
+    """One action on one bill (release, reject, revise, resubmit) in one transaction: the
+    bill found with its contract and campaign, the request as ``key`` keeps it (``asked``:
+    a bad value is refused before the key is looked up), the first result replayed when the
+    same key comes with the same request, else ``act`` and the bill as it is after it."""
+    with s.store.write():
+        keys.claim(s, key, command)
+        found = find_bill(s, bill_id)
+        contract = s.store.contract(found.contract_id)
+        state = BillState(found, contract, s.store.campaign(contract.campaign_id))
+        request = asked(state)
+        first = keys.replay(s, key, command, request, BillState, lambda doc: bill_state(s, int(doc["id"])))
+        if first is not None:
+            return first
+        act(state)
+        result = bill_state(s, bill_id)
+        keys.remember(s, key, command, request, result)
+        return result
+
+
+def _pieces(pieces: Decimal | None, campaign: Campaign) -> int | None:
+    return rules.pieces_in_steps(pieces, campaign) if pieces is not None else None
+
+
 def release(
     s: Session,
     bill_id: int,
@@ -229,38 +261,36 @@ def release(
     *,
     auto: bool = False,
 ) -> BillState:
-    """Approve a pending bill, in full or for fewer pieces; the rest goes back to escrow.
+    """Approve an open bill, in full or for fewer pieces; the rest goes back to escrow. A
+    rejected bill is released after all, within its campaign's reversal window (a reversal).
 
     ``auto`` marks the release the sweep makes when the client stayed silent.
     """
-    with s.store.write():
-        keys.claim(s, key, "release")
-        found = find_bill(s, bill_id)
-        contract = s.store.contract(found.contract_id)
-        campaign = s.store.campaign(contract.campaign_id)
-        milli = rules.pieces_in_steps(pieces, campaign) if pieces is not None else None
-        request = {
+
+    def asked(on: BillState) -> dict[str, object]:
+        milli = _pieces(pieces, on.campaign)
+        return {
             "bill": bill_id,
             "pieces": format_pieces(milli) if milli is not None else None,
             "date": day.isoformat() if day else None,
             "auto": auto,
         }
-        first = keys.replay(s, key, "release", request, BillState, lambda doc: bill_state(s, int(doc["id"])))
-        if first is not None:
-            return first
+
+    def act(on: BillState) -> None:
+        found, contract, campaign = on
+        milli = _pieces(pieces, campaign)
         released = milli if milli is not None else found.pieces_milli
         effective = s.day(day)
         if found.status is BillStatus.REJECTED and not auto:
             _reverse(s, found, contract, campaign, released, effective)
-        else:
-            rules.check_pending_bill(found)
-            rules.check_release_pieces(found, released)
-            rules.check_effective_date(effective, s.today, found.effective_date, "release", "bill")
-            reason = AUTO_RELEASE_REASON if auto else None if released == found.pieces_milli else "partial release"
-            resolve(s, found, contract, campaign, released, effective, reason)
-        result = bill_state(s, bill_id)
-        keys.remember(s, key, "release", request, result)
-        return result
+            return
+        rules.check_pending_bill(found)
+        rules.check_release_pieces(found, released)
+        rules.check_effective_date(effective, s.today, found.effective_date, "release", "bill")
+        reason = AUTO_RELEASE_REASON if auto else None if released == found.pieces_milli else "partial release"
+        resolve(s, found, contract, campaign, released, effective, reason)
+
+    return on_bill(s, key, "release", bill_id, asked, act)
 
 
 def _reverse(s: Session, found: Bill, contract: Contract, campaign: Campaign, released: int, effective: date) -> None:
@@ -307,16 +337,10 @@ def revise(s: Session, bill_id: int, reason: str, day: date | None = None, key: 
     """Send a pending bill back to its worker for a revision: its reservation is kept and its
     review clock stops until it is resubmitted (or the sweep rejects it when the campaign's
     revision window passes)."""
-    with s.store.write():
-        keys.claim(s, key, "revise")
-        found = find_bill(s, bill_id)
-        request = {"bill": bill_id, "reason": reason, "date": day.isoformat() if day else None}
-        first = keys.replay(s, key, "revise", request, BillState, lambda doc: bill_state(s, int(doc["id"])))
-        if first is not None:
-            return first
+
+    def act(on: BillState) -> None:
+        found, contract, campaign = on
         rules.check_revisable(found)
-        contract = s.store.contract(found.contract_id)
-        campaign = s.store.campaign(contract.campaign_id)
         effective = s.day(day)
         rules.check_effective_date(effective, s.today, found.effective_date, "revise", "bill")
         entry_id = s.store.next_entry_id()
@@ -324,9 +348,13 @@ def revise(s: Session, bill_id: int, reason: str, day: date | None = None, key: 
         memo = f"revise bill {found.id}: {pieces_text(found.pieces_milli, campaign.unit)} on {contract.ref} ({reason})"
         written = s.record("revise", memo, contract.id, effective, found.id)
         assert written == entry_id
-        result = bill_state(s, bill_id)
-        keys.remember(s, key, "revise", request, result)
-        return result
+
+    return on_bill(s, key, "revise", bill_id, lambda _: _reasoned(bill_id, reason, day), act)
+
+
+def _reasoned(bill_id: int, reason: str, day: date | None) -> dict[str, object]:
+    """The request of a rejection or a revision, as its key keeps it."""
+    return {"bill": bill_id, "reason": reason, "date": day.isoformat() if day else None}
 
 
 class Resubmission(Record):
@@ -343,72 +371,60 @@ class Resubmission(Record):
 def resubmit(s: Session, bill_id: int, req: Resubmission, key: str | None = None) -> BillState:
     """A bill out for a revision back for review: its review window starts again on the day it
     comes back; fewer pieces give back the rest of its reservation to escrow."""
-    with s.store.write():
-        keys.claim(s, key, "resubmit")
-        found = find_bill(s, bill_id)
-        contract = s.store.contract(found.contract_id)
-        campaign = s.store.campaign(contract.campaign_id)
-        milli = rules.pieces_in_steps(req.pieces, campaign) if req.pieces is not None else found.pieces_milli
-        request = {
+
+    def asked(on: BillState) -> dict[str, object]:
+        milli = _pieces(req.pieces, on.campaign)
+        return {
             "bill": bill_id,
-            "pieces": format_pieces(milli) if req.pieces is not None else None,
+            "pieces": format_pieces(milli) if milli is not None else None,
             "proofs": list(req.proofs),
             "note": req.note,
             "minutes": req.minutes,
             "date": req.day.isoformat() if req.day else None,
         }
-        first = keys.replay(s, key, "resubmit", request, BillState, lambda doc: bill_state(s, int(doc["id"])))
-        if first is not None:
-            return first
+
+    def act(on: BillState) -> None:
+        found, contract, campaign = on
         rules.check_resubmittable(found)
         rules.check_contract_active(contract)
+        milli = _pieces(req.pieces, campaign) or found.pieces_milli
         amount = rules.released_amount(found, milli, campaign)
         rules.check_resubmitted_pieces(found, milli, amount)
-        asked = next(r for r in s.store.revisions(bill_id) if r.status is RevisionStatus.OPEN)
+        asked_on = next(r.asked_on for r in s.store.revisions(bill_id) if r.status is RevisionStatus.OPEN)
         effective = s.day(req.day)
-        rules.check_effective_date(effective, s.today, asked.asked_on, "resubmit", "revision")
-        proofs = found.proofs + tuple(p for p in dict.fromkeys(req.proofs) if p not in found.proofs)
+        rules.check_effective_date(effective, s.today, asked_on, "resubmit", "revision")
         claimed = found._replace(
             pieces_milli=milli,
             amount=amount,
             note=found.note if req.note is None else req.note,
             minutes=found.minutes if req.minutes is None else req.minutes,
-            proofs=proofs,
+            proofs=found.proofs + tuple(p for p in dict.fromkeys(req.proofs) if p not in found.proofs),
         )
         entry_id = s.store.next_entry_id()
         s.store.resubmit_bill(claimed, effective, entry_id)
         terms = bill_terms(milli, campaign, contract, amount)
         memo = bill_memo(found.id, terms, claimed.note).replace(f"bill {found.id}:", f"resubmit bill {found.id}:", 1)
+        postings = []
         if milli != found.pieces_milli:
             memo += f"; was {pieces_text(found.pieces_milli, campaign.unit)}"
-        postings = []
+            s.store.add_contract_pieces(contract.id, pending=milli - found.pieces_milli)
         if amount != found.amount:  # the rest of the reservation goes back to escrow
             worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
             postings = transfer(escrow_id(contract), worker.id, amount.minor - found.amount.minor, "pending")
-        if milli != found.pieces_milli:
-            s.store.add_contract_pieces(contract.id, pending=milli - found.pieces_milli)
         written = s.move("resubmit", effective, memo, postings, contract.id, found.id)
         assert written == entry_id
-        result = bill_state(s, bill_id)
-        keys.remember(s, key, "resubmit", request, result)
-        return result
+
+    return on_bill(s, key, "resubmit", bill_id, asked, act)
 
 
 def reject(s: Session, bill_id: int, reason: str, day: date | None = None, key: str | None = None) -> BillState:
-    """Refuse a pending bill with a reason; its reservation returns to escrow."""
-    with s.store.write():
-        keys.claim(s, key, "reject")
-        found = find_bill(s, bill_id)
-        request = {"bill": bill_id, "reason": reason, "date": day.isoformat() if day else None}
-        first = keys.replay(s, key, "reject", request, BillState, lambda doc: bill_state(s, int(doc["id"])))
-        if first is not None:
-            return first
+    """Refuse an open bill with a reason; its reservation returns to escrow."""
+
+    def act(on: BillState) -> None:
+        found, contract, campaign = on
         rules.check_pending_bill(found)
-        contract = s.store.contract(found.contract_id)
-        campaign = s.store.campaign(contract.campaign_id)
         effective = s.day(day)
         rules.check_effective_date(effective, s.today, found.effective_date, "reject", "bill")
         resolve(s, found, contract, campaign, 0, effective, reason)
-        result = bill_state(s, bill_id)
-        keys.remember(s, key, "reject", request, result)
-        return result
+
+    return on_bill(s, key, "reject", bill_id, lambda _: _reasoned(bill_id, reason, day), act)
