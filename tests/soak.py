@@ -563,6 +563,12 @@ class Soak:
             self.bills[bill.id] = bill
             contract.reserved += bill.amount
             self.expected[command.key] = [("bill", bill.id)]
+        elif command.kind == "release" and command.bill is not None and command.bill.status == "rejected":
+            bill = command.bill  # a rejection reversed: released from escrow now, its reservation long gone
+            bill.status = "released"
+            bill.contract.released += result["released_minor"]
+            self.owed[bill.contract.worker, bill.contract.campaign.currency] += result["released_minor"]
+            self.expected[command.key] = [("reversal", bill.id)]
         elif command.kind in ("release", "reject"):
             assert command.bill is not None
             self.resolve(command.bill, result["released_minor"] if command.kind == "release" else 0)
