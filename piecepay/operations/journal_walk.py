@@ -122,8 +122,9 @@ class Sealed(Record):
 
 # What the fast walk keeps of the latest image of a row: its digest, the entry that sealed it,
 # the digest of its fixed columns (None once final), its set-once tokens, whether it is final,
-# the digest of its editable columns, its status's token.
-Seal = tuple[bytes, int, bytes | None, tuple[str, ...], bool, bytes, str]
+# the canonical list of its editable columns (their text: as small as a digest, and not hashed),
+# its status's token.
+Seal = tuple[bytes, int, bytes | None, tuple[str, ...], bool, str, str]
 
 
 class Rules(Record):
@@ -506,7 +507,7 @@ class Facts:
         for table, key, image, tokens in images:
             if tokens is None:  # one row of a table whose rows never change, proved by its digest later
                 digest = hashlib.sha256(image.encode()).digest()[:16]
-                self._follow(table, key, digest, eid, _constant(digest), (), False, _constant(b""), "")
+                self._follow(table, key, digest, eid, _constant(digest), (), False, str, "")
             else:
                 self._tokens(table, key, image, tokens, eid)
 
@@ -636,7 +637,7 @@ class Facts:
             if shape.reopened != (before[6], status) or not self._about(table, key, shape.rules.reopened[2]):  # type: ignore[index]
                 raise Doubt  # ...or, once, by the state it may still take
         fixed = digest if shape.fixed_of is None else sha256(shape.fixed_of(tokens).encode()).digest()[:16]
-        editable = b"" if shape.editable_of is None else sha256(shape.editable_of(tokens).encode()).digest()[:16]
+        editable = "" if shape.editable_of is None else shape.editable_of(tokens)
         if before is not None and (
             fixed != before[2]
             or (before[3] != once and _unset_changed(before[3], once))
@@ -658,13 +659,13 @@ class Facts:
         def fixed_digest() -> bytes:
             return digest if rules.fixed is None else digest_of(ENCODE([image.get(name) for name in rules.fixed]))
 
-        def editable_digest() -> bytes:
-            return digest_of(ENCODE([image.get(name) for name in rules.editable])) if rules.editable else b""
+        def editable_text() -> str:
+            return ENCODE([image.get(name) for name in rules.editable]) if rules.editable else ""
 
         once = tuple(json_scalar(image.get(name)) for name in rules.once)
         status = image.get("status")
         final = type(status) is str and status in rules.final
-        self._follow(table, key, digest, eid, fixed_digest, once, final, editable_digest, json_scalar(status))
+        self._follow(table, key, digest, eid, fixed_digest, once, final, editable_text, json_scalar(status))
 
     def _follow(
         self,
@@ -675,13 +676,13 @@ class Facts:
         fixed: Callable[[], bytes],
         once: tuple[str, ...],
         final: bool,
-        editable: Callable[[], bytes],
+        editable: Callable[[], str],
         status: str,
     ) -> None:
         """Keep the image as the row's latest, once it is a lawful successor of the one before:
         the careful walk's ``_check_transition``. ``once`` holds canonical tokens ("null" for a
-        value not yet set), ``status`` the status's token. The digests of the fixed and
-        editable columns are taken only where they are compared or kept."""
+        value not yet set), ``status`` the status's token. The digest of the fixed columns and
+        the text of the editable ones are taken only where they are compared or kept."""
         rows = self.sealed[table]
         before = rows.get(key)
         rules = self.shapes[table].rules

@@ -338,7 +338,7 @@ def _journal_since(store: Store, start: Start) -> Walked:
         for total, amount in store.posting_sums(after=start.entry).items():
             sums[total] = sums.get(total, 0) + amount
         head = store.entry_hash(entries) if entries > start.entry else start.hash
-        unread: Seal = (b"", 0, None, (), False, b"", "")  # only which bills were sealed is used from here on
+        unread: Seal = (b"", 0, None, (), False, "", "")  # only which bills were sealed is used from here on
         bills = {key: unread for table, key in sealed if table == "bills"}
         return Walked(entries, head or start.hash, sums, {"bills": bills}, None)
 
