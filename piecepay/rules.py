@@ -275,11 +275,6 @@ def check_resubmitted_pieces(bill: Bill, pieces_milli: int, amount: Money) -> No
         )
 
 
-def revision_due(asked_on: date, campaign: Campaign) -> date:
-    """The day a revision asked on ``asked_on`` lapses: the sweep then rejects the bill."""
-    return asked_on + timedelta(days=campaign.revision_days)
-
-
 # --------------------------------------------------------------------------- reversing a rejection
 
 
