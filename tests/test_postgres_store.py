@@ -53,9 +53,14 @@ def _head(ledger: Ledger) -> tuple[int, str]:
 
 
 def test_copy_from_a_file_to_postgresql_and_back_keeps_the_head(contract: Ledger, pg_url: str, tmp_path: Path) -> None:
-    contract.ok("milestone", "add", "photos/ana", "--top-up", "100", "--cap", "25")
+    contract.ok("milestone", "add", "photos/ana", "--top-up", "100", "--cap", "30")
     contract.ok("release", str(contract.ok("bill", "--pieces", "3", "--note", "Café ✓")["id"]))
     contract.ok("bill", "--pieces", "1")
+    revised = str(contract.ok("bill", "--pieces", "1")["id"])
+    contract.ok("revise", revised, "--reason", "crop it")  # a revision open, and one resubmitted
+    contract.ok("resubmit", revised)
+    contract.ok("revise", revised, "--reason", "crop it again")
+    contract.ok("campaign", "edit", "photos", "--title", "Photos, edited")
     head = _head(contract)
 
     there = contract.ok("copy", str(contract.db), pg_url)

@@ -28,6 +28,7 @@ TABLES = (
     ("postings", "id"),
     ("milestones", "id"),
     ("bills", "id"),
+    ("revisions", "id"),
     ("idempotency_keys", "key"),
     ("export_cursors", "name"),
 )
