@@ -74,3 +74,5 @@ def test_demo_narrates_each_step_and_the_refusals(ledger: Ledger) -> None:
     assert "$ piecepay bill photos/ana --pieces 6" in result.out
     assert "milestone cap 25.00 USD has 25.00 USD left; this bill is 30.00 USD" in result.out
     assert result.out.rstrip().splitlines()[-1].split()[:3] == ["USD", "320.00", "172.61"]
+    assert "\n\nThe month in figures (63 steps played into " in result.out
+    assert "\\x" not in result.out  # nothing the demo itself says is shown escaped

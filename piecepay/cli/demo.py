@@ -41,7 +41,8 @@ def demo(
             g.create(db)
         for step in steps:
             if not quiet:
-                output.line(f"\n[{step.day.isoformat()}] $ piecepay {step.text}")
+                output.line("")
+                output.line(f"[{step.day.isoformat()}] $ piecepay {step.text}")
             code = _play(db, step.day.isoformat(), step.args, quiet)
             if code != step.expect:
                 raise RuleRefused(
@@ -49,7 +50,8 @@ def demo(
                 )
         if not quiet:
             where = db if g.db else "a temporary ledger"
-            output.line(f"\nThe month in figures ({len(steps)} steps played into {where}):")
+            output.line("")
+            output.line(f"The month in figures ({len(steps)} steps played into {where}):")
         _play(db, steps[-1].day.isoformat(), ("report",) if not g.json else ("--json", "report"), False)
 
 
