@@ -138,6 +138,10 @@ def test_a_table_names_what_it_lists_and_an_empty_one_says_so_at_a_terminal(queu
     )
     assert (code, shown.strip()) == (0, ""), err
     assert err.strip() == "no bills rejected"
+    code, shown, err = run_in_terminal(
+        queue.db, ("bill", "list", "--status", "revising"), env={"PIECEPAY_TODAY": TODAY}
+    )
+    assert (code, err.strip()) == (0, "no bills out for a revision")
 
 
 def test_show_gives_every_field_the_review_window_and_the_entries(queue: Ledger) -> None:

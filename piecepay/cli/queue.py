@@ -55,7 +55,7 @@ def list_bills(
         older,
         due,
     )
-    empty = f"no bills {status}" if status else "no bills"
+    empty = ("no bills out for a revision" if status == "revising" else f"no bills {status}") if status else "no bills"
     run.sink.listing("bill", [documents.queued_bill(q) for q in found], fmt=fmt, empty=empty)
 
 
