@@ -36,6 +36,8 @@ RECORD_KINDS = frozenset(
         "revise",
         "campaign_edited",
         "worker_edited",
+        "token_created",
+        "token_revoked",
     }
 )
 KINDS = MONEY_KINDS | SOMETIMES_MONEY_KINDS | RECORD_KINDS

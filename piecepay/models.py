@@ -215,6 +215,41 @@ class Revision(Record):
     resolve_entry_id: int | None
 
 
+class TokenRole(StrEnum):
+    """What a token's holder may do on a served ledger: everything (owner); read, release,
+    reject and revise within its campaigns (reviewer); bill, resubmit and read their own
+    (worker)."""
+
+    OWNER = "owner"
+    REVIEWER = "reviewer"
+    WORKER = "worker"
+
+
+class Token(Record):
+    """A party's token: its name (the actor its requests are recorded under), role, worker,
+    campaigns (none: all), last day, and the day it was revoked. Only the SHA-256 of its
+    secret is kept."""
+
+    id: int
+    name: str
+    role: TokenRole
+    worker_id: int | None
+    worker_handle: str | None
+    campaign_ids: tuple[int, ...]
+    campaign_slugs: tuple[str, ...]
+    expires_on: date | None
+    created_at: str
+    revoked_on: date | None
+
+    def state(self, today: date) -> str:
+        """'revoked', 'expired' (past its last day) or 'active'."""
+        if self.revoked_on is not None:
+            return "revoked"
+        if self.expires_on is not None and today > self.expires_on:
+            return "expired"
+        return "active"
+
+
 class Account(Record):
     """A ledger account in one currency, with TigerBeetle-style running totals (minor units)."""
 

@@ -22,6 +22,8 @@ from piecepay.models import (
     ContractStatus,
     Milestone,
     OfferAction,
+    Token,
+    TokenRole,
     pieces_text,
 )
 from piecepay.money import (
@@ -473,4 +475,35 @@ def check_effective_date(
         }[since]
         raise RuleRefused(
             f"{what} date {effective.isoformat()} is before {began} ({earliest.isoformat()})", f"date_before_{since}"
+        )
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def check_token_terms(role: TokenRole, worker: str | None, campaigns: int, name_taken: bool, name: str) -> None:
+    """A worker's token names its worker, and only a worker's does; an owner's token covers
+    every campaign; token names (the actors requests are recorded under) are unique."""
+    if role is TokenRole.WORKER and worker is None:
+        raise BadInput("a worker's token names its worker: pass --worker", "worker_required")
+    if role is not TokenRole.WORKER and worker is not None:
+        raise BadInput(f"--worker goes with --role worker, not {role}", "conflicting_options")
+    if role is TokenRole.OWNER and campaigns:
+        raise BadInput(
+            "an owner's token covers every campaign; --campaign goes with reviewer or worker", "conflicting_options"
+        )
+    if name_taken:
+        raise RuleRefused(f"a token named '{name}' exists already; pass another --name", "token_exists")
+
+
+def check_token_expiry(expires_on: date | None, today: date) -> None:
+    """A token's last day is today or later."""
+    if expires_on is not None and expires_on < today:
+        raise BadInput(f"--expires {expires_on.isoformat()} is before today ({today.isoformat()})", "date_in_past")
+
+
+def check_revocable(token: Token) -> None:
+    if token.revoked_on is not None:
+        raise RuleRefused(
+            f"token {token.id} ({token.name}) was revoked on {token.revoked_on.isoformat()}", "token_revoked"
         )

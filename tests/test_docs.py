@@ -8,7 +8,7 @@ from piecepay.cli.commands import COMMANDS, SUBCOMMANDS
 from tests.conftest import ROOT, Ledger
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-GROUPS = ("campaign", "worker", "offer", "milestone")
+GROUPS = ("campaign", "worker", "offer", "milestone", "token")
 
 
 def _usages() -> list[tuple[tuple[str, ...], str]]:

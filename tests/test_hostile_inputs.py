@@ -288,6 +288,8 @@ FIELDS: list[tuple[str, Build, set[str]]] = [
     ("edit-title", _args("campaign", "edit", "photos", "--title", H), {"bad_title"}),
     ("edit-name", _args("worker", "edit", "ana", "--name", H), {"bad_name"}),
     ("edit-email", _args("worker", "edit", "ana", "--email", H), {"bad_email"}),
+    ("token-name", _args("token", "create", "--role", "owner", "--name", H), {"bad_actor"}),
+    ("token-role", _args("token", "create", "--role", H), {"bad_role"}),
 ]
 
 
@@ -470,6 +472,10 @@ IDS = [
     case("release-exponent", "release", "1e0", code=3),
     case("reject-huge", "reject", HUGE, "--reason", "x", code=3),
     case("revise-huge", "revise", HUGE, "--reason", "x", code=3),
+    case("token-revoke-huge", "token", "revoke", HUGE, code=3),
+    case("token-revoke-zero", "token", "revoke", "0", code=3),
+    case("token-worker-huge", "token", "create", "--role", "worker", "--worker", HUGE, code=3),
+    case("token-campaign-huge", "token", "create", "--role", "reviewer", "--campaign", HUGE, code=3),
     case("revise-zero", "revise", "0", "--reason", "x", code=3),
     case("resubmit-huge", "resubmit", HUGE, code=3),
     case("resubmit-2-to-63", "resubmit", "9223372036854775808", code=3),
@@ -535,6 +541,11 @@ DATES = [
         case(f"edit-deadline-{d!r}", *EDIT, "--deadline", d, error=e)
         for d, e in [("2100-01-01", "date_out_of_range"), ("1999-12-31", "date_out_of_range")]
         + [(d, "bad_date") for d in ("2026-02-30", "2026-W48-1", "2026-11-20\n", "None", "never")]
+    ),
+    *(
+        case(f"token-expires-{d!r}", "token", "create", "--role", "owner", "--expires", d, error=e)
+        for d, e in [("2100-01-01", "date_out_of_range"), ("1999-12-31", "date_out_of_range")]
+        + [(d, "bad_date") for d in ("2026-02-30", "2026-W48-1", "2026-11-20\n", "never")]
     ),
     *(
         case(f"export-{flag[2:]}-{d!r}", "export", flag, d, error=e)

@@ -27,7 +27,8 @@ BOTH_STORES = True
 def busy(ledger: Ledger) -> Ledger:
     """A ledger with every kind of entry and fact: keyed bills with notes beyond ASCII, a
     partial release, a rejection reversed, revisions resubmitted (one for fewer pieces), a
-    campaign and a worker edited, a payout, a second campaign paused, an ended contract."""
+    campaign and a worker edited, tokens made and revoked, a payout, a second campaign paused,
+    an ended contract."""
     with_contract(ledger)
     ledger.ok("milestone", "add", "photos/ana", "--top-up", "100", "--cap", "80")
     note = 'café, «quotes» "and" \\ slash /'
@@ -44,6 +45,9 @@ def busy(ledger: Ledger) -> Ledger:
     ledger.ok("release", str(second["id"]))  # the rejection reversed
     ledger.ok("campaign", "edit", "photos", "--title", "Photos ø", "--budget", "900")
     ledger.ok("worker", "edit", "ana", "--name", "Ana Ø")
+    ledger.ok("token", "create", "--role", "worker", "--worker", "ana", "--name", "Ana's phone ☎")
+    ledger.ok("token", "create", "--role", "reviewer", "--campaign", "photos", "--expires", "2099-12-31")
+    ledger.ok("token", "revoke", "1")
     ledger.ok("payout", "ana", "--ref", "PP-1")
     ledger.ok("campaign", "create", "Transcripts", "--slug", "audio", "--unit", "minute", "--rate", "0.015")
     ledger.ok("worker", "add", "bo", "--name", "Bø")

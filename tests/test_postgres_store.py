@@ -128,17 +128,28 @@ def test_the_writer_role_cannot_update_or_delete_the_journal(pg_server: Any, tmp
     assert writer.ok("verify")["entries"] == 6
 
 
-NEWEST = MIGRATION_NAMES[-1]
+# What schema 6 and 7 added besides triggers, undone (tables, columns, functions).
+UNDONE = {
+    "m007_tokens": ("tokens", []),
+    "m006_revisions_and_edits": (
+        "revisions",
+        [
+            "ALTER TABLE campaigns DROP COLUMN revision_days, DROP COLUMN reversal_days",
+            "DROP FUNCTION piecepay_refuse_reopen",
+        ],
+    ),
+}
 
 
 def _downgrade(pg_server: Any, url: str) -> None:
-    """Make a server ledger what piecepay made at schema 5: no revisions, no revision or
-    reversal windows, and the guards of that schema."""
-    made, dropped = TRIGGERS_BY_MIGRATION[NEWEST]
-    statements = ["DROP TABLE revisions", "ALTER TABLE campaigns DROP COLUMN revision_days, DROP COLUMN reversal_days"]
-    statements += [f"DROP TRIGGER {name} ON {table_of(sql)}" for name, sql in made if "public.revisions" not in sql]
-    statements += [sql for _, sql in dropped]
-    statements += ["DROP FUNCTION piecepay_refuse_reopen", f"DELETE FROM migrations WHERE name = '{NEWEST}'"]
+    """Make a server ledger what piecepay made at schema 5: no tokens, no revisions, no
+    revision or reversal windows, and the guards of that schema."""
+    statements = []
+    for name, (table, rest) in UNDONE.items():
+        made, dropped = TRIGGERS_BY_MIGRATION[name]
+        statements.append(f"DROP TABLE {table}")
+        statements += [f"DROP TRIGGER {t} ON {table_of(sql)}" for t, sql in made if table_of(sql) != table]
+        statements += [sql for _, sql in dropped] + rest + [f"DELETE FROM migrations WHERE name = '{name}'"]
     pg_server.sql(urlsplit(url).path.strip("/"), "; ".join(statements))
 
 

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("piecepay.cli.init", "init", "Create a new, empty ledger (the only command that does)."),
     "campaign": ("piecepay.cli.campaign", "app", "Campaigns: jobs paid per piece."),
     "worker": ("piecepay.cli.worker", "app", "Workers: the people who do pieces."),
+    "token": ("piecepay.cli.token", "app", "Tokens: how the parties of a served ledger prove who they are."),
     "offer": ("piecepay.cli.offer", "app", "Offers: a campaign offered to one worker; accepted, a contract."),
     "milestone": ("piecepay.cli.milestone", "app", "Milestones: escrow top-ups that open a capped billing window."),
     "bill": ("piecepay.cli.bills", "bill", "Bill pieces on the open milestone (reserved until released)."),

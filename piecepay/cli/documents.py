@@ -14,7 +14,9 @@ from piecepay.models import Figures, Pieces
 from piecepay.money import Money, format_pieces, format_rate
 
 if TYPE_CHECKING:
-    from piecepay.models import Bill, Campaign, Worker
+    from datetime import date
+
+    from piecepay.models import Bill, Campaign, Token, Worker
     from piecepay.operations.anchors import Anchored
     from piecepay.operations.backup import Backup
     from piecepay.operations.bills import BillState
@@ -107,6 +109,24 @@ def worker(w: Worker) -> Document:
         "email": w.email,
         "created_at": w.created_at,
     }
+
+
+def token(t: Token, today: date, secret: str | None = None) -> Document:
+    """A token's terms (never its digest); with ``secret``, the one time it is shown."""
+    document: Document = {
+        "id": t.id,
+        "name": t.name,
+        "role": t.role.value,
+        "worker": t.worker_handle,
+        "campaigns": ", ".join(t.campaign_slugs) or None,
+        "expires_on": t.expires_on.isoformat() if t.expires_on else None,
+        "revoked_on": t.revoked_on.isoformat() if t.revoked_on else None,
+        "state": t.state(today),
+        "created_at": t.created_at,
+    }
+    if secret is not None:
+        document["token"] = secret
+    return document
 
 
 def offer(state: ContractState) -> Document:

@@ -16,6 +16,7 @@ HEADLINES = {
     "milestone": "Milestone {seq} on {contract} ({status})",
     "bill": "Bill {id}: {pieces} {units} x {rate} = {amount} {currency} on {contract} ({status})",
     "payout": "Payout to {worker}: {amount} {currency} (entry {id})",
+    "token": "Token {id}: {name} ({role}, {state})",
 }
 
 FIELDS: dict[str, list[tuple[str, str]]] = {
@@ -34,6 +35,7 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("reversal_days", "reversal days"),
     ],
     "worker": [("name", "name"), ("email", "email")],
+    "token": [("worker", "worker"), ("campaigns", "campaigns"), ("expires_on", "last day"), ("revoked_on", "revoked")],
     "offer": [("max_pieces", "piece limit"), ("offered_at", "offered")],
     "contract": [
         ("funded", "funded"),
@@ -80,6 +82,15 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("status", "Status"),
     ],
     "worker": [("handle", "Handle"), ("name", "Name"), ("email", "Email")],
+    "token": [
+        ("id", "#"),
+        ("name", "Name"),
+        ("role", "Role"),
+        ("worker", "Worker"),
+        ("campaigns", "Campaigns"),
+        ("expires_on", "Last day"),
+        ("state", "State"),
+    ],
     "offer": [
         ("id", "#"),
         ("ref", "Campaign/worker"),

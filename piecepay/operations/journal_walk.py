@@ -154,6 +154,8 @@ DATES = {
     "contracts": ("accepted_on", "ended_on"),
     "milestones": ("opened_on",),
     "bills": ("effective_date", "resolved_on"),
+    "revisions": ("asked_on", "resolved_on"),
+    "tokens": ("expires_on", "revoked_on"),
 }
 
 

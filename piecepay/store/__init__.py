@@ -29,6 +29,8 @@ if TYPE_CHECKING:
         ContractStatus,
         Milestone,
         Revision,
+        Token,
+        TokenRole,
         Worker,
     )
     from piecepay.money import Currency, Money
@@ -102,6 +104,27 @@ class Store(Protocol):
         ...
 
     def edit_worker(self, worker_id: int, name: str | None, email: str | None) -> None: ...
+
+    def insert_token(
+        self,
+        name: str,
+        role: TokenRole,
+        worker_id: int | None,
+        campaign_ids: Sequence[int],
+        expires_on: date | None,
+        digest: str,
+        created_at: str,
+    ) -> Token:
+        """Keep a new token: its terms and the SHA-256 of its secret (``digest``), never the secret."""
+        ...
+
+    def token_name_taken(self, name: str) -> bool: ...
+
+    def token(self, token_id: int) -> Token | None: ...
+
+    def tokens(self) -> list[Token]: ...
+
+    def revoke_token(self, token_id: int, on: date) -> None: ...
 
     def campaign_committed(self, campaign_id: int) -> tuple[int, int]:
         """Minor units a campaign has put in escrow and not had back, and pieces pending or released."""

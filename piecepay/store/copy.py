@@ -29,6 +29,7 @@ TABLES = (
     ("milestones", "id"),
     ("bills", "id"),
     ("revisions", "id"),
+    ("tokens", "id"),
     ("idempotency_keys", "key"),
     ("export_cursors", "name"),
 )

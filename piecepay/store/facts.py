@@ -29,6 +29,7 @@ COVERED: dict[str, tuple[str, tuple[str, ...]]] = {
     "bills": ("id", ()),
     "idempotency_keys": ("key", ()),
     "revisions": ("id", ()),
+    "tokens": ("id", ()),
 }
 # Updates that change nothing a fact holds: the running totals of accounts.
 WATCHED_UPDATES = {"accounts": ("name", "currency")}

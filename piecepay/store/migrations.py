@@ -49,6 +49,7 @@ FIXED_COLUMNS = {
     "milestones": "id, contract_id, seq, top_up_minor, cap_minor, opened_on, entry_id",
     "bills": "id, contract_id, milestone_id, rate, effective_date, entry_id",
     "revisions": "id, bill_id, reason, asked_on, entry_id",
+    "tokens": "id, name, role, worker_id, campaigns, expires_on, hash, created_at",
 }
 # Facts that change only in an entry of one kind, which records the old and new values: a
 # campaign's terms (campaign edit), a worker's name and contact (worker edit), and what a
@@ -66,6 +67,7 @@ EDITABLE = {
 SET_ONCE = {
     "contracts": ("accepted_on", "escrow_account_id", "ended_on"),
     "revisions": ("resolved_on", "resolve_entry_id"),
+    "tokens": ("revoked_on",),
 }
 # Statuses a row never leaves (the same rule as the _final triggers below, for verify)...
 FINAL_STATUSES = {
@@ -89,6 +91,7 @@ FACT_TABLES = (
     "bills",
     "idempotency_keys",
     "revisions",
+    "tokens",
 )
 
 
@@ -130,7 +133,7 @@ def fact_guards(rules: GuardRules) -> list[tuple[str, str]]:
 
 # The rules as schema 3 made them, before anything but a row's state could change.
 GUARD_RULES_3 = GuardRules(
-    FACT_TABLES[:-1],
+    FACT_TABLES[: FACT_TABLES.index("revisions")],
     ("currencies", "workers", "idempotency_keys"),
     {
         "campaigns": "id, slug, title, unit, step, rate, currency, budget_minor, max_pieces_milli, workers, "
@@ -149,6 +152,20 @@ GUARD_RULES_3 = GuardRules(
     },
     {},
 )
+# The rules as schema 6 made them, before tokens.
+GUARD_RULES_6 = GuardRules(
+    FACT_TABLES[: FACT_TABLES.index("tokens")],
+    IMMUTABLE_TABLES,
+    {table: columns for table, columns in FIXED_COLUMNS.items() if table != "tokens"},
+    {
+        "campaigns": "OLD.status = 'closed'",
+        "contracts": "OLD.status IN ('ended', 'declined', 'withdrawn')",
+        "milestones": "OLD.status = 'closed'",
+        "bills": "OLD.status = 'released'",
+        "revisions": "OLD.status IN ('resubmitted', 'closed')",
+    },
+    REOPENED,
+)
 GUARD_RULES = GuardRules(
     FACT_TABLES,
     IMMUTABLE_TABLES,
@@ -163,6 +180,7 @@ GUARD_RULES = GuardRules(
     REOPENED,
 )
 FACT_GUARDS_3 = fact_guards(GUARD_RULES_3)
+FACT_GUARDS_6 = fact_guards(GUARD_RULES_6)
 FACT_GUARDS = fact_guards(GUARD_RULES)
 
 
@@ -456,7 +474,7 @@ def m006_revisions_and_edits(db: Database) -> None:
     )
     for statement in REVISION_INDEXES:
         db.execute(statement)
-    drop, create = guard_changes(FACT_GUARDS_3, FACT_GUARDS)
+    drop, create = guard_changes(FACT_GUARDS_3, FACT_GUARDS_6)
     for name in drop:
         db.execute(f"DROP TRIGGER {name}")
     for sql in create:
@@ -468,6 +486,27 @@ REVISION_INDEXES = (
     "CREATE INDEX idx_revisions_open ON revisions (asked_on) WHERE status = 'open'",
     "CREATE INDEX idx_revisions_entry_id ON revisions (entry_id)",
     "CREATE INDEX idx_revisions_resolve_entry_id ON revisions (resolve_entry_id) WHERE resolve_entry_id IS NOT NULL",
+)
+
+
+def m007_tokens(db: Database) -> None:
+    """Tokens for the parties of a served ledger: each one's name (the actor its requests
+    are recorded under), role, worker and campaigns, expiry, the SHA-256 of its secret (never
+    the secret), and the day it was revoked; rows are facts sealed into the chain."""
+    db.execute(TOKENS_TABLE)
+    db.execute("CREATE UNIQUE INDEX idx_tokens_name ON tokens (name)")
+    db.execute("CREATE UNIQUE INDEX idx_tokens_hash ON tokens (hash)")
+    drop, create = guard_changes(FACT_GUARDS_6, FACT_GUARDS)
+    for name in drop:
+        db.execute(f"DROP TRIGGER {name}")
+    for sql in create:
+        db.execute(sql)
+
+
+TOKENS_TABLE = (
+    "CREATE TABLE tokens (id INTEGER PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, "
+    "worker_id INTEGER REFERENCES workers (id), campaigns TEXT NOT NULL, expires_on TEXT, hash TEXT NOT NULL, "
+    "created_at TEXT NOT NULL, revoked_on TEXT) STRICT"
 )
 # Tables whose every row a migration changes the image of (a column added): the checkpoint
 # that records the upgrade seals them again, so the chain holds each row as it is now.
@@ -481,6 +520,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m004_verified_head,
     m005_activity_index,
     m006_revisions_and_edits,
+    m007_tokens,
 ]
 FACTS_SEALED_FROM = 3  # the schema from which every fact is sealed into the chain
 LATEST_VERSION = len(MIGRATIONS)

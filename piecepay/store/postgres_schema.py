@@ -20,6 +20,7 @@ from piecepay.store.migrations import (
     APPEND_ONLY_TABLES,
     GUARD_RULES,
     GUARD_RULES_3,
+    GUARD_RULES_6,
     REVISION_INDEXES,
     GuardRules,
 )
@@ -85,7 +86,7 @@ def _trigger(name: str, timing: str, table: str, function: str, *args: str, row:
     )
 
 
-ID_TABLES = ("campaigns", "workers", "accounts", "contracts", "entries", "postings", "milestones", "bills", "revisions")
+ID_TABLES = ("campaigns", "workers", "accounts", "contracts", "entries", "postings", "milestones", "bills")
 # The functions each migration creates (the others are there from the first).
 FUNCTIONS_BY_MIGRATION = {"m006_revisions_and_edits": ("piecepay_refuse_reopen",)}
 
@@ -172,6 +173,14 @@ TABLES = {
             resolved_on {T}, resolve_entry_id BIGINT REFERENCES entries (id) {FK})""",
         *REVISION_INDEXES,
     ],
+    "m007_tokens": [
+        f"""CREATE TABLE tokens (
+            id BIGINT PRIMARY KEY, name {T} NOT NULL, role {T} NOT NULL,
+            worker_id BIGINT REFERENCES workers (id) {FK}, campaigns {T} NOT NULL, expires_on {T},
+            hash {T} NOT NULL, created_at {T} NOT NULL, revoked_on {T})""",
+        "CREATE UNIQUE INDEX idx_tokens_name ON tokens (name)",
+        "CREATE UNIQUE INDEX idx_tokens_hash ON tokens (hash)",
+    ],
 }
 MIGRATION_NAMES = tuple(TABLES)
 # (table, column, the table it refers to, that table's key): what verify checks row by row,
@@ -193,6 +202,7 @@ FOREIGN_KEYS = (
     ("revisions", "bill_id", "bills", "id"),
     ("revisions", "entry_id", "entries", "id"),
     ("revisions", "resolve_entry_id", "entries", "id"),
+    ("tokens", "worker_id", "workers", "id"),
 )
 
 
@@ -214,7 +224,6 @@ def _touches(tables: tuple[str, ...]) -> list[tuple[str, str]]:
     ]
 
 
-NEXT_ID = _next_ids(ID_TABLES)
 JOURNAL_GUARDS = [
     _trigger(
         f"{t}_no_{action.lower()}",
@@ -294,18 +303,23 @@ def fact_guards(rules: GuardRules, final: dict[str, tuple[str, ...]]) -> list[tu
 
 
 FACT_GUARDS_3 = fact_guards(GUARD_RULES_3, FINAL_3)
+FACT_GUARDS_6 = fact_guards(GUARD_RULES_6, FINAL)
 FACT_GUARDS = fact_guards(GUARD_RULES, FINAL)
-TOUCH = _touches(tuple(t for t in COVERED if t != "revisions"))
+TOUCH = _touches(tuple(t for t in COVERED if t not in ("revisions", "tokens")))
 # (triggers made, triggers dropped) by each migration
 TRIGGERS_BY_MIGRATION: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
-    "m001_initial": (_next_ids(ID_TABLES[:-1]) + JOURNAL_GUARDS, []),
+    "m001_initial": (_next_ids(ID_TABLES) + JOURNAL_GUARDS, []),
     "m002_export_cursors": ([], []),
     "m003_facts_in_the_chain": (FACT_GUARDS_3 + TOUCH, []),
     "m004_verified_head": ([], []),
     "m005_activity_index": ([], []),
     "m006_revisions_and_edits": (
-        _next_ids(("revisions",)) + [g for g in FACT_GUARDS if g not in FACT_GUARDS_3] + _touches(("revisions",)),
-        [g for g in FACT_GUARDS_3 if g not in FACT_GUARDS],
+        _next_ids(("revisions",)) + [g for g in FACT_GUARDS_6 if g not in FACT_GUARDS_3] + _touches(("revisions",)),
+        [g for g in FACT_GUARDS_3 if g not in FACT_GUARDS_6],
+    ),
+    "m007_tokens": (
+        _next_ids(("tokens",)) + [g for g in FACT_GUARDS if g not in FACT_GUARDS_6] + _touches(("tokens",)),
+        [g for g in FACT_GUARDS_6 if g not in FACT_GUARDS],
     ),
 }
 
@@ -353,6 +367,6 @@ def table_of(definition: str) -> str:
 WRITER_GRANTS = [
     "GRANT USAGE ON SCHEMA public TO {role}",
     "GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {role}",
-    "GRANT UPDATE ON campaigns, workers, accounts, contracts, milestones, bills, revisions, export_cursors, "
-    "verified_head TO {role}",
+    "GRANT UPDATE ON campaigns, workers, accounts, contracts, milestones, bills, revisions, tokens, "
+    "export_cursors, verified_head TO {role}",
 ]

@@ -31,6 +31,8 @@ from piecepay.models import (
     MilestoneStatus,
     Revision,
     RevisionStatus,
+    Token,
+    TokenRole,
     Worker,
     worker_account_name,
 )
@@ -577,6 +579,81 @@ class SqliteStore:
 
     def edit_worker(self, worker_id: int, name: str | None, email: str | None) -> None:
         self.conn.execute("UPDATE workers SET name = ?, email = ? WHERE id = ?", (name, email, worker_id))
+
+    # ------------------------------------------------------------------ tokens
+
+    def insert_token(
+        self,
+        name: str,
+        role: TokenRole,
+        worker_id: int | None,
+        campaign_ids: Sequence[int],
+        expires_on: date | None,
+        digest: str,
+        created_at: str,
+    ) -> Token:
+        """Keep a new token: its terms and the SHA-256 of its secret (``digest``), never the secret."""
+        import json
+
+        self.conn.execute(
+            "INSERT INTO tokens (name, role, worker_id, campaigns, expires_on, hash, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                name,
+                role.value,
+                worker_id,
+                json.dumps(list(campaign_ids)),
+                expires_on.isoformat() if expires_on else None,
+                digest,
+                created_at,
+            ),
+        )
+        found = self.token_named(name)
+        assert found is not None
+        return found
+
+    def token_name_taken(self, name: str) -> bool:
+        return self._one("SELECT 1 FROM tokens WHERE name = ?", (name,)) is not None
+
+    def token_named(self, name: str) -> Token | None:
+        rows = self._tokens("WHERE t.name = ?", (name,))
+        return rows[0] if rows else None
+
+    def token(self, token_id: int) -> Token | None:
+        rows = self._tokens("WHERE t.id = ?", (token_id,))
+        return rows[0] if rows else None
+
+    def tokens(self) -> list[Token]:
+        return self._tokens("ORDER BY t.id")
+
+    def revoke_token(self, token_id: int, on: date) -> None:
+        self.conn.execute(
+            "UPDATE tokens SET revoked_on = ? WHERE id = ? AND revoked_on IS NULL", (on.isoformat(), token_id)
+        )
+
+    def _tokens(self, where: str, args: Sequence[object] = ()) -> list[Token]:
+        import json
+
+        rows = self._all(f"SELECT t.*, w.handle FROM tokens t LEFT JOIN workers w ON w.id = t.worker_id {where}", args)
+        slugs = {row[0]: row[1] for row in self._all("SELECT id, slug FROM campaigns")} if rows else {}
+        found = []
+        for r in rows:
+            ids = tuple(json.loads(r["campaigns"]))
+            found.append(
+                Token(
+                    r["id"],
+                    r["name"],
+                    TokenRole(r["role"]),
+                    r["worker_id"],
+                    r["handle"],
+                    ids,
+                    tuple(slugs[i] for i in ids),
+                    _day(r["expires_on"]),
+                    r["created_at"],
+                    _day(r["revoked_on"]),
+                )
+            )
+        return found
 
     def workers(self) -> list[Worker]:
         return [worker_of(r) for r in self._all("SELECT * FROM workers ORDER BY handle")]
