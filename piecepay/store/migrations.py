@@ -460,6 +460,15 @@ def m005_activity_index(db: Database) -> None:
     db.table("milestones").create_index(["entry_id"])
 
 
+def _move_guards(db: Database, before: list[tuple[str, str]], after: list[tuple[str, str]]) -> None:
+    """Take a ledger's triggers from those of one schema to the next (``guard_changes``)."""
+    drop, create = guard_changes(before, after)
+    for name in drop:
+        db.execute(f"DROP TRIGGER {name}")
+    for sql in create:
+        db.execute(sql)
+
+
 def m006_revisions_and_edits(db: Database) -> None:
     """Revisions of bills, rejections reversed and terms edited: the table of revisions, a
     campaign's revision and reversal windows (empty: 7 and 30 days), and guards that let a
@@ -474,11 +483,7 @@ def m006_revisions_and_edits(db: Database) -> None:
     )
     for statement in REVISION_INDEXES:
         db.execute(statement)
-    drop, create = guard_changes(FACT_GUARDS_3, FACT_GUARDS_6)
-    for name in drop:
-        db.execute(f"DROP TRIGGER {name}")
-    for sql in create:
-        db.execute(sql)
+    _move_guards(db, FACT_GUARDS_3, FACT_GUARDS_6)
 
 
 REVISION_INDEXES = (
@@ -496,11 +501,7 @@ def m007_tokens(db: Database) -> None:
     db.execute(TOKENS_TABLE)
     db.execute("CREATE UNIQUE INDEX idx_tokens_name ON tokens (name)")
     db.execute("CREATE UNIQUE INDEX idx_tokens_hash ON tokens (hash)")
-    drop, create = guard_changes(FACT_GUARDS_6, FACT_GUARDS)
-    for name in drop:
-        db.execute(f"DROP TRIGGER {name}")
-    for sql in create:
-        db.execute(sql)
+    _move_guards(db, FACT_GUARDS_6, FACT_GUARDS)
 
 
 TOKENS_TABLE = (
