@@ -19,10 +19,13 @@ from piecepay.models import (
     ContractStatus,
     Milestone,
     MilestoneStatus,
+    Token,
+    TokenRole,
 )
 from piecepay.money import MAX_MINOR, Currency, Money
 from piecepay.rules import (
     BillFacts,
+    ReversalFacts,
     bill_amount,
     campaign_move,
     check_bill,
@@ -44,7 +47,14 @@ from piecepay.rules import (
     check_piece_limit_edit,
     check_rate,
     check_release_pieces,
+    check_resubmittable,
+    check_resubmitted_pieces,
+    check_reversal,
+    check_revisable,
+    check_revocable,
     check_room_for_worker,
+    check_token_expiry,
+    check_token_terms,
     check_top_up,
     check_workers_edit,
     payout_currency,
@@ -744,3 +754,124 @@ def test_room_for_workers_at_below_and_above_the_limit() -> None:
             check_room_for_worker(three, taken)
         exactly(caught, "campaign_full", "campaign 'photos' has room for 3 worker(s) and all are taken")
     check_room_for_worker(CAMPAIGN, 10**6)  # no --workers: no limit
+
+
+# --------------------------------------------------------------------------- revisions, reversals, tokens
+
+REJECTED = BILL._replace(
+    pieces_milli=4000, rate=Decimal(5), amount=usd(2000), status=BillStatus.REJECTED, resolved_on=TODAY
+)
+
+
+def reversal_facts(**changes: object) -> ReversalFacts:
+    facts = ReversalFacts(CAMPAIGN, CONTRACT, MILESTONE, usd(500), usd(2000), 3000, TODAY)
+    return facts._replace(**changes)
+
+
+@pytest.mark.parametrize(
+    ("status", "revise", "resubmit"),
+    [
+        (BillStatus.PENDING, None, "bill_not_revising"),
+        (BillStatus.REVISING, "bill_revising", None),
+        (BillStatus.RELEASED, "bill_already_released", "bill_already_released"),
+        (BillStatus.REJECTED, "bill_already_rejected", "bill_already_rejected"),
+    ],
+)
+def test_what_may_be_revised_and_resubmitted(status: BillStatus, revise: str | None, resubmit: str | None) -> None:
+    bill = BILL._replace(status=status)
+    for check, code in ((check_revisable, revise), (check_resubmittable, resubmit)):
+        if code is None:
+            check(bill)
+        else:
+            with pytest.raises(RuleRefused) as refused:
+                check(bill)
+            assert refused.value.code == code
+
+
+def test_a_resubmission_claims_as_many_pieces_or_fewer() -> None:
+    bill = BILL._replace(pieces_milli=3000, amount=usd(1500))
+    check_resubmitted_pieces(bill, 3000, usd(1500))  # as many: the limit itself
+    check_resubmitted_pieces(bill, 1000, usd(500))
+    for milli, amount in ((4000, usd(1500)), (3000, usd(1501))):  # a piece more, or a cent more
+        with pytest.raises(RuleRefused) as refused:
+            check_resubmitted_pieces(bill, milli, amount)
+        assert refused.value.code == "resubmit_exceeds_bill"
+
+
+def test_a_reversal_is_within_its_window_to_the_day() -> None:
+    last = TODAY + timedelta(days=CAMPAIGN.reversal_days)
+    check_reversal(REJECTED, reversal_facts(today=last), 4000, usd(2000))
+    with pytest.raises(RuleRefused) as refused:
+        check_reversal(REJECTED, reversal_facts(today=last + DAY), 4000, usd(2000))
+    assert refused.value.code == "reversal_window_passed"
+    assert refused.value.message.endswith(f"within 30 days (until {last.isoformat()})")
+
+
+@pytest.mark.parametrize(
+    ("facts", "pieces", "amount", "code"),
+    [
+        ({"contract": CONTRACT._replace(status=ContractStatus.ENDED)}, 4000, 2000, "contract_not_active"),
+        ({}, 5000, 2500, "release_exceeds_bill"),
+        ({}, 1000, 0, "amount_rounds_to_zero"),
+        ({"milestone_spent": usd(501)}, 4000, 2000, "exceeds_milestone_cap"),  # 25.00 cap, 5.01 spent
+        ({"escrow_available": usd(1999)}, 4000, 2000, "exceeds_escrow"),
+        ({"contract": CONTRACT._replace(pieces_released_milli=3001)}, 4000, 2000, "exceeds_contract_piece_limit"),
+        ({"campaign_pieces_committed_milli": 16001}, 4000, 2000, "exceeds_campaign_piece_limit"),
+    ],
+)
+def test_a_reversal_needs_room_now(facts: dict[str, object], pieces: int, amount: int, code: str) -> None:
+    with pytest.raises(RuleRefused) as refused:
+        check_reversal(REJECTED, reversal_facts(**facts), pieces, usd(amount))
+    assert refused.value.code == code
+
+
+def test_a_reversal_fits_exactly() -> None:
+    """Each limit met exactly: the cap (5.00 spent of 25.00, and 20.00 more), the escrow
+    (20.00 available), the contract's 8 pieces (4 committed, 4 more) and the campaign's 20
+    (16 committed, 4 more)."""
+    check_reversal(REJECTED, reversal_facts(), 4000, usd(2000))
+    check_reversal(
+        REJECTED,
+        reversal_facts(contract=CONTRACT._replace(pieces_released_milli=3000), campaign_pieces_committed_milli=16000),
+        4000,
+        usd(2000),
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "worker", "campaigns", "taken", "code"),
+    [
+        (TokenRole.WORKER, None, 0, False, "worker_required"),
+        (TokenRole.OWNER, "ana", 0, False, "conflicting_options"),
+        (TokenRole.REVIEWER, "ana", 0, False, "conflicting_options"),
+        (TokenRole.OWNER, None, 1, False, "conflicting_options"),
+        (TokenRole.REVIEWER, None, 2, True, "token_exists"),
+        (TokenRole.WORKER, "ana", 0, True, "token_exists"),
+    ],
+)
+def test_token_terms_refused(role: TokenRole, worker: str | None, campaigns: int, taken: bool, code: str) -> None:
+    with pytest.raises(PiecepayError) as refused:
+        check_token_terms(role, worker, campaigns, taken, "ana")
+    assert refused.value.code == code
+
+
+def test_token_terms_and_expiry_allowed() -> None:
+    check_token_terms(TokenRole.WORKER, "ana", 2, False, "ana")
+    check_token_terms(TokenRole.REVIEWER, None, 2, False, "reviewer")
+    check_token_terms(TokenRole.OWNER, None, 0, False, "owner")
+    check_token_expiry(None, TODAY)
+    check_token_expiry(TODAY, TODAY)  # today is a last day
+    with pytest.raises(BadInput) as refused:
+        check_token_expiry(TODAY - DAY, TODAY)
+    assert refused.value.code == "date_in_past"
+
+
+def test_a_token_is_revoked_once() -> None:
+    token = Token(1, "ana", TokenRole.WORKER, 1, "ana", (), (), TODAY, "", None)
+    check_revocable(token)
+    assert (token.state(TODAY), token.state(TODAY + DAY)) == ("active", "expired")
+    revoked = token._replace(revoked_on=TODAY)
+    assert revoked.state(TODAY - DAY) == "revoked"
+    with pytest.raises(RuleRefused) as refused:
+        check_revocable(revoked)
+    assert refused.value.code == "token_revoked"
