@@ -786,6 +786,12 @@ def test_what_may_be_revised_and_resubmitted(status: BillStatus, revise: str | N
             with pytest.raises(RuleRefused) as refused:
                 check(bill)
             assert refused.value.code == code
+            assert refused.value.message == {
+                "bill_revising": "bill 7 is already out for a revision",
+                "bill_not_revising": "bill 7 is pending, not out for a revision",
+                "bill_already_released": "bill 7 was already released",
+                "bill_already_rejected": "bill 7 was already rejected",
+            }[code]
 
 
 def test_a_resubmission_claims_as_many_pieces_or_fewer() -> None:
@@ -796,6 +802,10 @@ def test_a_resubmission_claims_as_many_pieces_or_fewer() -> None:
         with pytest.raises(RuleRefused) as refused:
             check_resubmitted_pieces(bill, milli, amount)
         assert refused.value.code == "resubmit_exceeds_bill"
+        assert refused.value.message == (
+            f"bill 7 is for 3 pieces (15.00 USD); a resubmission may claim as many or fewer, "
+            f"not {milli // 1000} ({amount})"
+        )
 
 
 def test_a_reversal_is_within_its_window_to_the_day() -> None:
@@ -808,21 +818,59 @@ def test_a_reversal_is_within_its_window_to_the_day() -> None:
 
 
 @pytest.mark.parametrize(
-    ("facts", "pieces", "amount", "code"),
+    ("facts", "pieces", "amount", "code", "message"),
     [
-        ({"contract": CONTRACT._replace(status=ContractStatus.ENDED)}, 4000, 2000, "contract_not_active"),
-        ({}, 5000, 2500, "release_exceeds_bill"),
-        ({}, 1000, 0, "amount_rounds_to_zero"),
-        ({"milestone_spent": usd(501)}, 4000, 2000, "exceeds_milestone_cap"),  # 25.00 cap, 5.01 spent
-        ({"escrow_available": usd(1999)}, 4000, 2000, "exceeds_escrow"),
-        ({"contract": CONTRACT._replace(pieces_released_milli=3001)}, 4000, 2000, "exceeds_contract_piece_limit"),
-        ({"campaign_pieces_committed_milli": 16001}, 4000, 2000, "exceeds_campaign_piece_limit"),
+        (
+            {"contract": CONTRACT._replace(status=ContractStatus.ENDED)},
+            4000,
+            2000,
+            "contract_not_active",
+            "contract photos/ana (#1) is ended, not active",
+        ),
+        ({}, 5000, 2500, "release_exceeds_bill", "bill 7 is for 4 pieces; cannot release 5"),
+        ({}, 1000, 0, "amount_rounds_to_zero", "1 photo of bill 7 at 5 USD rounds to 0.00; release more pieces"),
+        (  # 25.00 cap, 5.01 spent
+            {"milestone_spent": usd(501)},
+            4000,
+            2000,
+            "exceeds_milestone_cap",
+            "milestone cap 25.00 USD has 19.99 USD left; releasing bill 7 needs 20.00 USD",
+        ),
+        (
+            {"milestone_spent": usd(2600)},
+            4000,
+            2000,
+            "exceeds_milestone_cap",
+            "milestone cap 25.00 USD has 0.00 USD left; releasing bill 7 needs 20.00 USD",
+        ),
+        (
+            {"escrow_available": usd(1999)},
+            4000,
+            2000,
+            "exceeds_escrow",
+            "escrow has 19.99 USD available; releasing bill 7 needs 20.00 USD",
+        ),
+        (
+            {"contract": CONTRACT._replace(pieces_released_milli=3001)},
+            4000,
+            2000,
+            "exceeds_contract_piece_limit",
+            None,
+        ),
+        ({"campaign_pieces_committed_milli": 16001}, 4000, 2000, "exceeds_campaign_piece_limit", None),
     ],
 )
-def test_a_reversal_needs_room_now(facts: dict[str, object], pieces: int, amount: int, code: str) -> None:
+def test_a_reversal_needs_room_now(
+    facts: dict[str, object], pieces: int, amount: int, code: str, message: str | None
+) -> None:
     with pytest.raises(RuleRefused) as refused:
         check_reversal(REJECTED, reversal_facts(**facts), pieces, usd(amount))
     assert refused.value.code == code
+    assert message is None or refused.value.message == message
+
+
+def test_a_reversal_of_one_cent_is_money() -> None:
+    check_reversal(REJECTED, reversal_facts(), 1000, usd(1))
 
 
 def test_a_reversal_fits_exactly() -> None:
@@ -853,6 +901,15 @@ def test_token_terms_refused(role: TokenRole, worker: str | None, campaigns: int
     with pytest.raises(PiecepayError) as refused:
         check_token_terms(role, worker, campaigns, taken, "ana")
     assert refused.value.code == code
+    assert refused.value.message == {
+        "worker_required": "a worker's token names its worker: pass --worker",
+        "token_exists": "a token named 'ana' exists already; pass another --name",
+    }.get(code, refused.value.message)
+    if code == "conflicting_options":
+        assert refused.value.message in (
+            f"--worker goes with --role worker, not {role}",
+            "an owner's token covers every campaign; --campaign goes with reviewer or worker",
+        )
 
 
 def test_token_terms_and_expiry_allowed() -> None:
@@ -864,6 +921,7 @@ def test_token_terms_and_expiry_allowed() -> None:
     with pytest.raises(BadInput) as refused:
         check_token_expiry(TODAY - DAY, TODAY)
     assert refused.value.code == "date_in_past"
+    assert refused.value.message == "--expires 2026-10-09 is before today (2026-10-10)"
 
 
 def test_a_token_is_revoked_once() -> None:
@@ -875,3 +933,4 @@ def test_a_token_is_revoked_once() -> None:
     with pytest.raises(RuleRefused) as refused:
         check_revocable(revoked)
     assert refused.value.code == "token_revoked"
+    assert refused.value.message == "token 1 (ana) was revoked on 2026-10-10"
