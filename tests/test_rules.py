@@ -786,12 +786,15 @@ def test_what_may_be_revised_and_resubmitted(status: BillStatus, revise: str | N
             with pytest.raises(RuleRefused) as refused:
                 check(bill)
             assert refused.value.code == code
-            assert refused.value.message == {
-                "bill_revising": "bill 7 is already out for a revision",
-                "bill_not_revising": "bill 7 is pending, not out for a revision",
-                "bill_already_released": "bill 7 was already released",
-                "bill_already_rejected": "bill 7 was already rejected",
-            }[code]
+            assert (
+                refused.value.message
+                == {
+                    "bill_revising": "bill 7 is already out for a revision",
+                    "bill_not_revising": "bill 7 is pending, not out for a revision",
+                    "bill_already_released": "bill 7 was already released",
+                    "bill_already_rejected": "bill 7 was already rejected",
+                }[code]
+            )
 
 
 def test_a_resubmission_claims_as_many_pieces_or_fewer() -> None:
