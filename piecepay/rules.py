@@ -280,21 +280,10 @@ def check_resubmitted_pieces(bill: Bill, pieces_milli: int, amount: Money) -> No
 # --------------------------------------------------------------------------- reversing a rejection
 
 
-class ReversalFacts(Record):
-    """What the ledger holds when a rejected bill is to be released after all."""
-
-    campaign: Campaign
-    contract: Contract
-    milestone: Milestone
-    milestone_spent: Money
-    escrow_available: Money
-    campaign_pieces_committed_milli: int
-    today: date
-
-
-def check_reversal(bill: Bill, facts: ReversalFacts, pieces_milli: int, amount: Money) -> None:
+def check_reversal(bill: Bill, facts: BillFacts, pieces_milli: int, amount: Money) -> None:
     """A rejection is reversed within the campaign's reversal window, on an active contract,
-    when the escrow, the bill's milestone cap and the piece limits have room for it now."""
+    when the escrow, the bill's milestone cap and the piece limits have room for it now
+    (``facts`` about the bill's own milestone)."""
     campaign = facts.campaign
     assert bill.resolved_on is not None
     last_day = bill.resolved_on + timedelta(days=campaign.reversal_days)
@@ -312,6 +301,7 @@ def check_reversal(bill: Bill, facts: ReversalFacts, pieces_milli: int, amount: 
             f"{campaign.currency.code} rounds to {Money.zero(campaign.currency).decimal}; release more pieces",
             "amount_rounds_to_zero",
         )
+    assert facts.milestone is not None
     cap = facts.milestone.cap
     if cap is not None and facts.milestone_spent + amount > cap:
         left = (cap - facts.milestone_spent).max(Money.zero(campaign.currency))

@@ -25,7 +25,6 @@ from piecepay.models import (
 from piecepay.money import MAX_MINOR, Currency, Money
 from piecepay.rules import (
     BillFacts,
-    ReversalFacts,
     bill_amount,
     campaign_move,
     check_bill,
@@ -763,8 +762,8 @@ REJECTED = BILL._replace(
 )
 
 
-def reversal_facts(**changes: object) -> ReversalFacts:
-    facts = ReversalFacts(CAMPAIGN, CONTRACT, MILESTONE, usd(500), usd(2000), 3000, TODAY)
+def reversal_facts(**changes: object) -> BillFacts:
+    facts = BillFacts(CAMPAIGN, CONTRACT, MILESTONE, usd(500), usd(2000), 3000, TODAY)
     return facts._replace(**changes)
 
 

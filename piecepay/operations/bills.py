@@ -86,17 +86,7 @@ def _bill(s: Session, req: BillRequest, contract: Contract, campaign: Campaign, 
     amount = rules.bill_amount(milli, contract.rate, campaign)
     effective = s.day(req.day)
     rules.check_effective_date(effective, s.today, contract.accepted_on, "bill")
-    milestone = s.store.open_milestone(contract.id)
-    escrow = s.store.account(contract.escrow_account_id) if contract.escrow_account_id else None
-    facts = rules.BillFacts(
-        campaign=campaign,
-        contract=contract,
-        milestone=milestone,
-        milestone_spent=s.store.milestone_spent(milestone) if milestone else Money.zero(campaign.currency),
-        escrow_available=escrow.escrow_available if escrow else Money.zero(campaign.currency),
-        campaign_pieces_committed_milli=s.store.campaign_committed(campaign.id)[1],
-        today=s.today,
-    )
+    facts = bill_facts(s, contract, campaign, s.store.open_milestone(contract.id))
     milestone = rules.check_bill(facts, milli, amount, effective)
     worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
     bill_id = s.store.next_bill_id()
@@ -113,6 +103,22 @@ def _bill(s: Session, req: BillRequest, contract: Contract, campaign: Campaign, 
     )
     assert written == entry_id
     return bill_state(s, bill_id)
+
+
+def bill_facts(s: Session, contract: Contract, campaign: Campaign, milestone: Milestone | None) -> rules.BillFacts:
+    """What the rules of a bill (or of a rejected bill released after all) read, now: what
+    ``milestone``'s cap has spent, what the escrow has available, the campaign's committed pieces."""
+    escrow = s.store.account(contract.escrow_account_id) if contract.escrow_account_id else None
+    zero = Money.zero(campaign.currency)
+    return rules.BillFacts(
+        campaign=campaign,
+        contract=contract,
+        milestone=milestone,
+        milestone_spent=s.store.milestone_spent(milestone) if milestone else zero,
+        escrow_available=escrow.escrow_available if escrow else zero,
+        campaign_pieces_committed_milli=s.store.campaign_committed(campaign.id)[1],
+        today=s.today,
+    )
 
 
 def bill_request(contract: Contract, milli: int, req: BillRequest) -> dict[str, object]:
@@ -299,17 +305,7 @@ def _reverse(s: Session, found: Bill, contract: Contract, campaign: Campaign, re
     limits have room for it now."""
     assert found.resolved_on is not None and found.resolve_entry_id is not None
     amount = rules.released_amount(found, released, campaign)
-    milestone = s.store.milestone(found.milestone_id)
-    escrow = s.store.account(contract.escrow_account_id) if contract.escrow_account_id else None
-    facts = rules.ReversalFacts(
-        campaign=campaign,
-        contract=contract,
-        milestone=milestone,
-        milestone_spent=s.store.milestone_spent(milestone),
-        escrow_available=escrow.escrow_available if escrow else Money.zero(campaign.currency),
-        campaign_pieces_committed_milli=s.store.campaign_committed(campaign.id)[1],
-        today=s.today,
-    )
+    facts = bill_facts(s, contract, campaign, s.store.milestone(found.milestone_id))
     rules.check_reversal(found, facts, released, amount)
     rules.check_effective_date(effective, s.today, found.resolved_on, "release", "rejection")
     worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
