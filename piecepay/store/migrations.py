@@ -152,7 +152,7 @@ GUARD_RULES_3 = GuardRules(
     },
     {},
 )
-# The rules as schema 6 made them, before tokens.
+# The rules as schema 6 made them, before tokens; then today's, which only add the tokens.
 GUARD_RULES_6 = GuardRules(
     FACT_TABLES[: FACT_TABLES.index("tokens")],
     IMMUTABLE_TABLES,
@@ -166,19 +166,7 @@ GUARD_RULES_6 = GuardRules(
     },
     REOPENED,
 )
-GUARD_RULES = GuardRules(
-    FACT_TABLES,
-    IMMUTABLE_TABLES,
-    FIXED_COLUMNS,
-    {
-        "campaigns": "OLD.status = 'closed'",
-        "contracts": "OLD.status IN ('ended', 'declined', 'withdrawn')",
-        "milestones": "OLD.status = 'closed'",
-        "bills": "OLD.status = 'released'",
-        "revisions": "OLD.status IN ('resubmitted', 'closed')",
-    },
-    REOPENED,
-)
+GUARD_RULES = GUARD_RULES_6._replace(tables=FACT_TABLES, fixed=FIXED_COLUMNS)
 FACT_GUARDS_3 = fact_guards(GUARD_RULES_3)
 FACT_GUARDS_6 = fact_guards(GUARD_RULES_6)
 FACT_GUARDS = fact_guards(GUARD_RULES)
