@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from piecepay.errors import BadInput, PiecepayError
-from piecepay.models import BillStatus, Revision, RevisionStatus
+from piecepay.models import BillStatus, Revision
 from piecepay.operations.bills import BillState, bill_state, reject, release
 from piecepay.records import Record
 from piecepay.session import Session
@@ -76,15 +76,10 @@ def bill_queue(
 def bill_detail(s: Session, bill_id: int) -> BillDetail:
     """One bill with everything about it (``bill show``)."""
     state = bill_state(s, bill_id)
-    b, campaign = state.bill, state.campaign
-    revisions = s.store.revisions(bill_id)
-    asked = [r.asked_on for r in revisions if r.status is RevisionStatus.OPEN]
-    resubmitted = [r.resolved_on for r in revisions if r.status is RevisionStatus.RESUBMITTED and r.resolved_on]
-    if asked:
-        closes = review_closes(b.status, asked[0], campaign.revision_days)
-    else:
-        closes = review_closes(b.status, max([b.effective_date, *resubmitted]), campaign.review_days)
-    return BillDetail(state, s.store.bill_entries(b.contract_id, b.id), closes, revisions)
+    b = state.bill
+    (line,) = s.store.bill_lines(bill_id=b.id)  # its window, as the queue reads it
+    closes = review_closes(*_window(line))
+    return BillDetail(state, s.store.bill_entries(b.contract_id, b.id), closes, s.store.revisions(bill_id))
 
 
 def _window(line: BillLine) -> tuple[BillStatus, date, int]:

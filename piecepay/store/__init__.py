@@ -254,6 +254,7 @@ class Store(Protocol):
         worker_id: int | None = None,
         contract_id: int | None = None,
         dated_by: date | None = None,
+        bill_id: int | None = None,
     ) -> list[BillLine]:
         """Bills, oldest first, filtered as each argument given asks."""
         ...

@@ -989,11 +989,13 @@ class SqliteStore:
         worker_id: int | None = None,
         contract_id: int | None = None,
         dated_by: date | None = None,
+        bill_id: int | None = None,
     ) -> list[BillLine]:
         """Bills, oldest first (by date, then id), of one status, campaign, worker or
-        contract, dated on or before ``dated_by``, as each filter given asks."""
+        contract, dated on or before ``dated_by``, or the one ``bill_id``, as each filter given asks."""
         where, args = [], list[object]()
         for column, value in (
+            ("b.id", bill_id),
             ("b.status", status.value if status else None),
             ("c.campaign_id", campaign_id),
             ("c.worker_id", worker_id),
