@@ -38,3 +38,12 @@ def within_span(day: date, what: str) -> date:
             "date_out_of_range",
         )
     return day
+
+
+def pinned_today() -> date | None:
+    """PIECEPAY_TODAY (YYYY-MM-DD) pins the calendar date the rules see, for tests and the demo;
+    the time each entry is recorded at stays the real clock."""
+    import os
+
+    pinned = os.environ.get("PIECEPAY_TODAY")
+    return parse_day(pinned, "PIECEPAY_TODAY") if pinned else None

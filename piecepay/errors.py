@@ -1,4 +1,5 @@
-"""The error tree: every failure a user can meet, with its exit code and a fact-like code."""
+"""The error tree: every failure a user can meet, with its exit code, the HTTP status a
+served ledger answers it with, and a fact-like code."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ class PiecepayError(Exception):
     """Base of every error piecepay reports to a user; one line, one exit code."""
 
     exit_code = 2
+    http_status = 400
     code = "error"
 
     def __init__(self, message: str, code: str | None = None) -> None:
@@ -20,6 +22,7 @@ class BadInput(PiecepayError):
     """The request is malformed: a bad amount, count, date or option (exit 2)."""
 
     exit_code = 2
+    http_status = 400
     code = "bad_input"
 
 
@@ -27,6 +30,7 @@ class RuleRefused(PiecepayError):
     """A rule of the ledger refused the request: a cap, the escrow, a state (exit 1)."""
 
     exit_code = 1
+    http_status = 409
     code = "refused"
 
 
@@ -34,6 +38,7 @@ class NotFound(PiecepayError):
     """A reference names nothing that exists (exit 3)."""
 
     exit_code = 3
+    http_status = 404
     code = "not_found"
 
 
@@ -41,6 +46,7 @@ class KeyConflict(PiecepayError):
     """An idempotency key was reused with a different request (exit 4)."""
 
     exit_code = 4
+    http_status = 422
     code = "key_reused_with_different_request"
 
 
@@ -48,4 +54,35 @@ class StorageError(PiecepayError):
     """The ledger file cannot be used: locked, read-only, corrupt, newer schema (exit 5)."""
 
     exit_code = 5
+    http_status = 503
     code = "storage_error"
+
+
+class NotAllowed(PiecepayError):
+    """The token's holder may not do this: a worker releasing, a reviewer billing (exit 6, HTTP 403).
+    What lies outside a token's scope is not found (404), so nobody learns it exists."""
+
+    exit_code = 6
+    http_status = 403
+    code = "forbidden"
+
+
+class Unauthenticated(NotAllowed):
+    """No token, or one that is wrong, revoked or expired (exit 6, HTTP 401)."""
+
+    http_status = 401
+    code = "unauthenticated"
+
+
+def known(exc: BaseException) -> PiecepayError | None:
+    """``exc`` as the error a user is told of: itself, a database's own error as a storage
+    error, or None for a failure piecepay did not foresee (a bug, reported as such)."""
+    if isinstance(exc, PiecepayError):
+        return exc
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        from piecepay.store.connection import storage_error
+
+        return storage_error(exc)
+    return None

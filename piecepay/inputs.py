@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from piecepay.dates import MAX_DAYS, parse_day
 from piecepay.errors import BadInput, NotFound
-from piecepay.models import Grouping, Removed
+from piecepay.models import BillStatus, Grouping, Removed
 from piecepay.money import (
     MAX_PIECES,
     normalise_currency,
@@ -222,6 +222,18 @@ def grouping(text: str) -> Grouping:
     except ValueError:
         choices = ", ".join(g.value for g in Grouping)
         raise BadInput(f"--by must be one of {choices}, not '{text}'", "bad_grouping") from None
+
+
+BILL_STATUSES = ("pending", "released", "rejected", "revising")
+
+
+def bill_status(text: str | None) -> BillStatus | None:
+    """A bill status to list by: pending, released, rejected or revising."""
+    if text is None:
+        return None
+    if text not in BILL_STATUSES:
+        raise BadInput(f"status '{text}' is not one of {', '.join(BILL_STATUSES)}", "bad_status")
+    return BillStatus(text)
 
 
 MAX_ID = 2**63 - 1  # SQLite's largest rowid; a larger number names nothing

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from piecepay import money
-from piecepay.errors import BadInput, RuleRefused
+from piecepay.errors import BadInput, RuleRefused, Unauthenticated
 from piecepay.models import (
     Bill,
     BillStatus,
@@ -490,6 +490,18 @@ def check_token_expiry(expires_on: date | None, today: date) -> None:
     """A token's last day is today or later."""
     if expires_on is not None and expires_on < today:
         raise BadInput(f"--expires {expires_on.isoformat()} is before today ({today.isoformat()})", "date_in_past")
+
+
+def check_token_usable(token: Token | None, today: date) -> Token:
+    """A request's token is one the ledger knows, not revoked, and not past its last day.
+    Every refusal says as little as it can: the holder of a wrong token learns nothing."""
+    if token is None:
+        raise Unauthenticated("the token is not recognised", "token_unknown")
+    if token.revoked_on is not None:
+        raise Unauthenticated(f"the token was revoked on {token.revoked_on.isoformat()}", "token_revoked")
+    if token.expires_on is not None and today > token.expires_on:
+        raise Unauthenticated(f"the token expired after {token.expires_on.isoformat()}", "token_expired")
+    return token
 
 
 def check_revocable(token: Token) -> None:

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from piecepay.cli.commands import LazyGroup
-from piecepay.errors import PiecepayError
 
 app = typer.Typer(
     name="piecepay",
@@ -142,17 +141,13 @@ def _check_readable(args: list[str]) -> None:
 
 def _report(exc: BaseException, as_json: bool) -> int:
     """The one place an error becomes a line on stderr and an exit code."""
-    import sqlite3
-
     from piecepay.cli import output
+    from piecepay.errors import known
 
-    if isinstance(exc, sqlite3.Error):
-        from piecepay.store.connection import storage_error
-
-        exc = storage_error(exc)
-    if isinstance(exc, PiecepayError):
-        output.error_out(exc.code, exc.message, as_json)
-        return exc.exit_code
+    error = known(exc)
+    if error is not None:
+        output.error_out(error.code, error.message, as_json)
+        return error.exit_code
     if isinstance(exc, KeyboardInterrupt | typer.Abort):
         output.error_out("interrupted", "interrupted", as_json)
         return 130

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("piecepay.cli.exports", "export", "Export the journal: csv, jsonl, hledger or beancount."),
     "backup": ("piecepay.cli.exports", "backup", "Copy the ledger consistently and check the copy."),
     "copy": ("piecepay.cli.exports", "copy", "Copy a whole ledger into a new file or PostgreSQL database."),
+    "serve": ("piecepay.cli.serve", "serve", "Serve the ledger to its parties over HTTP (the server extra)."),
     "demo": ("piecepay.cli.demo", "demo", "Play the bundled sample month into a fresh ledger and report."),
 }
 # Words after a command that name a command of their own: `piecepay bill list` (a bill's

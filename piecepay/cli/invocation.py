@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+
+from piecepay.dates import pinned_today
 
 if TYPE_CHECKING:
     from piecepay.cli.render import Sink
@@ -34,15 +36,6 @@ def default_actor() -> str:
         return pwd.getpwuid(os.getuid()).pw_name
     except (ImportError, KeyError, OSError):
         return "unknown"
-
-
-def pinned_today() -> date | None:
-    """PIECEPAY_TODAY (YYYY-MM-DD) pins the calendar date the rules see, for tests and the demo;
-    the time each entry is recorded at stays the real clock."""
-    from piecepay.dates import parse_day
-
-    pinned = os.environ.get("PIECEPAY_TODAY")
-    return parse_day(pinned, "PIECEPAY_TODAY") if pinned else None
 
 
 class Invocation:

@@ -7,7 +7,6 @@ import typer
 from piecepay.cli.invocation import invocation
 from piecepay.cli.options import FormatOpt, list_format
 
-STATUSES = ("pending", "released", "rejected", "revising")
 MAX_DAYS = 36500
 
 
@@ -36,19 +35,16 @@ def list_bills(
     """
     from piecepay import inputs
     from piecepay.cli import documents
-    from piecepay.errors import BadInput
-    from piecepay.models import BillStatus
     from piecepay.operations.queue import bill_queue
 
     fmt = list_format(format)
-    if status is not None and status not in STATUSES:
-        raise BadInput(f"status '{status}' is not one of {', '.join(STATUSES)}", "bad_status")
+    listed = inputs.bill_status(status)
     older = inputs.count(older_than, "--older-than", minimum=0, maximum=MAX_DAYS)
     due = inputs.count(due_within, "--due-within", minimum=0, maximum=MAX_DAYS)
     run = invocation(ctx)
     found = bill_queue(
         run.session(write=False),
-        BillStatus(status) if status else None,
+        listed,
         campaign,
         worker,
         contract,

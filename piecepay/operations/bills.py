@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from piecepay import rules
-from piecepay.errors import BadInput, NotFound, RuleRefused
+from piecepay.errors import BadInput, RuleRefused
 from piecepay.journal import resolve_pending, transfer
 from piecepay.models import (
     Bill,
@@ -24,6 +24,7 @@ from piecepay.models import (
 from piecepay.money import Money, format_pieces, format_rate
 from piecepay.operations import keys
 from piecepay.operations.milestones import escrow_id
+from piecepay.parties import missing_bill
 from piecepay.records import Record
 from piecepay.session import Session
 
@@ -194,7 +195,7 @@ def bill_state(s: Session, bill_id: int) -> BillState:
 def find_bill(s: Session, bill_id: int) -> Bill:
     found = s.store.bill(bill_id)
     if found is None:
-        raise NotFound(f"no bill '{bill_id}'", "bill_not_found")
+        raise missing_bill(bill_id)
     return found
 
 

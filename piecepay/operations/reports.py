@@ -4,7 +4,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from piecepay.errors import BadInput
-from piecepay.models import Campaign, Figures, Grouping, Pieces, worker_account_name
+from piecepay.models import Campaign, Contract, Figures, Grouping, Pieces, worker_account_name
 from piecepay.money import Money
 from piecepay.records import Record
 from piecepay.session import Session
@@ -36,16 +36,38 @@ class Report(Record):
     totals: tuple[Figures, ...]  # one per currency, by currency code
 
 
-def report(s: Session, campaign_ref: str | None = None, by: Grouping = Grouping.CAMPAIGN) -> Report:
-    """Escrow figures per campaign, contract or worker, with totals per currency."""
+class Scope(Record):
+    """The contracts a report covers: of these campaigns (None: every one) and of this worker
+    (None: every one)."""
+
+    campaign_ids: frozenset[int] | None = None
+    worker_id: int | None = None
+
+    def covers(self, contract: Contract) -> bool:
+        return (self.campaign_ids is None or contract.campaign_id in self.campaign_ids) and (
+            self.worker_id is None or contract.worker_id == self.worker_id
+        )
+
+
+EVERYTHING = Scope()
+
+
+def report(
+    s: Session, campaign_ref: str | None = None, by: Grouping = Grouping.CAMPAIGN, scope: Scope = EVERYTHING
+) -> Report:
+    """Escrow figures per campaign, contract or worker, with totals per currency, over the
+    contracts ``scope`` covers. By worker, a worker's row carries what was paid out and is
+    still owed (which spans every campaign, so not when the scope names campaigns)."""
     with s.store.snapshot():
         chosen = s.store.find_campaign(campaign_ref) if campaign_ref is not None else None
         rows: dict[tuple[object, ...], ReportRow] = {}
-        if by is Grouping.CAMPAIGN:  # every campaign gets a row, even before its first contract
+        if by is Grouping.CAMPAIGN and scope.worker_id is None:  # a row even before a first contract
             for c in s.store.campaigns():
-                if chosen is None or c.id == chosen.id:
+                if (chosen is None or c.id == chosen.id) and (scope.campaign_ids is None or c.id in scope.campaign_ids):
                     rows[(c.slug,)] = _campaign_row(c)
         for figures in s.store.contract_figures(chosen.id if chosen else None):
+            if not scope.covers(figures.contract):
+                continue
             key, start = _group(figures, by)
             row = rows.get(key, start)
             row = row._replace(figures=row.figures + _figures(figures), pieces=row.pieces + _pieces(figures))
@@ -53,7 +75,7 @@ def report(s: Session, campaign_ref: str | None = None, by: Grouping = Grouping.
                 row = row._replace(campaigns=(*row.campaigns, figures.contract.campaign_slug))
             rows[key] = row
         result = list(rows.values())
-        if by is Grouping.WORKER:
+        if by is Grouping.WORKER and scope.campaign_ids is None:
             result = [_with_earnings(s, row) for row in result]
     return Report(by, tuple(result), _totals(result))
 

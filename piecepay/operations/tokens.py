@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from piecepay import rules
-from piecepay.errors import NotFound
+from piecepay.errors import NotFound, Unauthenticated
 from piecepay.journal import sha256_hex
 from piecepay.models import Token, TokenRole
 from piecepay.records import Record
@@ -80,6 +80,13 @@ def describe(token: Token) -> str:
     if token.expires_on is not None:
         terms.append(f"until {token.expires_on.isoformat()}")
     return f"{token.name} ({'; '.join(terms)})"
+
+
+def authenticate(s: Session, secret: str | None) -> Token:
+    """The usable token whose secret this is (refused as unauthenticated otherwise)."""
+    if not secret:
+        raise Unauthenticated("no token: send 'Authorization: Bearer TOKEN'", "token_missing")
+    return rules.check_token_usable(s.store.token_by_digest(digest(secret)), s.today)
 
 
 def tokens(s: Session) -> list[Token]:

@@ -619,6 +619,11 @@ class SqliteStore:
         rows = self._tokens("WHERE t.name = ?", (name,))
         return rows[0] if rows else None
 
+    def token_by_digest(self, digest: str) -> Token | None:
+        """The token whose secret hashes to ``digest`` (how a request's token is found)."""
+        rows = self._tokens("WHERE t.hash = ?", (digest,))
+        return rows[0] if rows else None
+
     def token(self, token_id: int) -> Token | None:
         rows = self._tokens("WHERE t.id = ?", (token_id,))
         return rows[0] if rows else None

@@ -1,0 +1,185 @@
+"""The served ledger's application: each request's ledger session and party, the one place
+an error becomes an HTTP status and a JSON error, security headers, and one log line per
+request."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from piecepay.dates import pinned_today
+from piecepay.errors import PiecepayError, known
+from piecepay.locations import Location
+from piecepay.parties import Party
+from piecepay.records import Record
+from piecepay.session import Session, open_session
+from piecepay.text import json_text
+
+log = logging.getLogger("piecepay.server")
+
+SERVER_ACTOR = "piecepay-server"  # who opens the ledger before a request's token is known
+MAX_JSON = 64 * 1024  # a request's JSON body, in bytes
+Value = TypeVar("Value")
+
+
+class Config(Record):
+    """What ``piecepay serve`` was started with."""
+
+    where: Location
+    proofs: Path
+    upload_limit: int = 10 * 1024 * 1024
+
+
+def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """A JSON document, with what a terminal would act on escaped (as the command line's)."""
+    return Response(json_text(data), status_code=status, headers=headers, media_type="application/json")
+
+
+def error_response(error: PiecepayError) -> Response:
+    """The one place an error becomes an HTTP status and ``{"error": {"code", "message"}}``."""
+    headers = {"WWW-Authenticate": 'Bearer realm="piecepay"'} if error.http_status == 401 else None
+    return json_response({"error": {"code": error.code, "message": error.message}}, error.http_status, headers)
+
+
+def bearer(request: Request) -> str | None:
+    """The token an API request carries: ``Authorization: Bearer TOKEN``."""
+    given = request.headers.get("authorization")
+    if given is None:
+        return None
+    scheme, _, secret = given.partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
+
+
+class Served:
+    """The ledger behind the server: every request opens it, finds its party, works, closes it."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def open(self, *, write: bool) -> Session:
+        return open_session(self.config.where, SERVER_ACTOR, datetime.now(UTC), pinned_today(), write=write)
+
+    async def run(
+        self,
+        request: Request,
+        secret: str | None,
+        work: Callable[[Session, Party], Value],
+        *,
+        write: bool,
+    ) -> Value:
+        """``work`` with the ledger open for the party whose token ``secret`` is, in a worker
+        thread (the operations are synchronous); what it writes is recorded under the token's name."""
+        return await run_in_threadpool(self._run, request, secret, work, write)
+
+    def _run(self, request: Request, secret: str | None, work: Callable[[Session, Party], Value], write: bool) -> Value:
+        from piecepay.operations.tokens import authenticate
+
+        session = self.open(write=write)
+        try:
+            token = authenticate(session, secret)
+            session.actor = token.name
+            request.state.actor = token.name
+            result = work(session, Party(token))
+            request.state.replayed = session.replayed
+            return result
+        finally:
+            session.close()
+
+
+# A page may load only what the server itself serves: no inline script, no other origin, no
+# framing; forms post only back here.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+    "media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class Guarded:
+    """ASGI middleware: every response carries the security headers; every request is one log
+    line (client, method, path without its query, status, milliseconds, actor); an error no
+    handler foresaw is logged with its traceback and answered as a JSON 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        sent = False
+
+        async def send_guarded(message: Message) -> None:
+            nonlocal status, sent
+            if message["type"] == "http.response.start":
+                status, sent = message["status"], True
+                names = {name for name, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [h for h in HEADERS if h[0] not in names]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_guarded)
+        except Exception:
+            log.exception("unexpected error in %s %s", scope["method"], scope["path"])
+            if not sent:
+                response = json_response(
+                    {"error": {"code": "internal_error", "message": "internal error; see the server's log"}}, 500
+                )
+                await response(scope, receive, send_guarded)
+        finally:
+            actor = scope.get("state", {}).get("actor", "-")
+            client = scope.get("client") or ("-", 0)
+            elapsed = (time.perf_counter() - started) * 1000
+            log.info("%s %s %s %d %.1fms %s", client[0], scope["method"], scope["path"], status, elapsed, actor)
+
+
+async def _known_error(request: Request, exc: Exception) -> Response:
+    error = known(exc)
+    assert error is not None  # registered only for the errors ``known`` knows
+    return error_response(error)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such route, wrong method) as JSON errors too."""
+    from starlette.exceptions import HTTPException
+
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+    return json_response({"error": {"code": code, "message": str(exc.detail).lower()}}, exc.status_code, exc.headers)
+
+
+def create_app(config: Config) -> Starlette:
+    """The application ``piecepay serve`` runs: the JSON API under /api, the web pages at /."""
+    import sqlite3
+
+    from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
+
+    from piecepay.server import api
+
+    served = Served(config)
+    app = Starlette(
+        routes=api.routes(served),
+        middleware=[Middleware(Guarded)],
+        exception_handlers={PiecepayError: _known_error, sqlite3.Error: _known_error, HTTPException: _http_error},
+    )
+    app.state.served = served
+    return app
