@@ -53,6 +53,11 @@ def serve(
     _log_to_stderr()
     shown = str(where) if isinstance(where, Path) else where.shown
     output.note(f"piecepay: serving {shown} on http://{host}:{listen_port} (proofs in {config.proofs})")
+    import signal
+
+    # uvicorn finishes the requests under way on SIGTERM, then raises the signal again; this
+    # handler takes that second one, so a clean stop ends with exit 0 and a last line
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.run(
         create_app(config),
         host=host,
@@ -63,6 +68,7 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=30,
     )
+    output.note("piecepay: stopped")
 
 
 def _proofs_folder(where: object, given: str | None) -> Path:
