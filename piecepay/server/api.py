@@ -105,6 +105,20 @@ def query(request: Request, *known: str) -> dict[str, str]:
     return dict(params)
 
 
+MAX_DAYS = 36500
+MAX_MANY = 1000  # bills resolved in one request
+
+
+def bill_list(given: Body) -> list[int]:
+    """A list of bill ids ({"bills": [3, "4", "#5"]}), at least one and at most MAX_MANY."""
+    value = given.data.get("bills")
+    if not isinstance(value, list) or not value or len(value) > MAX_MANY:
+        raise BadInput(f"field 'bills' must list 1 to {MAX_MANY} bill ids", "bad_field")
+    if not all(isinstance(item, str | int) and not isinstance(item, bool) for item in value):
+        raise BadInput("field 'bills' must list bill ids", "bad_field")
+    return [inputs.bill_id(str(item)) for item in value]
+
+
 def path_bill(request: Request) -> int:
     return inputs.bill_id(request.path_params["bill"])
 
@@ -169,8 +183,10 @@ def routes(served: Served) -> list[Route]:
         ?campaign=, ?worker=, ?contract=."""
         from piecepay.operations.queue import bill_queue
 
-        params = query(request, "status", "campaign", "worker", "contract")
+        params = query(request, "status", "campaign", "worker", "contract", "older_than", "due_within")
         status = inputs.bill_status(params.get("status"))
+        older = inputs.count(params.get("older_than"), "older_than", minimum=0, maximum=MAX_DAYS)
+        due = inputs.count(params.get("due_within"), "due_within", minimum=0, maximum=MAX_DAYS)
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.READ)
@@ -181,7 +197,7 @@ def routes(served: Served) -> list[Route]:
             contract = params.get("contract")
             if contract is not None:
                 party.check_contract(_found_contract(s, contract), contract)
-            found = bill_queue(s, status, params.get("campaign"), worker, contract)
+            found = bill_queue(s, status, params.get("campaign"), worker, contract, older, due)
             return [documents.queued_bill(q) for q in found if party.sees(contracts[q.line.bill.contract_id])]
 
         return json_response(await served.run(request, bearer(request), work, write=False))
@@ -294,6 +310,39 @@ def routes(served: Served) -> list[Route]:
 
         return await _acted(request, served, work)
 
+    async def release_many(request: Request) -> Response:
+        """Release several bills in full, in one transaction, all or none: {"bills": [ids]}."""
+        from piecepay.operations.queue import release_each
+
+        given = await body(request, "bills", "date")
+        bill_ids, day = bill_list(given), inputs.day(given.text("date"), "release date")
+
+        def work(s: Session, party: Party) -> Any:
+            party.may(Action.RELEASE)
+            for bill_id in bill_ids:
+                _check_bill(s, party, bill_id)
+            done = release_each(s, bill_ids, day, idempotency_key(request, party))
+            return [documents.bill(state) for state in done]
+
+        return await _acted(request, served, work)
+
+    async def reject_many(request: Request) -> Response:
+        """Reject several bills with one reason, in one transaction, all or none: {"bills", "reason"}."""
+        from piecepay.operations.queue import reject_each
+
+        given = await body(request, "bills", "reason", "date")
+        bill_ids, day = bill_list(given), inputs.day(given.text("date"), "reject date")
+        reason = inputs.reason(given.text("reason") or "")
+
+        def work(s: Session, party: Party) -> Any:
+            party.may(Action.REJECT)
+            for bill_id in bill_ids:
+                _check_bill(s, party, bill_id)
+            done = reject_each(s, bill_ids, reason, day, idempotency_key(request, party))
+            return [documents.bill(state) for state in done]
+
+        return await _acted(request, served, work)
+
     async def revise(request: Request) -> Response:
         """Send a bill back for a revision: {"reason"}."""
         from piecepay.operations.bills import revise as revise_bill
@@ -342,6 +391,8 @@ def routes(served: Served) -> list[Route]:
         Route("/api/contracts", list_contracts, methods=["GET"], name="contracts"),
         Route("/api/bills", list_bills, methods=["GET"], name="bills"),
         Route("/api/bills", create_bill, methods=["POST"], name="bill"),
+        Route("/api/bills/release", release_many, methods=["POST"], name="release_many"),
+        Route("/api/bills/reject", reject_many, methods=["POST"], name="reject_many"),
         Route("/api/bills/{bill}", show_bill, methods=["GET"], name="bill_detail"),
         Route("/api/bills/{bill}/release", release, methods=["POST"], name="release"),
         Route("/api/bills/{bill}/reject", reject, methods=["POST"], name="reject"),

@@ -21,6 +21,8 @@ BODIES: dict[str, tuple[dict[str, Any], list[str]]] = {
     ),
     "release": ({"pieces": NUMBER, "date": DATE}, []),
     "reject": ({"reason": TEXT, "date": DATE}, ["reason"]),
+    "release_many": ({"bills": {"type": "array", "items": NUMBER}, "date": DATE}, ["bills"]),
+    "reject_many": ({"bills": {"type": "array", "items": NUMBER}, "reason": TEXT, "date": DATE}, ["bills", "reason"]),
     "revise": ({"reason": TEXT, "date": DATE}, ["reason"]),
     "resubmit": ({"pieces": NUMBER, "note": TEXT, "minutes": NUMBER, "proofs": TEXTS, "date": DATE}, []),
 }
