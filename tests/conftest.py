@@ -18,7 +18,7 @@ import pytest
 from piecepay.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.postgres"]  # pg_server, pg_url: a throwaway PostgreSQL cluster
+pytest_plugins = ["tests.postgres", "tests.browser"]  # pg_server, pg_url; phone, screenshot: a headless Chromium
 
 
 @dataclass
