@@ -18,7 +18,7 @@ import pytest
 from piecepay.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.postgres", "tests.serving"]  # pg_url: a throwaway PostgreSQL; team: a served ledger
+pytest_plugins = ["tests.postgres", "tests.serving", "tests.browser"]  # pg_url; team: a served ledger; phone
 
 
 @dataclass
