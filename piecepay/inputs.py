@@ -224,6 +224,25 @@ def grouping(text: str) -> Grouping:
         raise BadInput(f"--by must be one of {choices}, not '{text}'", "bad_grouping") from None
 
 
+def server_url(text: str, what: str) -> str:
+    """A served ledger's address: http:// or https://, a host, an optional path; no query,
+    fragment, credentials, spaces or quotes (it is printed into links). Without a trailing slash."""
+    from urllib.parse import urlsplit
+
+    checked_text(text, what, max_length=REF_MAX, code="bad_url")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        parts = None
+    unsafe = any(c in text for c in " \"'<>\\`")
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or unsafe:
+        raise BadInput(f"{what} must be an http:// or https:// address, not '{visible(text)}'", "bad_url")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise BadInput(f"{what} takes no query, fragment or credentials: '{visible(text)}'", "bad_url")
+    return text.rstrip("/")
+
+
 BILL_STATUSES = ("pending", "released", "rejected", "revising")
 
 

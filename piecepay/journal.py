@@ -38,6 +38,7 @@ RECORD_KINDS = frozenset(
         "worker_edited",
         "token_created",
         "token_revoked",
+        "proof_added",
     }
 )
 KINDS = MONEY_KINDS | SOMETIMES_MONEY_KINDS | RECORD_KINDS

@@ -504,6 +504,12 @@ def check_token_usable(token: Token | None, today: date) -> Token:
     return token
 
 
+def check_link_hours(hours: int, most: int) -> None:
+    """A sign-in link lasts from one hour to ``most`` hours."""
+    if not 1 <= hours <= most:
+        raise BadInput(f"--hours must be 1 to {most}, not {hours}", "bad_hours")
+
+
 def check_revocable(token: Token) -> None:
     if token.revoked_on is not None:
         raise RuleRefused(

@@ -82,3 +82,34 @@ def revoke(ctx: typer.Context, token: Annotated[str, typer.Argument(metavar="ID"
     run = invocation(ctx)
     s = run.session(write=True)
     run.sink.record("token", documents.token(revoke_token(s, token_id), s.today))
+
+
+@app.command("link")
+def link(
+    ctx: typer.Context,
+    token: Annotated[str, typer.Argument(metavar="ID", help="Token id.")],
+    url: Annotated[
+        str, typer.Option(envvar="PIECEPAY_SERVE_URL", help="The address the server is reached at.")
+    ] = "http://127.0.0.1:8420",
+    hours: Annotated[str, typer.Option(help="How long the link can be used (once), in hours.")] = "24",
+) -> None:
+    """Print a one-time sign-in link for a token's web pages: whoever opens it first is
+    signed in as the token's holder, so send it only to them.
+
+    Example: piecepay token link 3 --url https://pay.example.com
+    """
+    from piecepay import inputs
+    from piecepay.errors import NotFound
+    from piecepay.inputs import numeric_id
+    from piecepay.operations.signins import MAX_LINK_HOURS, make_link
+
+    token_id = numeric_id(token)
+    if token_id is None:
+        raise NotFound(f"no token '{token}' (see 'piecepay token list')", "token_not_found")
+    address = inputs.server_url(url, "--url")
+    valid = inputs.count(hours, "--hours", minimum=1, maximum=MAX_LINK_HOURS)
+    assert valid is not None
+    run = invocation(ctx)
+    code = make_link(run.session(write=True), token_id, valid)
+    signin = f"{address}/signin/{code}"
+    run.sink.done({"id": token_id, "link": signin, "hours": valid}, signin)

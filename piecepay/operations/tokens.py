@@ -83,9 +83,15 @@ def describe(token: Token) -> str:
 
 
 def authenticate(s: Session, secret: str | None) -> Token:
-    """The usable token whose secret this is (refused as unauthenticated otherwise)."""
+    """The usable token whose secret this is, or that the browser session whose secret this is
+    stands for (refused as unauthenticated otherwise)."""
     if not secret:
         raise Unauthenticated("no token: send 'Authorization: Bearer TOKEN'", "token_missing")
+    if not secret.startswith(PREFIX):
+        from piecepay.operations.signins import SESSION_PREFIX, session_token
+
+        if secret.startswith(SESSION_PREFIX):  # a browser's session, which stands for its token
+            return session_token(s, secret)
     return rules.check_token_usable(s.store.token_by_digest(digest(secret)), s.today)
 
 

@@ -497,6 +497,22 @@ TOKENS_TABLE = (
     "worker_id INTEGER REFERENCES workers (id), campaigns TEXT NOT NULL, expires_on TEXT, hash TEXT NOT NULL, "
     "created_at TEXT NOT NULL, revoked_on TEXT) STRICT"
 )
+
+
+def m008_sign_ins(db: Database) -> None:
+    """Sign-ins to a served ledger's web pages: one-time links (``piecepay token link``) and the
+    sessions a browser holds, each for a token, kept as the SHA-256 of its secret. They are
+    credentials, not facts: nothing here moves money, a session ends by being deleted, and a
+    copy of the ledger does not take them along."""
+    db.execute(SIGN_INS_TABLE)
+    db.execute("CREATE UNIQUE INDEX idx_sign_ins_hash ON sign_ins (hash)")
+    db.execute("CREATE INDEX idx_sign_ins_token_id ON sign_ins (token_id)")
+
+
+SIGN_INS_TABLE = (
+    "CREATE TABLE sign_ins (id INTEGER PRIMARY KEY, token_id INTEGER NOT NULL REFERENCES tokens (id), "
+    "kind TEXT NOT NULL, hash TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT) STRICT"
+)
 # Tables whose every row a migration changes the image of (a column added): the checkpoint
 # that records the upgrade seals them again, so the chain holds each row as it is now.
 RESEALED = {"m006_revisions_and_edits": ("campaigns",)}
@@ -510,6 +526,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m005_activity_index,
     m006_revisions_and_edits,
     m007_tokens,
+    m008_sign_ins,
 ]
 FACTS_SEALED_FROM = 3  # the schema from which every fact is sealed into the chain
 LATEST_VERSION = len(MIGRATIONS)

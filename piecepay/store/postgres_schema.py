@@ -181,6 +181,13 @@ TABLES = {
         "CREATE UNIQUE INDEX idx_tokens_name ON tokens (name)",
         "CREATE UNIQUE INDEX idx_tokens_hash ON tokens (hash)",
     ],
+    "m008_sign_ins": [
+        f"""CREATE TABLE sign_ins (
+            id BIGSERIAL PRIMARY KEY, token_id BIGINT NOT NULL REFERENCES tokens (id) {FK}, kind {T} NOT NULL,
+            hash {T} NOT NULL, created_at {T} NOT NULL, expires_at {T} NOT NULL, used_at {T})""",
+        "CREATE UNIQUE INDEX idx_sign_ins_hash ON sign_ins (hash)",
+        "CREATE INDEX idx_sign_ins_token_id ON sign_ins (token_id)",
+    ],
 }
 MIGRATION_NAMES = tuple(TABLES)
 # (table, column, the table it refers to, that table's key): what verify checks row by row,
@@ -321,6 +328,7 @@ TRIGGERS_BY_MIGRATION: dict[str, tuple[list[tuple[str, str]], list[tuple[str, st
         _next_ids(("tokens",)) + [g for g in FACT_GUARDS if g not in FACT_GUARDS_6] + _touches(("tokens",)),
         [g for g in FACT_GUARDS_6 if g not in FACT_GUARDS],
     ),
+    "m008_sign_ins": ([], []),
 }
 
 
@@ -369,4 +377,6 @@ WRITER_GRANTS = [
     "GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {role}",
     "GRANT UPDATE ON campaigns, workers, accounts, contracts, milestones, bills, revisions, tokens, "
     "export_cursors, verified_head TO {role}",
+    "GRANT UPDATE, DELETE ON sign_ins TO {role}",
+    "GRANT USAGE ON SEQUENCE sign_ins_id_seq TO {role}",
 ]

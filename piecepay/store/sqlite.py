@@ -636,6 +636,37 @@ class SqliteStore:
             "UPDATE tokens SET revoked_on = ? WHERE id = ? AND revoked_on IS NULL", (on.isoformat(), token_id)
         )
 
+    # ------------------------------------------------------------------ sign-ins
+
+    def insert_sign_in(self, token_id: int, kind: str, digest: str, created_at: str, expires_at: str) -> None:
+        """Keep a sign-in (a one-time ``link`` or a browser's ``session``) by its secret's SHA-256."""
+        self.conn.execute(
+            "INSERT INTO sign_ins (token_id, kind, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            (token_id, kind, digest, created_at, expires_at),
+        )
+
+    def sign_in(self, kind: str, digest: str, now: str) -> int | None:
+        """The token of the unexpired, unused sign-in of ``kind`` whose secret hashes to ``digest``."""
+        row = self._one(
+            "SELECT token_id FROM sign_ins WHERE hash = ? AND kind = ? AND expires_at > ? AND used_at IS NULL",
+            (digest, kind, now),
+        )
+        return None if row is None else int(row[0])
+
+    def use_sign_in(self, digest: str, now: str) -> bool:
+        """Mark a one-time link used, if no one used it first (True: this caller did)."""
+        cursor = self.conn.execute(
+            "UPDATE sign_ins SET used_at = ? WHERE hash = ? AND kind = 'link' AND used_at IS NULL AND expires_at > ?",
+            (now, digest, now),
+        )
+        return bool(cursor.rowcount == 1)
+
+    def end_sign_ins(self, now: str, digest: str | None = None) -> None:
+        """Delete one session (signed out), and every sign-in past its time."""
+        if digest is not None:
+            self.conn.execute("DELETE FROM sign_ins WHERE hash = ? AND kind = 'session'", (digest,))
+        self.conn.execute("DELETE FROM sign_ins WHERE expires_at <= ?", (now,))
+
     def _tokens(self, where: str, args: Sequence[object] = ()) -> list[Token]:
         import json
 
