@@ -26,6 +26,13 @@ class BadInput(PiecepayError):
     code = "bad_input"
 
 
+class TooLarge(BadInput):
+    """A request or an uploaded file larger than its limit (exit 2, HTTP 413)."""
+
+    http_status = 413
+    code = "too_large"
+
+
 class RuleRefused(PiecepayError):
     """A rule of the ledger refused the request: a cap, the escrow, a state (exit 1)."""
 

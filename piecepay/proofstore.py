@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from piecepay.errors import BadInput, NotFound
+from piecepay.errors import BadInput, NotFound, TooLarge
 from piecepay.files import TEMP_MARK, TEMP_SUFFIX, fsync_dir, remove_stale_temps
 from piecepay.records import Record
 
@@ -204,7 +204,7 @@ def _write(temp: Path, chunks: Iterator[bytes], limit: int) -> tuple[str, str, i
         for chunk in chunks:
             size += len(chunk)
             if size > limit:
-                raise BadInput(f"the file is larger than the limit of {_bytes(limit)}", "proof_too_large")
+                raise TooLarge(f"the file is larger than the limit of {_bytes(limit)}", "proof_too_large")
             sniffer.feed(chunk)
             if sniffer.refused:
                 raise _type_refused()

@@ -240,6 +240,13 @@ def check_piece_limit(scope: str, limit: int | None, used: int, pieces_milli: in
     )
 
 
+def check_proof_addable(bill: Bill) -> None:
+    """Proofs are added to a bill still under review (pending, or out for a revision); a
+    resolved bill's claim is closed."""
+    if not bill.status.open:
+        raise RuleRefused(f"bill {bill.id} is {bill.status}; proofs go on an open bill", "bill_not_open")
+
+
 def check_pending_bill(bill: Bill) -> None:
     """A reservation resolves exactly once: a bill still open (pending, or out for a revision)
     may be released or rejected, a resolved one not again."""

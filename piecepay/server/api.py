@@ -9,16 +9,17 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from piecepay import inputs
 from piecepay.cli import documents
-from piecepay.errors import BadInput
+from piecepay.errors import BadInput, TooLarge
 from piecepay.models import ContractStatus, Grouping, TokenRole
 from piecepay.parties import Action, Party, missing_contract
-from piecepay.server.app import MAX_JSON, Served, bearer, json_response
+from piecepay.server.app import MAX_JSON, Served, bearer, credential, json_response
 from piecepay.session import Session
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -66,12 +67,12 @@ async def body(request: Request, *known: str) -> Body:
     """The request's JSON object (no body: an empty one), at most MAX_JSON bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_JSON:
-        raise BadInput(f"the request body is larger than {MAX_JSON} bytes", "body_too_large")
+        raise TooLarge(f"the request body is larger than {MAX_JSON} bytes", "body_too_large")
     raw = b""
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > MAX_JSON:
-            raise BadInput(f"the request body is larger than {MAX_JSON} bytes", "body_too_large")
+            raise TooLarge(f"the request body is larger than {MAX_JSON} bytes", "body_too_large")
     if not raw.strip():
         return Body({}, known)
     try:
@@ -211,7 +212,8 @@ def routes(served: Served) -> list[Route]:
         def work(s: Session, party: Party) -> Any:
             party.may(Action.READ)
             _check_bill(s, party, bill_id)
-            return documents.bill_detail(bill_detail(s, bill_id))
+            detail = bill_detail(s, bill_id)
+            return {**documents.bill_detail(detail), "uploads": uploads_of(s, detail.state)}
 
         return json_response(await served.run(request, bearer(request), work, write=False))
 
@@ -379,6 +381,45 @@ def routes(served: Served) -> list[Route]:
 
         return await _acted(request, served, work)
 
+    async def add_proofs(request: Request) -> Response:
+        """Add proof files to an open bill (multipart/form-data, one or more "file" parts): each is
+        kept by its SHA-256 if its content is an allowed type (images, PDF, audio, text) within
+        the size limit, and named on the bill by a proof_added entry."""
+        bill_id = path_bill(request)
+        uploads = await stored_uploads(request, served)
+
+        def work(s: Session, party: Party) -> Any:
+            from piecepay.operations.proofs import attach
+
+            party.may(Action.ADD_PROOF)
+            _check_bill(s, party, bill_id)
+            state = attach(s, bill_id, uploads, idempotency_key(request, party))
+            return {**documents.bill(state), "uploads": uploads_of(s, state)}
+
+        return await _acted(request, served, work)
+
+    async def get_proof(request: Request) -> Response:
+        """One proof file a bill names, to its worker and to those who review its campaign."""
+        from starlette.responses import FileResponse
+
+        from piecepay.operations.bills import bill_state
+        from piecepay.operations.proofs import check_named
+        from piecepay.proofstore import path_of, sniff
+
+        bill_id, digest = path_bill(request), request.path_params["digest"]
+
+        def work(s: Session, party: Party) -> Any:
+            party.may(Action.READ)
+            _check_bill(s, party, bill_id)
+            check_named(s, bill_state(s, bill_id), digest)
+            return path_of(served.config.proofs, digest)
+
+        path = await served.run(request, credential(request), work, write=False)
+        with path.open("rb") as stored:
+            media_type = sniff(stored.read(4096)) or "application/octet-stream"
+        disposition = f'inline; filename="proof-{digest[:12]}"'
+        return FileResponse(path, media_type=media_type, headers={"Content-Disposition": disposition})
+
     async def openapi(request: Request) -> Response:
         """This API described as OpenAPI 3.1."""
         from piecepay.server.openapi import document
@@ -398,10 +439,58 @@ def routes(served: Served) -> list[Route]:
         Route("/api/bills/{bill}/reject", reject, methods=["POST"], name="reject"),
         Route("/api/bills/{bill}/revise", revise, methods=["POST"], name="revise"),
         Route("/api/bills/{bill}/resubmit", resubmit, methods=["POST"], name="resubmit"),
+        Route("/api/bills/{bill}/proofs", add_proofs, methods=["POST"], name="proofs"),
+        Route("/api/bills/{bill}/proofs/{digest}", get_proof, methods=["GET"], name="proof"),
         Route("/api/report", report, methods=["GET"], name="report"),
         Route("/api/statement", statement, methods=["GET"], name="statement"),
     ]
     return table
+
+
+def uploads_of(s: Session, state: Any) -> list[dict[str, str]]:
+    """The uploaded proofs a bill names, each with the address it is fetched from."""
+    from piecepay.operations.proofs import digests
+
+    return [{"digest": digest, "url": f"/api/bills/{state.bill.id}/proofs/{digest}"} for digest in digests(s, state)]
+
+
+MAX_UPLOADS = 10  # files in one request
+
+
+async def stored_uploads(request: Request, served: Served) -> list[Any]:
+    """The files of a multipart request, each stored under the proofs folder (refused whole:
+    too many, too large, or of a type not allowed). The request's declared length is checked
+    first, so an oversize upload is refused before it is read."""
+    from piecepay import proofstore
+    from piecepay.operations.proofs import Upload
+
+    limit = served.config.upload_limit
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isdigit():
+        raise BadInput("an upload must declare its Content-Length", "length_required")
+    if int(declared) > MAX_UPLOADS * limit + MAX_JSON:
+        raise TooLarge(f"the upload is larger than {MAX_UPLOADS} files of the limit", "proof_too_large")
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise BadInput("send the files as multipart/form-data, each in a 'file' part", "bad_upload")
+    form = await request.form(max_files=MAX_UPLOADS, max_fields=MAX_UPLOADS, max_part_size=MAX_JSON)
+    try:
+        files = [value for name, value in form.multi_items() if name == "file" and not isinstance(value, str)]
+        unknown = sorted({name for name, _ in form.multi_items()} - {"file"})
+        if unknown:
+            raise BadInput(f"unknown field '{unknown[0]}' (send each file in a 'file' part)", "bad_field")
+        if not files:
+            raise BadInput("no file: send each one in a 'file' part", "bad_upload")
+
+        def keep() -> list[Upload]:
+            kept = []
+            for upload in files:
+                stored = proofstore.store(served.config.proofs, upload.file, limit)
+                kept.append(Upload(stored.digest, stored.media_type, stored.size))
+            return kept
+
+        return await run_in_threadpool(keep)
+    finally:
+        await form.close()
 
 
 async def _acted(

@@ -60,6 +60,15 @@ def bearer(request: Request) -> str | None:
     return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
+SESSION_COOKIE = "piecepay_session"
+
+
+def credential(request: Request) -> str | None:
+    """What a page or a file it shows is asked with: a bearer token, else the browser's session
+    cookie. (The API's POSTs take only a bearer token: a cookie is sent by a browser on its own.)"""
+    return bearer(request) or request.cookies.get(SESSION_COOKIE) or None
+
+
 class Served:
     """The ledger behind the server: every request opens it, finds its party, works, closes it."""
 
