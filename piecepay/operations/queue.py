@@ -91,7 +91,7 @@ class ManyRefused(PiecepayError):
 
     def __init__(self, bill_id: int, error: PiecepayError, done: str) -> None:
         super().__init__(f"{about_bill(bill_id, error)}; nothing {done}", error.code)
-        self.exit_code = error.exit_code
+        self.exit_code, self.http_status = error.exit_code, error.http_status
 
 
 def about_bill(bill_id: int, error: PiecepayError) -> str:

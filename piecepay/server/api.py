@@ -386,13 +386,18 @@ def routes(served: Served) -> list[Route]:
         kept by its SHA-256 if its content is an allowed type (images, PDF, audio, text) within
         the size limit, and named on the bill by a proof_added entry."""
         bill_id = path_bill(request)
+
+        def allowed(s: Session, party: Party) -> None:
+            party.may(Action.ADD_PROOF)
+            _check_bill(s, party, bill_id)
+
+        await served.run(request, bearer(request), allowed, write=False)  # before a byte is kept
         uploads = await stored_uploads(request, served)
 
         def work(s: Session, party: Party) -> Any:
             from piecepay.operations.proofs import attach
 
-            party.may(Action.ADD_PROOF)
-            _check_bill(s, party, bill_id)
+            allowed(s, party)
             state = attach(s, bill_id, uploads, idempotency_key(request, party))
             return {**documents.bill(state), "uploads": uploads_of(s, state)}
 
