@@ -626,6 +626,104 @@ def test_bad_environment_currency_actor_and_key_are_refused(book: Ledger, spec: 
     refused(book, spec)
 
 
+# --------------------------------------------------------------------------- a served ledger's address and token
+
+SERVED = [("report", ("report",)), ("release", ("release", PENDING)), ("bill-list", ("bill", "list"))]
+NOWHERE = "http://127.0.0.1:9"  # never reached: each case is refused before any request
+BAD_URLS = [
+    ("esc", "http://127.0.0.1:9/\x1b[31m", "unsafe_text", "\x1b"),
+    ("newline", "http://127.0.0.1:9\nX-Evil: 1", "bad_url", None),
+    ("rlo", "http://\u202elocalhost", "unsafe_text", "\u202e"),
+    ("surrogate", "http://127.0.0.1:9/\udcff", "unsafe_text", "\udcff"),
+    ("file", "file:///etc/passwd", "bad_url", None),
+    ("ftp", "ftp://127.0.0.1/", "bad_url", None),
+    ("javascript", "javascript:alert(1)", "bad_url", None),
+    ("no-scheme", "127.0.0.1:9", "bad_url", None),
+    ("no-host", "http://", "bad_url", None),
+    ("user-info", "http://me:secret@127.0.0.1:9", "bad_url", None),
+    ("port", "http://127.0.0.1:99999", "bad_url", None),
+    ("ipv6", "http://[::1", "bad_url", None),
+    ("query", "http://127.0.0.1:9/?token=x", "bad_url", None),
+    ("fragment", "http://127.0.0.1:9/#x", "bad_url", None),
+    ("space", "http://127.0.0.1:9/a b", "bad_url", None),
+    ("2001-chars", "http://h/" + "a" * 1992, "bad_url", None),
+]
+BAD_TOKENS = [
+    ("newline", "pp_x\nX-Evil: 1"),
+    ("space", "pp x"),
+    ("esc", "\x1b[2J"),
+    ("e-acute", "pp_\u00e9"),
+    ("long", "p" * 513),
+]
+REMOTE = [
+    *(
+        case(
+            f"url-{label}-{name}",
+            *args,
+            env={"PIECEPAY_URL": url, "PIECEPAY_TOKEN": "pp_x"},
+            db=False,
+            error=error,
+            shows=show,
+        )
+        for label, url, error, show in BAD_URLS
+        for name, args in SERVED
+    ),
+    *(
+        case(
+            f"token-{label}-{name}",
+            *args,
+            env={"PIECEPAY_URL": NOWHERE, "PIECEPAY_TOKEN": token},
+            db=False,
+            error="bad_token",
+        )
+        for label, token in BAD_TOKENS
+        for name, args in SERVED
+    ),
+    *(
+        case(
+            f"timeout-{t!r}",
+            "report",
+            env={"PIECEPAY_URL": NOWHERE, "PIECEPAY_TOKEN": "pp_x", "PIECEPAY_TIMEOUT": t},
+            db=False,
+            error="bad_timeout",
+        )
+        for t in ["0", "-1", "abc", "nan", "1e9", "99999999", "1\n"]
+    ),
+    case("url-without-token", "report", env={"PIECEPAY_URL": NOWHERE}, db=False, error="remote_incomplete"),
+    case("token-without-url", "report", env={"PIECEPAY_TOKEN": "pp_x"}, error="remote_incomplete"),
+    case("url-with-db", "report", env={"PIECEPAY_URL": NOWHERE, "PIECEPAY_TOKEN": "pp_x"}, error="conflicting_options"),
+    case(
+        "url-with-a-command-not-served",
+        "verify",
+        env={"PIECEPAY_URL": NOWHERE, "PIECEPAY_TOKEN": "pp_x"},
+        db=False,
+        error="not_served",
+    ),
+    case(
+        "non-ascii-key-over-a-server",
+        "release",
+        PENDING,
+        "--key",
+        "cl\u00e9",
+        env={"PIECEPAY_URL": NOWHERE, "PIECEPAY_TOKEN": "pp_x"},
+        db=False,
+        error="bad_key",
+    ),
+]
+
+
+@pytest.mark.parametrize("spec", REMOTE)
+def test_a_bad_server_address_or_token_is_refused_before_any_request(book: Ledger, spec: Case) -> None:
+    """PIECEPAY_URL must be a plain http:// or https:// address (no user, password, query,
+    fragment, control or bidi character); PIECEPAY_TOKEN one word of visible ASCII, never
+    shown; PIECEPAY_TIMEOUT plain seconds; both set or neither, without --db; only the served
+    commands run with them: exit 2, and no message shows the token or a password."""
+    refused(book, spec)
+    for mode in ((), ("--json",)):
+        err = book.run(*mode, *spec.args, today=spec.today, env=spec.env, db=spec.db).err
+        assert "secret" not in err and not any(t in err for _, t in BAD_TOKENS if len(t) > 4)
+
+
 # --------------------------------------------------------------------------- targets that could hurt the ledger
 
 
