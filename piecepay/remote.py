@@ -17,12 +17,11 @@ import re
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from piecepay import inputs
 from piecepay.errors import BadInput, StorageError, from_http
-from piecepay.text import checked_text
 
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 86400.0
-MAX_URL = 2000
 TOKEN = re.compile(r"[\x21-\x7e]{1,512}")  # visible ASCII, as 'token create' prints it
 CODE = re.compile(r"[a-z0-9_]{1,64}")  # an error code as piecepay writes them
 MAX_MESSAGE = 2000  # characters of a server's error message shown
@@ -58,25 +57,13 @@ class Remote:
     ``token``."""
 
     def __init__(self, url: str, token: str, timeout: float | None = None) -> None:
-        self.url = checked_text(url, "PIECEPAY_URL", max_length=MAX_URL, code="bad_url").rstrip("/")
+        self.url = inputs.server_url(url, "PIECEPAY_URL")
         self.token = checked_token(token)
         self.timeout = timeout_seconds() if timeout is None else timeout
-        try:
-            parts = urlsplit(self.url)
-            port = parts.port
-        except ValueError as exc:
-            raise BadInput(f"PIECEPAY_URL '{self.url}' is not an address: {exc}", "bad_url") from None
-        if "@" in parts.netloc:  # checked before anything shows the address: it may hold a password
-            raise BadInput("PIECEPAY_URL holds a user name or password; the token goes in PIECEPAY_TOKEN", "bad_url")
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise BadInput(
-                f"PIECEPAY_URL must be the http:// or https:// address of a piecepay server, not '{self.url}'",
-                "bad_url",
-            )
-        if parts.query or parts.fragment or "?" in self.url or "#" in self.url or re.search(r"\s", self.url):
-            raise BadInput(f"PIECEPAY_URL '{self.url}' may hold no query, fragment or space", "bad_url")
+        parts = urlsplit(self.url)
+        assert parts.hostname is not None  # server_url holds a host
         self.secure = parts.scheme.lower() == "https"
-        self.host, self.port = parts.hostname, port
+        self.host, self.port = parts.hostname, parts.port
         self.prefix = quote(parts.path.rstrip("/"), safe="/%:@!$&'()*+,;=-._~")
 
     def get(self, path: str, params: dict[str, str | None] | None = None, *, many: bool = False) -> Any:

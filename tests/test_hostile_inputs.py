@@ -626,6 +626,44 @@ def test_bad_environment_currency_actor_and_key_are_refused(book: Ledger, spec: 
     refused(book, spec)
 
 
+# --------------------------------------------------------------------------- serving and signing in
+
+SERVING = [
+    *(case(f"serve-port-{p!r}", "serve", "--port", p) for p in ("0", "65536", "-1", "80x", "", "\x1b[31m")),
+    *(case(f"serve-upload-limit-{m!r}", "serve", "--upload-limit", m) for m in ("0", "1025", "1e3", "x")),
+    *(
+        case(f"serve-host-{label}", "serve", "--host", h, error={"bad_host", "unsafe_text"})
+        for label, h in [("esc", "\x1b[2J"), ("space", "evil host"), ("empty", ""), ("slash", "a/b"), ("rlo", "\u202e")]
+    ),
+    case("serve-proofs-is-a-file", "serve", "--proofs", f"{DIR}/ledger.db", error="not_a_folder"),
+    case("serve-proofs-esc", "serve", "--proofs", "\x1b[31mx", error="unsafe_text"),
+    case("token-link-huge", "token", "link", HUGE, code=3),
+    case("token-link-zero", "token", "link", "0", code=3),
+    case("token-link-word", "token", "link", "owner", code=3),
+    *(case(f"token-link-hours-{h!r}", "token", "link", "1", "--hours", h) for h in ("0", "169", "-1", "1.5", "")),
+    *(
+        case(f"token-link-url-{label}", "token", "link", "1", "--url", u, error={"bad_url", "unsafe_text"})
+        for label, u in [
+            ("javascript", "javascript:alert(1)"),
+            ("file", "file:///etc/passwd"),
+            ("quote", 'http://x/"><script>'),
+            ("credentials", "http://user:secret@x"),
+            ("query", "http://x/?next=evil"),
+            ("esc", "http://x/\x1b[31m"),
+            ("newline", "http://x\nSet-Cookie: a=b"),
+        ]
+    ),
+]
+
+
+@pytest.mark.parametrize("spec", SERVING)
+def test_serve_and_sign_in_links_refuse_bad_options_before_anything(book: Ledger, spec: Case) -> None:
+    """``serve`` refuses a bad port, upload limit, host or proofs folder before it listens;
+    ``token link`` a token that is not there, hours outside 1-168 and an address that is not
+    a plain http(s) one: nothing is written."""
+    refused(book, spec)
+
+
 # --------------------------------------------------------------------------- a served ledger's address and token
 
 SERVED = [("report", ("report",)), ("release", ("release", PENDING)), ("bill-list", ("bill", "list"))]
