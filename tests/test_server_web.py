@@ -305,3 +305,33 @@ def test_pages_carry_the_security_headers(team: Team, path: str) -> None:
         assert "<script" not in page.text and "style=" not in page.text and "<style" not in page.text
         css = http.get("/static/piecepay.css")
         assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+def test_hostile_forms_are_refused_as_text_and_write_nothing(team: Team) -> None:
+    server = team.start(args=("--upload-limit", "1"))
+    http, csrf = signed_in(server, team.tokens["ana"])
+    before = team.ledger.dump()
+    refusals = [
+        ({"pieces": "1e3"}, None, "1e3"),
+        ({"pieces": "-1"}, None, "-1"),
+        ({"pieces": "1", "minutes": "NaN"}, None, "minutes"),
+        ({"pieces": "1", "note": "a\x00b"}, None, "note"),
+        ({"pieces": "1", "contract": "audio/cy"}, None, "no contract audio/cy"),
+        ({"pieces": "1"}, [("proof", ("big.png", png(2, 2) + b"\0" * (1024 * 1024), "image/png"))], "limit"),
+        ({"pieces": "1"}, [("proof", (f"{n}.png", png(1, 1), "image/png")) for n in range(11)], "refused"),
+    ]
+    for fields, files, said in refusals:
+        reply = http.post("/bills", data={"csrf": csrf, "contract": "photos/ana", **fields}, files=files)
+        assert reply.status_code in (303, 404), (fields, reply.text)
+        shown = reply.text if reply.status_code == 404 else http.get("/").text
+        assert said in shown, (fields, shown)
+    no_bill = http.post("/bills/abc/release", data={"csrf": csrf})
+    assert no_bill.status_code == 404 and no_bill.headers["content-type"].startswith("text/html")
+    huge = http.post(
+        "/bills/1/release",
+        content=b"csrf=" + b"x" * 70_000,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert huge.status_code == 303 and "larger than the server takes" in http.get("/").text
+    assert team.ledger.dump() == before
+    assert not any(p.is_file() and "sha256" in p.parts for p in server.proofs.rglob("*"))

@@ -134,7 +134,12 @@ async def read_form(request: Request, limit: int, max_files: int) -> FormData:
         raise BadInput("a form must declare its Content-Length", "length_required")
     if int(declared) > limit:
         raise TooLarge("the form is larger than the server takes", "form_too_large")
-    return await request.form(max_files=max_files, max_fields=MAX_FIELDS, max_part_size=MAX_JSON)
+    from starlette.exceptions import HTTPException
+
+    try:
+        return await request.form(max_files=max_files, max_fields=MAX_FIELDS, max_part_size=MAX_JSON)
+    except HTTPException as exc:  # the parser's refusals: too many files or fields, a malformed body
+        raise BadInput(f"the form is refused: {str(exc.detail).lower()}", "bad_form") from None
 
 
 def text_field(form: FormData, name: str) -> str | None:
@@ -455,9 +460,8 @@ def routes(served: Served) -> list[BaseRoute]:
         from piecepay.operations.bills import Resubmission
         from piecepay.operations.bills import resubmit as resubmit_bill
 
-        bill_id = api.path_bill(request)
-
         def prepare(form: FormData) -> Work:
+            bill_id = api.path_bill(request)
             pieces = inputs.pieces(text_field(form, "pieces"))
             note = inputs.note(text_field(form, "note"))
             minutes = inputs.count(text_field(form, "minutes"), "minutes")
@@ -477,9 +481,8 @@ def routes(served: Served) -> list[BaseRoute]:
     async def release(request: Request) -> Response:
         from piecepay.operations.bills import release as release_bill
 
-        bill_id = api.path_bill(request)
-
         def prepare(form: FormData) -> Work:
+            bill_id = api.path_bill(request)
             pieces = inputs.pieces(text_field(form, "pieces"))
 
             def work(s: Session, party: Party) -> str:
@@ -493,9 +496,8 @@ def routes(served: Served) -> list[BaseRoute]:
 
     def reasoned(act: Callable[[Session, int, str], Any], action: Action) -> Callable[[Request], Awaitable[Response]]:
         async def handler(request: Request) -> Response:
-            bill_id = api.path_bill(request)
-
             def prepare(form: FormData) -> Work:
+                bill_id = api.path_bill(request)
                 reason = inputs.reason(text_field(form, "reason") or "")
 
                 def work(s: Session, party: Party) -> str:
