@@ -149,6 +149,7 @@ def test_a_post_without_its_csrf_field_changes_nothing(team: Team) -> None:
     tries = [
         (http, f"/bills/{bill_id}/release", {}, None),
         (http, f"/bills/{bill_id}/release", {"csrf": "0" * 64}, None),
+        (http, f"/bills/{bill_id}/release", {"csrf": "é" * 64}, None),
         (http, f"/bills/{bill_id}/reject", {"csrf": ana_csrf, "reason": "blurry"}, None),  # another session's
         (http, "/bills/many", {"bill": str(bill_id), "action": "release"}, None),
         (http, "/signout", {}, None),
@@ -165,6 +166,8 @@ def test_a_post_without_its_csrf_field_changes_nothing(team: Team) -> None:
     # a sign-in form without its double-submitted value
     with browser(server) as stranger:
         assert stranger.post("/signin", data={"csrf": "x", "token": team.tokens["ana"]}).status_code == 403
+        stranger.get("/")  # its double-submit cookie, but an empty field
+        assert stranger.post("/signin", data={"csrf": "", "token": team.tokens["ana"]}).status_code == 403
     assert team.ledger.dump() == before
     assert list(server.proofs.rglob("*.png")) == [] and not any(p.is_file() for p in server.proofs.rglob("*"))
     assert bill_status(server, team, bill_id) == "pending"

@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -44,6 +45,7 @@ FLASH_COOKIE = "piecepay_flash"  # what the last POST did, shown once by the pag
 FLASH_SECONDS = 60
 FLASH_MAX = 600  # characters of a message carried to the next page
 SIGNIN_SECONDS = 3600
+NONCE = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 SHOWN_BILLS = 50  # a worker's latest bills on their page
 SHOWN_QUEUE = 100  # the oldest bills of the queue on a reviewer's page
 MAX_FIELDS = 20
@@ -61,6 +63,11 @@ def same_origin(request: Request) -> bool:
     """Whether the request's Origin header, when it has one, is this server's own."""
     origin = request.headers.get("origin")
     return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
+def matches(given: object, expected: str) -> bool:
+    """Whether a form's field is the value expected, compared in constant time."""
+    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
 
 
 def stale_form() -> NotAllowed:
@@ -281,16 +288,15 @@ def routes(served: Served) -> list[BaseRoute]:
         request: Request, message: str | None = None, status: int = 200, template: str = "signin.html"
     ) -> Response:
         given = request.cookies.get(SIGNIN_COOKIE, "")
-        nonce = given if len(given) == 43 and given.replace("-", "").replace("_", "").isalnum() else None
-        nonce = nonce or secrets.token_urlsafe(32)
+        nonce = given if NONCE.fullmatch(given) else secrets.token_urlsafe(32)
         response = pages.render(template, status, csrf=nonce, message=message)
         _set_cookie(response, request, SIGNIN_COOKIE, nonce, SIGNIN_SECONDS)
         if status == 401 and request.cookies.get(SESSION_COOKIE):
             _drop_cookie(response, request, SESSION_COOKIE)
         return response
 
-    def error_page(error: PiecepayError, who_: dict[str, str] | None = None) -> Response:
-        return pages.render("error.html", error.http_status, message=error.message, who=who_)
+    def error_page(error: PiecepayError) -> Response:
+        return pages.render("error.html", error.http_status, message=error.message)
 
     async def shown(request: Request, work: Work) -> Response:
         secret = credential(request)
@@ -324,14 +330,13 @@ def routes(served: Served) -> list[BaseRoute]:
         session, whose secret becomes the browser's cookie."""
         from piecepay.operations.signins import SESSION_HOURS
 
+        if not same_origin(request):
+            return error_page(stale_form())
         try:
             form = await read_form(request, form_limit, 0)
         except BadInput as error:
             return error_page(error)
-        given, expected = form.get("csrf"), request.cookies.get(SIGNIN_COOKIE)
-        if not same_origin(request) or not isinstance(given, str) or not expected:
-            return error_page(stale_form())
-        if not hmac.compare_digest(given.encode(), expected.encode()):
+        if not matches(form.get("csrf"), request.cookies.get(SIGNIN_COOKIE) or "") or not form.get("csrf"):
             return error_page(stale_form())
 
         def run() -> Any:
@@ -381,12 +386,13 @@ def routes(served: Served) -> list[BaseRoute]:
         secret = credential(request)
         if not secret:
             return RedirectResponse("/", 303)
+        if not same_origin(request):
+            return error_page(stale_form())
         try:
             form = await read_form(request, form_limit, 0)
         except BadInput as error:
             return error_page(error)
-        given = form.get("csrf")
-        if not same_origin(request) or not isinstance(given, str) or not hmac.compare_digest(given, csrf_of(secret)):
+        if not matches(form.get("csrf"), csrf_of(secret)):
             return error_page(stale_form())
 
         def run() -> None:
@@ -416,8 +422,7 @@ def routes(served: Served) -> list[BaseRoute]:
                 await served.run(request, secret, lambda s, party: party.may(Action.READ), write=False)
             form = await read_form(request, upload_form_limit if uploads else form_limit, api.MAX_UPLOADS * uploads)
             try:
-                given = form.get("csrf")
-                if not isinstance(given, str) or not hmac.compare_digest(given, csrf_of(secret)):
+                if not matches(form.get("csrf"), csrf_of(secret)):
                     return error_page(stale_form())
                 message = await served.run(request, secret, prepare(form), write=True)
             finally:
