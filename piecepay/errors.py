@@ -93,3 +93,13 @@ def known(exc: BaseException) -> PiecepayError | None:
 
         return storage_error(exc)
     return None
+
+
+def from_http(status: int, code: str | None, message: str) -> PiecepayError:
+    """The error a served ledger answered with HTTP ``status``, as the command line's own:
+    the class whose ``http_status`` that is, so it ends with the same exit code; a status no
+    class has is a storage error from a server (5xx) and bad input otherwise."""
+    for kind in (BadInput, Unauthenticated, NotAllowed, NotFound, RuleRefused, KeyConflict, StorageError):
+        if kind.http_status == status:
+            return kind(message, code)
+    return StorageError(message, code) if status >= 500 else BadInput(message, code)

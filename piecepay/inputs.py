@@ -224,23 +224,37 @@ def grouping(text: str) -> Grouping:
         raise BadInput(f"--by must be one of {choices}, not '{text}'", "bad_grouping") from None
 
 
+URL_MAX = 2000
+HOST = r"(?a)[A-Za-z0-9.:-]{1,253}"  # a name, an IPv4 or an IPv6 address to listen on
+
+
+def listen_host(text: str) -> str:
+    """The address a server listens on: a host name or an IP address."""
+    checked_text(text, "--host", max_length=253, code="bad_host")
+    if not re.fullmatch(HOST, text):
+        raise BadInput(f"--host must be a host name or an IP address, not '{visible(text)}'", "bad_host")
+    return text
+
+
 def server_url(text: str, what: str) -> str:
-    """A served ledger's address: http:// or https://, a host, an optional path; no query,
-    fragment, credentials, spaces or quotes (it is printed into links). Without a trailing slash."""
+    """A served ledger's address: http:// or https://, a host, an optional path prefix; no
+    user or password (never shown: it may hold a secret), query, fragment, space or quote
+    (it is printed into links). Without a trailing slash."""
     from urllib.parse import urlsplit
 
-    checked_text(text, what, max_length=REF_MAX, code="bad_url")
+    url = checked_text(text, what, max_length=URL_MAX, code="bad_url").rstrip("/")
     try:
-        parts = urlsplit(text)
+        parts = urlsplit(url)
         parts.port  # noqa: B018 - reading it checks it
-    except ValueError:
-        parts = None
-    unsafe = any(c in text for c in " \"'<>\\`")
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or unsafe:
-        raise BadInput(f"{what} must be an http:// or https:// address, not '{visible(text)}'", "bad_url")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise BadInput(f"{what} takes no query, fragment or credentials: '{visible(text)}'", "bad_url")
-    return text.rstrip("/")
+    except ValueError as exc:
+        raise BadInput(f"{what} '{url}' is not an address: {exc}", "bad_url") from None
+    if "@" in parts.netloc:  # before anything shows the address
+        raise BadInput(f"{what} holds a user name or password; a token goes in PIECEPAY_TOKEN", "bad_url")
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise BadInput(f"{what} must be the http:// or https:// address of a piecepay server, not '{url}'", "bad_url")
+    if parts.query or parts.fragment or any(c in url for c in "?#\"'<>\\`") or re.search(r"\s", url):
+        raise BadInput(f"{what} '{url}' may hold no query, fragment, space or quote", "bad_url")
+    return url
 
 
 BILL_STATUSES = ("pending", "released", "rejected", "revising")

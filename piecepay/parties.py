@@ -49,7 +49,8 @@ def missing_bill(bill_id: int) -> NotFound:
 
 def missing_contract(ref: str) -> NotFound:
     """What a contract that does not exist, or that a party may not see, is reported as."""
-    return NotFound(f"no contract {ref}", "contract_not_found")
+    shown = ref if ref.lstrip("#").isdigit() else f"'{ref}'"  # as the store words a missing one
+    return NotFound(f"no contract {shown}", "contract_not_found")
 
 
 class Party:

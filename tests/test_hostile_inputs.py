@@ -626,6 +626,142 @@ def test_bad_environment_currency_actor_and_key_are_refused(book: Ledger, spec: 
     refused(book, spec)
 
 
+# --------------------------------------------------------------------------- serving and signing in
+
+SERVING = [
+    *(case(f"serve-port-{p!r}", "serve", "--port", p) for p in ("0", "65536", "-1", "80x", "", "\x1b[31m")),
+    *(case(f"serve-upload-limit-{m!r}", "serve", "--upload-limit", m) for m in ("0", "1025", "1e3", "x")),
+    *(
+        case(f"serve-host-{label}", "serve", "--host", h, error={"bad_host", "unsafe_text"})
+        for label, h in [("esc", "\x1b[2J"), ("space", "evil host"), ("empty", ""), ("slash", "a/b"), ("rlo", "\u202e")]
+    ),
+    case("serve-proofs-is-a-file", "serve", "--proofs", f"{DIR}/ledger.db", error="not_a_folder"),
+    case("serve-proofs-esc", "serve", "--proofs", "\x1b[31mx", error="unsafe_text"),
+    case("token-link-huge", "token", "link", HUGE, code=3),
+    case("token-link-zero", "token", "link", "0", code=3),
+    case("token-link-word", "token", "link", "owner", code=3),
+    *(case(f"token-link-hours-{h!r}", "token", "link", "1", "--hours", h) for h in ("0", "169", "-1", "1.5", "")),
+    *(
+        case(f"token-link-url-{label}", "token", "link", "1", "--url", u, error={"bad_url", "unsafe_text"})
+        for label, u in [
+            ("javascript", "javascript:alert(1)"),
+            ("file", "file:///etc/passwd"),
+            ("quote", 'http://x/"><script>'),
+            ("credentials", "http://user:secret@x"),
+            ("query", "http://x/?next=evil"),
+            ("esc", "http://x/\x1b[31m"),
+            ("newline", "http://x\nSet-Cookie: a=b"),
+        ]
+    ),
+]
+
+
+@pytest.mark.parametrize("spec", SERVING)
+def test_serve_and_sign_in_links_refuse_bad_options_before_anything(book: Ledger, spec: Case) -> None:
+    """``serve`` refuses a bad port, upload limit, host or proofs folder before it listens;
+    ``token link`` a token that is not there, hours outside 1-168 and an address that is not
+    a plain http(s) one: nothing is written."""
+    refused(book, spec)
+
+
+# --------------------------------------------------------------------------- a served ledger's address and token
+
+SERVED = [("report", ("report",)), ("release", ("release", PENDING)), ("bill-list", ("bill", "list"))]
+NOWHERE = "http://127.0.0.1:9"  # never reached: each case is refused before any request
+BAD_URLS = [
+    ("esc", "http://127.0.0.1:9/\x1b[31m", "unsafe_text", "\x1b"),
+    ("newline", "http://127.0.0.1:9\nX-Evil: 1", "bad_url", None),
+    ("rlo", "http://\u202elocalhost", "unsafe_text", "\u202e"),
+    ("surrogate", "http://127.0.0.1:9/\udcff", "unsafe_text", "\udcff"),
+    ("file", "file:///etc/passwd", "bad_url", None),
+    ("ftp", "ftp://127.0.0.1/", "bad_url", None),
+    ("javascript", "javascript:alert(1)", "bad_url", None),
+    ("no-scheme", "127.0.0.1:9", "bad_url", None),
+    ("no-host", "http://", "bad_url", None),
+    ("user-info", "http://me:secret@127.0.0.1:9", "bad_url", None),
+    ("port", "http://127.0.0.1:99999", "bad_url", None),
+    ("ipv6", "http://[::1", "bad_url", None),
+    ("query", "http://127.0.0.1:9/?token=x", "bad_url", None),
+    ("fragment", "http://127.0.0.1:9/#x", "bad_url", None),
+    ("space", "http://127.0.0.1:9/a b", "bad_url", None),
+    ("2001-chars", "http://h/" + "a" * 1992, "bad_url", None),
+]
+BAD_TOKENS = [
+    ("newline", "pp_x\nX-Evil: 1"),
+    ("space", "pp x"),
+    ("esc", "\x1b[2J"),
+    ("e-acute", "pp_\u00e9"),
+    ("long", "p" * 513),
+]
+REMOTE = [
+    *(
+        case(
+            f"url-{label}-{name}",
+            *args,
+            env={"PIECEPAY_URL": url, "PIECEPAY_TOKEN": "pp_x"},
+            db=False,
+            error=error,
+            shows=show,
+        )
+        for label, url, error, show in BAD_URLS
+        for name, args in SERVED
+    ),
+    *(
+        case(
+            f"token-{label}-{name}",
+            *args,
+            env={"PIECEPAY_URL": NOWHERE, "PIECEPAY_TOKEN": token},
+            db=False,
+            error="bad_token",
+        )
+        for label, token in BAD_TOKENS
+        for name, args in SERVED
+    ),
+    *(
+        case(
+            f"timeout-{t!r}",
+            "report",
+            env={"PIECEPAY_URL": NOWHERE, "PIECEPAY_TOKEN": "pp_x", "PIECEPAY_TIMEOUT": t},
+            db=False,
+            error="bad_timeout",
+        )
+        for t in ["0", "-1", "abc", "nan", "1e9", "99999999", "1\n"]
+    ),
+    case("url-without-token", "report", env={"PIECEPAY_URL": NOWHERE}, db=False, error="remote_incomplete"),
+    case("token-without-url", "report", env={"PIECEPAY_TOKEN": "pp_x"}, error="remote_incomplete"),
+    case("url-with-db", "report", env={"PIECEPAY_URL": NOWHERE, "PIECEPAY_TOKEN": "pp_x"}, error="conflicting_options"),
+    case(
+        "url-with-a-command-not-served",
+        "verify",
+        env={"PIECEPAY_URL": NOWHERE, "PIECEPAY_TOKEN": "pp_x"},
+        db=False,
+        error="not_served",
+    ),
+    case(
+        "non-ascii-key-over-a-server",
+        "release",
+        PENDING,
+        "--key",
+        "cl\u00e9",
+        env={"PIECEPAY_URL": NOWHERE, "PIECEPAY_TOKEN": "pp_x"},
+        db=False,
+        error="bad_key",
+    ),
+]
+
+
+@pytest.mark.parametrize("spec", REMOTE)
+def test_a_bad_server_address_or_token_is_refused_before_any_request(book: Ledger, spec: Case) -> None:
+    """PIECEPAY_URL must be a plain http:// or https:// address (no user, password, query,
+    fragment, control or bidi character); PIECEPAY_TOKEN one word of visible ASCII, never
+    shown; PIECEPAY_TIMEOUT plain seconds; both set or neither, without --db; only the served
+    commands run with them: exit 2, and no message shows the token or a password."""
+    refused(book, spec)
+    for mode in ((), ("--json",)):
+        err = book.run(*mode, *spec.args, today=spec.today, env=spec.env, db=spec.db).err
+        assert "secret" not in err and not any(t in err for _, t in BAD_TOKENS if len(t) > 4)
+
+
 # --------------------------------------------------------------------------- targets that could hurt the ledger
 
 

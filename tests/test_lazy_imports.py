@@ -18,13 +18,16 @@ code = main(sys.argv[1:])
 print(code, " ".join(sorted(sys.modules)))
 """
 
-# Loaded by no command below: the server driver; what only a terminal (Rich), a new
+# Loaded by no command below: the server driver; the client of a served ledger (only with
+# PIECEPAY_URL set) and its HTTP; what only a terminal (Rich), a new
 # campaign or worker (pydantic), a new currency (Babel), creating or migrating a ledger
 # (sqlite-utils) or an unset --db (platformdirs) needs; and standard modules piecepay
 # does without on the way to a command (dataclasses, getpass, shlex).
 NEVER = (
     "psycopg",
     "piecepay.store.postgres",
+    "piecepay.remote",
+    "http.client",
     "rich",
     "pydantic",
     "babel",

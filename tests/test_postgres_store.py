@@ -128,8 +128,9 @@ def test_the_writer_role_cannot_update_or_delete_the_journal(pg_server: Any, tmp
     assert writer.ok("verify")["entries"] == 6
 
 
-# What schema 6 and 7 added besides triggers, undone (tables, columns, functions).
+# What schemas 6 to 8 added besides triggers, undone (tables, columns, functions), latest first.
 UNDONE = {
+    "m008_sign_ins": ("sign_ins", []),
     "m007_tokens": ("tokens", []),
     "m006_revisions_and_edits": (
         "revisions",

@@ -319,7 +319,7 @@ def test_hostile_forms_are_refused_as_text_and_write_nothing(team: Team) -> None
         ({"pieces": "-1"}, None, "-1"),
         ({"pieces": "1", "minutes": "NaN"}, None, "minutes"),
         ({"pieces": "1", "note": "a\x00b"}, None, "note"),
-        ({"pieces": "1", "contract": "audio/cy"}, None, "no contract audio/cy"),
+        ({"pieces": "1", "contract": "audio/cy"}, None, "no contract &#39;audio/cy&#39;"),
         ({"pieces": "1"}, [("proof", ("big.png", png(2, 2) + b"\0" * (1024 * 1024), "image/png"))], "limit"),
         ({"pieces": "1"}, [("proof", (f"{n}.png", png(1, 1), "image/png")) for n in range(11)], "refused"),
     ]

@@ -119,7 +119,16 @@ def main(argv: list[str] | None = None) -> int:
         return _report(exc, _wants_json(args))
 
 
-ENVIRONMENT = ("PIECEPAY_DB", "PIECEPAY_ACTOR", "PIECEPAY_CONTRACT", "PIECEPAY_TODAY", "PIECEPAY_BUSY_TIMEOUT")
+ENVIRONMENT = (
+    "PIECEPAY_DB",
+    "PIECEPAY_ACTOR",
+    "PIECEPAY_CONTRACT",
+    "PIECEPAY_TODAY",
+    "PIECEPAY_BUSY_TIMEOUT",
+    "PIECEPAY_URL",
+    "PIECEPAY_TOKEN",
+    "PIECEPAY_TIMEOUT",
+)
 
 
 def _check_readable(args: list[str]) -> None:

@@ -65,6 +65,7 @@ def bill(
             raise BadInput(
                 f"--from takes each bill from the file; {given[0]} cannot be given too", "conflicting_options"
             )
+        invocation(ctx).local("piecepay bill --from")
         _bill_file(ctx, source, partial, result)
         return
     if partial or result is not None:
@@ -78,6 +79,17 @@ def bill(
     request = BillRequest(contract, counted, proofs, checked_note, inputs.count(minutes, "minutes"), day)
     checked_key = inputs.key(key)
     run = invocation(ctx)
+    if (server := run.remote) is not None:
+        asked = {
+            "contract": contract,
+            "pieces": pieces,
+            "note": note,
+            "minutes": minutes,
+            "proofs": proof,
+            "date": date,
+        }
+        run.sink.record("bill", server.post("/api/bills", asked, checked_key))
+        return
     run.sink.record("bill", documents.bill(bill_pieces(run.session(write=True), request, checked_key)))
 
 
@@ -105,10 +117,17 @@ def release(
     bill_ids = [inputs.bill_id(bill) for bill in bills]
     run = invocation(ctx)
     if len(bill_ids) == 1:
-        run.sink.record("bill", documents.bill(release_bill(run.session(write=True), bill_ids[0], *typed)))
+        if (server := run.remote) is not None:
+            released = server.post(f"/api/bills/{bill_ids[0]}/release", {"pieces": pieces, "date": date}, key)
+        else:
+            released = documents.bill(release_bill(run.session(write=True), bill_ids[0], *typed))
+        run.sink.record("bill", released)
         return
     if pieces is not None:
         raise BadInput("--pieces releases part of one bill; several bills are released in full", "conflicting_options")
+    if (server := run.remote) is not None:
+        run.sink.listing("bill", server.post("/api/bills/release", {"bills": bill_ids, "date": date}, key, many=True))
+        return
     done = release_each(run.session(write=True), bill_ids, typed[1], typed[2])
     run.sink.listing("bill", [documents.bill(state) for state in done])
 
@@ -133,6 +152,15 @@ def reject(
     typed = inputs.reason(reason), inputs.day(date, "reject date"), inputs.key(key)
     bill_ids = [inputs.bill_id(bill) for bill in bills]
     run = invocation(ctx)
+    if (server := run.remote) is not None:
+        if len(bill_ids) == 1:
+            run.sink.record(
+                "bill", server.post(f"/api/bills/{bill_ids[0]}/reject", {"reason": reason, "date": date}, key)
+            )
+        else:
+            asked = {"bills": bill_ids, "reason": reason, "date": date}
+            run.sink.listing("bill", server.post("/api/bills/reject", asked, key, many=True))
+        return
     if len(bill_ids) == 1:
         run.sink.record("bill", documents.bill(reject_bill(run.session(write=True), bill_ids[0], *typed)))
         return
@@ -159,6 +187,9 @@ def revise(
 
     typed = inputs.bill_id(bill), inputs.reason(reason), inputs.day(date, "revision date"), inputs.key(key)
     run = invocation(ctx)
+    if (server := run.remote) is not None:
+        run.sink.record("bill", server.post(f"/api/bills/{typed[0]}/revise", {"reason": reason, "date": date}, key))
+        return
     run.sink.record("bill", documents.bill(revise_bill(run.session(write=True), *typed)))
 
 
@@ -191,6 +222,10 @@ def resubmit(
     )
     typed = inputs.bill_id(bill), inputs.key(key)
     run = invocation(ctx)
+    if (server := run.remote) is not None:
+        asked = {"pieces": pieces, "note": note, "minutes": minutes, "proofs": proof, "date": date}
+        run.sink.record("bill", server.post(f"/api/bills/{typed[0]}/resubmit", asked, key))
+        return
     run.sink.record("bill", documents.bill(resubmit_bill(run.session(write=True), typed[0], request, typed[1])))
 
 

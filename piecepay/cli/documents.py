@@ -232,6 +232,7 @@ def bill_detail(d: BillDetail) -> Document:
             for r in d.revisions
         ],
         "entries": [log_entry(e) for e in d.entries],
+        "uploads": list(d.uploads),
     }
 
 

@@ -42,16 +42,13 @@ def list_bills(
     older = inputs.count(older_than, "--older-than", minimum=0, maximum=MAX_DAYS)
     due = inputs.count(due_within, "--due-within", minimum=0, maximum=MAX_DAYS)
     run = invocation(ctx)
-    found = bill_queue(
-        run.session(write=False),
-        listed,
-        campaign,
-        worker,
-        contract,
-        older,
-        due,
-    )
     empty = ("no bills out for a revision" if status == "revising" else f"no bills {status}") if status else "no bills"
+    if (server := run.remote) is not None:
+        asked = {"status": status, "campaign": campaign, "worker": worker, "contract": contract}
+        asked.update({"older_than": older_than, "due_within": due_within})
+        run.sink.listing("bill", server.get("/api/bills", asked, many=True), fmt=fmt, empty=empty)
+        return
+    found = bill_queue(run.session(write=False), listed, campaign, worker, contract, older, due)
     run.sink.listing("bill", [documents.queued_bill(q) for q in found], fmt=fmt, empty=empty)
 
 
@@ -66,4 +63,7 @@ def show_bill(ctx: typer.Context, bill: Annotated[str, typer.Argument(help="Bill
 
     bill_id = inputs.bill_id(bill)
     run = invocation(ctx)
+    if (server := run.remote) is not None:
+        run.sink.bill_detail(server.get(f"/api/bills/{bill_id}"))
+        return
     run.sink.bill_detail(documents.bill_detail(bill_detail(run.session(write=False), bill_id)))

@@ -25,7 +25,10 @@ def report(
     fmt = list_format(format)
     grouping = inputs.grouping(by)
     run = invocation(ctx)
-    document = documents.report(build_report(run.session(write=False), campaign, grouping))
+    if (server := run.remote) is not None:
+        document = server.get("/api/report", {"by": by, "campaign": campaign})
+    else:
+        document = documents.report(build_report(run.session(write=False), campaign, grouping))
     run.sink.report(document, grouping, fmt)
 
 

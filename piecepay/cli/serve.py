@@ -35,6 +35,7 @@ def serve(
     from piecepay.cli.invocation import default_db_path
     from piecepay.errors import BadInput
 
+    listen_host = inputs.listen_host(host)
     listen_port = inputs.count(port, "--port", minimum=1, maximum=65535)
     limit_mb = inputs.count(upload_limit, "--upload-limit", minimum=1, maximum=MAX_UPLOAD_MB)
     assert listen_port is not None and limit_mb is not None
@@ -52,7 +53,7 @@ def serve(
     config = Config(where, _proofs_folder(where, proofs), limit_mb * 1024 * 1024)
     _log_to_stderr()
     shown = str(where) if isinstance(where, Path) else where.shown
-    output.note(f"piecepay: serving {shown} on http://{host}:{listen_port} (proofs in {config.proofs})")
+    output.note(f"piecepay: serving {shown} on http://{listen_host}:{listen_port} (proofs in {config.proofs})")
     import signal
 
     # uvicorn finishes the requests under way on SIGTERM, then raises the signal again; this
@@ -60,7 +61,7 @@ def serve(
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.run(
         create_app(config),
-        host=host,
+        host=listen_host,
         port=listen_port,
         access_log=False,  # the app logs each request itself, with its actor
         log_level="warning",
@@ -72,10 +73,14 @@ def serve(
 
 
 def _proofs_folder(where: object, given: str | None) -> Path:
+    from piecepay.errors import BadInput
     from piecepay.locations import ServerLedger
+    from piecepay.text import checked_text
 
     if given is not None:
-        folder = Path(given)
+        folder = Path(checked_text(given, "--proofs", max_length=4096, code="bad_path"))
+        if folder.exists() and not folder.is_dir():
+            raise BadInput(f"--proofs {given} is not a folder", "not_a_folder")
     elif isinstance(where, ServerLedger):
         import platformdirs
 

@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from piecepay import rules
 from piecepay.errors import NotFound
+from piecepay.models import Bill
 from piecepay.operations import keys
 from piecepay.operations.bills import BillState, bill_state
 from piecepay.records import Record
 from piecepay.session import Session
+
+if TYPE_CHECKING:
+    from piecepay.store.sqlite import LogEntry
 
 SCHEME = "sha256:"
 # A proof_added entry's memo, as ``attach`` writes it (and nothing else can: memos are sealed).
@@ -35,8 +40,13 @@ def reference(digest: str) -> str:
 
 def digests(s: Session, state: BillState) -> list[str]:
     """Every uploaded proof a bill names, in order: billed with it, then added."""
-    named = [p[len(SCHEME) :] for p in state.bill.proofs if p.startswith(SCHEME)]
-    for entry in s.store.bill_entries(state.bill.contract_id, state.bill.id):
+    return uploaded(state.bill, s.store.bill_entries(state.bill.contract_id, state.bill.id))
+
+
+def uploaded(bill: Bill, entries: Sequence[LogEntry]) -> list[str]:
+    """``digests``, given the entries about the bill."""
+    named = [p[len(SCHEME) :] for p in bill.proofs if p.startswith(SCHEME)]
+    for entry in entries:
         if entry.kind == "proof_added" and (found := ADDED.fullmatch(entry.memo)):
             named.append(found.group(1))
     return list(dict.fromkeys(named))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from piecepay.errors import BadInput, PiecepayError
 from piecepay.models import BillStatus, Revision
 from piecepay.operations.bills import BillState, bill_state, reject, release
+from piecepay.operations.proofs import uploaded
 from piecepay.records import Record
 from piecepay.session import Session
 
@@ -29,12 +30,13 @@ class QueuedBill(Record):
 
 class BillDetail(Record):
     """One bill, its contract and campaign, the entries about it, the revisions asked of it,
-    and (open) the day its window closes."""
+    (open) the day its window closes, and the uploaded proofs it names."""
 
     state: BillState
     entries: list[LogEntry]
     review_closes: date | None
     revisions: list[Revision]
+    uploads: tuple[str, ...] = ()  # the SHA-256 of each uploaded proof it names (``operations.proofs``)
 
 
 def review_closes(status: BillStatus, window_from: date, window_days: int) -> date | None:
@@ -79,7 +81,8 @@ def bill_detail(s: Session, bill_id: int) -> BillDetail:
     b = state.bill
     (line,) = s.store.bill_lines(bill_id=b.id)  # its window, as the queue reads it
     closes = review_closes(*_window(line))
-    return BillDetail(state, s.store.bill_entries(b.contract_id, b.id), closes, s.store.revisions(bill_id))
+    entries = s.store.bill_entries(b.contract_id, b.id)
+    return BillDetail(state, entries, closes, s.store.revisions(bill_id), tuple(uploaded(b, entries)))
 
 
 def _window(line: BillLine) -> tuple[BillStatus, date, int]:
@@ -91,7 +94,7 @@ class ManyRefused(PiecepayError):
 
     def __init__(self, bill_id: int, error: PiecepayError, done: str) -> None:
         super().__init__(f"{about_bill(bill_id, error)}; nothing {done}", error.code)
-        self.exit_code = error.exit_code
+        self.exit_code, self.http_status = error.exit_code, error.http_status
 
 
 def about_bill(bill_id: int, error: PiecepayError) -> str:

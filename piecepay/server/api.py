@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from piecepay import inputs
 from piecepay.cli import documents
-from piecepay.errors import BadInput, TooLarge
+from piecepay.errors import BadInput, KeyConflict, TooLarge
 from piecepay.models import ContractStatus, Grouping, TokenRole
 from piecepay.parties import Action, Party, missing_contract
 from piecepay.server.app import MAX_JSON, Served, bearer, credential, json_response
@@ -92,7 +92,10 @@ def idempotency_key(request: Request, party: Party) -> str | None:
     """The request's Idempotency-Key, kept in the token's own space: one party's key never
     replays (or collides with) another's."""
     given = inputs.key(request.headers.get("idempotency-key"))
-    return None if given is None else f"token {party.token.id}: {given}"
+    return None if given is None else f"{KEY_SPACE.format(party.token.id)}{given}"
+
+
+KEY_SPACE = "token {}: "  # before a key given over the API, as the ledger keeps it
 
 
 def query(request: Request, *known: str) -> dict[str, str]:
@@ -197,7 +200,7 @@ def routes(served: Served) -> list[Route]:
                 raise no_worker(worker)
             contract = params.get("contract")
             if contract is not None:
-                party.check_contract(_found_contract(s, contract), contract)
+                party.check_contract(_found_contract(s, party, contract), contract)
             found = bill_queue(s, status, params.get("campaign"), worker, contract, older, due)
             return [documents.queued_bill(q) for q in found if party.sees(contracts[q.line.bill.contract_id])]
 
@@ -212,8 +215,7 @@ def routes(served: Served) -> list[Route]:
         def work(s: Session, party: Party) -> Any:
             party.may(Action.READ)
             _check_bill(s, party, bill_id)
-            detail = bill_detail(s, bill_id)
-            return {**documents.bill_detail(detail), "uploads": uploads_of(s, detail.state)}
+            return documents.bill_detail(bill_detail(s, bill_id))
 
         return json_response(await served.run(request, bearer(request), work, write=False))
 
@@ -321,8 +323,7 @@ def routes(served: Served) -> list[Route]:
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.RELEASE)
-            for bill_id in bill_ids:
-                _check_bill(s, party, bill_id)
+            _check_bills(s, party, bill_ids, "released")
             done = release_each(s, bill_ids, day, idempotency_key(request, party))
             return [documents.bill(state) for state in done]
 
@@ -338,8 +339,7 @@ def routes(served: Served) -> list[Route]:
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.REJECT)
-            for bill_id in bill_ids:
-                _check_bill(s, party, bill_id)
+            _check_bills(s, party, bill_ids, "rejected")
             done = reject_each(s, bill_ids, reason, day, idempotency_key(request, party))
             return [documents.bill(state) for state in done]
 
@@ -386,15 +386,22 @@ def routes(served: Served) -> list[Route]:
         kept by its SHA-256 if its content is an allowed type (images, PDF, audio, text) within
         the size limit, and named on the bill by a proof_added entry."""
         bill_id = path_bill(request)
+
+        def allowed(s: Session, party: Party) -> None:
+            party.may(Action.ADD_PROOF)
+            _check_bill(s, party, bill_id)
+
+        await served.run(request, bearer(request), allowed, write=False)  # before a byte is kept
         uploads = await stored_uploads(request, served)
 
         def work(s: Session, party: Party) -> Any:
             from piecepay.operations.proofs import attach
 
-            party.may(Action.ADD_PROOF)
-            _check_bill(s, party, bill_id)
-            state = attach(s, bill_id, uploads, idempotency_key(request, party))
-            return {**documents.bill(state), "uploads": uploads_of(s, state)}
+            allowed(s, party)
+            from piecepay.operations.queue import bill_detail
+
+            attach(s, bill_id, uploads, idempotency_key(request, party))
+            return documents.bill_detail(bill_detail(s, bill_id))
 
         return await _acted(request, served, work)
 
@@ -447,13 +454,6 @@ def routes(served: Served) -> list[Route]:
     return table
 
 
-def uploads_of(s: Session, state: Any) -> list[dict[str, str]]:
-    """The uploaded proofs a bill names, each with the address it is fetched from."""
-    from piecepay.operations.proofs import digests
-
-    return [{"digest": digest, "url": f"/api/bills/{state.bill.id}/proofs/{digest}"} for digest in digests(s, state)]
-
-
 MAX_UPLOADS = 10  # files in one request
 
 
@@ -498,7 +498,12 @@ async def _acted(
 ) -> Response:
     """A POST's result: 201 for a new bill, 200 otherwise, and 200 with ``Idempotent-Replayed:
     true`` for a keyed request answered from its first result."""
-    document = await served.run(request, bearer(request), work, write=True)
+    try:
+        document = await served.run(request, bearer(request), work, write=True)
+    except KeyConflict as conflict:  # told of the key as the client gave it
+        given = request.headers.get("idempotency-key", "")
+        kept = f"'{KEY_SPACE.format(getattr(request.state, 'token_id', ''))}{given}"
+        raise KeyConflict(conflict.message.replace(kept, f"'{given}"), conflict.code) from None
     replayed = getattr(request.state, "replayed", 0) > 0
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return json_response(document, 201 if created and not replayed else 200, headers)
@@ -511,13 +516,29 @@ def _check_bill(s: Session, party: Party, bill_id: int) -> None:
     party.check_bill(bill_id, s.store.contract(find_bill(s, bill_id).contract_id))
 
 
-def _found_contract(s: Session, ref: str) -> Any:
-    """The contract ``ref`` names; any way of not finding it is told in the same words."""
+def _check_bills(s: Session, party: Party, bill_ids: list[int], done: str) -> None:
+    """Every bill of several may be seen by the party; else the first that may not is not found,
+    and nothing is ``done``, in the words the command line uses."""
+    from piecepay.errors import PiecepayError
+    from piecepay.operations.queue import ManyRefused
+
+    for bill_id in bill_ids:
+        try:
+            _check_bill(s, party, bill_id)
+        except PiecepayError as error:
+            raise ManyRefused(bill_id, error, done) from error
+
+
+def _found_contract(s: Session, party: Party, ref: str) -> Any:
+    """The contract ``ref`` names. To a party who may not see every contract, any way of not
+    finding it (no such campaign, no such worker) is told in the same words."""
     from piecepay.errors import NotFound
 
     try:
         return s.store.find_contract(ref)
     except NotFound:
+        if party.role is TokenRole.OWNER:
+            raise
         raise missing_contract(ref) from None
 
 
@@ -532,7 +553,7 @@ def _billing_contract(s: Session, party: Party, ref: str | None) -> int:
     """The contract a bill goes on: the one named, if the party may see it; else the party's
     only active contract."""
     if ref is not None:
-        contract = _found_contract(s, ref)
+        contract = _found_contract(s, party, ref)
         return party.check_contract(contract, ref).id
     active = [k for k in s.store.contracts(status=ContractStatus.ACTIVE) if party.sees(k)]
     if len(active) == 1:

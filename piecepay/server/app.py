@@ -97,7 +97,7 @@ class Served:
         try:
             token = authenticate(session, secret)
             session.actor = token.name
-            request.state.actor = token.name
+            request.state.actor, request.state.token_id = token.name, token.id
             result = work(session, Party(token))
             request.state.replayed = session.replayed
             return result

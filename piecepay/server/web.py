@@ -210,8 +210,7 @@ def worker_view(s: Session, party: Party) -> tuple[str, dict[str, Any]]:
 def queue_view(s: Session, party: Party, proofs: Path) -> tuple[str, dict[str, Any]]:
     """A reviewer's page: open bills (pending, and out for a revision), oldest first, each with
     its proofs."""
-    from piecepay.operations.bills import bill_state
-    from piecepay.operations.queue import bill_queue
+    from piecepay.operations.queue import bill_detail, bill_queue
 
     party.may(Action.RELEASE)
     with s.store.snapshot():
@@ -221,28 +220,28 @@ def queue_view(s: Session, party: Party, proofs: Path) -> tuple[str, dict[str, A
         found.sort(key=lambda q: (q.line.bill.effective_date, q.line.bill.id))
         rows = []
         for q in found[:SHOWN_QUEUE]:
-            state = bill_state(s, q.line.bill.id)
-            rows.append(
-                {
-                    **documents.queued_bill(q),
-                    "uploads": [dict(u, kind=proof_kind(proofs, u["digest"])) for u in api.uploads_of(s, state)],
-                }
-            )
+            bill_id = q.line.bill.id
+            shown = [proof_shown(proofs, bill_id, digest) for digest in bill_detail(s, bill_id).uploads]
+            rows.append({**documents.queued_bill(q), "uploads": shown})
     return "queue.html", {"rows": rows, "more_rows": max(0, len(found) - SHOWN_QUEUE)}
 
 
-def proof_kind(folder: Path, digest: str) -> str:
-    """How a page shows an uploaded proof: image, audio, or file (a link); missing if gone."""
+def proof_shown(folder: Path, bill_id: int, digest: str) -> dict[str, str]:
+    """An uploaded proof as a page shows it: its digest, the address it is fetched from (the
+    API's, which takes the session cookie too), and how: image, audio, a link, or missing."""
     from piecepay.proofstore import HEAD_SIZE, path_of, sniff
 
+    url = f"/api/bills/{bill_id}/proofs/{digest}"
     try:
         with path_of(folder, digest).open("rb") as stored:
             media_type = sniff(stored.read(HEAD_SIZE)) or ""
     except (OSError, PiecepayError):
-        return "missing"
+        return {"digest": digest, "url": url, "kind": "missing"}
     if media_type in ("image/jpeg", "image/png", "image/gif", "image/webp"):
-        return "image"
-    return "audio" if media_type.startswith("audio/") else "file"
+        kind = "image"
+    else:
+        kind = "audio" if media_type.startswith("audio/") else "file"
+    return {"digest": digest, "url": url, "kind": kind}
 
 
 def home_view(s: Session, party: Party, proofs: Path) -> tuple[str, dict[str, Any]]:
