@@ -182,11 +182,11 @@ def create_app(config: Config) -> Starlette:
     from starlette.exceptions import HTTPException
     from starlette.middleware import Middleware
 
-    from piecepay.server import api
+    from piecepay.server import api, web
 
     served = Served(config)
     app = Starlette(
-        routes=api.routes(served),
+        routes=api.routes(served) + web.routes(served),
         middleware=[Middleware(Guarded)],
         exception_handlers={PiecepayError: _known_error, sqlite3.Error: _known_error, HTTPException: _http_error},
     )
