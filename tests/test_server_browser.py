@@ -52,7 +52,7 @@ def test_a_worker_bills_photos_from_a_phone_and_a_reviewer_releases_them(
     )
     form.locator("button").click()
     page.wait_for_selector(".flash.ok")
-    assert page.text_content(".flash.ok") == "Bill 1: 5 photo for 25.00 USD, pending."
+    assert page.text_content(".flash.ok") == "Bill 1: 5 photos for 25.00 USD, pending."
     assert page.text_content("#bill-1 .note") == "Note: <b>shelf 4</b>"
     assert page.text_content("#bill-1 .status") == "pending"
     screenshot(page, "worker")
@@ -67,7 +67,7 @@ def test_a_worker_bills_photos_from_a_phone_and_a_reviewer_releases_them(
         screenshot(reviewer, "reviewer")
         reviewer.click("#bill-1 button:has-text('Release all')")
         reviewer.wait_for_selector(".flash.ok")
-        assert reviewer.text_content(".flash.ok") == "Bill 1 released (5 photo, 25.00 USD)."
+        assert reviewer.text_content(".flash.ok") == "Bill 1 released (5 photos, 25.00 USD)."
         assert reviewer.locator("#bill-1").count() == 0
     finally:
         reviewer.context.close()
@@ -93,7 +93,7 @@ def test_a_reviewer_releases_two_selected_bills_at_once(team: Team, phone: Phone
     page.click("button:has-text('Release selected')")
     page.wait_for_selector(".flash.ok")
     assert page.text_content(".flash.ok") == (
-        "Bill 1 released (2 photo, 10.00 USD); bill 3 released (2 minute, 4.00 USD)."
+        "Bill 1 released (2 photos, 10.00 USD); bill 3 released (2 minutes, 4.00 USD)."
     )
     assert [page.locator(f"#bill-{n}").count() for n in (1, 2, 3)] == [0, 1, 0]
     statuses = [server.get(f"/api/bills/{n}", team.tokens["owner"]).json()["status"] for n in (1, 2, 3)]

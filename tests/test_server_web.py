@@ -225,9 +225,9 @@ def test_a_worker_bills_with_a_photo_and_a_reviewer_releases_part(team: Team) ->
     again = http.post("/bills", data=form, files={"proof": ("shelf.png", photo, "image/png")})  # a double tap
     assert again.status_code == 303
     page = http.get("/")
-    assert "Bill 1: 5 photo for 25.00 USD, pending." in page.text
+    assert "Bill 1: 5 photos for 25.00 USD, pending." in page.text
     assert "piecepay_flash" in page.headers["set-cookie"]  # shown once, then cleared
-    assert "Bill 1: 5 photo" not in http.get("/").text
+    assert "Bill 1: 5 photos" not in http.get("/").text
     bills = server.get("/api/bills", team.tokens["owner"]).json()
     assert len(bills) == 1 and bills[0]["proofs"][0].startswith("sha256:")
     digest = bills[0]["proofs"][0].removeprefix("sha256:")
@@ -238,9 +238,9 @@ def test_a_worker_bills_with_a_photo_and_a_reviewer_releases_part(team: Team) ->
     assert image.status_code == 200 and image.content == photo
     done = rev.post("/bills/1/release", data={"csrf": rev_csrf, "pieces": "3"})
     assert done.status_code == 303
-    assert "Bill 1 released (3 photo, 15.00 USD)." in rev.get("/").text
+    assert "Bill 1 released (3 photos, 15.00 USD)." in rev.get("/").text
     mine = http.get("/").text
-    assert "Released: 3 photo, 15.00 USD" in mine and "Released to you</dt><dd>15.00 USD" in mine
+    assert "Released: 3 photos, 15.00 USD" in mine and "Released to you</dt><dd>15.00 USD" in mine
 
 
 def test_a_refused_bill_says_why_as_text_and_writes_nothing(team: Team) -> None:

@@ -110,6 +110,13 @@ def redirect_home(request: Request, kind: str, text: str) -> Response:
     return response
 
 
+def counted_units(pieces: str, unit: str) -> str:
+    """The unit as a count written as text says it: '1 photo', '5 photos', '2.5 minutes'."""
+    from piecepay.models import units
+
+    return units(1000 if pieces == "1" else 0, unit)
+
+
 class Pages:
     """The templates, rendered with autoescape on for every value."""
 
@@ -121,6 +128,7 @@ class Pages:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        self.env.filters["units"] = counted_units
 
     def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("who", None)
@@ -254,7 +262,7 @@ def home_view(s: Session, party: Party, proofs: Path) -> tuple[str, dict[str, An
 
 def billed_text(document: dict[str, Any]) -> str:
     return (
-        f"Bill {document['id']}: {document['pieces']} {document['unit']} for "
+        f"Bill {document['id']}: {document['pieces']} {counted_units(document['pieces'], document['unit'])} for "
         f"{document['amount']} {document['currency']}, {document['status']}."
     )
 
@@ -265,7 +273,8 @@ def resolved_text(documents_: list[dict[str, Any]]) -> str:
     for d in documents_:
         clause = f"bill {d['id']} {d['status']}"
         if d["status"] == "released":
-            clause += f" ({d['released_pieces']} {d['unit']}, {d['released']} {d['currency']})"
+            released = f"{d['released_pieces']} {counted_units(d['released_pieces'], d['unit'])}"
+            clause += f" ({released}, {d['released']} {d['currency']})"
         done.append(clause)
     text = "; ".join(done)
     return text[:1].upper() + text[1:] + "."
