@@ -7,8 +7,6 @@ import typer
 from piecepay.cli.invocation import invocation
 from piecepay.cli.options import FormatOpt, list_format
 
-MAX_DAYS = 36500
-
 
 def list_bills(
     ctx: typer.Context,
@@ -39,8 +37,8 @@ def list_bills(
 
     fmt = list_format(format)
     listed = inputs.bill_status(status)
-    older = inputs.count(older_than, "--older-than", minimum=0, maximum=MAX_DAYS)
-    due = inputs.count(due_within, "--due-within", minimum=0, maximum=MAX_DAYS)
+    older = inputs.count(older_than, "--older-than", minimum=0, maximum=inputs.MAX_DAYS)
+    due = inputs.count(due_within, "--due-within", minimum=0, maximum=inputs.MAX_DAYS)
     run = invocation(ctx)
     empty = ("no bills out for a revision" if status == "revising" else f"no bills {status}") if status else "no bills"
     if (server := run.remote) is not None:

@@ -5,7 +5,7 @@ POST takes an ``Idempotency-Key`` header, as the command line takes ``--key``.""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -21,8 +21,6 @@ from piecepay.models import ContractStatus, Grouping, TokenRole
 from piecepay.parties import Action, Party, missing_contract
 from piecepay.server.app import MAX_JSON, Served, bearer, credential, json_response
 from piecepay.session import Session
-
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 class Body:
@@ -109,7 +107,6 @@ def query(request: Request, *known: str) -> dict[str, str]:
     return dict(params)
 
 
-MAX_DAYS = 36500
 MAX_MANY = 1000  # bills resolved in one request
 
 
@@ -189,8 +186,8 @@ def routes(served: Served) -> list[Route]:
 
         params = query(request, "status", "campaign", "worker", "contract", "older_than", "due_within")
         status = inputs.bill_status(params.get("status"))
-        older = inputs.count(params.get("older_than"), "older_than", minimum=0, maximum=MAX_DAYS)
-        due = inputs.count(params.get("due_within"), "due_within", minimum=0, maximum=MAX_DAYS)
+        older = inputs.count(params.get("older_than"), "older_than", minimum=0, maximum=inputs.MAX_DAYS)
+        due = inputs.count(params.get("due_within"), "due_within", minimum=0, maximum=inputs.MAX_DAYS)
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.READ)
