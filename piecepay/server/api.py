@@ -211,7 +211,7 @@ def routes(served: Served) -> list[Route]:
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.READ)
-            _check_bill(s, party, bill_id)
+            check_bill(s, party, bill_id)
             return documents.bill_detail(bill_detail(s, bill_id))
 
         return json_response(await served.run(request, bearer(request), work, write=False))
@@ -277,7 +277,7 @@ def routes(served: Served) -> list[Route]:
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.BILL)
-            contract = _billing_contract(s, party, ref)
+            contract = billing_contract(s, party, ref)
             request_ = BillRequest(str(contract), pieces, proofs, note, minutes, day)
             return documents.bill(bill_pieces(s, request_, idempotency_key(request, party)))
 
@@ -292,7 +292,7 @@ def routes(served: Served) -> list[Route]:
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.RELEASE)
-            _check_bill(s, party, bill_id)
+            check_bill(s, party, bill_id)
             return documents.bill(release_bill(s, bill_id, pieces, day, idempotency_key(request, party)))
 
         return await _acted(request, served, work)
@@ -306,7 +306,7 @@ def routes(served: Served) -> list[Route]:
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.REJECT)
-            _check_bill(s, party, bill_id)
+            check_bill(s, party, bill_id)
             return documents.bill(reject_bill(s, bill_id, reason, day, idempotency_key(request, party)))
 
         return await _acted(request, served, work)
@@ -320,7 +320,7 @@ def routes(served: Served) -> list[Route]:
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.RELEASE)
-            _check_bills(s, party, bill_ids, "released")
+            check_bills(s, party, bill_ids, "released")
             done = release_each(s, bill_ids, day, idempotency_key(request, party))
             return [documents.bill(state) for state in done]
 
@@ -336,7 +336,7 @@ def routes(served: Served) -> list[Route]:
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.REJECT)
-            _check_bills(s, party, bill_ids, "rejected")
+            check_bills(s, party, bill_ids, "rejected")
             done = reject_each(s, bill_ids, reason, day, idempotency_key(request, party))
             return [documents.bill(state) for state in done]
 
@@ -351,7 +351,7 @@ def routes(served: Served) -> list[Route]:
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.REVISE)
-            _check_bill(s, party, bill_id)
+            check_bill(s, party, bill_id)
             return documents.bill(revise_bill(s, bill_id, reason, day, idempotency_key(request, party)))
 
         return await _acted(request, served, work)
@@ -373,7 +373,7 @@ def routes(served: Served) -> list[Route]:
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.RESUBMIT)
-            _check_bill(s, party, bill_id)
+            check_bill(s, party, bill_id)
             return documents.bill(resubmit_bill(s, bill_id, asked, idempotency_key(request, party)))
 
         return await _acted(request, served, work)
@@ -386,7 +386,7 @@ def routes(served: Served) -> list[Route]:
 
         def allowed(s: Session, party: Party) -> None:
             party.may(Action.ADD_PROOF)
-            _check_bill(s, party, bill_id)
+            check_bill(s, party, bill_id)
 
         await served.run(request, bearer(request), allowed, write=False)  # before a byte is kept
         uploads = await stored_uploads(request, served)
@@ -414,7 +414,7 @@ def routes(served: Served) -> list[Route]:
 
         def work(s: Session, party: Party) -> Any:
             party.may(Action.READ)
-            _check_bill(s, party, bill_id)
+            check_bill(s, party, bill_id)
             check_named(s, bill_state(s, bill_id), digest)
             return path_of(served.config.proofs, digest)
 
@@ -506,14 +506,15 @@ async def _acted(
     return json_response(document, 201 if created and not replayed else 200, headers)
 
 
-def _check_bill(s: Session, party: Party, bill_id: int) -> None:
-    """Not found, as a missing bill is, unless the party may see the bill."""
+def check_bill(s: Session, party: Party, bill_id: int) -> None:
+    """Not found, as a missing bill is, unless the party may see the bill (the API's and the
+    pages' one check of a bill's scope)."""
     from piecepay.operations.bills import find_bill
 
     party.check_bill(bill_id, s.store.contract(find_bill(s, bill_id).contract_id))
 
 
-def _check_bills(s: Session, party: Party, bill_ids: list[int], done: str) -> None:
+def check_bills(s: Session, party: Party, bill_ids: list[int], done: str) -> None:
     """Every bill of several may be seen by the party; else the first that may not is not found,
     and nothing is ``done``, in the words the command line uses."""
     from piecepay.errors import PiecepayError
@@ -521,7 +522,7 @@ def _check_bills(s: Session, party: Party, bill_ids: list[int], done: str) -> No
 
     for bill_id in bill_ids:
         try:
-            _check_bill(s, party, bill_id)
+            check_bill(s, party, bill_id)
         except PiecepayError as error:
             raise ManyRefused(bill_id, error, done) from error
 
@@ -546,7 +547,7 @@ def no_worker(handle: str) -> Exception:
     return NotFound(f"no worker '{handle}' (see 'piecepay worker list')", "worker_not_found")
 
 
-def _billing_contract(s: Session, party: Party, ref: str | None) -> int:
+def billing_contract(s: Session, party: Party, ref: str | None) -> int:
     """The contract a bill goes on: the one named, if the party may see it; else the party's
     only active contract."""
     if ref is not None:

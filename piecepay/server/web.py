@@ -52,6 +52,7 @@ MAX_FIELDS = 20
 MAX_SELECTED = api.MAX_MANY
 
 Work = Callable[[Session, Party], Any]
+Prepare = Callable[[FormData, tuple[str, ...]], Work]  # a form and its kept proofs, to the work
 
 
 def csrf_of(secret: str) -> str:
@@ -417,22 +418,26 @@ def routes(served: Served) -> list[BaseRoute]:
 
     # ---------------------------------------------------------------- acting
 
-    async def acted(request: Request, prepare: Callable[[FormData], Work], *, uploads: bool = False) -> Response:
+    async def acted(request: Request, prepare: Prepare, *, uploads: Action | None = None) -> Response:
         """A form's POST: Origin and CSRF checked before anything is read or written, then the
-        work; back home (303) with what it did, or with why not (a refusal as plain text)."""
+        work; back home (303) with what it did, or with why not (a refusal as plain text). A
+        form that ``uploads`` files for an action is read only once the session's role may take
+        it, and its files are kept before the work, outside the ledger's write turn."""
         secret = credential(request)
         if not secret:
             return signin_page(request, "sign in first", 401)
         if not same_origin(request):
             return error_page(stale_form())
         try:
-            if uploads:  # nobody's files are read before their session is known
-                await served.run(request, secret, lambda s, party: party.may(Action.READ), write=False)
-            form = await read_form(request, upload_form_limit if uploads else form_limit, api.MAX_UPLOADS * uploads)
+            if uploads is not None:  # nobody's files are read before their session and role are known
+                await served.run(request, secret, lambda s, party: party.may(uploads), write=False)
+            limit, files = (upload_form_limit, api.MAX_UPLOADS) if uploads is not None else (form_limit, 0)
+            form = await read_form(request, limit, files)
             try:
                 if not matches(form.get("csrf"), csrf_of(secret)):
                     return error_page(stale_form())
-                message = await served.run(request, secret, prepare(form), write=True)
+                kept = await run_in_threadpool(store_proofs, served, files_of(form)) if uploads is not None else ()
+                message = await served.run(request, secret, prepare(form, kept), write=True)
             finally:
                 await form.close()
         except Unauthenticated as error:
@@ -447,7 +452,7 @@ def routes(served: Served) -> list[BaseRoute]:
         from piecepay.operations.bills import BillRequest
         from piecepay.operations.bills import bill as bill_pieces
 
-        def prepare(form: FormData) -> Work:
+        def prepare(form: FormData, proofs: tuple[str, ...]) -> Work:
             pieces = inputs.pieces(text_field(form, "pieces"))
             if pieces is None:
                 raise BadInput("say how many pieces", "pieces_required")
@@ -455,52 +460,49 @@ def routes(served: Served) -> list[BaseRoute]:
             minutes = inputs.count(text_field(form, "minutes"), "minutes")
             ref = text_field(form, "contract")
             nonce = inputs.key(text_field(form, "key"))
-            files = files_of(form)
 
             def work(s: Session, party: Party) -> str:
                 party.may(Action.BILL)
-                contract = api._billing_contract(s, party, ref)
-                proofs = store_proofs(served, files)
-                key = None if nonce is None else f"token {party.token.id}: web {nonce}"
+                contract = api.billing_contract(s, party, ref)
+                key = None if nonce is None else f"{api.KEY_SPACE.format(party.token.id)}web {nonce}"
                 billed = bill_pieces(s, BillRequest(str(contract), pieces, proofs, note, minutes), key)
                 return billed_text(documents.bill(billed))
 
             return work
 
-        return await acted(request, prepare, uploads=True)
+        return await acted(request, prepare, uploads=Action.BILL)
 
     async def resubmit(request: Request) -> Response:
         from piecepay.operations.bills import Resubmission
         from piecepay.operations.bills import resubmit as resubmit_bill
 
-        def prepare(form: FormData) -> Work:
+        def prepare(form: FormData, proofs: tuple[str, ...]) -> Work:
             bill_id = api.path_bill(request)
             pieces = inputs.pieces(text_field(form, "pieces"))
             note = inputs.note(text_field(form, "note"))
             minutes = inputs.count(text_field(form, "minutes"), "minutes")
-            files = files_of(form)
 
             def work(s: Session, party: Party) -> str:
                 party.may(Action.RESUBMIT)
-                api._check_bill(s, party, bill_id)
-                asked = Resubmission(pieces, store_proofs(served, files), note, minutes)
+                api.check_bill(s, party, bill_id)
+                asked = Resubmission(pieces, proofs, note, minutes)
                 resubmit_bill(s, bill_id, asked)
                 return f"Bill {bill_id} sent back for review."
 
             return work
 
-        return await acted(request, prepare, uploads=True)
+        return await acted(request, prepare, uploads=Action.RESUBMIT)
 
     async def release(request: Request) -> Response:
         from piecepay.operations.bills import release as release_bill
 
-        def prepare(form: FormData) -> Work:
+        def prepare(form: FormData, _: tuple[str, ...]) -> Work:
             bill_id = api.path_bill(request)
             pieces = inputs.pieces(text_field(form, "pieces"))
 
             def work(s: Session, party: Party) -> str:
                 party.may(Action.RELEASE)
-                api._check_bill(s, party, bill_id)
+                api.check_bill(s, party, bill_id)
                 return resolved_text([documents.bill(release_bill(s, bill_id, pieces))])
 
             return work
@@ -509,13 +511,13 @@ def routes(served: Served) -> list[BaseRoute]:
 
     def reasoned(act: Callable[[Session, int, str], Any], action: Action) -> Callable[[Request], Awaitable[Response]]:
         async def handler(request: Request) -> Response:
-            def prepare(form: FormData) -> Work:
+            def prepare(form: FormData, _: tuple[str, ...]) -> Work:
                 bill_id = api.path_bill(request)
                 reason = inputs.reason(text_field(form, "reason") or "")
 
                 def work(s: Session, party: Party) -> str:
                     party.may(action)
-                    api._check_bill(s, party, bill_id)
+                    api.check_bill(s, party, bill_id)
                     return resolved_text([documents.bill(act(s, bill_id, reason))])
 
                 return work
@@ -537,7 +539,7 @@ def routes(served: Served) -> list[BaseRoute]:
     async def many(request: Request) -> Response:
         from piecepay.operations.queue import reject_each, release_each
 
-        def prepare(form: FormData) -> Work:
+        def prepare(form: FormData, _: tuple[str, ...]) -> Work:
             picked = [value for value in form.getlist("bill") if isinstance(value, str)]
             if not picked:
                 raise BadInput("select at least one bill", "no_bill_selected")
@@ -551,8 +553,7 @@ def routes(served: Served) -> list[BaseRoute]:
 
             def work(s: Session, party: Party) -> str:
                 party.may(Action.RELEASE if action == "release" else Action.REJECT)
-                for bill_id in bill_ids:
-                    api._check_bill(s, party, bill_id)
+                api.check_bills(s, party, bill_ids, "released" if action == "release" else "rejected")
                 done = release_each(s, bill_ids) if action == "release" else reject_each(s, bill_ids, reason)
                 return resolved_text([documents.bill(state) for state in done])
 
