@@ -85,6 +85,7 @@ def test_what_a_party_may_not_see_is_missing_in_a_missing_things_words() -> None
         worker.check_contract(contract(1, worker_id=6), "photos/bob")
     assert other.value.message == "no contract 'photos/bob'" == missing_contract("photos/bob").message
     assert missing_contract("4").message == "no contract 4" and missing_contract("#4").message == "no contract #4"
+    assert missing_contract("X4").message == "no contract 'X4'" and missing_contract("X4").code == "contract_not_found"
     assert worker.check_contract(contract(1, worker_id=5), "1").worker_id == 5
 
 
@@ -92,6 +93,7 @@ def test_a_token_is_usable_through_its_last_day_and_not_once_revoked() -> None:
     with pytest.raises(Unauthenticated) as unknown:
         check_token_usable(None, TODAY)
     assert (unknown.value.code, unknown.value.http_status, unknown.value.exit_code) == ("token_unknown", 401, 6)
+    assert unknown.value.message == "the token is not recognised"
     assert check_token_usable(token(TokenRole.OWNER, expires_on=TODAY), TODAY).id == 7
     with pytest.raises(Unauthenticated) as expired:
         check_token_usable(token(TokenRole.OWNER, expires_on=TODAY - timedelta(days=1)), TODAY)
