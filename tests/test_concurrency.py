@@ -150,3 +150,28 @@ def test_a_writer_locked_out_past_the_timeout_exits_5_in_one_line(contract: Ledg
     assert result.returncode == 5
     assert result.stderr.count("\n") == 1 and "locked" in result.stderr and "Traceback" not in result.stderr
     assert run_cli("--db", str(contract.db), "bill", "photos/ana", "--pieces", "1").returncode == 0
+
+
+def test_a_second_connection_in_one_process_leaves_the_firsts_locks(contract: Ledger) -> None:
+    """A served ledger opens a connection per request while others are open in the same
+    process. Opening one must not drop the locks the others hold (closing any descriptor of a
+    file drops all of a process's POSIX locks on it): else another process closing its own
+    connection takes the write-ahead log and its index away under them, and they read garbage
+    or fail with an I/O error."""
+    from piecepay.store import connection
+
+    getattr(connection, "_HEADERS", {}).clear()  # as in a new process: this one has read no header yet
+    first = connection.open_ledger(contract.db, write=True)
+    try:
+        assert first.execute("SELECT count(*) FROM workers").fetchone()[0] == 1
+        connection.open_ledger(contract.db, write=True).close()  # the next request's connection
+        other = (
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+            "c.execute('SELECT count(*) FROM workers').fetchall(); c.close()"
+        )
+        subprocess.run([sys.executable, "-c", other, str(contract.db)], check=True, timeout=60)
+        assert contract.run("worker", "add", "bo").code == 0  # another writer, in its own connection
+        assert Path(f"{contract.db}-shm").exists()
+        assert [row[0] for row in first.execute("SELECT handle FROM workers ORDER BY id")] == ["ana", "bo"]
+    finally:
+        first.close()

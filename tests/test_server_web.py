@@ -4,6 +4,7 @@ what, escaping, and the security headers."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -338,3 +339,26 @@ def test_hostile_forms_are_refused_as_text_and_write_nothing(team: Team) -> None
     assert huge.status_code == 303 and "larger than the server takes" in http.get("/").text
     assert team.ledger.dump() == before
     assert not any(p.is_file() and "sha256" in p.parts for p in server.proofs.rglob("*"))
+
+
+def test_a_worker_adds_proofs_to_an_open_bill_and_only_to_their_own(team: Team) -> None:
+    server = team.start()
+    mine = api_bill(server, team, "ana", "photos/ana")
+    theirs = api_bill(server, team, "bob", "photos/bob")
+    http, csrf = signed_in(server, team.tokens["ana"])
+    assert f'action="/bills/{mine}/proofs"' in http.get("/").text
+    photo = png(4, 4)
+    digest = hashlib.sha256(photo).hexdigest()
+    added = http.post(f"/bills/{mine}/proofs", data={"csrf": csrf}, files={"proof": ("p.png", photo, "image/png")})
+    assert added.status_code == 303, added.text
+    page = http.get("/").text
+    assert f"Bill {mine}: 1 proof added." in page and "1 proof</p>" in page
+    assert team.ledger.ok("bill", "show", str(mine))["uploads"] == [digest]
+    rev, rev_csrf = signed_in(server, team.tokens["rev"])
+    before = team.ledger.dump()
+    files = {"proof": ("p.png", photo, "image/png")}
+    assert http.post(f"/bills/{theirs}/proofs", data={"csrf": csrf}, files=files).status_code == 404
+    assert http.post(f"/bills/{mine}/proofs", data={}, files=files).status_code == 403  # no CSRF field
+    assert rev.post(f"/bills/{mine}/proofs", data={"csrf": rev_csrf}, files=files).status_code == 403
+    assert team.ledger.dump() == before
+    assert bill_status(server, team, mine) == "pending"

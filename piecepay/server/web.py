@@ -34,6 +34,7 @@ from piecepay import inputs
 from piecepay.cli import documents
 from piecepay.errors import BadInput, NotAllowed, NotFound, PiecepayError, TooLarge, Unauthenticated
 from piecepay.models import BillStatus, Grouping, TokenRole
+from piecepay.operations.proofs import Upload
 from piecepay.parties import Action, Party
 from piecepay.server import api
 from piecepay.server.app import MAX_JSON, SESSION_COOKIE, Served, credential
@@ -52,7 +53,7 @@ MAX_FIELDS = 20
 MAX_SELECTED = api.MAX_MANY
 
 Work = Callable[[Session, Party], Any]
-Prepare = Callable[[FormData, tuple[str, ...]], Work]  # a form and its kept proofs, to the work
+Prepare = Callable[[FormData, tuple[Upload, ...]], Work]  # a form and its kept proofs, to the work
 
 
 def csrf_of(secret: str) -> str:
@@ -175,16 +176,22 @@ def files_of(form: FormData, name: str = "proof") -> list[UploadFile]:
     ]
 
 
-def store_proofs(served: Served, files: list[UploadFile]) -> tuple[str, ...]:
-    """Keep each file in the proof store (all of them, or none named: a refused one raises);
-    how a bill names them."""
+def store_proofs(served: Served, files: list[UploadFile]) -> tuple[Upload, ...]:
+    """Keep each file in the proof store (all of them, or none named: a refused one raises)."""
     from piecepay import proofstore
+
+    kept = []
+    for upload in files:
+        stored = proofstore.store(served.config.proofs, upload.file, served.config.upload_limit)
+        kept.append(Upload(stored.digest, stored.media_type, stored.size))
+    return tuple(kept)
+
+
+def named(proofs: tuple[Upload, ...]) -> tuple[str, ...]:
+    """How a bill names kept proofs (``sha256:<digest>``)."""
     from piecepay.operations.proofs import reference
 
-    return tuple(
-        reference(proofstore.store(served.config.proofs, upload.file, served.config.upload_limit).digest)
-        for upload in files
-    )
+    return tuple(reference(upload.digest) for upload in proofs)
 
 
 # ---------------------------------------------------------------- views
@@ -204,7 +211,9 @@ def worker_view(s: Session, party: Party) -> tuple[str, dict[str, Any]]:
         contracts = [api.contract_document(s, k) for k in api.visible_contracts(s, party)]
         mine = {k.id for k in s.store.contracts() if party.sees(k)}
         lines = [q for q in bill_queue(s, worker_ref=party.token.worker_handle) if q.line.bill.contract_id in mine]
-        bills = [documents.bill_detail(bill_detail(s, q.line.bill.id)) for q in lines[::-1][:SHOWN_BILLS]]
+        bills = [
+            with_proof_count(documents.bill_detail(bill_detail(s, q.line.bill.id))) for q in lines[::-1][:SHOWN_BILLS]
+        ]
     scope = Scope(api.report_scope(party).campaign_ids, party.worker_id)
     earnings = documents.report(report(s, None, Grouping.WORKER, scope))["rows"]  # a snapshot of its own
     return "worker.html", {
@@ -214,6 +223,12 @@ def worker_view(s: Session, party: Party) -> tuple[str, dict[str, Any]]:
         "earnings": earnings,
         "form_key": secrets.token_urlsafe(16),
     }
+
+
+def with_proof_count(bill: dict[str, Any]) -> dict[str, Any]:
+    """A bill's document with how many proofs it has: its own (links, paths) and its uploads."""
+    own = [p for p in bill["proofs"] if not p.startswith("sha256:")]
+    return {**bill, "proof_count": len(own) + len(bill["uploads"])}
 
 
 def queue_view(s: Session, party: Party, proofs: Path) -> tuple[str, dict[str, Any]]:
@@ -452,7 +467,7 @@ def routes(served: Served) -> list[BaseRoute]:
         from piecepay.operations.bills import BillRequest
         from piecepay.operations.bills import bill as bill_pieces
 
-        def prepare(form: FormData, proofs: tuple[str, ...]) -> Work:
+        def prepare(form: FormData, proofs: tuple[Upload, ...]) -> Work:
             pieces = inputs.pieces(text_field(form, "pieces"))
             if pieces is None:
                 raise BadInput("say how many pieces", "pieces_required")
@@ -465,7 +480,7 @@ def routes(served: Served) -> list[BaseRoute]:
                 party.may(Action.BILL)
                 contract = api.billing_contract(s, party, ref)
                 key = None if nonce is None else f"{api.KEY_SPACE.format(party.token.id)}web {nonce}"
-                billed = bill_pieces(s, BillRequest(str(contract), pieces, proofs, note, minutes), key)
+                billed = bill_pieces(s, BillRequest(str(contract), pieces, named(proofs), note, minutes), key)
                 return billed_text(documents.bill(billed))
 
             return work
@@ -476,7 +491,7 @@ def routes(served: Served) -> list[BaseRoute]:
         from piecepay.operations.bills import Resubmission
         from piecepay.operations.bills import resubmit as resubmit_bill
 
-        def prepare(form: FormData, proofs: tuple[str, ...]) -> Work:
+        def prepare(form: FormData, proofs: tuple[Upload, ...]) -> Work:
             bill_id = api.path_bill(request)
             pieces = inputs.pieces(text_field(form, "pieces"))
             note = inputs.note(text_field(form, "note"))
@@ -485,7 +500,7 @@ def routes(served: Served) -> list[BaseRoute]:
             def work(s: Session, party: Party) -> str:
                 party.may(Action.RESUBMIT)
                 api.check_bill(s, party, bill_id)
-                asked = Resubmission(pieces, proofs, note, minutes)
+                asked = Resubmission(pieces, named(proofs), note, minutes)
                 resubmit_bill(s, bill_id, asked)
                 return f"Bill {bill_id} sent back for review."
 
@@ -493,10 +508,28 @@ def routes(served: Served) -> list[BaseRoute]:
 
         return await acted(request, prepare, uploads=Action.RESUBMIT)
 
+    async def add_proofs(request: Request) -> Response:
+        from piecepay.operations.proofs import attach
+
+        def prepare(form: FormData, proofs: tuple[Upload, ...]) -> Work:
+            bill_id = api.path_bill(request)
+            if not proofs:
+                raise BadInput("choose a file to add", "no_file")
+
+            def work(s: Session, party: Party) -> str:
+                party.may(Action.ADD_PROOF)
+                api.check_bill(s, party, bill_id)
+                attach(s, bill_id, proofs)
+                return f"Bill {bill_id}: {len(proofs)} proof{'s' if len(proofs) != 1 else ''} added."
+
+            return work
+
+        return await acted(request, prepare, uploads=Action.ADD_PROOF)
+
     async def release(request: Request) -> Response:
         from piecepay.operations.bills import release as release_bill
 
-        def prepare(form: FormData, _: tuple[str, ...]) -> Work:
+        def prepare(form: FormData, _: tuple[Upload, ...]) -> Work:
             bill_id = api.path_bill(request)
             pieces = inputs.pieces(text_field(form, "pieces"))
 
@@ -511,7 +544,7 @@ def routes(served: Served) -> list[BaseRoute]:
 
     def reasoned(act: Callable[[Session, int, str], Any], action: Action) -> Callable[[Request], Awaitable[Response]]:
         async def handler(request: Request) -> Response:
-            def prepare(form: FormData, _: tuple[str, ...]) -> Work:
+            def prepare(form: FormData, _: tuple[Upload, ...]) -> Work:
                 bill_id = api.path_bill(request)
                 reason = inputs.reason(text_field(form, "reason") or "")
 
@@ -539,7 +572,7 @@ def routes(served: Served) -> list[BaseRoute]:
     async def many(request: Request) -> Response:
         from piecepay.operations.queue import reject_each, release_each
 
-        def prepare(form: FormData, _: tuple[str, ...]) -> Work:
+        def prepare(form: FormData, _: tuple[Upload, ...]) -> Work:
             picked = [value for value in form.getlist("bill") if isinstance(value, str)]
             if not picked:
                 raise BadInput("select at least one bill", "no_bill_selected")
@@ -575,5 +608,6 @@ def routes(served: Served) -> list[BaseRoute]:
         Route("/bills/{bill}/reject", reasoned(reject_one, Action.REJECT), methods=["POST"], name="web_reject"),
         Route("/bills/{bill}/revise", reasoned(revise_one, Action.REVISE), methods=["POST"], name="web_revise"),
         Route("/bills/{bill}/resubmit", resubmit, methods=["POST"], name="web_resubmit"),
+        Route("/bills/{bill}/proofs", add_proofs, methods=["POST"], name="web_proofs"),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

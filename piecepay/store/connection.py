@@ -123,6 +123,14 @@ def open_ledger(path: Path, *, write: bool, upgrade: bool = True, stamp: Stamp |
     return conn
 
 
+# The header of each ledger file this process has proved, by device and inode. A process reads
+# a file's header itself once: closing a descriptor of a file drops every POSIX lock the process
+# holds on it, the locks its open SQLite connections rely on, and another process could then
+# remove the write-ahead log under them (SQLite's "How To Corrupt", 2.2). What the header says
+# that can change later (the schema version) is read again through the connection.
+_HEADERS: dict[tuple[int, int], bytes] = {}
+
+
 def _ledger_header(path: Path) -> bytes:
     """The first 100 bytes of a file that could be a ledger, or the error that says why not."""
     try:
@@ -137,6 +145,9 @@ def _ledger_header(path: Path) -> bytes:
         raise StorageError(f"cannot read ledger {path}: {_reason(exc)}", "ledger_unreadable") from exc
     if not stat.S_ISREG(info.st_mode):
         raise StorageError(f"{path} is not a piecepay ledger: it is not a regular file", "not_a_ledger")
+    known = _HEADERS.get((info.st_dev, info.st_ino))
+    if known is not None:
+        return known
     try:
         with open(path, "rb") as stream:
             header = stream.read(100)
@@ -147,6 +158,7 @@ def _ledger_header(path: Path) -> bytes:
     if len(header) < 100 or not header.startswith(SQLITE_MAGIC) or not _sane_header(header):
         raise StorageError(f"{path} is not a piecepay ledger: it is not a SQLite database", "not_a_ledger")
     _check_version(int.from_bytes(header[60:64], "big"), path)
+    _HEADERS[(info.st_dev, info.st_ino)] = header
     return header
 
 
@@ -173,11 +185,7 @@ def _connect(path: Path, writable: bool) -> sqlite3.Connection:
     error: sqlite3.Error | None = None
     for target, is_uri in attempts:
         try:
-            # A served ledger's pool hands a connection to one thread at a time, not always the one
-            # that opened it; SQLite here is built serialized (sqlite3.threadsafety == 3).
-            conn = sqlite3.connect(
-                target, timeout=busy_seconds(), isolation_level=None, uri=is_uri, check_same_thread=False
-            )
+            conn = sqlite3.connect(target, timeout=busy_seconds(), isolation_level=None, uri=is_uri)
             conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         except sqlite3.Error as exc:
             error = exc
