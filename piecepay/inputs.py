@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from piecepay.dates import MAX_DAYS, parse_day
+from piecepay.dates import FIRST_DAY, LAST_DAY, MAX_DAYS, parse_day
 from piecepay.errors import BadInput, NotFound
 from piecepay.models import BillStatus, Grouping, Removed
 from piecepay.money import (
@@ -202,6 +202,27 @@ def review_days(text: str) -> int:
 def day(text: str | None, what: str) -> date | None:
     """A YYYY-MM-DD date within the span piecepay keeps, or None (today) when not given."""
     return None if text is None else parse_day(text, what)
+
+
+def year(text: str) -> int:
+    """A calendar year written as four digits, within the span piecepay keeps dates in."""
+    if not re.fullmatch(r"(?a)[0-9]{4}", text):
+        raise BadInput(f"--year '{text}' is not a year like 2026", "bad_year")
+    value = int(text)
+    if not FIRST_DAY.year <= value <= LAST_DAY.year:
+        raise BadInput(
+            f"--year {value} is outside the years piecepay keeps ({FIRST_DAY.year} to {LAST_DAY.year})",
+            "date_out_of_range",
+        )
+    return value
+
+
+def threshold(text: str | None) -> Decimal | None:
+    """A payee threshold in US dollars, more than zero (its cents are checked as money)."""
+    value = amount(text, "--threshold")
+    if value is not None and value == 0:
+        raise BadInput(f"--threshold '{text}' must be more than zero", "not_positive")
+    return value
 
 
 def currency(text: str, *, in_use: bool = True) -> str:

@@ -381,6 +381,30 @@ def payout_currency(handle: str, asked: str | None, owed_in: list[str]) -> str:
     return owed_in[0]
 
 
+# --------------------------------------------------------------------------- payees
+
+# Form 1099-NEC: payments for services of this much (US dollars) or more in a tax year
+# are reported; a 2025 act raised it for payments made from 2026 (indexed to inflation
+# after 2026: --threshold gives a later year's figure).
+NEC_THRESHOLD_THROUGH_2025 = Decimal(600)
+NEC_THRESHOLD_FROM_2026 = Decimal(2000)
+NEC_CURRENCY = "USD"
+
+
+def payee_threshold(year: int) -> Decimal:
+    """The US dollars a worker's payouts in ``year`` must reach to be flagged for a 1099-NEC:
+    600 for payments through 2025, 2,000 from 2026."""
+    return NEC_THRESHOLD_THROUGH_2025 if year <= 2025 else NEC_THRESHOLD_FROM_2026
+
+
+def over_threshold(paid: Money, threshold: Money) -> bool | None:
+    """Whether ``paid`` is at or over ``threshold``; None when they are not the same currency
+    (the threshold is in US dollars, and currencies are never converted)."""
+    if paid.currency.code != threshold.currency.code:
+        return None
+    return paid >= threshold
+
+
 # --------------------------------------------------------------------------- edits
 
 

@@ -568,6 +568,59 @@ def test_dates_outside_yyyy_mm_dd_in_2000_to_2099_are_refused(book: Ledger, spec
     refused(book, spec)
 
 
+# --------------------------------------------------------------------------- payees: a year and a threshold
+
+BAD_YEARS = [
+    ("", "bad_year"),
+    ("26", "bad_year"),
+    ("20266", "bad_year"),
+    ("-2026", "bad_year"),
+    ("2026.0", "bad_year"),
+    ("2026\n", "bad_year"),
+    (" 2026", "bad_year"),
+    ("\uff12\uff10\uff12\uff16", "bad_year"),  # full-width digits
+    ("\u0662\u0660\u0662\u0666", "bad_year"),  # Arabic-Indic digits
+    ("2026-01-01", "bad_year"),
+    (HUGE, "bad_year"),
+    ("1999", "date_out_of_range"),
+    ("2100", "date_out_of_range"),
+    ("0000", "date_out_of_range"),
+]
+BAD_THRESHOLDS = [
+    ("0", "not_positive"),
+    ("0.00", "not_positive"),
+    ("", "bad_number"),
+    ("-600", "bad_number"),
+    ("1e3", "bad_number"),
+    ("NaN", "bad_number"),
+    ("inf", "bad_number"),
+    ("2,000", "bad_number"),
+    ("$600", "bad_number"),
+    ("600\n", "bad_number"),
+    ("600.001", "too_many_decimals"),
+    (HUGE, "too_large"),
+]
+PAYEES = [
+    *(case(f"payees-year-{y!r}", "payees", "--year", y, error=e) for y, e in BAD_YEARS),
+    *(
+        case(f"payees-threshold-{t!r}", "payees", "--year", "2026", "--threshold", t, error=e)
+        for t, e in BAD_THRESHOLDS
+    ),
+    case("payees-without-year", "payees", error="bad_usage"),
+    case("payees-year-without-value", "payees", "--year", error="bad_usage"),
+    case("payees-bad-format", "payees", "--year", "2026", "--format", "xml", error="bad_format"),
+]
+
+
+@pytest.mark.parametrize("spec", PAYEES)
+def test_payees_take_a_year_of_four_digits_in_the_span_and_a_positive_dollar_threshold(
+    book: Ledger, spec: Case
+) -> None:
+    """payees --year takes four ASCII digits within 2000..2099, --threshold a plain amount
+    above zero with at most a cent's decimals and within 64 bits: exit 2, nothing written."""
+    refused(book, spec)
+
+
 # --------------------------------------------------------------------------- environment, currencies, actors, keys
 
 BUSY = [

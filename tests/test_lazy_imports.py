@@ -48,6 +48,7 @@ NOT_NEEDED = {
     BILL: ("hashlib", "piecepay.export.entries"),
     ("release", "1"): ("hashlib", "piecepay.export.entries"),
     ("verify",): ("piecepay.export.entries",),
+    ("payees", "--year", "2026"): ("json", "hashlib", "piecepay.journal", "piecepay.export.entries"),
 }
 
 

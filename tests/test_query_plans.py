@@ -1,5 +1,5 @@
 """Reads whose cost follows what they print: no statement that report, log --last,
-campaign show, bill, revise, resubmit or sweep runs scans a history table (bills, entries,
+campaign show, bill, revise, resubmit, sweep or payees runs scans a history table (bills, entries,
 postings, revisions), and
 what SQLite does for each of these commands stays the same when the history grows.
 
@@ -20,6 +20,7 @@ import io
 import re
 import sqlite3
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,7 @@ COMMANDS = [
     ("revise", "70", "--reason", "crop it"),
     ("resubmit", "70", "--pieces", "1"),
     ("sweep", "--dry-run"),
+    ("payees", "--year", str(date.today().year)),  # the history's entries are dated today
 ]
 
 
@@ -51,8 +53,9 @@ STEP = 10  # virtual-machine instructions per count
 
 def build_history(db: Path, rows_per_worker: int) -> Path:
     """A ledger of two contracts with ``3 * rows_per_worker`` pieces billed over
-    ``2 * rows_per_worker`` bills: the first 39 released, the next 20 rejected, the rest
-    pending, ten of them sent back for a revision and five of those resubmitted."""
+    ``2 * rows_per_worker`` bills: the first 39 released (and 0.05 of ana's paid out), the
+    next 20 rejected, the rest pending, ten of them sent back for a revision and five of
+    those resubmitted."""
     ledger = Ledger(db)
     ledger.ok("init")
     ledger.ok("campaign", "create", "Rows", "--slug", "rows", "--unit", "row", "--rate", "0.01")
@@ -66,6 +69,7 @@ def build_history(db: Path, rows_per_worker: int) -> Path:
     ledger.ok("bill", "--from", str(rows))
     for bill in range(1, 40):
         ledger.ok("release", str(bill))
+    ledger.ok("payout", "ana", "--amount", "0.05")
     for bill in range(40, 60):
         ledger.ok("reject", str(bill), "--reason", "blurry")
     for bill in range(80, 90):

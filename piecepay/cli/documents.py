@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from piecepay.operations.copies import Copied
     from piecepay.operations.exports import Exported
     from piecepay.operations.milestones import MilestoneState
+    from piecepay.operations.payees import Payee, Payees
     from piecepay.operations.payouts import Payout
     from piecepay.operations.queue import BillDetail, QueuedBill
     from piecepay.operations.reports import Report, ReportRow
@@ -268,6 +269,35 @@ def payout(p: Payout) -> Document:
         **money("owed", p.owed),
         "ref": p.ref,
         "date": p.day.isoformat(),
+    }
+
+
+def payee(p: Payee) -> Document:
+    """A worker's payouts in the year in one currency, with what a tax form needs of the worker."""
+    return {
+        "worker": p.worker,
+        "name": p.name,
+        "email": p.email,
+        "currency": p.paid.currency.code,
+        **money("paid", p.paid),
+        "payouts": p.payouts,
+        "first_payout": p.first.isoformat(),
+        "last_payout": p.last.isoformat(),
+        "over_threshold": p.over_threshold,
+    }
+
+
+def payees(p: Payees) -> Document:
+    """The year's payees: ``{year, threshold, rows, totals}``, totals one per currency."""
+    return {
+        "year": p.year,
+        **money("threshold", p.threshold),
+        "threshold_currency": p.threshold.currency.code,
+        "rows": [payee(row) for row in p.rows],
+        "totals": [
+            {"currency": t.paid.currency.code, **money("paid", t.paid), "payouts": t.payouts, "workers": t.workers}
+            for t in p.totals
+        ],
     }
 
 

@@ -142,6 +142,18 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("status", "Status"),
         ("resolved_on", "Ended"),
     ],
+    "payee": [
+        ("worker", "Worker"),
+        ("name", "Name"),
+        ("email", "Email"),
+        ("currency", "Cur"),
+        ("paid", "Paid"),
+        ("payouts", "Payouts"),
+        ("first_payout", "First"),
+        ("last_payout", "Last"),
+        ("over_threshold", "Over"),
+    ],
+    "payee_total": [("currency", "Total"), ("paid", "Paid"), ("payouts", "Payouts"), ("workers", "Workers")],
     "log": [
         ("id", "#"),
         ("date", "Date"),
@@ -175,6 +187,20 @@ CSV_COLUMNS: dict[str, list[str]] = {
         "pieces",
         "reason",
     ],
+    "payee": [
+        "line",  # row, or total (one per currency)
+        "worker",
+        "name",
+        "email",
+        "currency",
+        "paid",
+        "paid_minor",
+        "payouts",
+        "first_payout",
+        "last_payout",
+        "over_threshold",
+        "workers",
+    ],
 }
 CSV_ROWS: dict[str, Any] = {
     "bill": lambda d: {**d, "billed": d["pieces"], "status_reason": d["reason"], "pieces": None, "reason": None}
@@ -206,6 +232,8 @@ NUMERIC = {
     "pieces_rejected",
     "paid_out",
     "owed",
+    "paid",
+    "payouts",
 }
 
 
@@ -296,6 +324,31 @@ class Sink:
             output.table_out(document["rows"], columns, None, tuple(NUMERIC))
             if document["totals"]:
                 output.table_out(document["totals"], [("currency", "Total"), *REPORT_MONEY], None, tuple(NUMERIC))
+
+    def payees(self, document: Document, fmt: str | None) -> None:
+        """The year's payees as a table (rows, then totals per currency), JSON ({year,
+        threshold, rows, totals}), or CSV or JSON lines (rows, then a total line per currency,
+        each marked by its ``line``). No payouts: a table says so only at a terminal."""
+        mode = fmt or ("json" if self.as_json else "table")
+        if mode == "json":
+            output.json_out(document)
+        elif mode == "jsonl":
+            for line, found in (("row", document["rows"]), ("total", document["totals"])):
+                for row in found:
+                    output.json_line({"line": line, **row})
+        elif mode == "csv":
+            keys = CSV_COLUMNS["payee"]
+            lines = [{"line": "row", **row} for row in document["rows"]]
+            lines += [{"line": "total", **total} for total in document["totals"]]
+            output.csv_out(lines, keys, NUMERIC | {"paid_minor"})
+        elif not document["rows"]:
+            if output.to_terminal():
+                output.note(f"no payouts in {document['year']}")
+        else:
+            limit = f"{document['threshold']} {document['threshold_currency']}"
+            title = f"Payees {document['year']} (over: {limit} or more)"
+            output.table_out(document["rows"], COLUMNS["payee"], title, tuple(NUMERIC))
+            output.table_out(document["totals"], COLUMNS["payee_total"], None, tuple(NUMERIC))
 
 
 REPORT_MONEY = [

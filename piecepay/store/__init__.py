@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         BillLine,
         ContractFigures,
         LogEntry,
+        PaidOut,
         PendingBill,
         StoredEntry,
         StoredHead,
@@ -311,6 +312,11 @@ class Store(Protocol):
 
     def contract_figures(self, campaign_id: int | None = None) -> list[ContractFigures]:
         """Every accepted contract (active or ended) with its escrow totals, by id."""
+        ...
+
+    def paid_out(self, since: date, until: date) -> list[PaidOut]:
+        """What each worker was paid out, per currency, by payouts dated ``since`` to ``until``
+        (inclusive), by handle and currency; a worker paid nothing then is not listed."""
         ...
 
     def bills_due_for_review(self, until: date) -> list[PendingBill]:

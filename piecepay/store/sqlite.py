@@ -346,6 +346,16 @@ class ContractFigures(Record):
     released_or_refunded: int  # escrow's posted debits: releases and refunds
 
 
+class PaidOut(Record):
+    """What one worker was paid out in one currency over a span of effective dates."""
+
+    worker: Worker
+    paid: Money
+    payouts: int
+    first: date
+    last: date
+
+
 class PendingBill(Record):
     """An open bill with what the sweep needs to judge its window: the review window of a
     pending bill (from its date, or the day it was last resubmitted), or the revision window
@@ -1236,6 +1246,33 @@ class SqliteStore:
                 r["debits_posted"],
             )
             for r in self._all(sql + " ORDER BY c.id", args)
+        ]
+
+    def paid_out(self, since: date, until: date) -> list[PaidOut]:
+        """What each worker was paid out, per currency, by payouts dated ``since`` to ``until``
+        (inclusive), by handle and currency. A payout is an entry of no contract, so the
+        entries of the span are one range of the index by contract and date."""
+        rows = self._all(
+            "SELECT w.id, w.handle, w.name, w.email, w.created_at, a.currency, cur.digits, "
+            "SUM(p.amount) AS paid, COUNT(DISTINCT e.id) AS payouts, "
+            "MIN(e.effective_date) AS first_date, MAX(e.effective_date) AS last_date "
+            "FROM entries e JOIN postings p ON p.entry_id = e.id JOIN accounts a ON a.id = p.account_id "
+            "JOIN currencies cur ON cur.code = a.currency JOIN workers w ON w.handle = substr(a.name, 8) "
+            "WHERE e.contract_id IS NULL AND e.effective_date >= ? AND e.effective_date <= ? "
+            "AND e.kind = 'payout' AND a.name LIKE 'worker:%' AND p.side = 'debit' AND p.phase = 'posted' "
+            "GROUP BY w.id, w.handle, w.name, w.email, w.created_at, a.currency, cur.digits "
+            "ORDER BY w.handle, a.currency",
+            (since.isoformat(), until.isoformat()),
+        )
+        return [
+            PaidOut(
+                worker_of(r),
+                Money(r["paid"], _currency(r)),
+                r["payouts"],
+                date.fromisoformat(r["first_date"]),
+                date.fromisoformat(r["last_date"]),
+            )
+            for r in rows
         ]
 
     def bills_due_for_review(self, until: date) -> list[PendingBill]:
