@@ -1,4 +1,5 @@
-"""Pay per worker over a week or a month: the period and the wage as typed."""
+"""Pay per worker over a week or a month: the period and wage as typed, and the arithmetic
+of pay per hour and of a minimum wage's shortfall at its limits."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ import pytest
 from piecepay import inputs
 from piecepay.dates import Period
 from piecepay.errors import BadInput
+from piecepay.money import Currency, Money, format_hours, hourly_pay, wage_shortfall
+
+USD = Currency("USD", 2)
+JPY = Currency("JPY", 0)
+KWD = Currency("KWD", 3)
+
 
 # --------------------------------------------------------------------------- the period and the wage
 
@@ -93,3 +100,66 @@ def test_a_wage_out_of_shape_is_refused(text: str, code: str) -> None:
     with pytest.raises(BadInput) as refused:
         inputs.hourly_wage(text)
     assert refused.value.code == code
+
+
+# --------------------------------------------------------------------------- pay per hour and the shortfall
+
+
+def usd(minor: int) -> Money:
+    return Money(minor, USD)
+
+
+def test_thirty_cents_a_piece_over_an_hour_is_the_issue_case() -> None:
+    released = usd(30 * 10)  # 30 pieces at 0.10
+    assert hourly_pay(released, 60) == usd(300)
+    assert wage_shortfall(usd(1500), 60, released) == usd(1200)
+
+
+@pytest.mark.parametrize(
+    ("released", "minutes", "hourly"),
+    [
+        (1, 120, 1),  # 0.5 of a cent an hour: half-up
+        (1, 121, 0),  # just under half a cent
+        (0, 60, 0),
+        (1000, 1, 60000),
+        (2, 3, 40),
+        (1, 7, 9),  # 8.571… cents
+    ],
+)
+def test_pay_per_hour_is_rounded_once_half_up(released: int, minutes: int, hourly: int) -> None:
+    assert hourly_pay(usd(released), minutes) == usd(hourly)
+
+
+def test_no_minutes_have_no_pay_per_hour() -> None:
+    assert hourly_pay(usd(500), 0) is None
+
+
+@pytest.mark.parametrize(
+    ("wage", "minutes", "released", "short"),
+    [
+        (1500, 60, 1500, 0),  # exactly at the wage
+        (1500, 60, 1499, 1),  # a cent below
+        (1500, 60, 1501, 0),  # above: never below zero
+        (1500, 60, 0, 1500),
+        (1500, 1, 24, 1),  # 15.00 a minute's worth is exactly 0.25
+        (1500, 1, 25, 0),
+        (1, 30, 0, 1),  # half a cent owed: half-up
+        (1, 29, 0, 0),  # 0.483 of a cent
+        (1501, 1, 0, 25),  # 25.0166… cents
+        (1500, 90, 1000, 1250),  # an hour and a half: 22.50 owed, 10.00 paid
+    ],
+)
+def test_the_shortfall_at_its_limits(wage: int, minutes: int, released: int, short: int) -> None:
+    assert wage_shortfall(usd(wage), minutes, usd(released)) == usd(short)
+
+
+def test_the_shortfall_keeps_each_currency_s_digits_and_never_mixes_them() -> None:
+    assert wage_shortfall(Money(1500, JPY), 45, Money(0, JPY)) == Money(1125, JPY)
+    assert wage_shortfall(Money(2_000, KWD), 1, Money(0, KWD)) == Money(33, KWD)  # 33.33… fils
+    with pytest.raises(ValueError, match="never mix"):
+        wage_shortfall(usd(1500), 60, Money(0, JPY))
+
+
+@pytest.mark.parametrize(("minutes", "hours"), [(60, "1.00"), (90, "1.50"), (1, "0.02"), (0, "0.00"), (59, "0.98")])
+def test_hours_are_shown_to_two_decimals(minutes: int, hours: str) -> None:
+    assert format_hours(minutes) == hours
