@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "payout": ("piecepay.cli.payouts", "payout", "Record released earnings paid to a worker."),
     "report": ("piecepay.cli.reports", "report", "Escrow figures by campaign, contract or worker."),
     "log": ("piecepay.cli.reports", "log", "The journal, oldest entry first."),
+    "pay": ("piecepay.cli.pay", "pay", "Pay per worker over a week or a month, and per hour worked."),
     "verify": ("piecepay.cli.verify", "verify", "Prove the ledger is intact, balanced and unaltered."),
     "anchor": ("piecepay.cli.verify", "anchor", "Append the ledger's verified head to an anchor file."),
     "sweep": ("piecepay.cli.sweep", "sweep", "Apply the clock: auto-release, end past deadline, warn."),
