@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 from piecepay.errors import BadInput
+from piecepay.records import Record
 
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
@@ -47,3 +48,12 @@ def pinned_today() -> date | None:
 
     pinned = os.environ.get("PIECEPAY_TODAY")
     return parse_day(pinned, "PIECEPAY_TODAY") if pinned else None
+
+
+class Period(Record):
+    """The days a report covers, ``first`` to ``last`` inclusive, by the name it was asked
+    by: an ISO week (``2026-W47``, Monday to Sunday) or a calendar month (``2026-11``)."""
+
+    name: str
+    first: date
+    last: date

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
-from piecepay.dates import FIRST_DAY, LAST_DAY, MAX_DAYS, parse_day
+from piecepay.dates import FIRST_DAY, LAST_DAY, MAX_DAYS, Period, parse_day, within_span
 from piecepay.errors import BadInput, NotFound
 from piecepay.models import BillStatus, Grouping, Removed
 from piecepay.money import (
@@ -223,6 +223,76 @@ def threshold(text: str | None) -> Decimal | None:
     if value is not None and value == 0:
         raise BadInput(f"--threshold '{text}' must be more than zero", "not_positive")
     return value
+
+
+ISO_WEEK = r"(?a)([0-9]{4})-W([0-9]{2})"
+MONTH = r"(?a)([0-9]{4})-([0-9]{2})"
+HOURLY = r"(?a)([0-9]+(?:\.[0-9]+)?)(/h)?"
+
+
+def pay_period(week: str | None, month: str | None) -> Period:
+    """The period of ``--week`` or ``--month`` (exactly one of them): an ISO week
+    ``YYYY-Www`` (Monday to Sunday; week 53 only in a year that has one) or a month
+    ``YYYY-MM``, within the dates piecepay keeps."""
+    if (week is None) == (month is None):
+        raise BadInput("pass --week YYYY-Www or --month YYYY-MM (one of them)", "period_required")
+    if week is not None:
+        found = re.fullmatch(ISO_WEEK, week)
+        try:
+            if found is None:
+                raise ValueError(week)
+            year = _kept_year(int(found[1]), "--week", week)
+            first = date.fromisocalendar(year, int(found[2]), 1)
+        except ValueError:
+            raise BadInput(
+                f"--week '{week}' is not an ISO week like 2026-W47 (week 01 to 52, or 53 in a year that has one)",
+                "bad_week",
+            ) from None
+        return _within_span(Period(week, first, first + timedelta(days=6)), "--week")
+    assert month is not None
+    found = re.fullmatch(MONTH, month)
+    if found is None or not 1 <= int(found[2]) <= 12:
+        raise BadInput(f"--month '{month}' is not a month like 2026-11", "bad_month")
+    year, number = _kept_year(int(found[1]), "--month", month), int(found[2])
+    after = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
+    return _within_span(Period(month, date(year, number, 1), after - timedelta(days=1)), "--month")
+
+
+def _kept_year(year: int, what: str, text: str) -> int:
+    """``year`` if piecepay keeps its dates (so no date of it can leave Python's calendar)."""
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise BadInput(
+            f"{what} {text} is outside the dates piecepay keeps ({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})",
+            "date_out_of_range",
+        )
+    return year
+
+
+def _within_span(period: Period, what: str) -> Period:
+    within_span(period.first, f"{what} {period.name} starts on")
+    within_span(period.last, f"{what} {period.name} ends on")
+    return period
+
+
+def hourly_wage(text: str | None) -> Decimal | None:
+    """A wage per hour as typed, ``15.00/h`` or ``15.00``: a positive plain decimal (its
+    currency's digits are checked when it meets the currency)."""
+    if text is None:
+        return None
+    found = re.fullmatch(HOURLY, text)
+    if found is None:
+        raise BadInput(f"--minimum-wage '{text}' is not an amount per hour like 15.00/h", "bad_wage")
+    value = Decimal(found[1])
+    if value == 0:
+        raise BadInput(f"--minimum-wage '{text}' must be more than zero", "not_positive")
+    return value
+
+
+def pay_grouping(text: str) -> Grouping:
+    """What pay's rows are: one per worker (and currency), the only grouping it has."""
+    if text != Grouping.WORKER.value:
+        raise BadInput(f"--by must be worker, not '{text}'", "bad_grouping")
+    return Grouping.WORKER
 
 
 def currency(text: str, *, in_use: bool = True) -> str:

@@ -273,3 +273,34 @@ def format_rate(rate: Decimal) -> str:
     """A rate as typed, without exponent: Decimal('0.005') -> '0.005'."""
     text = f"{rate.normalize(EXACT):f}"
     return text
+
+
+# --------------------------------------------------------------------------- pay per hour
+
+MINUTES_PER_HOUR = 60
+
+
+def _half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator (both >= 0, denominator > 0) rounded half-up to a whole number,
+    exactly: integers never lose a digit."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def hourly_pay(released: Money, minutes: int) -> Money | None:
+    """What ``released`` pays an hour over ``minutes`` of work: released x 60 / minutes, exact,
+    rounded once, half-up, to the minor unit; None when no minutes were recorded."""
+    if minutes <= 0:
+        return None
+    return Money(_half_up(max(released.minor, 0) * MINUTES_PER_HOUR, minutes), released.currency)
+
+
+def wage_shortfall(wage: Money, minutes: int, released: Money) -> Money:
+    """What ``released`` falls short of ``wage`` an hour over ``minutes``: max(0, wage x
+    minutes / 60 - released), exact, rounded once, half-up, to the minor unit."""
+    short = wage.minor * minutes - MINUTES_PER_HOUR * wage._same(released).minor
+    return Money(_half_up(short, MINUTES_PER_HOUR) if short > 0 else 0, wage.currency)
+
+
+def format_hours(minutes: int) -> str:
+    """Minutes as hours to two decimals, rounded half-up (for display): 90 -> '1.50', 1 -> '0.02'."""
+    return format_minor(_half_up(minutes * 100, MINUTES_PER_HOUR), 2)

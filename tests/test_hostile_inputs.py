@@ -621,6 +621,54 @@ def test_payees_take_a_year_of_four_digits_in_the_span_and_a_positive_dollar_thr
     refused(book, spec)
 
 
+# --------------------------------------------------------------------------- pay: periods and wages
+
+BAD_WEEKS = [
+    *[(w, "bad_week") for w in ("2027-W53", "2026-W54", "2026-W00", "2026-w47", "2026W47", "2026-W47-1")],
+    *[(w, "bad_week") for w in ("2026-11-20", " 2026-W47", "2026-W47\n", "2026-W7", "\u0662\u0660\u0662\u0666-W47")],
+    *[(w, "bad_week") for w in ("", "2026-W47\x1b[31m")],
+    *[(w, "date_out_of_range") for w in ("1999-W52", "2100-W01", "2099-W53", "1900-W01", "0000-W01", "9999-W53")],
+]
+BAD_MONTHS = [
+    *[(m, "bad_month") for m in ("2026-13", "2026-00", "0000-00", "2026-1", "2026-11-01", "November", "2026-11\n", "")],
+    *[(m, "date_out_of_range") for m in ("1999-12", "2100-01", "0000-01", "9999-12")],
+]
+BAD_WAGES = [
+    *[(w, "not_positive") for w in ("0/h", "0.00", "0.00/h")],
+    *[(w, "bad_wage") for w in ("-15/h", "15/hr", "15/H", "15 /h", "/h", "1e3/h", "NaN", "inf/h", "1,000/h")],
+    *[(w, "bad_wage") for w in ("15/h\n", "15.00/h/h", "15./h", ".5/h", "+15/h", "15/h ", "\u0661\u0665/h", "")],
+    ("15.001/h", "too_many_decimals"),
+    (HUGE + "/h", "too_large"),
+]
+WEEK = ("pay", "--week", "2026-W47")
+PAY = [
+    *(case(f"pay-week-{w!r}", "pay", "--week", w, error=e) for w, e in BAD_WEEKS),
+    *(case(f"pay-month-{m!r}", "pay", "--month", m, error=e) for m, e in BAD_MONTHS),
+    *(case(f"pay-wage-{w!r}", *WEEK, "--minimum-wage", w, error=e) for w, e in BAD_WAGES),
+    case("pay-jpy-wage-decimals", *WEEK, "--campaign", "menus", "--minimum-wage", "15.5/h", error="too_many_decimals"),
+    case("pay-wage-currency-jpy", *WEEK, "--currency", "JPY", "--minimum-wage", "0.5/h", error="too_many_decimals"),
+    *(
+        case(f"pay-currency-{c!r}", *WEEK, "--minimum-wage", "15/h", "--currency", c, error="bad_currency")
+        for c in ("ZZZ", "US", "", "usd\n", "\u20ac\u20ac\u20ac")
+    ),
+    case("pay-currency-without-wage", *WEEK, "--currency", "USD", error="conflicting_options"),
+    case("pay-no-period", "pay", error="period_required"),
+    case("pay-week-and-month", *WEEK, "--month", "2026-11", error="period_required"),
+    *(case(f"pay-by-{b!r}", *WEEK, "--by", b, error="bad_grouping") for b in ("campaign", "contract", "Worker", "")),
+    case("pay-format", *WEEK, "--format", "xml", error="bad_format"),
+    case("pay-campaign-missing", *WEEK, "--campaign", "nope", code=3),
+]
+
+
+@pytest.mark.parametrize("spec", PAY)
+def test_pay_takes_only_an_iso_week_a_month_and_a_wage_per_hour(book: Ledger, spec: Case) -> None:
+    """pay's --week is YYYY-Www (week 53 only in a year that has one), --month YYYY-MM, both
+    within 2000-2099 and one of them; --minimum-wage a positive plain amount with no more
+    decimals than its currency has, optionally followed by /h; --currency only with it and
+    --by only worker: exit 2 (3 for a campaign that does not exist)."""
+    refused(book, spec)
+
+
 # --------------------------------------------------------------------------- environment, currencies, actors, keys
 
 BUSY = [

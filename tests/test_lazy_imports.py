@@ -49,6 +49,7 @@ NOT_NEEDED = {
     ("release", "1"): ("hashlib", "piecepay.export.entries"),
     ("verify",): ("piecepay.export.entries",),
     ("payees", "--year", "2026"): ("json", "hashlib", "piecepay.journal", "piecepay.export.entries"),
+    ("pay", "--week", "2026-W47"): ("json", "hashlib", "piecepay.journal", "piecepay.rules", "piecepay.export.entries"),
 }
 
 

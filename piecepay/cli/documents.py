@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from piecepay.models import Figures, Pieces
-from piecepay.money import Money, format_pieces, format_rate
+from piecepay.money import Money, format_hours, format_pieces, format_rate
 
 if TYPE_CHECKING:
     from datetime import date
@@ -326,6 +326,42 @@ def report_row(row: ReportRow, by: str) -> Document:
 
 def report(r: Report) -> Document:
     return {"rows": [report_row(row, r.by) for row in r.rows], "totals": [figures(t) for t in r.totals]}
+
+
+if TYPE_CHECKING:
+    from piecepay.operations.pay import Pay, PayRow
+
+
+def pay(p: Pay) -> Document:
+    """Pay over a period: the period, the minimum wage asked (if any) and a row per worker and
+    currency; amounts twice, as everywhere."""
+    wage = p.wage
+    return {
+        "period": p.period.name,
+        "from": p.period.first.isoformat(),
+        "to": p.period.last.isoformat(),
+        **money("minimum_wage", wage),
+        "wage_currency": wage.currency.code if wage else None,
+        "rows": [pay_row(row, p.period.name) for row in p.rows],
+    }
+
+
+def pay_row(row: PayRow, period: str) -> Document:
+    return {
+        "worker": row.worker,
+        "currency": row.currency.code,
+        "period": period,
+        "bills": row.bills,
+        "pieces_billed": format_pieces(row.pieces_billed_milli),
+        "pieces_released": format_pieces(row.pieces_released_milli),
+        **money("released", row.released),
+        **money("pending", row.pending),
+        "minutes": row.minutes,
+        "bills_without_minutes": row.bills_without_minutes,
+        "hours": format_hours(row.minutes),
+        **money("effective_hourly", row.hourly),
+        **money("shortfall", row.shortfall),
+    }
 
 
 def log_entry(e: LogEntry) -> Document:

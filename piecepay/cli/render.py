@@ -350,6 +350,30 @@ class Sink:
             output.table_out(document["rows"], COLUMNS["payee"], title, tuple(NUMERIC))
             output.table_out(document["totals"], COLUMNS["payee_total"], None, tuple(NUMERIC))
 
+    def pay(self, document: Document, fmt: str | None) -> None:
+        """Pay over a period as a table (titled by the period), JSON (the whole document), or
+        its rows as CSV or JSON lines; an empty table says so only at a terminal."""
+        mode = fmt or ("json" if self.as_json else "table")
+        rows = document["rows"]
+        if mode == "json":
+            output.json_out(document)
+        elif mode == "jsonl":
+            for row in rows:
+                output.json_line(row)
+        elif mode == "csv":
+            keys = [*PAY_CSV, *(f"{k}_minor" for k in PAY_MONEY)]
+            output.csv_out(rows, keys, PAY_NUMERIC | {k for k in keys if k.endswith("_minor")})
+        elif not rows:
+            if output.to_terminal():
+                output.note(f"no bills dated in {document['period']} ({document['from']} to {document['to']})")
+        else:
+            title = f"Pay {document['period']}: {document['from']} to {document['to']}"
+            columns = PAY_COLUMNS
+            if document["minimum_wage"] is not None:
+                title += f", minimum wage {document['minimum_wage']} {document['wage_currency']}/h"
+                columns = [*PAY_COLUMNS, ("shortfall", "Shortfall")]
+            output.table_out(rows, columns, title, tuple(PAY_NUMERIC))
+
 
 REPORT_MONEY = [
     ("funded", "Funded"),
@@ -370,6 +394,23 @@ REPORT_LABELS = {
     "contract": [("contract", "Contract"), ("status", "Status"), ("unit", "Unit")],
     "worker": [("worker", "Worker"), ("campaign", "Campaigns")],
 }
+
+PAY_COLUMNS = [
+    ("worker", "Worker"),
+    ("currency", "Cur"),
+    ("bills", "Bills"),
+    ("pieces_billed", "Billed"),
+    ("pieces_released", "Released pcs"),
+    ("released", "Released"),
+    ("pending", "Pending"),
+    ("minutes", "Minutes"),
+    ("bills_without_minutes", "Untimed bills"),
+    ("hours", "Hours"),
+    ("effective_hourly", "Per hour"),
+]
+PAY_MONEY = ("released", "pending", "effective_hourly", "shortfall")
+PAY_CSV = ["period", *(key for key, _ in PAY_COLUMNS), "shortfall"]
+PAY_NUMERIC = {key for key, _ in PAY_COLUMNS[2:]} | {"shortfall"}
 
 
 class _Blank(dict[str, Any]):

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         PendingBill,
         StoredEntry,
         StoredHead,
+        WorkerPay,
     )
 
 
@@ -325,6 +326,11 @@ class Store(Protocol):
         ...
 
     def pending_bill_count(self, contract_id: int) -> int: ...
+
+    def worker_pay(self, first: date, last: date, campaign_id: int | None = None) -> list[WorkerPay]:
+        """Per worker and currency, the bills dated ``first`` to ``last`` (inclusive), of one
+        campaign's contracts or of every one, summed; by worker handle, then currency."""
+        ...
 
     def active_contracts(self) -> list[ActiveContract]:
         """Active contracts with their campaign deadline and the date of their last entry."""

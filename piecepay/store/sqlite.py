@@ -61,6 +61,9 @@ CAMPAIGN_TERMS = (
     "reversal_days",
 )
 OPEN_BILLS = "('pending', 'revising')"  # the statuses of a bill that holds its reservation
+# Every status a bill can have: naming them all lets a search by date use the index on
+# (contract_id, status, effective_date) as one range per contract and status.
+EVERY_BILL_STATUS = "(" + ", ".join(f"'{status.value}'" for status in BillStatus) + ")"
 # The day bill b was last resubmitted after a revision (NULL: never): its review window starts there.
 LAST_RESUBMITTED = (
     "(SELECT MAX(v.resolved_on) FROM revisions v WHERE v.bill_id = b.id AND v.status = 'resubmitted') AS resubmitted_on"
@@ -388,6 +391,22 @@ class LogEntry(Record):
     recorded_at: str
     hash: str
     postings: tuple[tuple[str, str, str, Money], ...]  # account, side, phase, amount
+
+
+class WorkerPay(Record):
+    """A worker's bills in one currency over a span of days, summed: how many, their pieces
+    billed and released, what was released and what is still reserved, and their minutes
+    (bills without minutes counted apart)."""
+
+    worker_handle: str
+    currency: Currency
+    bills: int
+    pieces_milli: int
+    released_pieces_milli: int
+    released_minor: int
+    pending_minor: int
+    minutes: int
+    bills_without_minutes: int
 
 
 class BillLine(Record):
@@ -1311,6 +1330,43 @@ class SqliteStore:
         row = self._one(f"SELECT COUNT(*) FROM bills WHERE contract_id = ? AND status IN {OPEN_BILLS}", (contract_id,))
         assert row is not None
         return int(row[0])
+
+    def worker_pay(self, first: date, last: date, campaign_id: int | None = None) -> list[WorkerPay]:
+        """Per worker and currency, the bills dated ``first`` to ``last`` (inclusive), of one
+        campaign's contracts or of every one, summed; by worker handle, then currency."""
+        sql = (
+            "SELECT w.handle, k.currency, cur.digits, COUNT(*) AS bills, SUM(b.pieces_milli) AS pieces, "
+            "SUM(b.released_pieces_milli) AS released_pieces, SUM(b.released_minor) AS released, "
+            f"SUM(CASE WHEN b.status IN {OPEN_BILLS} THEN b.amount_minor ELSE 0 END) AS pending, "
+            "SUM(COALESCE(b.minutes, 0)) AS minutes, SUM(CASE WHEN b.minutes IS NULL THEN 1 ELSE 0 END) AS untimed "
+            # CROSS JOIN: SQLite reads contracts first and each one's bills as a range of dates,
+            # never every bill (PostgreSQL reads it as a plain join)
+            "FROM contracts c CROSS JOIN bills b JOIN workers w ON w.id = c.worker_id "
+            "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency "
+            f"WHERE b.contract_id = c.id AND b.status IN {EVERY_BILL_STATUS} "
+            "AND b.effective_date >= ? AND b.effective_date <= ?"
+        )
+        args: list[object] = [first.isoformat(), last.isoformat()]
+        if campaign_id is not None:
+            sql += " AND c.campaign_id = ?"
+            args.append(campaign_id)
+        rows = self._all(sql + " GROUP BY w.handle, k.currency, cur.digits", args)
+        found = [
+            WorkerPay(
+                r["handle"],
+                _currency(r),
+                r["bills"],
+                r["pieces"],
+                r["released_pieces"],
+                r["released"],
+                r["pending"],
+                r["minutes"],
+                r["untimed"],
+            )
+            for r in rows
+        ]
+        # sorted here, not by SQL: PostgreSQL's collation would order handles otherwise
+        return sorted(found, key=lambda pay: (pay.worker_handle, pay.currency.code))
 
     def active_contracts(self) -> list[ActiveContract]:
         """Active contracts with their campaign deadline and the date of their last entry."""

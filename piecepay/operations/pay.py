@@ -1,0 +1,91 @@
+"""What each worker earned in a week or a month, for the time the work took: pieces, pay
+released and still pending, hours, the effective pay per hour, and what a minimum wage
+would have paid more."""
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from piecepay.dates import Period
+from piecepay.money import Currency, Money, hourly_pay, money_from, wage_shortfall
+from piecepay.records import Record
+from piecepay.session import Session
+
+if TYPE_CHECKING:
+    from piecepay.store.sqlite import WorkerPay
+
+DEFAULT_WAGE_CURRENCY = "USD"
+
+
+class PayRow(Record):
+    """One worker's bills in one currency over the period. ``hourly`` is None when no minutes
+    were recorded; ``shortfall`` is None without a wage, for another currency than the
+    wage's, or when no minutes were recorded."""
+
+    worker: str
+    currency: Currency
+    bills: int
+    pieces_billed_milli: int
+    pieces_released_milli: int
+    released: Money
+    pending: Money
+    minutes: int
+    bills_without_minutes: int
+    hourly: Money | None
+    shortfall: Money | None
+
+
+class Pay(Record):
+    period: Period
+    wage: Money | None  # per hour, in its currency
+    rows: tuple[PayRow, ...]
+
+
+def pay(
+    s: Session,
+    period: Period,
+    campaign_ref: str | None = None,
+    wage: Decimal | None = None,
+    wage_currency: str | None = None,
+) -> Pay:
+    """Per worker and currency, the bills whose effective date falls in ``period`` (of one
+    campaign, or of every one), with the effective pay per hour and, given a ``wage`` per hour
+    in ``wage_currency`` (default the campaign's currency, else USD), the shortfall of the
+    rows in that currency."""
+    with s.store.snapshot():
+        campaign = s.store.find_campaign(campaign_ref) if campaign_ref is not None else None
+        hourly = None
+        if wage is not None:
+            code = wage_currency or (campaign.currency.code if campaign else DEFAULT_WAGE_CURRENCY)
+            hourly = money_from(wage, _currency(s, code), what="--minimum-wage")
+        found = s.store.worker_pay(period.first, period.last, campaign.id if campaign else None)
+    return Pay(period, hourly, tuple(_row(figures, hourly) for figures in found))
+
+
+def _currency(s: Session, code: str) -> Currency:
+    """The currency as the ledger keeps it, or from ISO 4217 data when the ledger has none of it."""
+    kept = s.store.currency(code)
+    if kept is not None:
+        return kept
+    from piecepay.money import currency_digits
+
+    return Currency(code, currency_digits(code))
+
+
+def _row(f: "WorkerPay", wage: Money | None) -> PayRow:
+    released, pending = Money(f.released_minor, f.currency), Money(f.pending_minor, f.currency)
+    short = None
+    if wage is not None and wage.currency.code == f.currency.code and f.minutes > 0:
+        short = wage_shortfall(wage, f.minutes, released)
+    return PayRow(
+        f.worker_handle,
+        f.currency,
+        f.bills,
+        f.pieces_milli,
+        f.released_pieces_milli,
+        released,
+        pending,
+        f.minutes,
+        f.bills_without_minutes,
+        hourly_pay(released, f.minutes),
+        short,
+    )
