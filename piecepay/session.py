@@ -109,6 +109,12 @@ def open_session(where: Location, actor: str, now: datetime, today: date | None 
     return Session(open_store(where, write=write, stamp=stamp), name, now, day)
 
 
+def session_on(store: Store, actor: str, now: datetime, today: date | None = None) -> Session:
+    """A new session over a ledger already open (a served ledger's pooled store)."""
+    name, day, _ = _stamp(actor, now, today)
+    return Session(store, name, now, day)
+
+
 def new_ledger(
     where: Location, actor: str, now: datetime, today: date | None = None, *, writer: str | None = None
 ) -> None:

@@ -348,3 +348,22 @@ def test_the_openapi_document_describes_every_route(team: Team) -> None:
     assert create["requestBody"]["content"]["application/json"]["schema"]["required"] == ["pieces"]
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
     assert "multipart/form-data" in paths["/api/bills/{bill}/proofs"]["post"]["requestBody"]["content"]
+
+
+def test_what_other_processes_write_is_seen_at_once(team: Team) -> None:
+    """The server keeps its connections open between requests: a token made or revoked by the
+    command line counts from the next request, even after another process opened and closed
+    the ledger and the server opened a connection of its own for a page's sign-in."""
+    server = team.start()
+    owner = team.tokens["owner"]
+    assert server.get("/api/me", owner).status_code == 200
+    with server.client() as http:  # a sign-in opens a connection of its own in the server's process
+        page = http.get("/")
+        nonce = page.cookies.get("piecepay_signin") or http.cookies.get("piecepay_signin")
+        assert http.post("/signin", data={"csrf": nonce, "token": team.tokens["ana"]}).status_code == 303
+    assert team.ledger.query("SELECT count(*) FROM workers")[0][0] == 3  # another process reads, closes
+    made = team.ledger.ok("token", "create", "--role", "reviewer", "--name", "late")
+    assert server.get("/api/me", made["token"]).json()["name"] == "late"
+    team.ledger.ok("token", "revoke", str(made["id"]))
+    error(server.get("/api/me", made["token"]), 401, "token_revoked")
+    assert server.get("/api/bills", owner).status_code == 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +23,8 @@ from piecepay.errors import PiecepayError, known
 from piecepay.locations import Location
 from piecepay.parties import Party
 from piecepay.records import Record
-from piecepay.session import Session, open_session
+from piecepay.session import Session, open_session, session_on
+from piecepay.store import Store
 from piecepay.text import json_text
 
 log = logging.getLogger("piecepay.server")
@@ -70,18 +71,24 @@ def credential(request: Request) -> str | None:
     return bearer(request) or request.cookies.get(SESSION_COOKIE) or None
 
 
+POOL_SIZE = 8  # ledger connections a server process keeps open and uses at once
+
+
 class Served:
-    """The ledger behind the server: each request opens it, finds its party, works in a
-    session of its own, and closes it.
+    """The ledger behind the server: each request takes an open connection from a small pool,
+    finds its party, works in a session of its own, and gives the connection back.
 
     Writes run one at a time in a process, in the order they came: the ledger takes one writer
     at a time anyway, and a writer waiting here waits its turn instead of polling the
     database's lock against the others (which left some waiting seconds)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, pool_size: int = POOL_SIZE) -> None:
+        import queue
         import threading
 
         self.config = config
+        self.idle: queue.LifoQueue[Store] = queue.LifoQueue()
+        self.slots = threading.BoundedSemaphore(pool_size)
         self.writing = threading.Lock()
 
     def open(self, *, write: bool) -> Session:
@@ -101,19 +108,62 @@ class Served:
         return await run_in_threadpool(self._run, request, secret, work, write)
 
     def _run(self, request: Request, secret: str | None, work: Callable[[Session, Party], Value], write: bool) -> Value:
+        # a writer waits its turn before it takes a connection, so readers never wait on writers here
+        with self.writing if write else contextlib.nullcontext(), self.slots, self._store() as store:
+            return self._work(store, request, secret, work)
+
+    def _work(
+        self, store: Store, request: Request, secret: str | None, work: Callable[[Session, Party], Value]
+    ) -> Value:
         from piecepay.operations.tokens import authenticate
 
-        with self.writing if write else contextlib.nullcontext():
-            session = self.open(write=write)
+        session = session_on(store, SERVER_ACTOR, datetime.now(UTC), pinned_today())
+        token = authenticate(session, secret)
+        session.actor = token.name
+        request.state.actor, request.state.token_id = token.name, token.id
+        result = work(session, Party(token))
+        request.state.replayed = session.replayed
+        return result
+
+    @contextlib.contextmanager
+    def _store(self) -> Iterator[Store]:
+        """An open connection to the ledger, from the pool or new; back to the pool after a
+        request that ended well or was refused, closed after one that met a storage problem
+        or an error no one foresaw (the next request opens a fresh one)."""
+        import queue
+
+        from piecepay.errors import StorageError
+
+        try:
+            store = self.idle.get_nowait()
+        except queue.Empty:
+            store = self.open(write=True).store
+        try:
+            yield store
+        except PiecepayError as error:
+            self._give_back(store, keep=not isinstance(error, StorageError))
+            raise
+        except BaseException:
+            self._give_back(store, keep=False)
+            raise
+        else:
+            self._give_back(store, keep=True)
+
+    def _give_back(self, store: Store, *, keep: bool) -> None:
+        if keep and not store.in_transaction():
+            self.idle.put(store)
+        else:
+            store.close()
+
+    def close(self) -> None:
+        """Close every idle connection (when the server stops)."""
+        import queue
+
+        while True:
             try:
-                token = authenticate(session, secret)
-                session.actor = token.name
-                request.state.actor, request.state.token_id = token.name, token.id
-                result = work(session, Party(token))
-                request.state.replayed = session.replayed
-                return result
-            finally:
-                session.close()
+                self.idle.get_nowait().close()
+            except queue.Empty:
+                return
 
 
 # A page may load only what the server itself serves: no inline script, no other origin, no
@@ -197,7 +247,13 @@ def create_app(config: Config) -> Starlette:
 
     served = Served(config)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        served.close()  # the requests are done: the pool's connections close
+
     app = Starlette(
+        lifespan=lifespan,
         routes=api.routes(served) + web.routes(served),
         middleware=[Middleware(Guarded)],
         exception_handlers={PiecepayError: _known_error, sqlite3.Error: _known_error, HTTPException: _http_error},

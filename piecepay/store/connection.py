@@ -185,7 +185,11 @@ def _connect(path: Path, writable: bool) -> sqlite3.Connection:
     error: sqlite3.Error | None = None
     for target, is_uri in attempts:
         try:
-            conn = sqlite3.connect(target, timeout=busy_seconds(), isolation_level=None, uri=is_uri)
+            # A served ledger's pool hands a connection to one thread at a time, not always the one
+            # that opened it; SQLite here is built serialized (sqlite3.threadsafety == 3).
+            conn = sqlite3.connect(
+                target, timeout=busy_seconds(), isolation_level=None, uri=is_uri, check_same_thread=False
+            )
             conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         except sqlite3.Error as exc:
             error = exc

@@ -318,6 +318,9 @@ class PostgresStore(SqliteStore):
         self.pg = conn
         self.shown = where.shown
 
+    def in_transaction(self) -> bool:
+        return bool(self.pg.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE)
+
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
         """One write transaction; writers queue on one lock, so each decides on the latest

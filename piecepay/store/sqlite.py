@@ -433,6 +433,10 @@ class SqliteStore:
     def close(self) -> None:
         self.conn.close()
 
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (a connection given back to a pool must have none)."""
+        return bool(self.conn.in_transaction)
+
     # ------------------------------------------------------------------ transactions
 
     @contextlib.contextmanager
