@@ -310,16 +310,13 @@ class Sink:
         if mode == "json":
             output.json_out(document)
         elif mode == "jsonl":
-            for line, found in (("row", document["rows"]), ("total", document["totals"])):
-                for row in found:
-                    output.json_line({"line": line, **row})
+            for line in rows_and_totals(document):
+                output.json_line(line)
         elif mode == "csv":
             title = ["title"] if by == "campaign" else []
             keys = ["line", *[k for k, _ in columns][:1], *title, *[k for k, _ in columns][1:]]
             keys += [f"{k}_minor" for k, _ in REPORT_MONEY + extra]
-            lines = [{"line": "row", **row} for row in document["rows"]]
-            lines += [{"line": "total", **total} for total in document["totals"]]
-            output.csv_out(lines, keys, NUMERIC | {k for k in keys if k.endswith("_minor")})
+            output.csv_out(rows_and_totals(document), keys, NUMERIC | {k for k in keys if k.endswith("_minor")})
         else:
             output.table_out(document["rows"], columns, None, tuple(NUMERIC))
             if document["totals"]:
@@ -333,14 +330,10 @@ class Sink:
         if mode == "json":
             output.json_out(document)
         elif mode == "jsonl":
-            for line, found in (("row", document["rows"]), ("total", document["totals"])):
-                for row in found:
-                    output.json_line({"line": line, **row})
+            for line in rows_and_totals(document):
+                output.json_line(line)
         elif mode == "csv":
-            keys = CSV_COLUMNS["payee"]
-            lines = [{"line": "row", **row} for row in document["rows"]]
-            lines += [{"line": "total", **total} for total in document["totals"]]
-            output.csv_out(lines, keys, NUMERIC | {"paid_minor"})
+            output.csv_out(rows_and_totals(document), CSV_COLUMNS["payee"], NUMERIC | {"paid_minor"})
         elif not document["rows"]:
             if output.to_terminal():
                 output.note(f"no payouts in {document['year']}")
@@ -373,6 +366,14 @@ class Sink:
                 title += f", minimum wage {document['minimum_wage']} {document['wage_currency']}/h"
                 columns = [*PAY_COLUMNS, ("shortfall", "Shortfall")]
             output.table_out(rows, columns, title, tuple(PAY_NUMERIC))
+
+
+def rows_and_totals(document: Document) -> list[Document]:
+    """A document's rows, then its totals, each line marked as one or the other (``line``):
+    how the report and the payees go out as CSV or JSON lines."""
+    return [{"line": "row", **row} for row in document["rows"]] + [
+        {"line": "total", **total} for total in document["totals"]
+    ]
 
 
 REPORT_MONEY = [
