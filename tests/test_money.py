@@ -7,7 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from piecepay.errors import BadInput
@@ -557,3 +557,34 @@ def test_what_is_parsed_is_named_when_it_is_not_a_number() -> None:
     with pytest.raises(BadInput) as released:
         parse_pieces("1e3", what="release pieces")
     assert released.value.message == "release pieces '1e3' is not a plain decimal number (like 5, 5.00 or 0.005)"
+
+
+@example(released=0, minutes=29, wage=1, digits=2)  # 29/60 of a cent short: nothing, as rounded
+@example(released=0, minutes=30, wage=1, digits=2)  # half a cent short: a cent, half-up
+@example(released=1, minutes=60, wage=1, digits=2)  # exactly at the wage
+@given(
+    released=st.integers(0, 10**15),
+    minutes=st.integers(1, 10**9),
+    wage=st.integers(1, 10**9),
+    digits=st.sampled_from([0, 2, 3]),
+)
+def test_hourly_pay_and_a_wages_shortfall_are_the_exact_figures_rounded_once(
+    released: int, minutes: int, wage: int, digits: int
+) -> None:
+    """Against exact fractions: pay an hour is released x 60 / minutes, the shortfall max(0,
+    wage x minutes / 60 - released), each rounded half-up once to the minor unit; and a
+    shortfall is owed exactly when the hourly pay, unrounded, is under the wage."""
+    from piecepay.money import hourly_pay, wage_shortfall
+
+    currency = Currency("USD" if digits == 2 else "JPY" if digits == 0 else "BHD", digits)
+
+    def half_up(value: Fraction) -> int:
+        return int((value + Fraction(1, 2)).__floor__())
+
+    hourly = hourly_pay(Money(released, currency), minutes)
+    assert hourly is not None and hourly.minor == half_up(Fraction(released * 60, minutes))
+    exact_short = Fraction(wage * minutes, 60) - released
+    short = wage_shortfall(Money(wage, currency), minutes, Money(released, currency))
+    assert short.minor == (half_up(exact_short) if exact_short > 0 else 0)
+    assert (exact_short > 0) == (Fraction(released * 60, minutes) < wage)
+    assert hourly_pay(Money(released, currency), 0) is None
