@@ -193,8 +193,10 @@ def routes(served: Served) -> list[Route]:
             party.may(Action.READ)
             contracts = {k.id: k for k in s.store.contracts()}
             worker = params.get("worker")
-            if party.role is TokenRole.WORKER and worker is not None and worker != party.token.worker_handle:
-                raise no_worker(worker)
+            if party.role is TokenRole.WORKER:  # a worker's own bills, read as such (not all, then kept)
+                if worker is not None and worker != party.token.worker_handle:
+                    raise no_worker(worker)
+                worker = party.token.worker_handle
             contract = params.get("contract")
             if contract is not None:
                 party.check_contract(_found_contract(s, party, contract), contract)
