@@ -119,6 +119,14 @@ def reason(text: str) -> str:
     return checked_text(text, "a rejection's reason", max_length=REASON_MAX, code="reason_required")
 
 
+def bonus_reason(text: str) -> str:
+    return checked_text(text, "a bonus's reason", max_length=REASON_MAX, code="reason_required")
+
+
+def time_note(text: str | None) -> str | None:
+    return None if text is None else checked_text(text, "note", max_length=NOTE_MAX)
+
+
 def payout_ref(text: str | None) -> str | None:
     return None if text is None else checked_text(text, "payout reference", max_length=REF_MAX)
 

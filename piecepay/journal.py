@@ -15,7 +15,9 @@ Phase = Literal["pending", "posted"]
 GENESIS_HASH = "0" * 64
 
 # What entries record: movements of money (with postings) and facts that move none.
-MONEY_KINDS = frozenset({"top_up", "bill", "release", "reject", "reversal", "refund", "payout"})
+MONEY_KINDS = frozenset(
+    {"top_up", "bill", "release", "reject", "reversal", "refund", "payout", "bonus", "funded_bonus"}
+)
 # A resubmitted bill moves money only when it claims fewer pieces (it gives back part of its reservation).
 SOMETIMES_MONEY_KINDS = frozenset({"resubmit"})
 RECORD_KINDS = frozenset(
@@ -39,6 +41,7 @@ RECORD_KINDS = frozenset(
         "token_created",
         "token_revoked",
         "proof_added",
+        "time_recorded",
     }
 )
 KINDS = MONEY_KINDS | SOMETIMES_MONEY_KINDS | RECORD_KINDS

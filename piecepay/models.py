@@ -145,6 +145,11 @@ class Contract(Record):
     pieces_pending_milli: int
     pieces_released_milli: int
     pieces_rejected_milli: int
+    # Exact totals: bills from this entry on are priced by the contract's running total (a
+    # contract from before schema 9 starts at its upgrade), and the exact value released less
+    # the money released, in minor units (within [-0.5, 0.5)).
+    exact_from_entry: int = 0
+    released_carry: Decimal = Decimal(0)
 
     @property
     def ref(self) -> str:
@@ -159,6 +164,38 @@ class Contract(Record):
     def pieces_committed_milli(self) -> int:
         """Pieces that count against piece limits: pending and released."""
         return self.pieces_pending_milli + self.pieces_released_milli
+
+
+class BonusSource(StrEnum):
+    """Where a bonus is paid from: the contract's escrow, or straight from the client."""
+
+    ESCROW = "escrow"
+    FUNDING = "funding"
+
+
+class Bonus(Record):
+    """Money paid to a worker on a contract beyond their pieces, posted at once; a make-up
+    bonus names the period whose shortfall against a minimum wage it pays."""
+
+    id: int
+    contract_id: int
+    amount: Money
+    source: BonusSource
+    reason: str
+    makeup_period: str | None
+    effective_date: date
+    entry_id: int
+
+
+class WorkTime(Record):
+    """Minutes worked on a contract that no bill names."""
+
+    id: int
+    contract_id: int
+    minutes: int
+    effective_date: date
+    note: str | None
+    entry_id: int
 
 
 class Milestone(Record):
@@ -291,13 +328,16 @@ class Figures(Record):
 
     funded: Money
     reserved: Money
-    released: Money
+    released: Money  # for pieces
     refunded: Money
+    bonuses: Money  # paid beyond pieces, from escrow or from the client's funding
+    escrow_bonuses: Money  # the part of ``bonuses`` paid from escrow
 
     @property
     def escrow(self) -> Money:
-        """Held in escrow: funded less released and refunded (available + reserved)."""
-        return self.funded - self.released - self.refunded
+        """Held in escrow: funded less released, refunded and paid from it as bonuses
+        (available + reserved)."""
+        return self.funded - self.released - self.refunded - self.escrow_bonuses
 
     @property
     def available(self) -> Money:
@@ -308,7 +348,7 @@ class Figures(Record):
 
     @classmethod
     def zero(cls, currency: Currency) -> "Figures":
-        return cls(*(Money.zero(currency),) * 4)
+        return cls(*(Money.zero(currency),) * 6)
 
 
 class Pieces(Record):

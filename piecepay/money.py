@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
 
 from piecepay.errors import BadInput
 from piecepay.records import Record
@@ -18,6 +18,7 @@ MAX_PIECES = Decimal(10**12)
 RATE_DECIMALS = 9
 PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 EXACT = Context(prec=80, rounding=ROUND_HALF_UP)
+HALF = Decimal("0.5")
 
 
 class Currency(Record):
@@ -257,6 +258,43 @@ def bill_amount(pieces: Decimal, rate: Decimal, digits: int) -> int:
     if minor > MAX_MINOR:
         raise BadInput(f"{pieces} x {rate} is too large for one bill", "too_large")
     return minor
+
+
+def exact_minor(pieces: Decimal, rate: Decimal, digits: int) -> Decimal:
+    """pieces x rate in minor units, exactly (0.008 for 2 rows at 0.004 USD: 0.8 cents)."""
+    with localcontext(EXACT):
+        return (pieces * rate).scaleb(digits)
+
+
+def reserved_minor(pieces: Decimal, rate: Decimal, digits: int) -> int:
+    """What a bill of ``pieces`` at ``rate`` reserves: its exact value rounded up to the minor
+    unit, the most its release can post whatever was released on its contract before."""
+    value = exact_minor(pieces, rate, digits)
+    minor = int(value.to_integral_value(rounding=ROUND_CEILING))
+    if minor > MAX_MINOR:
+        raise BadInput(f"{pieces} x {rate} is too large for one bill", "too_large")
+    return minor
+
+
+def carried_share(carry: Decimal, value: Decimal) -> tuple[int, Decimal]:
+    """What releasing ``value`` (exact, in minor units) posts on a contract whose released
+    money so far falls short of its exact value released by ``carry``, and the carry after.
+
+    The contract's released money is its exact value released rounded once, half-up, at every
+    moment: the posting is round(before + value) - round(before), which is round(carry +
+    value) with the carry in [-0.5, 0.5). It is never more than ``value`` rounded up (the
+    reservation), never below zero, and the carry stays in [-0.5, 0.5)."""
+    with localcontext(EXACT):
+        total = carry + value
+        posted = int((total + HALF).to_integral_value(rounding=ROUND_FLOOR))  # half-up, also at -0.5
+        return posted, total - posted
+
+
+def format_carry(carry: Decimal) -> str:
+    """A carry as stored: exact, without exponent or trailing zeros ('0', '-0.4', '0.25')."""
+    if carry == 0:
+        return "0"
+    return f"{carry.normalize(EXACT):f}"
 
 
 def format_minor(minor: int, digits: int) -> str:

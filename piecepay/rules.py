@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from piecepay import money
+from piecepay.dates import Period
 from piecepay.errors import BadInput, RuleRefused, Unauthenticated
 from piecepay.models import (
     Bill,
@@ -43,9 +44,49 @@ from piecepay.records import Record
 
 
 def bill_amount(pieces_milli: int, rate: Decimal, campaign: Campaign) -> Money:
-    """pieces x rate in the campaign's minor units, rounded once, half-up (0.015 USD -> 0.02)."""
+    """pieces x rate in the campaign's minor units, rounded once, half-up (0.015 USD -> 0.02):
+    what a bill from before exact totals (``priced_alone``) reserved and posted."""
     minor = money.bill_amount(milli_to_pieces(pieces_milli), rate, campaign.currency.digits)
     return Money(minor, campaign.currency)
+
+
+def reserved_amount(pieces_milli: int, rate: Decimal, campaign: Campaign) -> Money:
+    """What a bill reserves: pieces x rate rounded up to the minor unit (0.008 USD -> 0.01),
+    the most its release can post (``release_share``)."""
+    minor = money.reserved_minor(milli_to_pieces(pieces_milli), rate, campaign.currency.digits)
+    return Money(minor, campaign.currency)
+
+
+def priced_alone(bill: Bill, contract: Contract) -> bool:
+    """Whether a bill was made before its contract's exact totals began (a contract from
+    before schema 9): such a bill reserves and posts its own pieces x rate, rounded once."""
+    return bill.entry_id < contract.exact_from_entry
+
+
+def bill_reservation(bill: Bill, contract: Contract, pieces_milli: int, campaign: Campaign) -> Money:
+    """What ``bill`` reserves for ``pieces_milli`` of its pieces (a resubmission for fewer)."""
+    if priced_alone(bill, contract):
+        return bill_amount(pieces_milli, bill.rate, campaign)
+    return reserved_amount(pieces_milli, bill.rate, campaign)
+
+
+def release_share(bill: Bill, contract: Contract, released_milli: int, campaign: Campaign) -> tuple[Money, Decimal]:
+    """What releasing ``released_milli`` of ``bill`` posts, and the contract's carry after.
+
+    Exact totals: a contract's released money is the exact value of its released pieces
+    rounded once, half-up, at every moment, whatever the size of its bills: each release
+    posts the difference between the rounded running totals after and before it
+    (``money.carried_share``). 50,000 rows at 0.004 released 2 at a time post 200.00, not
+    50,000 x 0.01 / 2 = 250.00. A bill from before a contract's exact totals began posts its
+    own pieces x rate, rounded once, and leaves the carry as it is.
+    """
+    if released_milli == 0:
+        return Money.zero(campaign.currency), contract.released_carry
+    if priced_alone(bill, contract):
+        return released_amount(bill, released_milli, campaign), contract.released_carry
+    value = money.exact_minor(milli_to_pieces(released_milli), bill.rate, campaign.currency.digits)
+    posted, carry = money.carried_share(contract.released_carry, value)
+    return Money(posted, campaign.currency), carry
 
 
 def pieces_in_steps(pieces: Decimal, campaign: Campaign, what: str = "pieces") -> int:
@@ -546,3 +587,52 @@ def check_revocable(token: Token) -> None:
         raise RuleRefused(
             f"token {token.id} ({token.name}) was revoked on {token.revoked_on.isoformat()}", "token_revoked"
         )
+
+
+# --------------------------------------------------------------------------- bonuses and time
+
+
+def check_bonus(contract: Contract, amount: Money, source: str, escrow_available: Money | None) -> None:
+    """A bonus is paid on an accepted contract: from its escrow while it is active and only
+    what escrow has available (never what pending bills reserve); from the client's funding
+    also once it has ended."""
+    if contract.status not in (ContractStatus.ACTIVE, ContractStatus.ENDED):
+        raise RuleRefused(
+            f"contract {contract.ref} is {contract.status.value}: a bonus is paid on an accepted contract",
+            "contract_not_active",
+        )
+    if source == "escrow":
+        if contract.status is not ContractStatus.ACTIVE:
+            raise RuleRefused(
+                f"contract {contract.ref} has ended and its escrow was refunded; pay the bonus --from-funding",
+                "contract_not_active",
+            )
+        assert escrow_available is not None
+        if amount > escrow_available:
+            raise RuleRefused(
+                f"a bonus of {amount} exceeds what contract {contract.ref}'s escrow has available "
+                f"({escrow_available}); top it up, or pay it --from-funding",
+                "exceeds_escrow",
+            )
+
+
+def check_time(contract: Contract) -> None:
+    """Time is recorded on an active contract."""
+    check_contract_active(contract)
+
+
+def makeup_date(period: Period, today: date, asked: date | None) -> date:
+    """The date of a make-up for ``period``: in the period, so that the period's pay counts
+    it (and a second run does not pay it again): the day asked, else its last day, or today
+    while the period runs."""
+    if asked is None:
+        if today < period.first:
+            raise RuleRefused(f"{period.name} has not begun (it starts on {period.first.isoformat()})", "period_ahead")
+        return min(period.last, today)
+    if not period.first <= asked <= period.last:
+        raise BadInput(
+            f"a make-up for {period.name} is dated in it ({period.first.isoformat()} to {period.last.isoformat()}), "
+            f"not {asked.isoformat()}",
+            "date_outside_period",
+        )
+    return asked

@@ -328,7 +328,7 @@ def test_a_bill_is_rounded_once_half_up(rows: Ledger, pieces: str, amount: str, 
     assert (bill["amount"], bill["amount_minor"], bill["rate"]) == (amount, minor, "0.005")
 
 
-def test_release_of_some_pieces_rounds_the_released_amount_once(rows: Ledger) -> None:
+def test_release_of_some_pieces_rounds_the_running_total_once(rows: Ledger) -> None:
     bill = rows.ok("bill", "--pieces", "5")  # 0.025 -> 0.03 reserved
     partial = rows.ok("release", str(bill["id"]), "--pieces", "3")
     # 3 x 0.005 = 0.015 -> 0.02 (not 3 x 0.01, not 0.03 - 2 x 0.01)
@@ -343,10 +343,14 @@ def test_release_of_some_pieces_rounds_the_released_amount_once(rows: Ledger) ->
     # 1.00 funded, 0.02 released, the other 0.01 of the reservation back in escrow
     assert (row["released"], row["reserved"], row["escrow"], row["available"]) == ("0.02", "0.00", "0.98", "0.98")
     assert (row["pieces_released"], row["pieces_rejected"], row["pieces_billed"]) == ("3", "2", "5")
-    one = rows.ok("bill", "--pieces", "3")  # 0.015 -> 0.02
-    assert rows.ok("release", str(one["id"]), "--pieces", "1")["released"] == "0.01"  # 0.005 -> 0.01
+    one = rows.ok("bill", "--pieces", "3")  # 0.015 -> 0.02 reserved
+    # 4 pieces released in all: 0.020 exactly, and 0.02 was released already
+    assert rows.ok("release", str(one["id"]), "--pieces", "1")["released"] == "0.00"
     full = rows.ok("bill", "--pieces", "3")
+    # 7 pieces: 0.035 -> 0.04 in all, so this release posts 0.02
     assert rows.ok("release", str(full["id"]), "--pieces", "3")["released"] == "0.02"
+    (row,) = rows.ok("report", "--by", "contract")["rows"]
+    assert (row["released"], row["pieces_released"]) == ("0.04", "7")
     assert rows.run("verify").code == 0
 
 

@@ -492,7 +492,7 @@ def test_a_ledger_of_the_previous_release_is_upgraded_and_takes_revisions(tmp_pa
         f"schema {LATEST_VERSION}: upgraded from schema 5",
     )
     ((sealed,),) = ledger.query("SELECT facts FROM entries WHERE id = 12")
-    assert list(json.loads(sealed)) == ["campaigns"]
+    assert list(json.loads(sealed)) == ["campaigns", "contracts"]
     assert json.loads(sealed)["campaigns"]["1"]["revision_days"] is None
     shown = ledger.ok("campaign", "show", "photos")
     assert (shown["revision_days"], shown["reversal_days"]) == (7, 30)

@@ -128,8 +128,12 @@ def test_the_writer_role_cannot_update_or_delete_the_journal(pg_server: Any, tmp
     assert writer.ok("verify")["entries"] == 6
 
 
-# What schemas 6 to 8 added besides triggers, undone (tables, columns, functions), latest first.
+# What schemas 6 to 9 added besides triggers, undone (tables, columns, functions), latest first.
 UNDONE = {
+    "m009_exact_totals_bonuses_and_time": (
+        "bonuses",
+        ["DROP TABLE work_times", "ALTER TABLE contracts DROP COLUMN exact_from_entry, DROP COLUMN released_carry"],
+    ),
     "m008_sign_ins": ("sign_ins", []),
     "m007_tokens": ("tokens", []),
     "m006_revisions_and_edits": (

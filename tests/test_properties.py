@@ -117,10 +117,13 @@ CHANGED_FIELD = {
 }
 
 
-def half_up(pieces_milli: int, rate: Decimal, digits: int) -> int:
-    """pieces x rate in minor units, rounded half-up by exact fractions (independently of piecepay)."""
-    exact = Fraction(pieces_milli, 1000) * Fraction(rate) * Fraction(10**digits)
-    return math.floor(exact + Fraction(1, 2))
+def exact(pieces_milli: int, rate: Decimal, digits: int) -> Fraction:
+    """pieces x rate in minor units, as an exact fraction (independently of piecepay)."""
+    return Fraction(pieces_milli, 1000) * Fraction(rate) * Fraction(10**digits)
+
+
+def half_up(value: Fraction) -> int:
+    return math.floor(value + Fraction(1, 2))
 
 
 def pieces(milli: int) -> Decimal:
@@ -238,6 +241,7 @@ class Contract:
     reserved: int = 0
     pending: int = 0  # pieces, in thousandths
     paid_pieces: int = 0
+    released_exact: Fraction = Fraction(0)  # the exact value of the pieces released, in minor units
     rejected: int = 0
     milestone: int | None = None  # the open one
 
@@ -323,7 +327,13 @@ class Model:
         return sum(b.amount if b.open else b.released for b in self.bills.values() if b.milestone == milestone)
 
     def amount(self, k: Contract, milli: int) -> int:
-        return half_up(milli, k.rate, k.terms.digits)
+        """What a bill of ``milli`` reserves: its exact value rounded up."""
+        return math.ceil(exact(milli, k.rate, k.terms.digits))
+
+    def posting(self, k: Contract, milli: int) -> int:
+        """What releasing ``milli`` posts: the contract's released money becomes its exact
+        value released rounded half-up, whatever it was before."""
+        return half_up(k.released_exact + exact(milli, k.rate, k.terms.digits)) - k.released
 
     def in_credit(self, handle: str) -> list[str]:
         return sorted(code for (who, code), owed in self.owed.items() if who == handle and owed > 0)
@@ -332,11 +342,12 @@ class Model:
         """An open bill released for ``released_pieces`` (all, some, or none: rejected)."""
         assert b.open, f"the model resolves bill {b.id} twice"
         k = self.contracts[b.contract]
-        posted = b.amount if released_pieces == b.pieces else self.amount(k, released_pieces)
+        posted = self.posting(k, released_pieces) if released_pieces else 0
         b.status = "released" if released_pieces else "rejected"
         b.released_pieces, b.released = released_pieces, posted
         k.reserved -= b.amount
         k.released += posted
+        k.released_exact += exact(released_pieces, k.rate, k.terms.digits)
         k.pending -= b.pieces
         k.paid_pieces += released_pieces
         k.rejected += b.pieces - released_pieces
@@ -347,9 +358,10 @@ class Model:
         """A rejected bill released after all, for ``released_pieces``: posted from escrow now."""
         assert b.status == "rejected", f"the model reverses bill {b.id}, which is {b.status}"
         k = self.contracts[b.contract]
-        posted = b.amount if released_pieces == b.pieces else self.amount(k, released_pieces)
+        posted = self.posting(k, released_pieces)
         b.status, b.released_pieces, b.released = "released", released_pieces, posted
         k.released += posted
+        k.released_exact += exact(released_pieces, k.rate, k.terms.digits)
         k.paid_pieces += released_pieces
         k.rejected -= released_pieces
         owed = (k.worker, k.terms.currency)
@@ -702,7 +714,7 @@ class LedgerMachine(RuleBasedStateMachine):
         within the reversal window): the rules of a reversal, in order."""
         m = self.model
         k = m.contracts[b.contract]
-        amount = b.amount if released == b.pieces else m.amount(k, released)
+        amount = m.posting(k, released)
         if k.status != "active":
             return refused("contract_not_active")
         if released > b.pieces:
@@ -1034,6 +1046,13 @@ class LedgerMachine(RuleBasedStateMachine):
             "AND pieces_pending_milli + pieces_released_milli > max_pieces_milli"
         )
         assert over_limit == [], f"contracts over their piece limit: {over_limit}"
+        for contract, rate, digits, released_milli, released_minor in self.rows(
+            "SELECT c.id, c.rate, cur.digits, COALESCE(SUM(b.released_pieces_milli), 0), "
+            "COALESCE(SUM(b.released_minor), 0) FROM contracts c JOIN campaigns k ON k.id = c.campaign_id "
+            "JOIN currencies cur ON cur.code = k.currency LEFT JOIN bills b ON b.contract_id = c.id GROUP BY c.id"
+        ):  # exact totals: every contract's bills are at its rate
+            off = abs(released_minor - exact(released_milli, Decimal(rate), digits))
+            assert off <= Fraction(1, 2), f"contract {contract} released {released_minor}, {off} from exact"
         campaigns_over = self.rows(
             "SELECT k.slug FROM campaigns k JOIN contracts c ON c.campaign_id = k.id "
             "LEFT JOIN accounts a ON a.id = c.escrow_account_id GROUP BY k.id "

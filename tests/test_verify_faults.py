@@ -993,6 +993,23 @@ def test_bill_amount_wrong_released_but_nothing_posted(ledger: Ledger) -> None:
     )
 
 
+@provokes("exact_total_wrong")
+def test_exact_total_wrong_carry_forged(ledger: Ledger) -> None:
+    """The contract's carry after a release of one tag at 0.001 (0.1 of a cent released, none
+    posted, so 0.1 carried) set to 0 in its row and in the image the release sealed, the chain
+    recomputed: its released money is no longer its released pieces' exact value rounded once."""
+    release = release_posting_nothing(ledger)
+    with Forger(ledger.db) as forger:
+        assert forger.one("SELECT released_carry FROM contracts WHERE id = 1") == "0.1"
+        forger.reseal(release, "contracts", 1, released_carry="0")
+        forger.rechain(release)
+    assert_fault_exactly(
+        ledger.run("--json", "verify"),
+        "exact_total_wrong",
+        "contract 1's released money is not its released pieces' exact value rounded once",
+    )
+
+
 @provokes("contract_counter_mismatch")
 def test_contract_counter_mismatch(book: Book) -> None:
     """The contract's rejected-pieces counter raised in its row and its latest image, the

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from piecepay.operations.anchors import Anchored
     from piecepay.operations.backup import Backup
     from piecepay.operations.bills import BillState
+    from piecepay.operations.bonuses import BonusState, MadeUp, TimeState
     from piecepay.operations.bulk import BulkResult
     from piecepay.operations.campaigns import CampaignDetail, CampaignEdited, ContractState
     from piecepay.operations.copies import Copied
@@ -157,7 +158,9 @@ def contract(state: ContractState) -> Document:
     funded = Money(escrow.credits_posted, escrow.currency) if escrow else zero
     reserved = Money(escrow.debits_pending, escrow.currency) if escrow else zero
     posted_out = Money(escrow.debits_posted, escrow.currency) if escrow else zero
-    document.update(figures(Figures(funded, reserved, posted_out - k.refunded, k.refunded)))
+    bonuses, escrow_bonuses = (Money(minor, funded.currency) for minor in state.bonuses)
+    released = posted_out - k.refunded - escrow_bonuses
+    document.update(figures(Figures(funded, reserved, released, k.refunded, bonuses, escrow_bonuses)))
     document.update(piece_counts(Pieces(k.pieces_pending_milli, k.pieces_released_milli, k.pieces_rejected_milli)))
     return document
 
@@ -169,6 +172,7 @@ def figures(f: Figures) -> Document:
         ("funded", f.funded),
         ("reserved", f.reserved),
         ("released", f.released),
+        ("bonuses", f.bonuses),
         ("refunded", f.refunded),
         ("escrow", f.escrow),
         ("available", f.available),
@@ -272,6 +276,42 @@ def payout(p: Payout) -> Document:
     }
 
 
+def bonus(b: BonusState) -> Document:
+    found, k = b.bonus, b.contract
+    return {
+        "id": found.id,
+        "contract": k.ref,
+        "contract_id": k.id,
+        "worker": k.worker_handle,
+        "currency": found.amount.currency.code,
+        **money("amount", found.amount),
+        "source": found.source.value,
+        "reason": found.reason,
+        "makeup_period": found.makeup_period,
+        "date": found.effective_date.isoformat(),
+        "entry": found.entry_id,
+    }
+
+
+def made_up(m: MadeUp) -> Document:
+    """A make-up run: the period's pay as it was before, and the bonuses it paid."""
+    return {**pay(m.before), "paid": [bonus(b) for b in m.paid]}
+
+
+def work_time(t: TimeState) -> Document:
+    found, k = t.time, t.contract
+    return {
+        "id": found.id,
+        "contract": k.ref,
+        "contract_id": k.id,
+        "worker": k.worker_handle,
+        "minutes": found.minutes,
+        "note": found.note,
+        "date": found.effective_date.isoformat(),
+        "entry": found.entry_id,
+    }
+
+
 def payee(p: Payee) -> Document:
     """A worker's payouts in the year in one currency, with what a tax form needs of the worker."""
     return {
@@ -355,6 +395,7 @@ def pay_row(row: PayRow, period: str) -> Document:
         "pieces_billed": format_pieces(row.pieces_billed_milli),
         "pieces_released": format_pieces(row.pieces_released_milli),
         **money("released", row.released),
+        **money("bonuses", row.bonuses),
         **money("pending", row.pending),
         "minutes": row.minutes,
         "bills_without_minutes": row.bills_without_minutes,

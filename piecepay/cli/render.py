@@ -16,6 +16,8 @@ HEADLINES = {
     "milestone": "Milestone {seq} on {contract} ({status})",
     "bill": "Bill {id}: {pieces} {units} x {rate} = {amount} {currency} on {contract} ({status})",
     "payout": "Payout to {worker}: {amount} {currency} (entry {id})",
+    "bonus": "Bonus {id}: {amount} {currency} to {worker} on {contract} (from {source})",
+    "time": "Time {id}: {minutes} minutes on {contract}",
     "token": "Token {id}: {name} ({role}, {state})",
 }
 
@@ -41,6 +43,7 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("funded", "funded"),
         ("reserved", "reserved"),
         ("released", "released"),
+        ("bonuses", "bonuses"),
         ("refunded", "refunded"),
         ("escrow", "in escrow"),
         ("available", "available"),
@@ -67,6 +70,8 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("date", "date"),
     ],
     "payout": [("owed", "still owed"), ("ref", "reference"), ("date", "date")],
+    "bonus": [("reason", "reason"), ("makeup_period", "makes up"), ("date", "date"), ("entry", "entry")],
+    "time": [("note", "note"), ("date", "date"), ("entry", "entry")],
 }
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
@@ -223,6 +228,7 @@ NUMERIC = {
     "funded",
     "reserved",
     "released",
+    "bonuses",
     "refunded",
     "escrow",
     "available",
@@ -367,6 +373,29 @@ class Sink:
                 columns = [*PAY_COLUMNS, ("shortfall", "Shortfall")]
             output.table_out(rows, columns, title, tuple(PAY_NUMERIC))
 
+    def made_up(self, document: Document) -> None:
+        """What a make-up run paid: the bonuses as a table (JSON: the whole document); a run
+        that paid nothing says so."""
+        if self.as_json:
+            output.json_out(document)
+            return
+        wage = f"{document['minimum_wage']} {document['wage_currency']}/h"
+        if not document["paid"]:
+            output.line(f"nobody fell short of {wage} in {document['period']}: nothing paid")
+            return
+        title = f"Make-up to {wage} for {document['period']}: {document['from']} to {document['to']}"
+        output.table_out(document["paid"], MAKEUP_COLUMNS, title, ("amount",))
+
+
+MAKEUP_COLUMNS = [
+    ("worker", "Worker"),
+    ("contract", "Contract"),
+    ("amount", "Paid"),
+    ("currency", "Cur"),
+    ("id", "Bonus"),
+    ("entry", "Entry"),
+]
+
 
 def rows_and_totals(document: Document) -> list[Document]:
     """A document's rows, then its totals, each line marked as one or the other (``line``):
@@ -379,6 +408,7 @@ def rows_and_totals(document: Document) -> list[Document]:
 REPORT_MONEY = [
     ("funded", "Funded"),
     ("released", "Released"),
+    ("bonuses", "Bonuses"),
     ("refunded", "Refunded"),
     ("reserved", "Reserved"),
     ("available", "Available"),
@@ -403,13 +433,14 @@ PAY_COLUMNS = [
     ("pieces_billed", "Billed"),
     ("pieces_released", "Released pcs"),
     ("released", "Released"),
+    ("bonuses", "Bonuses"),
     ("pending", "Pending"),
     ("minutes", "Minutes"),
     ("bills_without_minutes", "Untimed bills"),
     ("hours", "Hours"),
     ("effective_hourly", "Per hour"),
 ]
-PAY_MONEY = ("released", "pending", "effective_hourly", "shortfall")
+PAY_MONEY = ("released", "bonuses", "pending", "effective_hourly", "shortfall")
 PAY_CSV = ["period", *(key for key, _ in PAY_COLUMNS), "shortfall"]
 PAY_NUMERIC = {key for key, _ in PAY_COLUMNS[2:]} | {"shortfall"}
 

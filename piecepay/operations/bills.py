@@ -84,7 +84,7 @@ def bill(s: Session, req: BillRequest, key: str | None = None) -> BillState:
 
 
 def _bill(s: Session, req: BillRequest, contract: Contract, campaign: Campaign, milli: int) -> BillState:
-    amount = rules.bill_amount(milli, contract.rate, campaign)
+    amount = rules.reserved_amount(milli, contract.rate, campaign)
     effective = s.day(req.day)
     rules.check_effective_date(effective, s.today, contract.accepted_on, "bill")
     facts = bill_facts(s, contract, campaign, s.store.open_milestone(contract.id))
@@ -209,7 +209,7 @@ def resolve(
     reason: str | None,
 ) -> None:
     """Post ``released_milli`` of a pending bill (0 voids it); the rest returns to escrow."""
-    posted = rules.released_amount(found, released_milli, campaign)
+    posted, carry = rules.release_share(found, contract, released_milli, campaign)
     worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
     kind = "release" if released_milli else "reject"
     memo = (
@@ -224,6 +224,8 @@ def resolve(
     s.store.add_contract_pieces(
         contract.id, pending=-found.pieces_milli, released=released_milli, rejected=found.pieces_milli - released_milli
     )
+    if carry != contract.released_carry:
+        s.store.set_released_carry(contract.id, carry)
     written = s.move(kind, effective, memo, postings, contract.id, found.id)
     assert written == entry_id
 
@@ -305,7 +307,7 @@ def _reverse(s: Session, found: Bill, contract: Contract, campaign: Campaign, re
     that names the rejection it reverses, once escrow, its milestone's cap and the piece
     limits have room for it now."""
     assert found.resolved_on is not None and found.resolve_entry_id is not None
-    amount = rules.released_amount(found, released, campaign)
+    amount, carry = rules.release_share(found, contract, released, campaign)
     facts = bill_facts(s, contract, campaign, s.store.milestone(found.milestone_id))
     rules.check_reversal(found, facts, released, amount)
     rules.check_effective_date(effective, s.today, found.resolved_on, "release", "rejection")
@@ -319,6 +321,8 @@ def _reverse(s: Session, found: Bill, contract: Contract, campaign: Campaign, re
     entry_id = s.store.next_entry_id()
     s.store.resolve_bill(found, released, amount, reason, effective, entry_id)
     s.store.add_contract_pieces(contract.id, pending=0, released=released, rejected=-released)
+    if carry != contract.released_carry:
+        s.store.set_released_carry(contract.id, carry)
     written = s.move(
         "reversal",
         effective,
@@ -385,7 +389,7 @@ def resubmit(s: Session, bill_id: int, req: Resubmission, key: str | None = None
         rules.check_resubmittable(found)
         rules.check_contract_active(contract)
         milli = _pieces(req.pieces, campaign) or found.pieces_milli
-        amount = rules.released_amount(found, milli, campaign)
+        amount = rules.bill_reservation(found, contract, milli, campaign)
         rules.check_resubmitted_pieces(found, milli, amount)
         asked_on = next(r.asked_on for r in s.store.revisions(bill_id) if r.status is RevisionStatus.OPEN)
         effective = s.day(req.day)

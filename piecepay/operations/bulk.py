@@ -225,7 +225,7 @@ class _Books:
         priced = milli, contract.rate, campaign.id
         amount = self.prices.get(priced)
         if amount is None:
-            amount = self.prices[priced] = rules.bill_amount(milli, contract.rate, campaign)
+            amount = self.prices[priced] = rules.reserved_amount(milli, contract.rate, campaign)
         effective = s.day(req.day)
         rules.check_effective_date(effective, s.today, contract.accepted_on, "bill")
         milestone = self.milestone(contract.id)

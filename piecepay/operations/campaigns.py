@@ -68,6 +68,7 @@ class ContractState(Record):
     contract: Contract
     campaign: Campaign
     escrow: Account | None
+    bonuses: tuple[int, int] = (0, 0)  # in minor units: all its bonuses, and those from its escrow
 
 
 class CampaignDetail(Record):
@@ -150,7 +151,7 @@ def campaign_detail(s: Session, ref: str) -> CampaignDetail:
 def contract_state(s: Session, contract: Contract, campaign: Campaign | None = None) -> ContractState:
     campaign = campaign or s.store.campaign(contract.campaign_id)
     escrow = s.store.account(contract.escrow_account_id) if contract.escrow_account_id else None
-    return ContractState(contract, campaign, escrow)
+    return ContractState(contract, campaign, escrow, s.store.bonus_totals(contract.id) if escrow else (0, 0))
 
 
 def set_status(s: Session, ref: str, action: CampaignAction) -> Campaign:

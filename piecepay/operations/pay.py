@@ -1,6 +1,6 @@
 """What each worker earned in a week or a month, for the time the work took: pieces, pay
-released and still pending, hours, the effective pay per hour, and what a minimum wage
-would have paid more."""
+released and still pending, bonuses, hours, the effective pay per hour, and what a minimum
+wage would have paid more."""
 
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -27,11 +27,12 @@ class PayRow(Record):
     pieces_billed_milli: int
     pieces_released_milli: int
     released: Money
+    bonuses: Money
     pending: Money
-    minutes: int
+    minutes: int  # of the bills, and recorded apart from them (`piecepay time`)
     bills_without_minutes: int
-    hourly: Money | None
-    shortfall: Money | None
+    hourly: Money | None  # (released + bonuses) an hour
+    shortfall: Money | None  # what a wage an hour pays more than released + bonuses
 
 
 class Pay(Record):
@@ -52,12 +53,23 @@ def pay(
     in ``wage_currency`` (default the campaign's currency, else USD), the shortfall of the
     rows in that currency."""
     with s.store.snapshot():
-        campaign = s.store.find_campaign(campaign_ref) if campaign_ref is not None else None
-        hourly = None
-        if wage is not None:
-            code = wage_currency or (campaign.currency.code if campaign else DEFAULT_WAGE_CURRENCY)
-            hourly = money_from(wage, _currency(s, code), what="--minimum-wage")
-        found = s.store.worker_pay(period.first, period.last, campaign.id if campaign else None)
+        return pay_now(s, period, campaign_ref, wage, wage_currency)
+
+
+def pay_now(
+    s: Session,
+    period: Period,
+    campaign_ref: str | None = None,
+    wage: Decimal | None = None,
+    wage_currency: str | None = None,
+) -> Pay:
+    """``pay`` in the transaction under way (a make-up's, which pays what it finds short)."""
+    campaign = s.store.find_campaign(campaign_ref) if campaign_ref is not None else None
+    hourly = None
+    if wage is not None:
+        code = wage_currency or (campaign.currency.code if campaign else DEFAULT_WAGE_CURRENCY)
+        hourly = money_from(wage, _currency(s, code), what="--minimum-wage")
+    found = s.store.worker_pay(period.first, period.last, campaign.id if campaign else None)
     return Pay(period, hourly, tuple(_row(figures, hourly) for figures in found))
 
 
@@ -73,9 +85,11 @@ def _currency(s: Session, code: str) -> Currency:
 
 def _row(f: "WorkerPay", wage: Money | None) -> PayRow:
     released, pending = Money(f.released_minor, f.currency), Money(f.pending_minor, f.currency)
+    bonuses = Money(f.bonus_minor, f.currency)
+    minutes = f.minutes + f.time_minutes
     short = None
-    if wage is not None and wage.currency.code == f.currency.code and f.minutes > 0:
-        short = wage_shortfall(wage, f.minutes, released)
+    if wage is not None and wage.currency.code == f.currency.code and minutes > 0:
+        short = wage_shortfall(wage, minutes, released + bonuses)
     return PayRow(
         f.worker_handle,
         f.currency,
@@ -83,9 +97,10 @@ def _row(f: "WorkerPay", wage: Money | None) -> PayRow:
         f.pieces_milli,
         f.released_pieces_milli,
         released,
+        bonuses,
         pending,
-        f.minutes,
+        minutes,
         f.bills_without_minutes,
-        hourly_pay(released, f.minutes),
+        hourly_pay(released + bonuses, minutes),
         short,
     )

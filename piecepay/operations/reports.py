@@ -87,11 +87,14 @@ def _campaign_row(c: Campaign) -> ReportRow:
 def _figures(f: "ContractFigures") -> Figures:
     currency = f.contract.refunded.currency
     refunded = f.contract.refunded
+    bonuses, escrow_bonuses = Money(f.bonuses, currency), Money(f.escrow_bonuses, currency)
     return Figures(
         Money(f.funded, currency),
         Money(f.reserved, currency),
-        Money(f.released_or_refunded, currency) - refunded,
+        Money(f.released_or_refunded, currency) - refunded - escrow_bonuses,
         refunded,
+        bonuses,
+        escrow_bonuses,
     )
 
 

@@ -64,6 +64,7 @@ from piecepay.journal import (
     sealed_hash,
 )
 from piecepay.models import Bill, BillStatus
+from piecepay.money import HALF, exact_minor, milli_to_pieces
 from piecepay.operations import journal_walk
 from piecepay.operations.journal_walk import GENESIS, Doubt, Seal, Sealed, Start, Walked, malformed
 from piecepay.records import Record
@@ -86,6 +87,7 @@ CHECKS = (
     "bills_resolve_once",
     "bill_amounts",
     "contract_counters",
+    "exact_totals",
     "milestone_caps",
     "guards",
     "verified_head",
@@ -176,6 +178,7 @@ def _everything(store: Store, stored: StoredHead | None) -> Walked:
         _bills_resolve_once(store)
         _bill_amounts(store)
         _contract_counters(store)
+        _exact_totals(store)
         _milestone_caps(store)
         _guards(store)
         if stored is not None:
@@ -661,11 +664,12 @@ def _bill_figures_hold(store: Store, bill_ids: list[int] | None) -> None:
     """``_each_bill_amount`` on the bills grouped by their figures (the journal's amounts
     compared by the store), each distinct amount derived once; Doubt at any bill."""
     campaigns = {campaign.id: campaign for campaign in store.campaigns()}
-    for pieces_milli, rate, campaign_id, amount, wrong in store.bill_amount_groups(bill_ids):
+    for pieces_milli, rate, campaign_id, amount, alone, wrong in store.bill_amount_groups(bill_ids):
         if wrong:
             raise Doubt
+        priced = rules.bill_amount if alone else rules.reserved_amount
         try:
-            at_rate = rules.bill_amount(pieces_milli, Decimal(rate), campaigns[campaign_id]).minor
+            at_rate = priced(pieces_milli, Decimal(rate), campaigns[campaign_id]).minor
         except (PiecepayError, ArithmeticError, KeyError):
             raise Doubt from None
         if at_rate != amount:
@@ -673,9 +677,10 @@ def _bill_figures_hold(store: Store, bill_ids: list[int] | None) -> None:
 
 
 def _each_bill_amount(store: Store, bill_ids: list[int] | None) -> None:
-    for bill, campaign, reserved, posted in store.bills_with_their_entries(bill_ids):
+    for bill, campaign, reserved, posted, alone in store.bills_with_their_entries(bill_ids):
+        priced = rules.bill_amount if alone else rules.reserved_amount
         try:
-            derived = rules.bill_amount(bill.pieces_milli, Decimal(bill.rate), campaign)
+            derived = priced(bill.pieces_milli, Decimal(bill.rate), campaign)
         except PiecepayError:  # pieces or a rate no bill could have
             raise _not_at_its_rate(bill) from None
         if derived != bill.amount:
@@ -694,6 +699,32 @@ def _contract_counters(store: Store) -> None:
     wrong = store.contract_counters_against_bills()
     if wrong is not None:
         raise _fault("contract_counter_mismatch", f"contract {wrong}'s piece counts disagree with its bills")
+
+
+def _exact_totals(store: Store) -> None:
+    """Each contract's money released since its exact totals began is the exact value of the
+    pieces released rounded once: the carry it keeps is that value less that money, and lies
+    in [-0.5, 0.5) of a minor unit."""
+    owed: dict[int, tuple[str, Decimal]] = {}
+    for contract_id, carry, digits, rate, released_milli, released_minor in store.released_values():
+        _, value = owed.get(contract_id, (carry, Decimal(0)))
+        if rate is not None:
+            try:
+                exact = exact_minor(milli_to_pieces(released_milli), Decimal(rate), digits)
+            except ArithmeticError:
+                raise _fault("exact_total_wrong", f"contract {contract_id} holds a bill at no rate") from None
+            value += exact - released_minor
+        owed[contract_id] = carry, value
+    for contract_id, (carry, value) in owed.items():
+        try:
+            kept = Decimal(carry)
+        except (ArithmeticError, TypeError):
+            kept = None
+        if kept is None or not kept.is_finite() or kept != value or not -HALF <= kept < HALF:
+            raise _fault(
+                "exact_total_wrong",
+                f"contract {contract_id}'s released money is not its released pieces' exact value rounded once",
+            )
 
 
 def _milestone_caps(store: Store) -> None:

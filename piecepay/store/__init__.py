@@ -23,6 +23,8 @@ if TYPE_CHECKING:
         Account,
         Bill,
         BillStatus,
+        Bonus,
+        BonusSource,
         Campaign,
         CampaignStatus,
         Contract,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
         Token,
         TokenRole,
         Worker,
+        WorkTime,
     )
     from piecepay.money import Currency, Money
     from piecepay.store.facts import Image
@@ -188,6 +191,37 @@ class Store(Protocol):
 
     def add_contract_pieces(self, contract_id: int, pending: int, released: int = 0, rejected: int = 0) -> None:
         """Move a contract's piece counters (thousandths) by the given amounts."""
+        ...
+
+    def set_released_carry(self, contract_id: int, carry: Decimal) -> None:
+        """The contract's exact value released less its money released, after a release."""
+        ...
+
+    def insert_bonus(
+        self,
+        contract_id: int,
+        amount: Money,
+        source: BonusSource,
+        reason: str,
+        makeup_period: str | None,
+        effective: date,
+        entry_id: int,
+    ) -> int: ...
+
+    def bonus(self, bonus_id: int) -> Bonus | None: ...
+
+    def bonus_totals(self, contract_id: int) -> tuple[int, int]:
+        """A contract's bonuses in minor units: all of them, and those paid from its escrow."""
+        ...
+
+    def insert_work_time(
+        self, contract_id: int, minutes: int, effective: date, note: str | None, entry_id: int
+    ) -> int: ...
+
+    def work_time(self, time_id: int) -> WorkTime | None: ...
+
+    def makeup_contract(self, handle: str, currency: str, first: date, last: date) -> Contract | None:
+        """The worker's contract in ``currency`` a make-up for ``first`` to ``last`` is paid on."""
         ...
 
     def account(self, account_id: int) -> Account: ...
@@ -422,15 +456,19 @@ class Store(Protocol):
         """The first contract whose piece counters disagree with its bills."""
         ...
 
+    def released_values(self) -> Iterator[tuple[Any, ...]]:
+        """Per contract and rate, what its exact totals cover (see the SQLite store)."""
+        ...
+
     def milestone_over_cap(self) -> tuple[int, int, int] | None:
         """The first milestone whose bills spent more than its cap: (id, cap, spent) in minor units."""
         ...
 
     def bills_with_their_entries(
         self, bill_ids: list[int] | None = None
-    ) -> Iterator[tuple[Bill, Campaign, int | None, int]]:
-        """Each bill (or each of ``bill_ids``) with its campaign, what its entry reserved and
-        what its release posted."""
+    ) -> Iterator[tuple[Bill, Campaign, int | None, int, bool]]:
+        """Each bill (or each of ``bill_ids``) with its campaign, what its entry reserved, what
+        its release posted, and whether it was priced alone (before its contract's exact totals)."""
         ...
 
     def bill_amount_groups(self, bill_ids: list[int] | None = None) -> Iterator[tuple[Any, ...]]:

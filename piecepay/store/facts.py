@@ -30,6 +30,8 @@ COVERED: dict[str, tuple[str, tuple[str, ...]]] = {
     "idempotency_keys": ("key", ()),
     "revisions": ("id", ()),
     "tokens": ("id", ()),
+    "bonuses": ("id", ()),
+    "work_times": ("id", ()),
 }
 # Updates that change nothing a fact holds: the running totals of accounts.
 WATCHED_UPDATES = {"accounts": ("name", "currency")}

@@ -45,12 +45,14 @@ FIXED_COLUMNS = {
     "campaigns": "id, slug, unit, step, rate, currency, created_at",
     "workers": "id, handle, created_at",
     "accounts": "id, name, currency",
-    "contracts": "id, campaign_id, worker_id, rate, max_pieces_milli, offered_at",
+    "contracts": "id, campaign_id, worker_id, rate, max_pieces_milli, offered_at, exact_from_entry",
     "milestones": "id, contract_id, seq, top_up_minor, cap_minor, opened_on, entry_id",
     "bills": "id, contract_id, milestone_id, rate, effective_date, entry_id",
     "revisions": "id, bill_id, reason, asked_on, entry_id",
     "tokens": "id, name, role, worker_id, campaigns, expires_on, hash, created_at",
 }
+# A contract's fixed columns before schema 9 gave it the entry its exact totals start from.
+CONTRACTS_FIXED_8 = "id, campaign_id, worker_id, rate, max_pieces_milli, offered_at"
 # Facts that change only in an entry of one kind, which records the old and new values: a
 # campaign's terms (campaign edit), a worker's name and contact (worker edit), and what a
 # bill claims (a resubmission, in an entry about that bill).
@@ -80,7 +82,7 @@ FINAL_STATUSES = {
 # ...but for one: a rejected bill may still be released, once, by an entry of kind
 # "reversal" about that bill (the _reopened trigger). (table: (from, to, entry kind))
 REOPENED = {"bills": ("rejected", "released", "reversal")}
-IMMUTABLE_TABLES = ("currencies", "idempotency_keys")
+IMMUTABLE_TABLES = ("currencies", "idempotency_keys", "bonuses", "work_times")
 FACT_TABLES = (
     "currencies",
     "campaigns",
@@ -92,6 +94,8 @@ FACT_TABLES = (
     "idempotency_keys",
     "revisions",
     "tokens",
+    "bonuses",
+    "work_times",
 )
 
 
@@ -155,8 +159,9 @@ GUARD_RULES_3 = GuardRules(
 # The rules as schema 6 made them, before tokens; then today's, which only add the tokens.
 GUARD_RULES_6 = GuardRules(
     FACT_TABLES[: FACT_TABLES.index("tokens")],
-    IMMUTABLE_TABLES,
-    {table: columns for table, columns in FIXED_COLUMNS.items() if table != "tokens"},
+    IMMUTABLE_TABLES[:2],
+    {table: columns for table, columns in FIXED_COLUMNS.items() if table != "tokens"}
+    | {"contracts": CONTRACTS_FIXED_8},
     {
         "campaigns": "OLD.status = 'closed'",
         "contracts": "OLD.status IN ('ended', 'declined', 'withdrawn')",
@@ -166,9 +171,13 @@ GUARD_RULES_6 = GuardRules(
     },
     REOPENED,
 )
-GUARD_RULES = GUARD_RULES_6._replace(tables=FACT_TABLES, fixed=FIXED_COLUMNS)
+GUARD_RULES_8 = GUARD_RULES_6._replace(
+    tables=FACT_TABLES[: FACT_TABLES.index("bonuses")], fixed=FIXED_COLUMNS | {"contracts": CONTRACTS_FIXED_8}
+)
+GUARD_RULES = GUARD_RULES_8._replace(tables=FACT_TABLES, immutable=IMMUTABLE_TABLES, fixed=FIXED_COLUMNS)
 FACT_GUARDS_3 = fact_guards(GUARD_RULES_3)
 FACT_GUARDS_6 = fact_guards(GUARD_RULES_6)
+FACT_GUARDS_8 = fact_guards(GUARD_RULES_8)
 FACT_GUARDS = fact_guards(GUARD_RULES)
 
 
@@ -489,7 +498,7 @@ def m007_tokens(db: Database) -> None:
     db.execute(TOKENS_TABLE)
     db.execute("CREATE UNIQUE INDEX idx_tokens_name ON tokens (name)")
     db.execute("CREATE UNIQUE INDEX idx_tokens_hash ON tokens (hash)")
-    _move_guards(db, FACT_GUARDS_6, FACT_GUARDS)
+    _move_guards(db, FACT_GUARDS_6, FACT_GUARDS_8)
 
 
 TOKENS_TABLE = (
@@ -513,9 +522,44 @@ SIGN_INS_TABLE = (
     "CREATE TABLE sign_ins (id INTEGER PRIMARY KEY, token_id INTEGER NOT NULL REFERENCES tokens (id), "
     "kind TEXT NOT NULL, hash TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT) STRICT"
 )
+
+
+def m009_exact_totals_bonuses_and_time(db: Database) -> None:
+    """Exact totals, bonuses and time. A contract's released money is its released pieces'
+    exact value rounded once: each contract keeps the carry (the exact value released less
+    the money released, in minor units) and the entry its exact totals start from. A contract
+    from before this schema starts them at the checkpoint that records the upgrade: bills it
+    holds from before were priced one by one and stay so. Bonuses paid on a contract (from its
+    escrow or straight from the client), and time worked on a contract that no bill names, are
+    facts sealed into the chain, never changed once written."""
+    row = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").fetchone()
+    db.execute(f"ALTER TABLE contracts ADD COLUMN exact_from_entry INTEGER NOT NULL DEFAULT {int(row[0])}")
+    db.execute("ALTER TABLE contracts ADD COLUMN released_carry TEXT NOT NULL DEFAULT '0'")
+    for statement in (BONUSES_TABLE, WORK_TIMES_TABLE, *SCHEMA_9_INDEXES):
+        db.execute(statement)
+    _move_guards(db, FACT_GUARDS_8, FACT_GUARDS)
+
+
+BONUSES_TABLE = (
+    "CREATE TABLE bonuses (id INTEGER PRIMARY KEY, contract_id INTEGER NOT NULL REFERENCES contracts (id), "
+    "amount_minor INTEGER NOT NULL, source TEXT NOT NULL, reason TEXT NOT NULL, makeup_period TEXT, "
+    "effective_date TEXT NOT NULL, entry_id INTEGER NOT NULL REFERENCES entries (id)) STRICT"
+)
+WORK_TIMES_TABLE = (
+    "CREATE TABLE work_times (id INTEGER PRIMARY KEY, contract_id INTEGER NOT NULL REFERENCES contracts (id), "
+    "minutes INTEGER NOT NULL, effective_date TEXT NOT NULL, note TEXT, "
+    "entry_id INTEGER NOT NULL REFERENCES entries (id)) STRICT"
+)
+SCHEMA_9_INDEXES = (
+    "CREATE INDEX idx_bonuses_contract_id ON bonuses (contract_id, effective_date)",
+    "CREATE INDEX idx_bonuses_entry_id ON bonuses (entry_id)",
+    "CREATE INDEX idx_bonuses_makeup_period ON bonuses (makeup_period) WHERE makeup_period IS NOT NULL",
+    "CREATE INDEX idx_work_times_contract_id ON work_times (contract_id, effective_date)",
+    "CREATE INDEX idx_work_times_entry_id ON work_times (entry_id)",
+)
 # Tables whose every row a migration changes the image of (a column added): the checkpoint
 # that records the upgrade seals them again, so the chain holds each row as it is now.
-RESEALED = {"m006_revisions_and_edits": ("campaigns",)}
+RESEALED = {"m006_revisions_and_edits": ("campaigns",), "m009_exact_totals_bonuses_and_time": ("contracts",)}
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [
@@ -527,6 +571,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m006_revisions_and_edits,
     m007_tokens,
     m008_sign_ins,
+    m009_exact_totals_bonuses_and_time,
 ]
 FACTS_SEALED_FROM = 3  # the schema from which every fact is sealed into the chain
 LATEST_VERSION = len(MIGRATIONS)

@@ -21,7 +21,9 @@ from piecepay.store.migrations import (
     GUARD_RULES,
     GUARD_RULES_3,
     GUARD_RULES_6,
+    GUARD_RULES_8,
     REVISION_INDEXES,
+    SCHEMA_9_INDEXES,
     GuardRules,
 )
 
@@ -188,6 +190,23 @@ TABLES = {
         "CREATE UNIQUE INDEX idx_sign_ins_hash ON sign_ins (hash)",
         "CREATE INDEX idx_sign_ins_token_id ON sign_ins (token_id)",
     ],
+    "m009_exact_totals_bonuses_and_time": [
+        # the contracts there are start their exact totals at the checkpoint that records the
+        # upgrade (the next entry); a contract made since names the entry it starts from
+        "DO $do$ BEGIN EXECUTE format('ALTER TABLE contracts ADD COLUMN exact_from_entry BIGINT NOT NULL DEFAULT %s', "
+        "(SELECT COALESCE(MAX(id), 0) + 1 FROM entries)); END $do$",
+        "ALTER TABLE contracts ALTER COLUMN exact_from_entry DROP DEFAULT",
+        f"ALTER TABLE contracts ADD COLUMN released_carry {T} NOT NULL DEFAULT '0'",
+        f"""CREATE TABLE bonuses (
+            id BIGINT PRIMARY KEY, contract_id BIGINT NOT NULL REFERENCES contracts (id) {FK},
+            amount_minor BIGINT NOT NULL, source {T} NOT NULL, reason {T} NOT NULL, makeup_period {T},
+            effective_date {T} NOT NULL, entry_id BIGINT NOT NULL REFERENCES entries (id) {FK})""",
+        f"""CREATE TABLE work_times (
+            id BIGINT PRIMARY KEY, contract_id BIGINT NOT NULL REFERENCES contracts (id) {FK},
+            minutes BIGINT NOT NULL, effective_date {T} NOT NULL, note {T},
+            entry_id BIGINT NOT NULL REFERENCES entries (id) {FK})""",
+        *SCHEMA_9_INDEXES,
+    ],
 }
 MIGRATION_NAMES = tuple(TABLES)
 # (table, column, the table it refers to, that table's key): what verify checks row by row,
@@ -210,6 +229,10 @@ FOREIGN_KEYS = (
     ("revisions", "entry_id", "entries", "id"),
     ("revisions", "resolve_entry_id", "entries", "id"),
     ("tokens", "worker_id", "workers", "id"),
+    ("bonuses", "contract_id", "contracts", "id"),
+    ("bonuses", "entry_id", "entries", "id"),
+    ("work_times", "contract_id", "contracts", "id"),
+    ("work_times", "entry_id", "entries", "id"),
 )
 
 
@@ -311,8 +334,10 @@ def fact_guards(rules: GuardRules, final: dict[str, tuple[str, ...]]) -> list[tu
 
 FACT_GUARDS_3 = fact_guards(GUARD_RULES_3, FINAL_3)
 FACT_GUARDS_6 = fact_guards(GUARD_RULES_6, FINAL)
+FACT_GUARDS_8 = fact_guards(GUARD_RULES_8, FINAL)
 FACT_GUARDS = fact_guards(GUARD_RULES, FINAL)
-TOUCH = _touches(tuple(t for t in COVERED if t not in ("revisions", "tokens")))
+LATER_TABLES = ("revisions", "tokens", "bonuses", "work_times")  # made by migrations after the third
+TOUCH = _touches(tuple(t for t in COVERED if t not in LATER_TABLES))
 # (triggers made, triggers dropped) by each migration
 TRIGGERS_BY_MIGRATION: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
     "m001_initial": (_next_ids(ID_TABLES) + JOURNAL_GUARDS, []),
@@ -325,10 +350,16 @@ TRIGGERS_BY_MIGRATION: dict[str, tuple[list[tuple[str, str]], list[tuple[str, st
         [g for g in FACT_GUARDS_3 if g not in FACT_GUARDS_6],
     ),
     "m007_tokens": (
-        _next_ids(("tokens",)) + [g for g in FACT_GUARDS if g not in FACT_GUARDS_6] + _touches(("tokens",)),
-        [g for g in FACT_GUARDS_6 if g not in FACT_GUARDS],
+        _next_ids(("tokens",)) + [g for g in FACT_GUARDS_8 if g not in FACT_GUARDS_6] + _touches(("tokens",)),
+        [g for g in FACT_GUARDS_6 if g not in FACT_GUARDS_8],
     ),
     "m008_sign_ins": ([], []),
+    "m009_exact_totals_bonuses_and_time": (
+        _next_ids(("bonuses", "work_times"))
+        + [g for g in FACT_GUARDS if g not in FACT_GUARDS_8]
+        + _touches(("bonuses", "work_times")),
+        [g for g in FACT_GUARDS_8 if g not in FACT_GUARDS],
+    ),
 }
 
 

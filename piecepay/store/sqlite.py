@@ -23,6 +23,8 @@ from piecepay.models import (
     Account,
     Bill,
     BillStatus,
+    Bonus,
+    BonusSource,
     Campaign,
     CampaignStatus,
     Contract,
@@ -34,9 +36,10 @@ from piecepay.models import (
     Token,
     TokenRole,
     Worker,
+    WorkTime,
     worker_account_name,
 )
-from piecepay.money import Currency, Money
+from piecepay.money import Currency, Money, format_carry
 from piecepay.records import Record
 from piecepay.store import NewBill
 from piecepay.store import facts as sealed
@@ -238,6 +241,8 @@ def contract_of(row: sqlite3.Row) -> Contract:
         row["pieces_pending_milli"],
         row["pieces_released_milli"],
         row["pieces_rejected_milli"],
+        row["exact_from_entry"],
+        Decimal(row["released_carry"]),
     )
 
 
@@ -251,6 +256,27 @@ def milestone_of(row: sqlite3.Row) -> Milestone:
         _money(row["cap_minor"], currency),
         MilestoneStatus(row["status"]),
         date.fromisoformat(row["opened_on"]),
+        row["entry_id"],
+    )
+
+
+BONUS_SELECT = (
+    "SELECT x.*, k.currency, cur.digits FROM bonuses x JOIN contracts c ON c.id = x.contract_id "
+    "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency"
+)
+
+
+def bonus_of(row: sqlite3.Row) -> Bonus:
+    day = _day(row["effective_date"])
+    assert day is not None
+    return Bonus(
+        row["id"],
+        row["contract_id"],
+        Money(row["amount_minor"], _currency(row)),
+        BonusSource(row["source"]),
+        row["reason"],
+        row["makeup_period"],
+        day,
         row["entry_id"],
     )
 
@@ -346,7 +372,9 @@ class ContractFigures(Record):
     unit: str
     funded: int
     reserved: int
-    released_or_refunded: int  # escrow's posted debits: releases and refunds
+    released_or_refunded: int  # escrow's posted debits: releases, refunds and bonuses from escrow
+    bonuses: int = 0  # every bonus paid on the contract
+    escrow_bonuses: int = 0  # those paid from its escrow
 
 
 class PaidOut(Record):
@@ -407,6 +435,8 @@ class WorkerPay(Record):
     pending_minor: int
     minutes: int
     bills_without_minutes: int
+    bonus_minor: int = 0  # bonuses dated in the span
+    time_minutes: int = 0  # minutes recorded with `piecepay time`, apart from bills
 
 
 class BillLine(Record):
@@ -733,8 +763,8 @@ class SqliteStore:
         self, campaign: Campaign, worker: Worker, rate: Decimal, max_pieces_milli: int | None, offered_at: str
     ) -> Contract:
         row = self._one(
-            "INSERT INTO contracts (campaign_id, worker_id, rate, max_pieces_milli, status, offered_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO contracts (campaign_id, worker_id, rate, max_pieces_milli, status, offered_at, "
+            "exact_from_entry) VALUES (?, ?, ?, ?, ?, ?, 0) RETURNING id",
             (campaign.id, worker.id, str(rate), max_pieces_milli, ContractStatus.OFFERED.value, offered_at),
         )
         assert row is not None
@@ -813,6 +843,10 @@ class SqliteStore:
             "WHERE id = ?",
             (pending, released, rejected, contract_id),
         )
+
+    def set_released_carry(self, contract_id: int, carry: Decimal) -> None:
+        """The contract's exact value released less its money released, after a release."""
+        self.conn.execute("UPDATE contracts SET released_carry = ? WHERE id = ?", (format_carry(carry), contract_id))
 
     # ------------------------------------------------------------------ accounts
 
@@ -1250,9 +1284,13 @@ class SqliteStore:
         """Every accepted contract (active or ended) with its escrow totals, by id."""
         sql = (
             "SELECT c.*, k.slug AS campaign_slug, w.handle AS worker_handle, k.currency, cur.digits, "
-            "k.title AS campaign_title, k.unit, a.credits_posted, a.debits_pending, a.debits_posted "
+            "k.title AS campaign_title, k.unit, a.credits_posted, a.debits_pending, a.debits_posted, "
+            "COALESCE(x.bonuses, 0) AS bonuses, COALESCE(x.escrow_bonuses, 0) AS escrow_bonuses "
             "FROM contracts c JOIN campaigns k ON k.id = c.campaign_id JOIN workers w ON w.id = c.worker_id "
             "JOIN currencies cur ON cur.code = k.currency JOIN accounts a ON a.id = c.escrow_account_id "
+            "LEFT JOIN (SELECT contract_id, SUM(amount_minor) AS bonuses, "
+            "SUM(CASE WHEN source = 'escrow' THEN amount_minor ELSE 0 END) AS escrow_bonuses "
+            "FROM bonuses GROUP BY contract_id) x ON x.contract_id = c.id "
             "WHERE c.status IN ('active', 'ended')"
         )
         args: list[object] = []
@@ -1267,6 +1305,8 @@ class SqliteStore:
                 r["credits_posted"],
                 r["debits_pending"],
                 r["debits_posted"],
+                int(r["bonuses"]),
+                int(r["escrow_bonuses"]),
             )
             for r in self._all(sql + " ORDER BY c.id", args)
         ]
@@ -1337,7 +1377,8 @@ class SqliteStore:
 
     def worker_pay(self, first: date, last: date, campaign_id: int | None = None) -> list[WorkerPay]:
         """Per worker and currency, the bills dated ``first`` to ``last`` (inclusive), of one
-        campaign's contracts or of every one, summed; by worker handle, then currency."""
+        campaign's contracts or of every one, summed, with the bonuses and the time recorded
+        apart from bills in those days; by worker handle, then currency."""
         sql = (
             "SELECT w.handle, k.currency, cur.digits, COUNT(*) AS bills, SUM(b.pieces_milli) AS pieces, "
             "SUM(b.released_pieces_milli) AS released_pieces, SUM(b.released_minor) AS released, "
@@ -1369,8 +1410,88 @@ class SqliteStore:
             )
             for r in rows
         ]
+        by_key = {(pay.worker_handle, pay.currency.code): pay for pay in found}
+        for table, column in (("bonuses", "amount_minor"), ("work_times", "minutes")):
+            extra = (
+                f"SELECT w.handle, k.currency, cur.digits, SUM(x.{column}) AS total FROM {table} x "
+                "JOIN contracts c ON c.id = x.contract_id JOIN workers w ON w.id = c.worker_id "
+                "JOIN campaigns k ON k.id = c.campaign_id JOIN currencies cur ON cur.code = k.currency "
+                "WHERE x.effective_date >= ? AND x.effective_date <= ?"
+            )
+            if campaign_id is not None:
+                extra += " AND c.campaign_id = ?"
+            for r in self._all(extra + " GROUP BY w.handle, k.currency, cur.digits", args):
+                key = (r["handle"], r["currency"])
+                pay = by_key.get(key) or WorkerPay(r["handle"], _currency(r), 0, 0, 0, 0, 0, 0, 0)
+                total = int(r["total"])
+                by_key[key] = (
+                    pay._replace(bonus_minor=total) if table == "bonuses" else pay._replace(time_minutes=total)
+                )
         # sorted here, not by SQL: PostgreSQL's collation would order handles otherwise
-        return sorted(found, key=lambda pay: (pay.worker_handle, pay.currency.code))
+        return sorted(by_key.values(), key=lambda pay: (pay.worker_handle, pay.currency.code))
+
+    def makeup_contract(self, handle: str, currency: str, first: date, last: date) -> Contract | None:
+        """The worker's contract in ``currency`` a make-up for ``first`` to ``last`` is paid
+        on: the one with the latest bill or time in those days, else their latest accepted."""
+        row = self._one(
+            f"{CONTRACT_SELECT} WHERE w.handle = ? AND k.currency = ? AND c.accepted_on IS NOT NULL "
+            "ORDER BY (SELECT MAX(x.effective_date) FROM (SELECT effective_date FROM bills WHERE contract_id = c.id "
+            "UNION ALL SELECT effective_date FROM work_times WHERE contract_id = c.id) x "
+            "WHERE x.effective_date >= ? AND x.effective_date <= ?) DESC NULLS LAST, c.id DESC LIMIT 1",
+            (handle, currency, first.isoformat(), last.isoformat()),
+        )
+        return contract_of(row) if row else None
+
+    # ------------------------------------------------------------------ bonuses and time
+
+    def insert_bonus(
+        self,
+        contract_id: int,
+        amount: Money,
+        source: BonusSource,
+        reason: str,
+        makeup_period: str | None,
+        effective: date,
+        entry_id: int,
+    ) -> int:
+        row = self._one(
+            "INSERT INTO bonuses (contract_id, amount_minor, source, reason, makeup_period, effective_date, entry_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (contract_id, amount.minor, source.value, reason, makeup_period, effective.isoformat(), entry_id),
+        )
+        assert row is not None
+        return int(row[0])
+
+    def bonus(self, bonus_id: int) -> Bonus | None:
+        row = self._one(f"{BONUS_SELECT} WHERE x.id = ?", (bonus_id,))
+        return bonus_of(row) if row else None
+
+    def bonus_totals(self, contract_id: int) -> tuple[int, int]:
+        """A contract's bonuses in minor units: all of them, and those paid from its escrow."""
+        row = self._one(
+            "SELECT COALESCE(SUM(amount_minor), 0), COALESCE(SUM(CASE WHEN source = 'escrow' THEN amount_minor "
+            "ELSE 0 END), 0) FROM bonuses WHERE contract_id = ?",
+            (contract_id,),
+        )
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    def insert_work_time(self, contract_id: int, minutes: int, effective: date, note: str | None, entry_id: int) -> int:
+        row = self._one(
+            "INSERT INTO work_times (contract_id, minutes, effective_date, note, entry_id) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING id",
+            (contract_id, minutes, effective.isoformat(), note, entry_id),
+        )
+        assert row is not None
+        return int(row[0])
+
+    def work_time(self, time_id: int) -> WorkTime | None:
+        row = self._one("SELECT * FROM work_times WHERE id = ?", (time_id,))
+        if row is None:
+            return None
+        day = _day(row["effective_date"])
+        assert day is not None
+        return WorkTime(row["id"], row["contract_id"], row["minutes"], day, row["note"], row["entry_id"])
 
     def active_contracts(self) -> list[ActiveContract]:
         """Active contracts with their campaign deadline and the date of their last entry."""
@@ -1617,6 +1738,18 @@ class SqliteStore:
         )
         return int(row[0]) if row else None
 
+    def released_values(self) -> Iterator[tuple[Any, ...]]:
+        """Per contract and rate, what its exact totals cover: (contract id, its carry as
+        stored, its currency's digits, a rate or None, the pieces released at that rate and the
+        money their releases posted), over the bills released since its exact totals began."""
+        yield from self._stream(
+            "SELECT c.id, c.released_carry, cur.digits, b.rate, COALESCE(SUM(b.released_pieces_milli), 0), "
+            "COALESCE(SUM(b.released_minor), 0) FROM contracts c JOIN campaigns k ON k.id = c.campaign_id "
+            "JOIN currencies cur ON cur.code = k.currency LEFT JOIN bills b ON b.contract_id = c.id "
+            "AND b.status = 'released' AND b.entry_id >= c.exact_from_entry "
+            "GROUP BY c.id, c.released_carry, cur.digits, b.rate ORDER BY c.id"
+        )
+
     def milestone_over_cap(self) -> tuple[int, int, int] | None:
         """The first milestone whose bills spent more than its cap: (id, cap, spent) in minor units."""
         row = self._one(
@@ -1631,13 +1764,14 @@ class SqliteStore:
 
     def bills_with_their_entries(
         self, bill_ids: list[int] | None = None
-    ) -> Iterator[tuple[Bill, Campaign, int | None, int]]:
-        """Each bill (or each of ``bill_ids``) with its campaign, what its entry reserved and
-        what its release posted."""
+    ) -> Iterator[tuple[Bill, Campaign, int | None, int, bool]]:
+        """Each bill (or each of ``bill_ids``) with its campaign, what its entry reserved, what
+        its release posted, and whether it was priced alone (before its contract's exact totals)."""
         campaigns = {c.id: c for c in self.campaigns()}
         contracts = {r[0]: r[1] for r in self._all("SELECT id, campaign_id FROM contracts")}
         sql = (
             f"WITH cut AS ({RESUBMIT_CUTS}) SELECT b.*, k.currency, cur.digits, "
+            "CASE WHEN b.entry_id < c.exact_from_entry THEN 1 ELSE 0 END AS alone, "
             "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') "
             "+ COALESCE(cut.amount, 0) AS reserved, "
             "(SELECT COALESCE(SUM(amount), 0) FROM postings p WHERE p.entry_id = b.resolve_entry_id "
@@ -1649,15 +1783,18 @@ class SqliteStore:
             where = "" if part is None else f" WHERE b.id IN ({','.join('?' * len(part))})"
             for row in self._all(f"{sql}{where} ORDER BY b.id", part or ()):
                 found = bill_of(row)
-                yield found, campaigns[contracts[found.contract_id]], row["reserved"], row["posted"]
+                campaign = campaigns[contracts[found.contract_id]]
+                yield found, campaign, row["reserved"], row["posted"], bool(row["alone"])
 
     def bill_amount_groups(self, bill_ids: list[int] | None = None) -> Iterator[tuple[Any, ...]]:
         """The bills (or those of ``bill_ids``) grouped by their figures, as (pieces_milli, rate,
-        campaign_id, amount_minor, wrong): ``wrong`` is 1 where a bill of the group has an amount
-        its entry did not reserve, or is released for other than what its release posted."""
+        campaign_id, amount_minor, alone, wrong): ``alone`` is 1 for bills priced alone (before
+        their contract's exact totals began); ``wrong`` is 1 where a bill of the group has an
+        amount its entry did not reserve, or is released for other than what its release posted."""
         sql = (
             f"WITH cut AS ({RESUBMIT_CUTS}) "
-            "SELECT b.pieces_milli, b.rate, c.campaign_id, b.amount_minor, MAX(CASE WHEN "
+            "SELECT b.pieces_milli, b.rate, c.campaign_id, b.amount_minor, "
+            "CASE WHEN b.entry_id < c.exact_from_entry THEN 1 ELSE 0 END, MAX(CASE WHEN "
             "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') "
             "+ COALESCE(cut.amount, 0) = b.amount_minor "
             "AND (b.status != 'released' OR (SELECT COALESCE(SUM(amount), 0) FROM postings p "
@@ -1667,7 +1804,7 @@ class SqliteStore:
         )
         for part in _parts(bill_ids):
             where = "" if part is None else f" WHERE b.id IN ({','.join('?' * len(part))})"
-            yield from self._stream(f"{sql}{where} GROUP BY 1, 2, 3, 4", part or ())
+            yield from self._stream(f"{sql}{where} GROUP BY 1, 2, 3, 4, 5", part or ())
 
     def loose_tables(self) -> list[str]:
         rows = self._all(
