@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from piecepay.cli import output
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Document = dict[str, Any]
 
@@ -366,6 +369,29 @@ class Sink:
                 title += f", minimum wage {document['minimum_wage']} {document['wage_currency']}/h"
                 columns = [*PAY_COLUMNS, ("shortfall", "Shortfall")]
             output.table_out(rows, columns, title, tuple(PAY_NUMERIC))
+
+    def statement(self, document: Document, fmt: str, target: Path | None) -> None:
+        """A worker's statement as Markdown (the default), JSON, one HTML file or PDF, on
+        stdout or written to ``target``; a file written is named on stderr."""
+        from piecepay.export import statement as shown
+
+        content: str | bytes
+        if fmt == "json":
+            from piecepay.text import json_text
+
+            content = json_text(document, indent=2) + "\n"
+        elif fmt == "html":
+            content = shown.html(document)
+        elif fmt == "pdf":
+            content = shown.pdf(document)
+        else:
+            content = shown.markdown(document)
+        if target is None:
+            assert isinstance(content, str)
+            output.document_out(content)
+            return
+        output.file_out(target, content)
+        output.note(f"piecepay: statement of {document['worker']} for {document['period']} written to {target}")
 
 
 def rows_and_totals(document: Document) -> list[Document]:
