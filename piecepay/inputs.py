@@ -274,7 +274,7 @@ def month_of(day: date) -> Period:
 def statement_period(text: str) -> Period:
     """A statement's ``--period``: a month ``YYYY-MM``, an ISO week ``YYYY-Www`` or a year
     ``YYYY``, within the dates piecepay keeps."""
-    if re.fullmatch(r"(?a)[0-9]{4}-W.*", text):
+    if re.fullmatch(r"(?a)[0-9]{4}-[Ww].*", text):
         return _iso_week(text, "--period")
     if re.fullmatch(r"(?a)[0-9]{4}-.*", text):
         return _month(text, "--period")

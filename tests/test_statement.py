@@ -70,7 +70,12 @@ def test_a_period_with_nothing_in_it_shows_balances_no_rows_and_an_empty_chart(b
     assert (document["period"], document["from"], document["to"]) == ("2026-W46", "2026-11-09", "2026-11-15")
     assert document["entries"] == []
     t = total(document)
-    assert (t["opening_balance"], t["earned"], t["paid_out"], t["closing_balance"]) == ("10.00", "0.00", "0.00", "10.00")
+    assert (t["opening_balance"], t["earned"], t["paid_out"], t["closing_balance"]) == (
+        "10.00",
+        "0.00",
+        "0.00",
+        "10.00",
+    )
     assert (t["pending"], t["effective_hourly"]) == ("5.00", None)
     assert weeks(document) == [("2026-W46", "2026-11-09", "2026-11-15", ["0.00"])]
     text = book.run("statement", "ana", "--period", "2026-W46")
@@ -128,9 +133,7 @@ def test_every_kind_of_entry_shows_with_its_pieces_amounts_note_and_reason(book:
     book.ok("release", first, "--date", "2026-11-08")  # a reversal of the rejection
     book.ok("payout", "ana", "--amount", "12", "--ref", "bank 7", "--date", "2026-11-09")
     document = statement(book, "--period", "2026-11")
-    shown = [
-        (e["kind"], e["bill_id"], e["pieces"], e["reserved"], e["posted"], e["text"]) for e in document["entries"]
-    ]
+    shown = [(e["kind"], e["bill_id"], e["pieces"], e["reserved"], e["posted"], e["text"]) for e in document["entries"]]
     assert shown == [
         ("bill", int(first), "3", "15.00", None, "front of house"),
         ("reject", int(first), "3", "-15.00", None, "blurry"),
@@ -177,7 +180,7 @@ def test_balances_and_totals_are_per_currency(book: Ledger) -> None:
         ("JPY", "300", "600"),
         ("USD", "5.00", None),
     ]
-    assert [[e["currency"] for e in w["earned"]] for w in document["weeks"]][0] == ["JPY", "USD"]
+    assert all([e["currency"] for e in w["earned"]] == ["JPY", "USD"] for w in document["weeks"])
 
 
 # --------------------------------------------------------------------------- the report
@@ -325,7 +328,9 @@ def test_pdf_without_the_extra_names_it(book: Ledger, tmp_path: Path, monkeypatc
     target = tmp_path / "ana.pdf"
     refused = book.run("statement", "ana", "--format", "pdf", "--output", str(target))
     assert refused.code == 2 and refused.out == ""
-    assert refused.err == "piecepay: error: pdf needs the pdf extra (weasyprint is missing): pip install 'piecepay[pdf]'\n"
+    assert (
+        refused.err == "piecepay: error: pdf needs the pdf extra (weasyprint is missing): pip install 'piecepay[pdf]'\n"
+    )
     assert not target.exists()
 
 
@@ -350,3 +355,51 @@ def test_refusals(book: Ledger, tmp_path: Path, args: tuple[str, ...], code: int
     assert plain.code == code and plain.err.count("\n") == 1 and plain.err.startswith("piecepay: error: ")
     if error == "worker_not_found":
         assert "no worker 'nobody'" in plain.err
+
+
+# --------------------------------------------------------------------------- in a browser
+
+
+@pytest.mark.sqlite_only
+def test_the_html_statement_in_chromium_matches_the_report(book: Ledger, phone: Any, tmp_path: Path) -> None:
+    """``statement ana --period 2026-11 --format html`` opened from its file in a real Chromium:
+    no console error, no request but the file itself, a screenshot, and the totals read off
+    the page equal to what report --by worker shows (every entry is dated in November)."""
+    from tests.browser import SCREENSHOTS
+
+    terrace = bill(book, "4", "2026-11-02", "--note", "<b>terrace</b> | 4", "--minutes", "45")
+    book.ok("release", terrace, "--date", "2026-11-02")
+    rejected = bill(book, "3", "2026-11-03")
+    book.ok("reject", rejected, "--reason", "blurry <script>alert(1)</script>", "--date", "2026-11-04")
+    book.ok("release", rejected)  # a reversal
+    book.ok("revise", bill(book, "2", "2026-11-16"), "--reason", "crop | tighter")
+    bill(book, "1", "2026-11-18")  # pending
+    book.ok("payout", "ana", "--amount", "12.50", "--ref", "bank")
+    theirs = "SELECT effective_date FROM entries WHERE kind IN ('bill', 'release', 'reject', 'reversal', 'payout')"
+    assert all(day.startswith("2026-11") for (day,) in book.query(theirs))
+    target = tmp_path / "statement.html"
+    written = book.run("statement", "ana", "--period", "2026-11", "--format", "html", "--output", str(target))
+    assert written.code == 0, written.err
+
+    requests: list[str] = []
+    phone.context.on("request", lambda request: requests.append(request.url))
+    page = phone.page
+    page.goto(target.as_uri())
+    page.wait_for_load_state("load")
+    assert requests == [target.as_uri()]  # nothing fetched but the file: no network URL at all
+    assert page.title() == "Statement: ana, 2026-11"
+    assert page.locator("svg rect.bar").count() == 2  # W45 and W47 (today's reversal): the weeks with earnings
+
+    def shown(field: str) -> str:
+        return str(page.locator(f'[data-total="{field}"][data-currency="USD"]').inner_text())
+
+    [row] = [r for r in report_rows(book).values() if r["worker"] == "ana"]
+    assert shown("earned") == row["released"] == "35.00"
+    assert shown("pending") == row["reserved"] == "15.00"
+    assert shown("paid_out") == row["paid_out"] == "12.50"
+    assert shown("closing_balance") == row["owed"] == "22.50"
+    texts = page.locator("table.entries td.text").all_inner_texts()
+    assert "<b>terrace</b> | 4" in texts and "blurry <script>alert(1)</script>" in texts and "crop | tighter" in texts
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "statement.png"), full_page=True)
+    assert (SCREENSHOTS / "statement.png").stat().st_size > 10_000

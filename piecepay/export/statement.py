@@ -175,7 +175,8 @@ p.period { color: var(--muted); margin: 0; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { padding: .35rem .5rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { font-size: .8rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); }
-td.num, th.num { text-align: right; white-space: nowrap; }
+td.num, th.num, td.date { text-align: right; white-space: nowrap; }
+td.date { text-align: left; }
 td.text { overflow-wrap: anywhere; min-width: 10rem; }
 ul.notes { padding-left: 1.1rem; color: var(--muted); }
 figure { margin: 0 0 1rem; }
@@ -259,7 +260,7 @@ def _html_entries(document: Document) -> list[str]:
     rows = []
     for e in entries:
         cells = [
-            f"<td>{esc(e['date'])}</td>",
+            f'<td class="date">{esc(e["date"])}</td>',
             f'<td class="num">{e["id"]}</td>',
             f"<td>{esc(e['kind'])}</td>",
             f"<td>{esc(e['contract'])}</td>",
