@@ -121,6 +121,20 @@ def atomic_text(target: Path) -> Iterator[IO[str]]:
         raise
 
 
+def atomic_bytes(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically, readable by its owner only (0600)."""
+    temp = temp_path_for(target)
+    fd = _create_new(temp)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        atomic_file_from(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        raise
+
+
 def _create_new(temp: Path) -> int:
     """Open ``temp`` as a new file of ours (never through a link someone left there)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)

@@ -245,25 +245,63 @@ def pay_period(week: str | None, month: str | None) -> Period:
     if (week is None) == (month is None):
         raise BadInput("pass --week YYYY-Www or --month YYYY-MM (one of them)", "period_required")
     if week is not None:
-        found = re.fullmatch(ISO_WEEK, week)
-        try:
-            if found is None:
-                raise ValueError(week)
-            year = _kept_year(int(found[1]), "--week", week)
-            first = date.fromisocalendar(year, int(found[2]), 1)
-        except ValueError:
-            raise BadInput(
-                f"--week '{week}' is not an ISO week like 2026-W47 (week 01 to 52, or 53 in a year that has one)",
-                "bad_week",
-            ) from None
-        return _within_span(Period(week, first, first + timedelta(days=6)), "--week")
+        return _iso_week(week, "--week")
     assert month is not None
+    return _month(month, "--month")
+
+
+def _iso_week(week: str, what: str) -> Period:
+    found = re.fullmatch(ISO_WEEK, week)
+    try:
+        if found is None:
+            raise ValueError(week)
+        year = _kept_year(int(found[1]), what, week)
+        first = date.fromisocalendar(year, int(found[2]), 1)
+    except ValueError:
+        raise BadInput(
+            f"{what} '{week}' is not an ISO week like 2026-W47 (week 01 to 52, or 53 in a year that has one)",
+            "bad_week",
+        ) from None
+    return _within_span(Period(week, first, first + timedelta(days=6)), what)
+
+
+def _month(month: str, what: str) -> Period:
     found = re.fullmatch(MONTH, month)
     if found is None or not 1 <= int(found[2]) <= 12:
-        raise BadInput(f"--month '{month}' is not a month like 2026-11", "bad_month")
-    year, number = _kept_year(int(found[1]), "--month", month), int(found[2])
+        raise BadInput(f"{what} '{month}' is not a month like 2026-11", "bad_month")
+    year, number = _kept_year(int(found[1]), what, month), int(found[2])
     after = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
-    return _within_span(Period(month, date(year, number, 1), after - timedelta(days=1)), "--month")
+    return _within_span(Period(month, date(year, number, 1), after - timedelta(days=1)), what)
+
+
+def month_of(day: date) -> Period:
+    """The calendar month ``day`` falls in."""
+    return _month(f"{day.year:04d}-{day.month:02d}", "--period")
+
+
+def statement_period(text: str) -> Period:
+    """A statement's ``--period``: a month ``YYYY-MM``, an ISO week ``YYYY-Www`` or a year
+    ``YYYY``, within the dates piecepay keeps."""
+    if re.fullmatch(r"(?a)[0-9]{4}-[Ww].*", text):
+        return _iso_week(text, "--period")
+    if re.fullmatch(r"(?a)[0-9]{4}-.*", text):
+        return _month(text, "--period")
+    if not re.fullmatch(r"(?a)[0-9]{4}", text):
+        raise BadInput(
+            f"--period '{text}' is not a month (2026-11), an ISO week (2026-W47) or a year (2026)", "bad_period"
+        )
+    number = _kept_year(int(text), "--period", text)
+    return Period(text, date(number, 1, 1), date(number, 12, 31))
+
+
+STATEMENT_FORMATS = ("md", "json", "html", "pdf")
+
+
+def statement_format(text: str) -> str:
+    """A statement's --format: md, json, html or pdf."""
+    if text not in STATEMENT_FORMATS:
+        raise BadInput(f"--format must be md, json, html or pdf, not '{text}'", "bad_format")
+    return text
 
 
 def _kept_year(year: int, what: str, text: str) -> int:

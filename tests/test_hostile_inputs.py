@@ -669,6 +669,64 @@ def test_pay_takes_only_an_iso_week_a_month_and_a_wage_per_hour(book: Ledger, sp
     refused(book, spec)
 
 
+# A period out of shape may read as a week, a month or neither: any of the three refusals
+# (a date out of the span is refused as such).
+SHAPES = {"bad_period", "bad_week", "bad_month"}
+STATEMENT = [
+    *(
+        case(f"statement-period-{p!r}", "statement", "ana", "--period", p, error=SHAPES if e in SHAPES else e)
+        for p, e in BAD_WEEKS + BAD_MONTHS
+        if p
+    ),
+    *(
+        case(f"statement-period-{p!r}", "statement", "ana", "--period", p, error=e)
+        for p, e in [
+            ("", "bad_period"),
+            ("November", "bad_period"),
+            ("26", "bad_period"),
+            ("2026\n", "bad_period"),
+            ("\u0662\u0660\u0662\u0666", "bad_period"),
+            ("\x1b[2J", "bad_period"),
+            ("1999", "date_out_of_range"),
+            ("2100", "date_out_of_range"),
+            ("0000", "date_out_of_range"),
+        ]
+    ),
+    *(
+        case(f"statement-format-{f!r}", "statement", "ana", "--format", f, error="bad_format")
+        for f in ("", "MD", "docx")
+    ),
+    case("statement-pdf-to-stdout", "statement", "ana", "--format", "pdf", error="output_required"),
+    case("statement-no-worker", "statement", "nobody", code=3, error="worker_not_found"),
+    case("statement-hostile-worker", "statement", "\x1b[2Jx", code=3, error="worker_not_found", shows="\x1b"),
+    case("statement-missing-worker-argument", "statement", error="bad_usage"),
+]
+
+
+@pytest.mark.parametrize("spec", STATEMENT)
+def test_a_statement_takes_a_known_worker_a_month_week_or_year_and_a_format(book: Ledger, spec: Case) -> None:
+    """statement's --period is YYYY-MM, YYYY-Www or YYYY within 2000-2099, --format md, json,
+    html or pdf (pdf only to a file), its worker one the ledger has (exit 3 otherwise)."""
+    refused(book, spec)
+
+
+def test_a_statement_shows_a_hostile_note_and_reason_without_obeying_them(book: Ledger) -> None:
+    """A note may span lines and both may hold markup and table pipes: the Markdown statement
+    keeps each entry on one table row with every sign escaped, the HTML escapes every tag."""
+    note, reason = "<script>alert(1)</script> | *x*\n# [a](b)", "<img src=x onerror=alert(1)> | `y`"
+    billed = book.ok("bill", "photos/ana", "--pieces", "1", "--note", note, today=TODAY)["id"]
+    book.ok("reject", str(billed), "--reason", reason, today=TODAY)
+    markdown = book.run("statement", "ana", "--period", "2026-11", today=TODAY)
+    assert markdown.code == 0, markdown.err
+    rows = [line for line in markdown.out.splitlines() if line.startswith("| 2026-")]
+    assert len(rows) == 5  # bills 1, 2 and 3, the release of 2, the rejection of 3
+    for row in rows:
+        assert len(re.findall(r"(?<!\\)\|", row)) == 11 and not re.search(r"(?<!\\)[<>\[\]*`#]", row), row
+    page = book.run("statement", "ana", "--period", "2026-11", "--format", "html", today=TODAY).out
+    assert "<script" not in page and "<img" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert not UNSAFE.search(markdown.out.replace("\n", "")) and not UNSAFE.search(page.replace("\n", ""))
+
+
 # --------------------------------------------------------------------------- environment, currencies, actors, keys
 
 BUSY = [
@@ -917,6 +975,8 @@ WRITERS = {
     "export-hledger": lambda t: ("export", "--format", "hledger", "--out", t),
     "backup": lambda t: ("backup", t),
     "anchor": lambda t: ("anchor", t),
+    "statement": lambda t: ("statement", "ana", "--output", t),
+    "statement-pdf": lambda t: ("statement", "ana", "--format", "pdf", "--output", t),
 }
 
 

@@ -50,6 +50,8 @@ NOT_NEEDED = {
     ("verify",): ("piecepay.export.entries",),
     ("payees", "--year", "2026"): ("json", "hashlib", "piecepay.journal", "piecepay.export.entries"),
     ("pay", "--week", "2026-W47"): ("json", "hashlib", "piecepay.journal", "piecepay.rules", "piecepay.export.entries"),
+    # the pdf extra only for a pdf, the html module only for HTML
+    ("statement", "ana"): ("weasyprint", "html", "hashlib", "piecepay.journal", "piecepay.rules"),
 }
 
 

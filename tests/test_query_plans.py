@@ -1,5 +1,5 @@
 """Reads whose cost follows what they print: no statement that report, log --last,
-campaign show, bill, revise, resubmit, sweep, payees or pay runs scans a history table (bills, entries,
+campaign show, bill, revise, resubmit, sweep, payees, pay or statement runs scans a history table (bills, entries,
 postings, revisions), and
 what SQLite does for each of these commands stays the same when the history grows.
 
@@ -46,6 +46,7 @@ COMMANDS = [
     ("payees", "--year", str(date.today().year)),  # the history's entries are dated today
     ("pay", "--month", "2001-01"),  # no bill in it: a month's bills are a range of dates, never a scan
     ("pay", "--week", "2001-W01", "--campaign", "rows"),
+    ("statement", "ana", "--period", "2001-01"),  # a worker's entries are ranges of dates, never a scan
 ]
 
 

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "log": ("piecepay.cli.reports", "log", "The journal, oldest entry first."),
     "payees": ("piecepay.cli.payees", "payees", "A tax year's payouts per worker, flagged at the 1099-NEC threshold."),
     "pay": ("piecepay.cli.pay", "pay", "Pay per worker over a week or a month, and per hour worked."),
+    "statement": ("piecepay.cli.statement", "statement", "A worker's statement over a period: md, json, html or pdf."),
     "verify": ("piecepay.cli.verify", "verify", "Prove the ledger is intact, balanced and unaltered."),
     "anchor": ("piecepay.cli.verify", "anchor", "Append the ledger's verified head to an anchor file."),
     "sweep": ("piecepay.cli.sweep", "sweep", "Apply the clock: auto-release, end past deadline, warn."),

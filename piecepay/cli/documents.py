@@ -530,3 +530,62 @@ def anchored(a: Anchored) -> Document:
         "at": a.at,
         "anchors_checked": a.anchors_checked,
     }
+
+
+if TYPE_CHECKING:
+    from piecepay.operations.statement import Statement, StatementLine, StatementTotals
+
+
+def statement(st: Statement) -> Document:
+    """A worker's statement: the worker, the period, totals per currency, every entry that
+    concerns the worker and the earnings of each ISO week; amounts twice, as everywhere."""
+    return {
+        "worker": st.worker.handle,
+        "name": st.worker.name,
+        "period": st.period.name,
+        "from": st.period.first.isoformat(),
+        "to": st.period.last.isoformat(),
+        "totals": [statement_totals(t) for t in st.totals],
+        "entries": [statement_line(line) for line in st.lines],
+        "weeks": [
+            {
+                "week": w.week,
+                "from": w.first.isoformat(),
+                "to": w.last.isoformat(),
+                "earned": [{"currency": m.currency.code, **money("amount", m)} for m in w.earned],
+            }
+            for w in st.weeks
+        ],
+    }
+
+
+def statement_totals(t: StatementTotals) -> Document:
+    return {
+        "currency": t.currency.code,
+        **money("opening_balance", t.opening),
+        **money("earned", t.earned),
+        "earned_by_kind": [{"kind": kind, **money("amount", amount)} for kind, amount in t.earned_by_kind],
+        **money("paid_out", t.paid_out),
+        **money("closing_balance", t.closing),
+        **money("pending", t.pending),
+        **money("bills_released", t.bills_released),
+        "minutes": t.minutes,
+        "hours": format_hours(t.minutes),
+        **money("effective_hourly", t.hourly),
+    }
+
+
+def statement_line(line: StatementLine) -> Document:
+    return {
+        "id": line.entry_id,
+        "date": line.day.isoformat(),
+        "kind": line.kind,
+        "contract": line.contract,
+        "bill_id": line.bill_id,
+        "pieces": pieces(line.pieces_milli),
+        "unit": line.unit,
+        "currency": line.currency.code if line.currency else None,
+        **money("reserved", line.reserved),
+        **money("posted", line.posted),
+        "text": line.text,
+    }

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from piecepay.text import json_text, visible
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
 
 Columns = Sequence[tuple[str, str]]  # (key in the view, header shown)
@@ -203,6 +205,23 @@ def help_text(text: str) -> None:
 def script_out(text: str) -> None:
     """A script piecepay wrote itself (a shell's completion), exactly as it is."""
     sys.stdout.write(text.rstrip("\n") + "\n")
+
+
+def document_out(text: str) -> None:
+    """A document piecepay rendered itself, every stored text in it already made visible
+    and escaped for its format (a statement in Markdown or HTML), exactly as it is."""
+    sys.stdout.write(text)
+
+
+def file_out(target: Path, content: str | bytes) -> None:
+    """``content`` written to ``target`` atomically (a checked target: see piecepay.files)."""
+    from piecepay.files import atomic_bytes, atomic_text
+
+    if isinstance(content, bytes):
+        atomic_bytes(target, content)
+        return
+    with atomic_text(target) as stream:
+        stream.write(content)
 
 
 def line(text: str) -> None:

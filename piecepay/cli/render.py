@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from piecepay.cli import output
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Document = dict[str, Any]
 
@@ -385,6 +388,29 @@ class Sink:
             return
         title = f"Make-up to {wage} for {document['period']}: {document['from']} to {document['to']}"
         output.table_out(document["paid"], MAKEUP_COLUMNS, title, ("amount",))
+
+    def statement(self, document: Document, fmt: str, target: Path | None) -> None:
+        """A worker's statement as Markdown (the default), JSON, one HTML file or PDF, on
+        stdout or written to ``target``; a file written is named on stderr."""
+        from piecepay.export import statement as shown
+
+        content: str | bytes
+        if fmt == "json":
+            from piecepay.text import json_text
+
+            content = json_text(document, indent=2) + "\n"
+        elif fmt == "html":
+            content = shown.html(document)
+        elif fmt == "pdf":
+            content = shown.pdf(document)
+        else:
+            content = shown.markdown(document)
+        if target is None:
+            assert isinstance(content, str)
+            output.document_out(content)
+            return
+        output.file_out(target, content)
+        output.note(f"piecepay: statement of {document['worker']} for {document['period']} written to {target}")
 
 
 MAKEUP_COLUMNS = [

@@ -70,7 +70,7 @@ def pay_now(
         code = wage_currency or (campaign.currency.code if campaign else DEFAULT_WAGE_CURRENCY)
         hourly = money_from(wage, _currency(s, code), what="--minimum-wage")
     found = s.store.worker_pay(period.first, period.last, campaign.id if campaign else None)
-    return Pay(period, hourly, tuple(_row(figures, hourly) for figures in found))
+    return Pay(period, hourly, tuple(pay_row(figures, hourly) for figures in found))
 
 
 def _currency(s: Session, code: str) -> Currency:
@@ -83,7 +83,8 @@ def _currency(s: Session, code: str) -> Currency:
     return Currency(code, currency_digits(code))
 
 
-def _row(f: "WorkerPay", wage: Money | None) -> PayRow:
+def pay_row(f: "WorkerPay", wage: Money | None) -> PayRow:
+    """One worker's figures in one currency as pay shows them (with a wage: its shortfall)."""
     released, pending = Money(f.released_minor, f.currency), Money(f.pending_minor, f.currency)
     bonuses = Money(f.bonus_minor, f.currency)
     minutes = f.minutes + f.time_minutes

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
         PendingBill,
         StoredEntry,
         StoredHead,
+        WorkerBalance,
+        WorkerEntry,
         WorkerPay,
     )
 
@@ -520,4 +522,14 @@ class Store(Protocol):
 
     def single_file(self) -> None:
         """Leave no -wal beside this file once it is closed (for a copy that travels alone)."""
+        ...
+
+    def worker_entries(self, worker_id: int, account_name: str, first: date, last: date) -> list[WorkerEntry]:
+        """The entries dated ``first`` to ``last`` of the worker's contracts, and those of no
+        contract that post to the worker's account, by date then id, with what each moved there."""
+        ...
+
+    def worker_balances(self, worker_id: int, account_name: str, first: date, last: date) -> list[WorkerBalance]:
+        """Per currency of the worker's account, by effective date: posted credits less debits
+        before ``first`` and up to ``last``, and what was reserved up to ``last``."""
         ...

@@ -1977,6 +1977,88 @@ class SqliteStore:
         """Leave no -wal beside this file once it is closed (for a copy that travels alone)."""
         self.conn.execute("PRAGMA journal_mode=DELETE")
 
+    # ------------------------------------------------------------------ a worker's statement
+
+    def worker_entries(self, worker_id: int, account_name: str, first: date, last: date) -> "list[WorkerEntry]":
+        """The entries dated ``first`` to ``last`` (inclusive) of the worker's contracts, and
+        those of no contract that post to the worker's account (``account_name``): by date,
+        then id, each with what it moved on that account (per currency), the sealed facts of
+        an entry about a bill (text), and the reason of the revision it asked, if it asked one.
+        Both halves read the entries by the index on (contract_id, effective_date)."""
+        span = (first.isoformat(), last.isoformat())
+        rows = self._all(
+            "SELECT e.id, e.effective_date, e.kind, e.contract_id, e.bill_id, e.memo, "
+            "CASE WHEN e.bill_id IS NULL THEN NULL ELSE e.facts END AS facts FROM contracts c CROSS JOIN entries e "
+            "WHERE e.contract_id = c.id AND c.worker_id = ? AND e.effective_date >= ? AND e.effective_date <= ? "
+            "UNION ALL SELECT e.id, e.effective_date, e.kind, e.contract_id, e.bill_id, e.memo, NULL AS facts "
+            "FROM entries e WHERE e.contract_id IS NULL AND e.effective_date >= ? AND e.effective_date <= ? "
+            "AND EXISTS (SELECT 1 FROM postings p JOIN accounts a ON a.id = p.account_id "
+            "WHERE p.entry_id = e.id AND a.name = ?)",
+            (worker_id, *span, *span, account_name),
+        )
+        rows = sorted(rows, key=lambda r: (r["effective_date"], r["id"]))
+        ids = [r["id"] for r in rows]
+        moved: dict[int, dict[str, list[int]]] = {}
+        digits: dict[str, int] = {}
+        reasons: dict[int, str] = {}
+        for part in _parts(ids):
+            assert part is not None
+            marks = ",".join("?" * len(part))
+            for p in self._all(
+                "SELECT p.entry_id, a.currency, cur.digits, p.side, p.phase, SUM(p.amount) AS amount FROM postings p "
+                "JOIN accounts a ON a.id = p.account_id JOIN currencies cur ON cur.code = a.currency "
+                f"WHERE p.entry_id IN ({marks}) AND a.name = ? GROUP BY p.entry_id, a.currency, cur.digits, "
+                "p.side, p.phase",
+                (*part, account_name),
+            ):
+                digits[p["currency"]] = p["digits"]
+                sums = moved.setdefault(p["entry_id"], {}).setdefault(p["currency"], [0, 0])
+                signed = p["amount"] if p["side"] == "credit" else -p["amount"]
+                sums[0 if p["phase"] == "pending" else 1] += signed
+            for v in self._all(f"SELECT entry_id, reason FROM revisions WHERE entry_id IN ({marks})", part):
+                reasons[v["entry_id"]] = v["reason"]
+        return [
+            WorkerEntry(
+                r["id"],
+                date.fromisoformat(r["effective_date"]),
+                r["kind"],
+                r["contract_id"],
+                r["bill_id"],
+                r["memo"],
+                r["facts"],
+                reasons.get(r["id"]),
+                tuple(
+                    (Currency(code, digits[code]), pending, posted)
+                    for code, (pending, posted) in sorted(moved.get(r["id"], {}).items())
+                ),
+            )
+            for r in rows
+        ]
+
+    def worker_balances(self, worker_id: int, account_name: str, first: date, last: date) -> "list[WorkerBalance]":
+        """Per currency of the worker's account (``account_name``), by effective date: its
+        posted credits less posted debits before ``first`` and up to ``last``, and what it
+        held reserved (pending) up to ``last``. Its postings are those of the entries of the
+        worker's contracts and of entries of no contract, each read by the index on
+        (contract_id, effective_date)."""
+        before, upto = first.isoformat(), last.isoformat()
+        signed = "CASE WHEN p.side = 'credit' THEN p.amount ELSE -p.amount END"
+        rows = self._all(
+            "WITH theirs AS (SELECT e.id, e.effective_date FROM contracts c CROSS JOIN entries e "
+            "WHERE e.contract_id = c.id AND c.worker_id = ? AND e.effective_date <= ? "
+            "UNION ALL SELECT e.id, e.effective_date FROM entries e WHERE e.contract_id IS NULL "
+            "AND e.effective_date <= ?) "
+            "SELECT a.currency, cur.digits, "
+            f"SUM(CASE WHEN p.phase = 'posted' AND t.effective_date < ? THEN {signed} ELSE 0 END) AS opening, "
+            f"SUM(CASE WHEN p.phase = 'posted' THEN {signed} ELSE 0 END) AS closing, "
+            f"SUM(CASE WHEN p.phase = 'pending' THEN {signed} ELSE 0 END) AS pending "
+            "FROM theirs t JOIN postings p ON p.entry_id = t.id JOIN accounts a ON a.id = p.account_id "
+            "JOIN currencies cur ON cur.code = a.currency WHERE a.name = ? GROUP BY a.currency, cur.digits",
+            (worker_id, upto, upto, before, account_name),
+        )
+        found = [WorkerBalance(_currency(r), r["opening"], r["closing"], r["pending"]) for r in rows]
+        return sorted(found, key=lambda b: b.currency.code)
+
 
 class StoredHead(Record):
     """Where a passing verify left off: the last entry it proved, that entry's hash, the
@@ -1997,3 +2079,29 @@ class StoredEntry(Record):
     prev_hash: str
     hash: str
     facts: str | None
+
+
+class WorkerEntry(Record):
+    """An entry of a worker's statement: its header, the facts it sealed if it is about a
+    bill (canonical JSON text), the reason of the revision it asked, and per currency what
+    it moved on the worker's account (credits less debits): reserved (pending), posted."""
+
+    id: int
+    effective_date: date
+    kind: str
+    contract_id: int | None
+    bill_id: int | None
+    memo: str
+    facts: str | None
+    revision_reason: str | None
+    moved: tuple[tuple[Currency, int, int], ...]
+
+
+class WorkerBalance(Record):
+    """A worker's account in one currency by effective date: posted credits less debits
+    before a period and at its end, and what it held reserved at its end (minor units)."""
+
+    currency: Currency
+    opening: int
+    closing: int
+    pending: int
