@@ -57,3 +57,20 @@ class Period(Record):
     name: str
     first: date
     last: date
+
+
+def week_of(day: date) -> Period:
+    """The ISO week (Monday to Sunday) ``day`` falls in."""
+    from datetime import timedelta
+
+    year, week, weekday = day.isocalendar()
+    first = day - timedelta(days=weekday - 1)
+    return Period(f"{year:04d}-W{week:02d}", first, first + timedelta(days=6))
+
+
+def calendar_month_of(day: date) -> Period:
+    """The calendar month ``day`` falls in."""
+    from datetime import timedelta
+
+    after = date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+    return Period(f"{day.year:04d}-{day.month:02d}", date(day.year, day.month, 1), after - timedelta(days=1))

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from piecepay.dates import FIRST_DAY, LAST_DAY, MAX_DAYS, Period, parse_day, within_span
 from piecepay.errors import BadInput, NotFound
-from piecepay.models import BillStatus, Grouping, Removed
+from piecepay.models import BillStatus, Grouping, Removed, Tier, TierPeriod
 from piecepay.money import (
     MAX_PIECES,
     normalise_currency,
@@ -117,6 +117,47 @@ def proof(text: str) -> str:
 
 def reason(text: str) -> str:
     return checked_text(text, "a rejection's reason", max_length=REASON_MAX, code="reason_required")
+
+
+TIER = re.compile(r"([0-9]{1,13}):([0-9]+(?:\.[0-9]+)?)", re.ASCII)
+PERCENT = re.compile(r"([0-9]+(?:\.[0-9]+)?)%?", re.ASCII)
+
+
+def tiers(texts: list[str] | None) -> tuple[Tier, ...] | None:
+    """``--tier N:RATE`` as typed, once or more (None when not given; the word ``none``
+    alone: no tiers, for an offer that drops its campaign's): from the N-th piece released
+    in a period, RATE a piece. Their order and limits are rules (``rules.check_tiers``)."""
+    if not texts:
+        return None
+    if texts == [NO_LIMIT]:
+        return ()
+    found = []
+    for text in texts:
+        match = TIER.fullmatch(text)
+        if match is None:
+            raise BadInput(
+                f"tier '{text}' is not FROM_PIECE:RATE, like 1000:0.005 (from the 1000th piece, 0.005 a piece)",
+                "bad_tier",
+            )
+        found.append(Tier(int(match[1]), parse_rate(match[2], "tier rate")))
+    return tuple(found)
+
+
+def tier_period(text: str) -> TierPeriod:
+    try:
+        return TierPeriod(text)
+    except ValueError:
+        raise BadInput(f"tier period '{text}' is not week or month", "bad_tier_period") from None
+
+
+def fee_percent(text: str | None) -> Decimal | None:
+    """``--fee 20%`` (or 20): a percentage as a plain decimal (its limits are a rule)."""
+    if text is None:
+        return None
+    match = PERCENT.fullmatch(text)
+    if match is None:
+        raise BadInput(f"fee '{text}' is not a percentage like 20% or 12.5%", "bad_fee")
+    return Decimal(match[1])
 
 
 def bonus_reason(text: str) -> str:

@@ -16,7 +16,19 @@ GENESIS_HASH = "0" * 64
 
 # What entries record: movements of money (with postings) and facts that move none.
 MONEY_KINDS = frozenset(
-    {"top_up", "bill", "release", "reject", "reversal", "refund", "payout", "bonus", "funded_bonus"}
+    {
+        "top_up",
+        "bill",
+        "release",
+        "reject",
+        "reversal",
+        "refund",
+        "payout",
+        "bonus",
+        "funded_bonus",
+        "fee",
+        "funded_fee",
+    }
 )
 # A resubmitted bill moves money only when it claims fewer pieces (it gives back part of its reservation).
 SOMETIMES_MONEY_KINDS = frozenset({"resubmit"})

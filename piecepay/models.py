@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum, StrEnum
 
-from piecepay.money import Currency, Money, format_pieces
+from piecepay.money import Currency, Money, format_pieces, format_rate
 from piecepay.records import Record
 
 
@@ -94,6 +94,49 @@ class Grouping(StrEnum):
     WORKER = "worker"
 
 
+class TierPeriod(StrEnum):
+    """The span whose released pieces count toward a tier: an ISO week or a calendar month."""
+
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Tier(Record):
+    """A tiered rate: from the ``from_piece``-th piece released in a period (of a contract),
+    each piece is paid ``rate``."""
+
+    from_piece: int
+    rate: Decimal
+
+
+def tiers_text(tiers: tuple[Tier, ...]) -> str | None:
+    """Tiers as stored and typed: '1000:0.005,5000:0.006' (None: no tiers)."""
+    return ",".join(f"{t.from_piece}:{format_rate(t.rate)}" for t in tiers) or None
+
+
+def tiers_said(tiers: tuple[Tier, ...], period: "TierPeriod") -> str:
+    """Tiers in a journal memo: '; from piece 1000 a month 0.005, from piece 5000 0.006' ('' for none)."""
+    if not tiers:
+        return ""
+    steps = [f"from piece {t.from_piece} {format_rate(t.rate)}" for t in tiers]
+    return f"; a {period.value}: " + ", ".join(steps)
+
+
+def tiers_from_text(text: str | None) -> tuple[Tier, ...]:
+    """Tiers as stored (``tiers_text``) back to records."""
+    if not text:
+        return ()
+    return tuple(Tier(int(n), Decimal(rate)) for n, rate in (part.split(":") for part in text.split(",")))
+
+
+class Fee(Record):
+    """A platform fee charged to the client on every release and bonus: a percentage of what
+    it pays, at least ``minimum`` when it pays anything."""
+
+    percent: Decimal
+    minimum: Money | None
+
+
 class Campaign(Record):
     """A job paid per piece, with its terms."""
 
@@ -114,6 +157,9 @@ class Campaign(Record):
     created_at: str
     revision_days: int = DEFAULT_REVISION_DAYS
     reversal_days: int = DEFAULT_REVERSAL_DAYS
+    tiers: tuple[Tier, ...] = ()
+    tier_period: TierPeriod = TierPeriod.MONTH
+    fee: Fee | None = None
 
 
 class Worker(Record):
@@ -150,6 +196,10 @@ class Contract(Record):
     # the money released, in minor units (within [-0.5, 0.5)).
     exact_from_entry: int = 0
     released_carry: Decimal = Decimal(0)
+    tiers: tuple[Tier, ...] = ()  # copied from the campaign, or the offer's own
+    tier_period: TierPeriod = TierPeriod.MONTH
+    fees_minor: int = 0  # platform fees charged on it from its escrow
+    funded_fees_minor: int = 0  # and from the client's funding (on bonuses paid so)
 
     @property
     def ref(self) -> str:
@@ -310,9 +360,10 @@ class Account(Record):
 
 
 # The accounts, per currency: the client's funding source, each contract's escrow, each
-# worker's earnings, and the sink payouts go to.
+# worker's earnings, the sink payouts go to, and the platform's fees.
 CLIENT_ACCOUNT = "client"
 PAYOUT_ACCOUNT = "payouts"
+FEES_ACCOUNT = "fees"  # platform fees charged to the client
 
 
 def escrow_account_name(contract_id: int) -> str:
@@ -332,12 +383,14 @@ class Figures(Record):
     refunded: Money
     bonuses: Money  # paid beyond pieces, from escrow or from the client's funding
     escrow_bonuses: Money  # the part of ``bonuses`` paid from escrow
+    fees: Money  # platform fees charged, from escrow or from the client's funding
+    escrow_fees: Money  # the part of ``fees`` charged to escrow
 
     @property
     def escrow(self) -> Money:
-        """Held in escrow: funded less released, refunded and paid from it as bonuses
-        (available + reserved)."""
-        return self.funded - self.released - self.refunded - self.escrow_bonuses
+        """Held in escrow: funded less released, refunded, and paid from it as bonuses and
+        fees (available + reserved)."""
+        return self.funded - self.released - self.refunded - self.escrow_bonuses - self.escrow_fees
 
     @property
     def available(self) -> Money:
@@ -348,7 +401,7 @@ class Figures(Record):
 
     @classmethod
     def zero(cls, currency: Currency) -> "Figures":
-        return cls(*(Money.zero(currency),) * 6)
+        return cls(*(Money.zero(currency),) * 8)
 
 
 class Pieces(Record):

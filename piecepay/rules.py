@@ -8,10 +8,10 @@ two currencies can never meet.
 """
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from piecepay import money
-from piecepay.dates import Period
+from piecepay.dates import Period, calendar_month_of, week_of
 from piecepay.errors import BadInput, RuleRefused, Unauthenticated
 from piecepay.models import (
     Bill,
@@ -21,8 +21,11 @@ from piecepay.models import (
     CampaignStatus,
     Contract,
     ContractStatus,
+    Fee,
     Milestone,
     OfferAction,
+    Tier,
+    TierPeriod,
     Token,
     TokenRole,
     pieces_text,
@@ -57,6 +60,93 @@ def reserved_amount(pieces_milli: int, rate: Decimal, campaign: Campaign) -> Mon
     return Money(minor, campaign.currency)
 
 
+# --------------------------------------------------------------------------- platform fees
+
+MAX_FEE_PERCENT = Decimal(100)
+FEE_DECIMALS = 4
+
+
+def check_fee_percent(percent: Decimal) -> None:
+    """A fee is more than 0 and at most 100 percent, to at most four decimals (12.5%, 0.0125%)."""
+    if not percent.is_finite() or not 0 < percent <= MAX_FEE_PERCENT:
+        raise BadInput(f"fee '{format_rate(percent)}%' must be more than 0% and at most 100%", "bad_fee")
+    exponent = percent.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -exponent > FEE_DECIMALS:
+        raise BadInput(f"fee '{format_rate(percent)}%' has more than {FEE_DECIMALS} decimals", "too_many_decimals")
+
+
+def fee_of(campaign: Campaign, paid: Money) -> Money:
+    """The fee a release or bonus of ``paid`` charges the client: its percentage of it, rounded
+    once, half-up, and at least the campaign's minimum; nothing when nothing is paid or the
+    campaign has no fee. It never falls when ``paid`` grows, so the fee a reservation holds
+    covers the fee of any release of it."""
+    return fee_at(campaign.fee, paid)
+
+
+def fee_at(fee: Fee | None, paid: Money) -> Money:
+    """``fee_of`` for a fee as given (a campaign's, or one asked of ``fees --what-if``)."""
+    if fee is None or paid.minor <= 0:
+        return Money.zero(paid.currency)
+    with localcontext(money.EXACT):
+        share = (Decimal(paid.minor) * fee.percent / 100).to_integral_value(rounding=ROUND_HALF_UP)
+    charged = Money(int(share), paid.currency)
+    return charged.max(fee.minimum) if fee.minimum is not None else charged
+
+
+def _and_fee(fee: Money) -> str:
+    return f" and its fee {fee}" if fee else ""
+
+
+# --------------------------------------------------------------------------- tiered rates
+
+MAX_TIERS = 10
+
+
+def check_tiers(tiers: tuple[Tier, ...]) -> None:
+    """Tiers start from the 2nd piece or later (from the 1st is the rate itself), each from a
+    later piece than the one before, at most ``MAX_TIERS``; their rates are positive."""
+    if len(tiers) > MAX_TIERS:
+        raise BadInput(f"{len(tiers)} tiers: a campaign or offer has at most {MAX_TIERS}", "too_many_tiers")
+    before = 1
+    for tier in tiers:
+        check_rate(tier.rate)
+        if tier.from_piece <= before:
+            raise BadInput(
+                f"tier {tier.from_piece}:{format_rate(tier.rate)} must start from a later piece than "
+                + ("the first (that is the rate itself)" if before == 1 else f"the tier before it ({before})"),
+                "bad_tier",
+            )
+        before = tier.from_piece
+
+
+def reserving_rate(contract: Contract) -> Decimal:
+    """The rate a bill on ``contract`` reserves at: its rate, or with tiers the highest of them
+    (which pieces a tier pays is known only at release)."""
+    return max((contract.rate, *(t.rate for t in contract.tiers)))
+
+
+def tier_period(period: TierPeriod, day: date) -> Period:
+    """The week or month (a contract's tier period) whose released pieces a bill of ``day`` counts among."""
+    return week_of(day) if period is TierPeriod.WEEK else calendar_month_of(day)
+
+
+def tiered_value(rate: Decimal, tiers: tuple[Tier, ...], position_milli: int, milli: int) -> Decimal:
+    """What ``milli`` thousandths of pieces are worth, exactly, when ``position_milli`` were
+    released before them in their period: each piece at the rate of the tier it falls in (the
+    n-th piece, counting from 1, at the last tier whose ``from_piece`` is n or less; before the
+    first tier, at ``rate``). A bill that crosses a tier is priced piece by piece across it."""
+    with localcontext(money.EXACT):
+        starts = [(0, rate)] + [((t.from_piece - 1) * 1000, t.rate) for t in tiers]
+        end, total = position_milli + milli, Decimal(0)
+        for index, (start, at) in enumerate(starts):
+            stop = starts[index + 1][0] if index + 1 < len(starts) else end
+            inside = min(end, stop) - max(position_milli, start)
+            if inside > 0:
+                total += Decimal(inside) * at
+        return total.scaleb(-3)
+
+
 def priced_alone(bill: Bill, contract: Contract) -> bool:
     """Whether a bill was made before its contract's exact totals began (a contract from
     before schema 9): such a bill reserves and posts its own pieces x rate, rounded once."""
@@ -67,10 +157,12 @@ def bill_reservation(bill: Bill, contract: Contract, pieces_milli: int, campaign
     """What ``bill`` reserves for ``pieces_milli`` of its pieces (a resubmission for fewer)."""
     if priced_alone(bill, contract):
         return bill_amount(pieces_milli, bill.rate, campaign)
-    return reserved_amount(pieces_milli, bill.rate, campaign)
+    return reserved_amount(pieces_milli, max((bill.rate, *(t.rate for t in contract.tiers))), campaign)
 
 
-def release_share(bill: Bill, contract: Contract, released_milli: int, campaign: Campaign) -> tuple[Money, Decimal]:
+def release_share(
+    bill: Bill, contract: Contract, released_milli: int, campaign: Campaign, position_milli: int = 0
+) -> tuple[Money, Decimal]:
     """What releasing ``released_milli`` of ``bill`` posts, and the contract's carry after.
 
     Exact totals: a contract's released money is the exact value of its released pieces
@@ -84,7 +176,11 @@ def release_share(bill: Bill, contract: Contract, released_milli: int, campaign:
         return Money.zero(campaign.currency), contract.released_carry
     if priced_alone(bill, contract):
         return released_amount(bill, released_milli, campaign), contract.released_carry
-    value = money.exact_minor(milli_to_pieces(released_milli), bill.rate, campaign.currency.digits)
+    if contract.tiers:  # ``position_milli``: released before it in its tier period
+        pieces_at_rate = tiered_value(bill.rate, contract.tiers, position_milli, released_milli)
+        value = money.exact_minor(Decimal(1), pieces_at_rate, campaign.currency.digits)
+    else:
+        value = money.exact_minor(milli_to_pieces(released_milli), bill.rate, campaign.currency.digits)
     posted, carry = money.carried_share(contract.released_carry, value)
     return Money(posted, campaign.currency), carry
 
@@ -253,9 +349,12 @@ def check_bill(facts: BillFacts, pieces_milli: int, amount: Money, effective: da
                 f"this bill is {amount}",
                 "exceeds_milestone_cap",
             )
-    # 4. the escrow's available balance
-    if amount > facts.escrow_available:
-        raise RuleRefused(f"escrow has {facts.escrow_available} available; this bill is {amount}", "exceeds_escrow")
+    # 4. the escrow's available balance: the bill and the fee its release may charge
+    fee = fee_of(campaign, amount)
+    if amount + fee > facts.escrow_available:
+        raise RuleRefused(
+            f"escrow has {facts.escrow_available} available; this bill is {amount}" + _and_fee(fee), "exceeds_escrow"
+        )
     # 5. piece limits of the contract and of the campaign
     check_piece_limit("contract", contract.max_pieces_milli, contract.pieces_committed_milli, pieces_milli, campaign)
     check_piece_limit(
@@ -356,9 +455,11 @@ def check_reversal(bill: Bill, facts: BillFacts, pieces_milli: int, amount: Mone
         raise RuleRefused(
             f"milestone cap {cap} has {left} left; releasing bill {bill.id} needs {amount}", "exceeds_milestone_cap"
         )
-    if amount > facts.escrow_available:
+    fee = fee_of(campaign, amount)
+    if amount + fee > facts.escrow_available:
         raise RuleRefused(
-            f"escrow has {facts.escrow_available} available; releasing bill {bill.id} needs {amount}", "exceeds_escrow"
+            f"escrow has {facts.escrow_available} available; releasing bill {bill.id} needs {amount}" + _and_fee(fee),
+            "exceeds_escrow",
         )
     check_piece_limit(
         "contract", facts.contract.max_pieces_milli, facts.contract.pieces_committed_milli, pieces_milli, campaign
@@ -592,10 +693,10 @@ def check_revocable(token: Token) -> None:
 # --------------------------------------------------------------------------- bonuses and time
 
 
-def check_bonus(contract: Contract, amount: Money, source: str, escrow_available: Money | None) -> None:
+def check_bonus(contract: Contract, amount: Money, fee: Money, source: str, escrow_available: Money | None) -> None:
     """A bonus is paid on an accepted contract: from its escrow while it is active and only
-    what escrow has available (never what pending bills reserve); from the client's funding
-    also once it has ended."""
+    what escrow has available for it and its fee (never what pending bills reserve); from
+    the client's funding also once it has ended."""
     if contract.status not in (ContractStatus.ACTIVE, ContractStatus.ENDED):
         raise RuleRefused(
             f"contract {contract.ref} is {contract.status.value}: a bonus is paid on an accepted contract",
@@ -608,9 +709,9 @@ def check_bonus(contract: Contract, amount: Money, source: str, escrow_available
                 "contract_not_active",
             )
         assert escrow_available is not None
-        if amount > escrow_available:
+        if amount + fee > escrow_available:
             raise RuleRefused(
-                f"a bonus of {amount} exceeds what contract {contract.ref}'s escrow has available "
+                f"a bonus of {amount}{_and_fee(fee)} exceeds what contract {contract.ref}'s escrow has available "
                 f"({escrow_available}); top it up, or pay it --from-funding",
                 "exceeds_escrow",
             )

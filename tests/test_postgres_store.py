@@ -128,8 +128,17 @@ def test_the_writer_role_cannot_update_or_delete_the_journal(pg_server: Any, tmp
     assert writer.ok("verify")["entries"] == 6
 
 
-# What schemas 6 to 9 added besides triggers, undone (tables, columns, functions), latest first.
-UNDONE = {
+# What schemas 6 to 10 added besides triggers, undone (tables, columns, functions), latest first.
+UNDONE: dict[str, tuple[str | None, list[str]]] = {
+    "m010_tiers_and_fees": (
+        None,
+        [
+            "ALTER TABLE campaigns DROP COLUMN tiers, DROP COLUMN tier_period, DROP COLUMN fee_percent, "
+            "DROP COLUMN fee_min_minor",
+            "ALTER TABLE contracts DROP COLUMN tiers, DROP COLUMN tier_period, DROP COLUMN fees_minor, "
+            "DROP COLUMN funded_fees_minor",
+        ],
+    ),
     "m009_exact_totals_bonuses_and_time": (
         "bonuses",
         ["DROP TABLE work_times", "ALTER TABLE contracts DROP COLUMN exact_from_entry, DROP COLUMN released_carry"],
@@ -152,7 +161,8 @@ def _downgrade(pg_server: Any, url: str) -> None:
     statements = []
     for name, (table, rest) in UNDONE.items():
         made, dropped = TRIGGERS_BY_MIGRATION[name]
-        statements.append(f"DROP TABLE {table}")
+        if table is not None:
+            statements.append(f"DROP TABLE {table}")
         statements += [f"DROP TRIGGER {t} ON {table_of(sql)}" for t, sql in made if table_of(sql) != table]
         statements += [sql for _, sql in dropped] + rest + [f"DELETE FROM migrations WHERE name = '{name}'"]
     pg_server.sql(urlsplit(url).path.strip("/"), "; ".join(statements))

@@ -96,3 +96,31 @@ def time(
     run = invocation(ctx)
     done = record_time(run.session(write=True), contract, counted, day, checked, typed_key)
     run.sink.record("time", documents.work_time(done))
+
+
+def fees(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Argument(help="Campaign slug.")],
+    what_if: Annotated[
+        str | None, typer.Option(metavar="PERCENT", help="Another fee to charge the same payments under: 15%.")
+    ] = None,
+    fee_min: Annotated[str | None, typer.Option(help="With --what-if: that fee's minimum.")] = None,
+) -> None:
+    """What a campaign's payments (releases, reversals, bonuses) were charged in fees, and
+    what another fee would have charged on the very same payments.
+
+    Example: piecepay fees photos --what-if 15%
+    """
+    from piecepay import inputs
+    from piecepay.cli import documents
+    from piecepay.errors import BadInput
+    from piecepay.operations.fees import what_if as fees_under
+
+    percent = inputs.fee_percent(what_if)
+    if fee_min is not None and percent is None:
+        raise BadInput("--fee-min is the --what-if fee's minimum: it goes with --what-if", "conflicting_options")
+    minimum = inputs.amount(fee_min, "--fee-min")
+    run = invocation(ctx)
+    session = run.session(write=False)
+    found = fees_under(session, campaign, percent, minimum)
+    run.sink.record("fees", documents.fees(found))

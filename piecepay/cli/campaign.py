@@ -30,6 +30,20 @@ def create(
         str, typer.Option(help="Days a worker has to resubmit a bill sent back for revision (1-30).")
     ] = "7",
     reversal_days: Annotated[str, typer.Option(help="Days a rejection may be reversed (0-365).")] = "30",
+    tier: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="N:RATE", help="From the N-th piece released in a period, RATE a piece (repeat for more tiers)."
+        ),
+    ] = None,
+    tier_period: Annotated[
+        str, typer.Option(help="The period tiers count pieces in: week (ISO, Monday first) or month.")
+    ] = "month",
+    fee: Annotated[
+        str | None,
+        typer.Option(metavar="PERCENT", help="Platform fee charged to the client on releases and bonuses: 20%."),
+    ] = None,
+    fee_min: Annotated[str | None, typer.Option(help="The least fee a release or bonus is charged.")] = None,
 ) -> None:
     """Create a campaign.
 
@@ -55,6 +69,10 @@ def create(
         deadline=inputs.day(deadline, "deadline"),
         revision_days=inputs.revision_days(revision_days),
         reversal_days=inputs.reversal_days(reversal_days),
+        tiers=inputs.tiers(tier) or (),
+        tier_period=inputs.tier_period(tier_period),
+        fee_percent=inputs.fee_percent(fee),
+        fee_min=inputs.amount(fee_min, "--fee-min"),
     )
     run = invocation(ctx)
     run.sink.record("campaign", documents.campaign(create_campaign(run.session(write=True), terms)))

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "bonus": ("piecepay.cli.bonuses", "bonus", "Pay a worker a bonus on a contract, from escrow or from funding."),
     "time": ("piecepay.cli.bonuses", "time", "Record time worked on a contract that no bill names."),
     "makeup": ("piecepay.cli.bonuses", "makeup", "Pay each worker's shortfall against a minimum wage as bonuses."),
+    "fees": ("piecepay.cli.bonuses", "fees", "A campaign's platform fees, and what another fee would have charged."),
     "report": ("piecepay.cli.reports", "report", "Escrow figures by campaign, contract or worker."),
     "log": ("piecepay.cli.reports", "log", "The journal, oldest entry first."),
     "payees": ("piecepay.cli.payees", "payees", "A tax year's payouts per worker, flagged at the 1099-NEC threshold."),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from piecepay.models import Figures, Pieces
+from piecepay.models import Figures, Pieces, tiers_text
 from piecepay.money import Money, format_hours, format_pieces, format_rate
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from piecepay.operations.campaigns import CampaignDetail, CampaignEdited, ContractState
     from piecepay.operations.copies import Copied
     from piecepay.operations.exports import Exported
+    from piecepay.operations.fees import WhatIf
     from piecepay.operations.milestones import MilestoneState
     from piecepay.operations.payees import Payee, Payees
     from piecepay.operations.payouts import Payout
@@ -67,6 +68,10 @@ def campaign(c: Campaign) -> Document:
         "deadline": c.deadline.isoformat() if c.deadline else None,
         "revision_days": c.revision_days,
         "reversal_days": c.reversal_days,
+        "tiers": tiers_text(c.tiers),
+        "tier_period": c.tier_period.value if c.tiers else None,
+        "fee": f"{format_rate(c.fee.percent)}%" if c.fee else None,
+        **money("fee_min", c.fee.minimum if c.fee else None),
         "status": c.status.value,
         "created_at": c.created_at,
     }
@@ -143,6 +148,8 @@ def offer(state: ContractState) -> Document:
         "unit": c.unit,
         "currency": c.currency.code,
         "max_pieces": pieces(k.max_pieces_milli),
+        "tiers": tiers_text(k.tiers),
+        "tier_period": k.tier_period.value if k.tiers else None,
         "status": k.status.value,
         "offered_at": k.offered_at,
     }
@@ -159,8 +166,11 @@ def contract(state: ContractState) -> Document:
     reserved = Money(escrow.debits_pending, escrow.currency) if escrow else zero
     posted_out = Money(escrow.debits_posted, escrow.currency) if escrow else zero
     bonuses, escrow_bonuses = (Money(minor, funded.currency) for minor in state.bonuses)
-    released = posted_out - k.refunded - escrow_bonuses
-    document.update(figures(Figures(funded, reserved, released, k.refunded, bonuses, escrow_bonuses)))
+    escrow_fees = Money(k.fees_minor, funded.currency)
+    fees = escrow_fees + Money(k.funded_fees_minor, funded.currency)
+    released = posted_out - k.refunded - escrow_bonuses - escrow_fees
+    shown = Figures(funded, reserved, released, k.refunded, bonuses, escrow_bonuses, fees, escrow_fees)
+    document.update(figures(shown))
     document.update(piece_counts(Pieces(k.pieces_pending_milli, k.pieces_released_milli, k.pieces_rejected_milli)))
     return document
 
@@ -173,6 +183,7 @@ def figures(f: Figures) -> Document:
         ("reserved", f.reserved),
         ("released", f.released),
         ("bonuses", f.bonuses),
+        ("fees", f.fees),
         ("refunded", f.refunded),
         ("escrow", f.escrow),
         ("available", f.available),
@@ -290,6 +301,24 @@ def bonus(b: BonusState) -> Document:
         "makeup_period": found.makeup_period,
         "date": found.effective_date.isoformat(),
         "entry": found.entry_id,
+    }
+
+
+def fees(w: WhatIf) -> Document:
+    """A campaign's payments and their fees, and under another fee (``what_if``) if asked."""
+    c = w.campaign
+    return {
+        "campaign": c.slug,
+        "currency": c.currency.code,
+        "fee": f"{format_rate(c.fee.percent)}%" if c.fee else None,
+        **money("fee_min", c.fee.minimum if c.fee else None),
+        "payments": w.payments,
+        **money("paid", w.paid),
+        **money("charged", w.charged),
+        "what_if": f"{format_rate(w.fee.percent)}%" if w.fee else None,
+        **money("what_if_min", w.fee.minimum if w.fee else None),
+        **money("would_charge", w.would_charge),
+        **money("difference", w.would_charge - w.charged if w.would_charge is not None else None),
     }
 
 

@@ -20,6 +20,14 @@ def create(
     worker: Annotated[str, typer.Argument(help="Worker handle.")],
     rate: Annotated[str | None, typer.Option(help="This worker's rate (default: the campaign's).")] = None,
     max_pieces: Annotated[str | None, typer.Option(help="Piece limit of this contract.")] = None,
+    tier: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="N:RATE",
+            help="This worker's own tiers (default: the campaign's; 'none' for none): from the N-th piece "
+            "released in a period, RATE a piece.",
+        ),
+    ] = None,
 ) -> None:
     """Offer a campaign to a worker.
 
@@ -29,7 +37,7 @@ def create(
     from piecepay.cli import documents
     from piecepay.operations.offers import create_offer
 
-    typed = inputs.rate(rate), inputs.pieces(max_pieces, "max pieces")
+    typed = inputs.rate(rate), inputs.pieces(max_pieces, "max pieces"), inputs.tiers(tier)
     run = invocation(ctx)
     run.sink.record("offer", documents.offer(create_offer(run.session(write=True), campaign, worker, *typed)))
 

@@ -21,6 +21,7 @@ HEADLINES = {
     "payout": "Payout to {worker}: {amount} {currency} (entry {id})",
     "bonus": "Bonus {id}: {amount} {currency} to {worker} on {contract} (from {source})",
     "time": "Time {id}: {minutes} minutes on {contract}",
+    "fees": "Fees of {campaign}: {charged} {currency} on {payments} payments of {paid} {currency}",
     "token": "Token {id}: {name} ({role}, {state})",
 }
 
@@ -38,15 +39,20 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("deadline", "deadline"),
         ("revision_days", "revision days"),
         ("reversal_days", "reversal days"),
+        ("tiers", "tiers"),
+        ("tier_period", "tier period"),
+        ("fee", "fee"),
+        ("fee_min", "fee minimum"),
     ],
     "worker": [("name", "name"), ("email", "email")],
     "token": [("worker", "worker"), ("campaigns", "campaigns"), ("expires_on", "last day"), ("revoked_on", "revoked")],
-    "offer": [("max_pieces", "piece limit"), ("offered_at", "offered")],
+    "offer": [("max_pieces", "piece limit"), ("tiers", "tiers"), ("offered_at", "offered")],
     "contract": [
         ("funded", "funded"),
         ("reserved", "reserved"),
         ("released", "released"),
         ("bonuses", "bonuses"),
+        ("fees", "fees"),
         ("refunded", "refunded"),
         ("escrow", "in escrow"),
         ("available", "available"),
@@ -75,6 +81,14 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
     "payout": [("owed", "still owed"), ("ref", "reference"), ("date", "date")],
     "bonus": [("reason", "reason"), ("makeup_period", "makes up"), ("date", "date"), ("entry", "entry")],
     "time": [("note", "note"), ("date", "date"), ("entry", "entry")],
+    "fees": [
+        ("fee", "fee"),
+        ("fee_min", "fee minimum"),
+        ("what_if", "what if"),
+        ("what_if_min", "its minimum"),
+        ("would_charge", "would charge"),
+        ("difference", "difference"),
+    ],
 }
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
@@ -232,6 +246,7 @@ NUMERIC = {
     "reserved",
     "released",
     "bonuses",
+    "fees",
     "refunded",
     "escrow",
     "available",
@@ -435,6 +450,7 @@ REPORT_MONEY = [
     ("funded", "Funded"),
     ("released", "Released"),
     ("bonuses", "Bonuses"),
+    ("fees", "Fees"),
     ("refunded", "Refunded"),
     ("reserved", "Reserved"),
     ("available", "Available"),

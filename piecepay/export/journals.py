@@ -6,12 +6,14 @@ Accounts (one per currency as needed):
   Liabilities:Workers:<Worker>            released earnings owed to a worker until paid out
   Expenses:PieceWork:<Campaign>           the cost of released pieces
   Expenses:Bonuses:<Campaign>             bonuses paid beyond pieces
+  Expenses:Fees:<Campaign>                platform fees on releases and bonuses
 
 Only posted movements appear; a pending bill is a reservation inside escrow, not yet
 a movement in the books. Top-up: escrow up, funding down. Release of X: piece-work
 expense X owed to the worker, and X of escrow set free to pay it. Bonus of X: a bonus
-expense X owed to the worker (from escrow: X of escrow set free to pay it). Refund: escrow
-back to funding. Payout: the worker is paid from funding.
+expense X owed to the worker (from escrow: X of escrow set free to pay it). Fee of X: a fee
+expense X paid from escrow (or funding). Refund: escrow back to funding. Payout: the worker
+is paid from funding.
 
 The entries arrive one at a time in the order the books read them (effective date, then
 id) and are written as they come to an unnamed temporary file; what both tools want
@@ -70,6 +72,8 @@ def legs(
         "payout": ((owed, 1), (FUNDING, -1)),
         "bonus": ((f"Expenses:Bonuses:{component(campaign)}", 1), (owed, -1), (escrow, -1), (FUNDING, 1)),
         "funded_bonus": ((f"Expenses:Bonuses:{component(campaign)}", 1), (owed, -1)),
+        "fee": ((f"Expenses:Fees:{component(campaign)}", 1), (escrow, -1)),
+        "funded_fee": ((f"Expenses:Fees:{component(campaign)}", 1), (FUNDING, -1)),
     }
     return tuple(Leg(account, sign) for account, sign in book.get(kind, ()))
 

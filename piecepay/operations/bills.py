@@ -22,7 +22,7 @@ from piecepay.models import (
     worker_account_name,
 )
 from piecepay.money import Money, format_pieces, format_rate
-from piecepay.operations import keys
+from piecepay.operations import fees, keys
 from piecepay.operations.milestones import escrow_id
 from piecepay.parties import missing_bill
 from piecepay.records import Record
@@ -84,7 +84,7 @@ def bill(s: Session, req: BillRequest, key: str | None = None) -> BillState:
 
 
 def _bill(s: Session, req: BillRequest, contract: Contract, campaign: Campaign, milli: int) -> BillState:
-    amount = rules.reserved_amount(milli, contract.rate, campaign)
+    amount = rules.reserved_amount(milli, rules.reserving_rate(contract), campaign)
     effective = s.day(req.day)
     rules.check_effective_date(effective, s.today, contract.accepted_on, "bill")
     facts = bill_facts(s, contract, campaign, s.store.open_milestone(contract.id))
@@ -103,6 +103,7 @@ def _bill(s: Session, req: BillRequest, contract: Contract, campaign: Campaign, 
         bill_id,
     )
     assert written == entry_id
+    fees.hold(s, contract, campaign, bill_id, amount, effective)
     return bill_state(s, bill_id)
 
 
@@ -209,7 +210,7 @@ def resolve(
     reason: str | None,
 ) -> None:
     """Post ``released_milli`` of a pending bill (0 voids it); the rest returns to escrow."""
-    posted, carry = rules.release_share(found, contract, released_milli, campaign)
+    posted, carry = rules.release_share(found, contract, released_milli, campaign, _position(s, found, contract))
     worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
     kind = "release" if released_milli else "reject"
     memo = (
@@ -228,6 +229,16 @@ def resolve(
         s.store.set_released_carry(contract.id, carry)
     written = s.move(kind, effective, memo, postings, contract.id, found.id)
     assert written == entry_id
+    fees.settle(s, contract, campaign, found.id, found.amount, posted, effective)
+
+
+def _position(s: Session, found: Bill, contract: Contract) -> int:
+    """The pieces (thousandths) released before ``found`` in its tier period on a tiered
+    contract (0 on any other)."""
+    if not contract.tiers:
+        return 0
+    period = rules.tier_period(contract.tier_period, found.effective_date)
+    return s.store.released_between(contract.id, period.first, period.last)
 
 
 def on_bill(
@@ -307,7 +318,7 @@ def _reverse(s: Session, found: Bill, contract: Contract, campaign: Campaign, re
     that names the rejection it reverses, once escrow, its milestone's cap and the piece
     limits have room for it now."""
     assert found.resolved_on is not None and found.resolve_entry_id is not None
-    amount, carry = rules.release_share(found, contract, released, campaign)
+    amount, carry = rules.release_share(found, contract, released, campaign, _position(s, found, contract))
     facts = bill_facts(s, contract, campaign, s.store.milestone(found.milestone_id))
     rules.check_reversal(found, facts, released, amount)
     rules.check_effective_date(effective, s.today, found.resolved_on, "release", "rejection")
@@ -332,6 +343,7 @@ def _reverse(s: Session, found: Bill, contract: Contract, campaign: Campaign, re
         found.id,
     )
     assert written == entry_id
+    fees.charge(s, contract, campaign, amount, effective, bill_id=found.id, what=f"bill {found.id}'s reversal")
 
 
 def revise(s: Session, bill_id: int, reason: str, day: date | None = None, key: str | None = None) -> BillState:
@@ -414,6 +426,7 @@ def resubmit(s: Session, bill_id: int, req: Resubmission, key: str | None = None
             postings = transfer(escrow_id(contract), worker.id, amount.minor - found.amount.minor, "pending")
         written = s.move("resubmit", effective, memo, postings, contract.id, found.id)
         assert written == entry_id
+        fees.adjust(s, contract, campaign, found.id, found.amount, amount, effective)
 
     return on_bill(s, key, "resubmit", bill_id, asked, act)
 

@@ -12,7 +12,7 @@ from piecepay.dates import Period
 from piecepay.journal import transfer
 from piecepay.models import CLIENT_ACCOUNT, Bonus, BonusSource, Contract, WorkTime, worker_account_name
 from piecepay.money import Money, money_from
-from piecepay.operations import keys
+from piecepay.operations import fees, keys
 from piecepay.operations.milestones import escrow_id
 from piecepay.operations.pay import Pay, pay_now
 from piecepay.records import Record
@@ -70,7 +70,9 @@ def _pay(
 ) -> BonusState:
     """Check the rules of a bonus and write it: its row and the entry that posts it."""
     escrow = s.store.account(contract.escrow_account_id) if contract.escrow_account_id else None
-    rules.check_bonus(contract, paid, source, escrow.escrow_available if escrow else None)
+    campaign = s.store.campaign(contract.campaign_id)
+    fee = rules.fee_of(campaign, paid)
+    rules.check_bonus(contract, paid, fee, source, escrow.escrow_available if escrow else None)
     rules.check_effective_date(effective, s.today, contract.accepted_on, "bonus")
     worker = s.store.ensure_account(worker_account_name(contract.worker_handle), paid.currency)
     if source is BonusSource.ESCROW:
@@ -83,6 +85,8 @@ def _pay(
     memo = f"bonus {bonus_id}: {paid} to {contract.worker_handle} on {contract.ref} {where} ({reason})"
     written = s.move(KINDS[source], effective, memo, transfer(payer, worker.id, paid.minor, "posted"), contract.id)
     assert written == entry_id
+    funded = source is BonusSource.FUNDING
+    fees.charge(s, contract, campaign, paid, effective, from_funding=funded, what=f"bonus {bonus_id}")
     return bonus_state(s, bonus_id)
 
 

@@ -134,6 +134,10 @@ class _Books:
 
     def __init__(self, s: Session) -> None:
         self.s = s
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop what was loaded (a single bill has just changed it): it is loaded again as needed."""
         self.refs: dict[str | None, int] = {}
         self.contracts: dict[int, Contract] = {}
         self.campaigns: dict[int, Campaign] = {}
@@ -187,6 +191,14 @@ class _Books:
                 self.opened[worker] = found.id
         return self.workers[worker]
 
+    def charges_fees(self, row: BulkRow) -> bool:
+        """Whether the row bills a contract whose campaign charges a fee (False when its
+        contract cannot be found: planning it says why)."""
+        try:
+            return self.campaign(self.contract(row.request.contract).campaign_id).fee is not None
+        except ROW_ERRORS:
+            return False
+
     def same_request(self, row: BulkRow, command: str, request: dict[str, object]) -> bool:
         """Whether a key was recorded for a bill of exactly this row's request."""
         if command != "bill" or row.request.contract is None:
@@ -222,10 +234,11 @@ class _Books:
         if typed is None:
             typed = self.typed[milli] = format_pieces(milli)
         request = named_request(named, typed, req)
-        priced = milli, contract.rate, campaign.id
+        rate = rules.reserving_rate(contract) if contract.tiers else contract.rate
+        priced = milli, rate, campaign.id
         amount = self.prices.get(priced)
         if amount is None:
-            amount = self.prices[priced] = rules.reserved_amount(milli, contract.rate, campaign)
+            amount = self.prices[priced] = rules.reserved_amount(milli, rate, campaign)
         effective = s.day(req.day)
         rules.check_effective_date(effective, s.today, contract.accepted_on, "bill")
         milestone = self.milestone(contract.id)
@@ -321,6 +334,12 @@ def _run_batch(s: Session, books: _Books, batch: Sequence[BulkRow | RowRefusal],
             books.write(planned)
             planned, planned_keys = [], set()
             tally.single(s, row, stop)
+            continue
+        if books.charges_fees(row):  # a bill and its fee's hold, as a single bill writes them
+            books.write(planned)
+            planned, planned_keys = [], set()
+            tally.single(s, row, stop)
+            books.forget()
             continue
         try:
             done = books.plan(row)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from piecepay import rules
+from piecepay.errors import BadInput
 from piecepay.models import (
     DEFAULT_REVERSAL_DAYS,
     DEFAULT_REVISION_DAYS,
@@ -17,7 +18,11 @@ from piecepay.models import (
     CampaignStatus,
     Contract,
     ContractStatus,
+    Fee,
     Removed,
+    Tier,
+    TierPeriod,
+    tiers_said,
     units,
 )
 from piecepay.money import Currency, Money, format_pieces, format_rate, money_from
@@ -45,6 +50,10 @@ class CampaignTerms(Record):
     deadline: date | None = None
     revision_days: int = DEFAULT_REVISION_DAYS
     reversal_days: int = DEFAULT_REVERSAL_DAYS
+    tiers: tuple[Tier, ...] = ()
+    tier_period: TierPeriod = TierPeriod.MONTH
+    fee_percent: Decimal | None = None
+    fee_min: Decimal | None = None
 
 
 class CampaignEdit(Record):
@@ -101,6 +110,9 @@ def currency_of(s: Session, code: str) -> Currency:
 def create_campaign(s: Session, terms: CampaignTerms) -> Campaign:
     """Create a campaign; its money is checked against its currency's digits."""
     rules.check_rate(terms.rate)
+    rules.check_tiers(terms.tiers)
+    if terms.fee_percent is not None:
+        rules.check_fee_percent(terms.fee_percent)
     with s.store.write():
         currency = currency_of(s, terms.currency)
         pieces_limit = None
@@ -124,6 +136,9 @@ def create_campaign(s: Session, terms: CampaignTerms) -> Campaign:
             s.recorded_at,
             terms.revision_days,
             terms.reversal_days,
+            terms.tiers,
+            terms.tier_period,
+            _fee(terms, currency),
         )
         if terms.max_pieces is not None:
             pieces_limit = rules.pieces_in_steps(terms.max_pieces, draft, "max pieces")
@@ -133,9 +148,25 @@ def create_campaign(s: Session, terms: CampaignTerms) -> Campaign:
         s.record(
             "campaign_created",
             f"campaign {campaign.slug}: {campaign.title}, {format_rate(campaign.rate)} {currency.code} "
-            f"per {campaign.unit}",
+            f"per {campaign.unit}" + tiers_said(campaign.tiers, campaign.tier_period) + _fee_said(campaign.fee),
         )
         return campaign
+
+
+def _fee(terms: CampaignTerms, currency: Currency) -> Fee | None:
+    """The fee a new campaign's terms ask for (a minimum needs a fee)."""
+    if terms.fee_percent is None:
+        if terms.fee_min is not None:
+            raise BadInput("--fee-min is the fee's minimum: it goes with --fee", "conflicting_options")
+        return None
+    minimum = money_from(terms.fee_min, currency, what="--fee-min") if terms.fee_min is not None else None
+    return Fee(terms.fee_percent, minimum)
+
+
+def _fee_said(fee: Fee | None) -> str:
+    if fee is None:
+        return ""
+    return f"; fee {format_rate(fee.percent)}%" + (f", at least {fee.minimum}" if fee.minimum else "")
 
 
 def campaigns(s: Session) -> list[Campaign]:

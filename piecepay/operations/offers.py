@@ -6,30 +6,44 @@ from datetime import date
 from decimal import Decimal
 
 from piecepay import rules
-from piecepay.models import ContractStatus, OfferAction, escrow_account_name
+from piecepay.models import ContractStatus, OfferAction, Tier, escrow_account_name, tiers_said
 from piecepay.money import format_rate
 from piecepay.operations.campaigns import ContractState, contract_state
 from piecepay.session import Session
 
 
 def create_offer(
-    s: Session, campaign_ref: str, worker_ref: str, rate: Decimal | None = None, max_pieces: Decimal | None = None
+    s: Session,
+    campaign_ref: str,
+    worker_ref: str,
+    rate: Decimal | None = None,
+    max_pieces: Decimal | None = None,
+    tiers: tuple[Tier, ...] | None = None,
 ) -> ContractState:
-    """Offer a campaign to a worker, at the campaign's rate or one of its own."""
+    """Offer a campaign to a worker, at the campaign's rate or one of its own, with the
+    campaign's tiered rates or its own (``()``: none)."""
     with s.store.write():
         campaign = s.store.find_campaign(campaign_ref)
         worker = s.store.find_worker(worker_ref)
         rules.check_campaign_open(campaign, s.today, "offering work")
         if rate is not None:
             rules.check_rate(rate)
+        if tiers is not None:
+            rules.check_tiers(tiers)
         limit = rules.pieces_in_steps(max_pieces, campaign, "max pieces") if max_pieces is not None else None
         rules.check_new_offer(s.store.engagement(campaign.id, worker.id), campaign, worker.handle)
         offer = s.store.insert_offer(
-            campaign, worker, rate if rate is not None else campaign.rate, limit, s.recorded_at
+            campaign,
+            worker,
+            rate if rate is not None else campaign.rate,
+            limit,
+            s.recorded_at,
+            campaign.tiers if tiers is None else tiers,
         )
         s.record(
             "offer_created",
-            f"offer #{offer.id}: {offer.ref} at {format_rate(offer.rate)} {campaign.currency.code} per {campaign.unit}",
+            f"offer #{offer.id}: {offer.ref} at {format_rate(offer.rate)} {campaign.currency.code} per {campaign.unit}"
+            + tiers_said(offer.tiers, offer.tier_period),
             offer.id,
         )
         return ContractState(offer, campaign, None)

@@ -88,13 +88,17 @@ def _figures(f: "ContractFigures") -> Figures:
     currency = f.contract.refunded.currency
     refunded = f.contract.refunded
     bonuses, escrow_bonuses = Money(f.bonuses, currency), Money(f.escrow_bonuses, currency)
+    escrow_fees = Money(f.contract.fees_minor, currency)
+    fees = escrow_fees + Money(f.contract.funded_fees_minor, currency)
     return Figures(
         Money(f.funded, currency),
         Money(f.reserved, currency),
-        Money(f.released_or_refunded, currency) - refunded - escrow_bonuses,
+        Money(f.released_or_refunded, currency) - refunded - escrow_bonuses - escrow_fees,
         refunded,
         bonuses,
         escrow_bonuses,
+        fees,
+        escrow_fees,
     )
 
 

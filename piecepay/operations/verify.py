@@ -47,6 +47,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
@@ -63,8 +64,8 @@ from piecepay.journal import (
     imbalances,
     sealed_hash,
 )
-from piecepay.models import Bill, BillStatus
-from piecepay.money import HALF, exact_minor, milli_to_pieces
+from piecepay.models import Bill, BillStatus, TierPeriod, tiers_from_text
+from piecepay.money import HALF, Money, exact_minor, milli_to_pieces
 from piecepay.operations import journal_walk
 from piecepay.operations.journal_walk import GENESIS, Doubt, Seal, Sealed, Start, Walked, malformed
 from piecepay.records import Record
@@ -88,6 +89,7 @@ CHECKS = (
     "bill_amounts",
     "contract_counters",
     "exact_totals",
+    "fees",
     "milestone_caps",
     "guards",
     "verified_head",
@@ -179,6 +181,7 @@ def _everything(store: Store, stored: StoredHead | None) -> Walked:
         _bill_amounts(store)
         _contract_counters(store)
         _exact_totals(store)
+        _fees(store)
         _milestone_caps(store)
         _guards(store)
         if stored is not None:
@@ -664,12 +667,12 @@ def _bill_figures_hold(store: Store, bill_ids: list[int] | None) -> None:
     """``_each_bill_amount`` on the bills grouped by their figures (the journal's amounts
     compared by the store), each distinct amount derived once; Doubt at any bill."""
     campaigns = {campaign.id: campaign for campaign in store.campaigns()}
-    for pieces_milli, rate, campaign_id, amount, alone, wrong in store.bill_amount_groups(bill_ids):
+    for pieces_milli, rate, campaign_id, amount, alone, tiers, wrong in store.bill_amount_groups(bill_ids):
         if wrong:
             raise Doubt
         priced = rules.bill_amount if alone else rules.reserved_amount
         try:
-            at_rate = priced(pieces_milli, Decimal(rate), campaigns[campaign_id]).minor
+            at_rate = priced(pieces_milli, _reserving(rate, tiers), campaigns[campaign_id]).minor
         except (PiecepayError, ArithmeticError, KeyError):
             raise Doubt from None
         if at_rate != amount:
@@ -677,11 +680,11 @@ def _bill_figures_hold(store: Store, bill_ids: list[int] | None) -> None:
 
 
 def _each_bill_amount(store: Store, bill_ids: list[int] | None) -> None:
-    for bill, campaign, reserved, posted, alone in store.bills_with_their_entries(bill_ids):
+    for bill, campaign, reserved, posted, alone, tiers in store.bills_with_their_entries(bill_ids):
         priced = rules.bill_amount if alone else rules.reserved_amount
         try:
-            derived = priced(bill.pieces_milli, Decimal(bill.rate), campaign)
-        except PiecepayError:  # pieces or a rate no bill could have
+            derived = priced(bill.pieces_milli, _reserving(str(bill.rate), tiers), campaign)
+        except (PiecepayError, ArithmeticError, ValueError):  # pieces, a rate or tiers no bill could have
             raise _not_at_its_rate(bill) from None
         if derived != bill.amount:
             raise _not_at_its_rate(bill)
@@ -689,6 +692,11 @@ def _each_bill_amount(store: Store, bill_ids: list[int] | None) -> None:
             raise _fault("bill_amount_wrong", f"bill {bill.id}'s amount is not what its entry reserved")
         if bill.status is BillStatus.RELEASED and posted != bill.released.minor:
             raise _fault("bill_amount_wrong", f"bill {bill.id}'s released amount is not what its release posted")
+
+
+def _reserving(rate: str, tiers: str | None) -> Decimal:
+    """The rate a bill reserved at: its own, or the highest of its contract's tiers."""
+    return max((Decimal(rate), *(tier.rate for tier in tiers_from_text(tiers))))
 
 
 def _not_at_its_rate(bill: Bill) -> JournalFault:
@@ -715,6 +723,9 @@ def _exact_totals(store: Store) -> None:
                 raise _fault("exact_total_wrong", f"contract {contract_id} holds a bill at no rate") from None
             value += exact - released_minor
         owed[contract_id] = carry, value
+    for contract_id, value in _tiered_values(store).items():
+        carry, before = owed[contract_id]
+        owed[contract_id] = carry, before + value
     for contract_id, (carry, value) in owed.items():
         try:
             kept = Decimal(carry)
@@ -725,6 +736,47 @@ def _exact_totals(store: Store) -> None:
                 "exact_total_wrong",
                 f"contract {contract_id}'s released money is not its released pieces' exact value rounded once",
             )
+
+
+def _tiered_values(store: Store) -> dict[int, Decimal]:
+    """Per tiered contract, the exact value of its released pieces less the money released:
+    each release priced by the pieces released before it in its bill's week or month."""
+    values: dict[int, Decimal] = {}
+    released: dict[tuple[int, date], int] = {}  # by contract and the first day of a period
+    digits = {k.id: k.currency.digits for k in store.campaigns()}
+    campaign_of = {k.id: k.campaign_id for k in store.contracts()}
+    for contract_id, tiers, period, day, rate, milli, minor in store.tiered_releases():
+        try:
+            first = rules.tier_period(TierPeriod(period), date.fromisoformat(day)).first
+            at = rules.tiered_value(Decimal(rate), tiers_from_text(tiers), released.get((contract_id, first), 0), milli)
+            value = exact_minor(Decimal(1), at, digits[campaign_of[contract_id]])
+        except (ArithmeticError, ValueError, KeyError):
+            raise _fault(
+                "exact_total_wrong", f"contract {contract_id} holds tiers or a bill no contract could"
+            ) from None
+        released[contract_id, first] = released.get((contract_id, first), 0) + milli
+        values[contract_id] = values.get(contract_id, Decimal(0)) + value - minor
+    return values
+
+
+def _fees(store: Store) -> None:
+    """Each bill of a campaign with a fee holds the fee of its reservation while it is open
+    and has charged the fee of what its release posted; each contract's bonuses charged
+    their fees, and the fees a contract counts are what its fee entries charged."""
+    campaigns = {k.id: k for k in store.campaigns()}
+    for bill_id, campaign_id, status, amount, released, held, charged in store.bill_fees():
+        campaign = campaigns[campaign_id]
+        is_open = BillStatus(status).open
+        owed_hold = rules.fee_of(campaign, Money(amount, campaign.currency)).minor if is_open else 0
+        owed_charge = rules.fee_of(campaign, Money(released, campaign.currency)).minor if not is_open else 0
+        if (held, charged) != (owed_hold, owed_charge):
+            raise _fault("fee_wrong", f"bill {bill_id}'s fee entries do not hold and charge its campaign's fee")
+    for contract_id, campaign_id, fees, funded_fees, escrow, funded, of_no_bill, bonuses in store.contract_fees():
+        campaign = campaigns[campaign_id]
+        if (fees, funded_fees) != (escrow, funded):
+            raise _fault("fee_wrong", f"contract {contract_id}'s fees are not what its fee entries charged")
+        if of_no_bill != sum(rules.fee_of(campaign, Money(minor, campaign.currency)).minor for minor in bonuses):
+            raise _fault("fee_wrong", f"contract {contract_id}'s bonuses were not charged their campaign's fee")
 
 
 def _milestone_caps(store: Store) -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         ContractStatus,
         Milestone,
         Revision,
+        Tier,
         Token,
         TokenRole,
         Worker,
@@ -168,7 +169,13 @@ class Store(Protocol):
     def workers(self) -> list[Worker]: ...
 
     def insert_offer(
-        self, campaign: Campaign, worker: Worker, rate: Decimal, max_pieces_milli: int | None, offered_at: str
+        self,
+        campaign: Campaign,
+        worker: Worker,
+        rate: Decimal,
+        max_pieces_milli: int | None,
+        offered_at: str,
+        tiers: tuple[Tier, ...] = (),
     ) -> Contract: ...
 
     def contract(self, contract_id: int) -> Contract: ...
@@ -195,6 +202,14 @@ class Store(Protocol):
         """Move a contract's piece counters (thousandths) by the given amounts."""
         ...
 
+    def released_between(self, contract_id: int, first: date, last: date) -> int:
+        """Pieces (thousandths) released on the contract's bills dated ``first`` to ``last``."""
+        ...
+
+    def add_contract_fees(self, contract_id: int, escrow: int, funded: int) -> None:
+        """Add fees charged on the contract, from its escrow and from the client's funding."""
+        ...
+
     def set_released_carry(self, contract_id: int, carry: Decimal) -> None:
         """The contract's exact value released less its money released, after a release."""
         ...
@@ -211,6 +226,10 @@ class Store(Protocol):
     ) -> int: ...
 
     def bonus(self, bonus_id: int) -> Bonus | None: ...
+
+    def campaign_payments(self, campaign_id: int) -> Iterator[int]:
+        """What each release (and reversal) and each bonus of a campaign paid, in minor units."""
+        ...
 
     def bonus_totals(self, contract_id: int) -> tuple[int, int]:
         """A contract's bonuses in minor units: all of them, and those paid from its escrow."""
@@ -462,13 +481,25 @@ class Store(Protocol):
         """Per contract and rate, what its exact totals cover (see the SQLite store)."""
         ...
 
+    def bill_fees(self) -> Iterator[tuple[Any, ...]]:
+        """Each bill of a campaign with a fee, with what its fee entries hold and charged."""
+        ...
+
+    def contract_fees(self) -> Iterator[tuple[Any, ...]]:
+        """Each contract of a campaign with a fee, with the fees it counts and its entries posted."""
+        ...
+
+    def tiered_releases(self) -> Iterator[tuple[Any, ...]]:
+        """The released bills of tiered contracts, in release order (see the SQLite store)."""
+        ...
+
     def milestone_over_cap(self) -> tuple[int, int, int] | None:
         """The first milestone whose bills spent more than its cap: (id, cap, spent) in minor units."""
         ...
 
     def bills_with_their_entries(
         self, bill_ids: list[int] | None = None
-    ) -> Iterator[tuple[Bill, Campaign, int | None, int, bool]]:
+    ) -> Iterator[tuple[Bill, Campaign, int | None, int, bool, str | None]]:
         """Each bill (or each of ``bill_ids``) with its campaign, what its entry reserved, what
         its release posted, and whether it was priced alone (before its contract's exact totals)."""
         ...

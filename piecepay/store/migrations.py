@@ -41,7 +41,7 @@ JOURNAL_GUARDS = [
     for action in ("UPDATE", "DELETE")
 ]
 # Facts that never change once written; only a row's state moves, and a final state stays.
-FIXED_COLUMNS = {
+FIXED_COLUMNS_9 = {
     "campaigns": "id, slug, unit, step, rate, currency, created_at",
     "workers": "id, handle, created_at",
     "accounts": "id, name, currency",
@@ -53,6 +53,11 @@ FIXED_COLUMNS = {
 }
 # A contract's fixed columns before schema 9 gave it the entry its exact totals start from.
 CONTRACTS_FIXED_8 = "id, campaign_id, worker_id, rate, max_pieces_milli, offered_at"
+# Schema 10: a campaign's tiered rates and fee, and a contract's tiers, fixed once written too.
+FIXED_COLUMNS = FIXED_COLUMNS_9 | {
+    "campaigns": f"{FIXED_COLUMNS_9['campaigns']}, tiers, tier_period, fee_percent, fee_min_minor",
+    "contracts": f"{FIXED_COLUMNS_9['contracts']}, tiers, tier_period",
+}
 # Facts that change only in an entry of one kind, which records the old and new values: a
 # campaign's terms (campaign edit), a worker's name and contact (worker edit), and what a
 # bill claims (a resubmission, in an entry about that bill).
@@ -160,7 +165,7 @@ GUARD_RULES_3 = GuardRules(
 GUARD_RULES_6 = GuardRules(
     FACT_TABLES[: FACT_TABLES.index("tokens")],
     IMMUTABLE_TABLES[:2],
-    {table: columns for table, columns in FIXED_COLUMNS.items() if table != "tokens"}
+    {table: columns for table, columns in FIXED_COLUMNS_9.items() if table != "tokens"}
     | {"contracts": CONTRACTS_FIXED_8},
     {
         "campaigns": "OLD.status = 'closed'",
@@ -172,12 +177,14 @@ GUARD_RULES_6 = GuardRules(
     REOPENED,
 )
 GUARD_RULES_8 = GUARD_RULES_6._replace(
-    tables=FACT_TABLES[: FACT_TABLES.index("bonuses")], fixed=FIXED_COLUMNS | {"contracts": CONTRACTS_FIXED_8}
+    tables=FACT_TABLES[: FACT_TABLES.index("bonuses")], fixed=FIXED_COLUMNS_9 | {"contracts": CONTRACTS_FIXED_8}
 )
-GUARD_RULES = GUARD_RULES_8._replace(tables=FACT_TABLES, immutable=IMMUTABLE_TABLES, fixed=FIXED_COLUMNS)
+GUARD_RULES_9 = GUARD_RULES_8._replace(tables=FACT_TABLES, immutable=IMMUTABLE_TABLES, fixed=FIXED_COLUMNS_9)
+GUARD_RULES = GUARD_RULES_9._replace(fixed=FIXED_COLUMNS)
 FACT_GUARDS_3 = fact_guards(GUARD_RULES_3)
 FACT_GUARDS_6 = fact_guards(GUARD_RULES_6)
 FACT_GUARDS_8 = fact_guards(GUARD_RULES_8)
+FACT_GUARDS_9 = fact_guards(GUARD_RULES_9)
 FACT_GUARDS = fact_guards(GUARD_RULES)
 
 
@@ -537,7 +544,30 @@ def m009_exact_totals_bonuses_and_time(db: Database) -> None:
     db.execute("ALTER TABLE contracts ADD COLUMN released_carry TEXT NOT NULL DEFAULT '0'")
     for statement in (BONUSES_TABLE, WORK_TIMES_TABLE, *SCHEMA_9_INDEXES):
         db.execute(statement)
-    _move_guards(db, FACT_GUARDS_8, FACT_GUARDS)
+    _move_guards(db, FACT_GUARDS_8, FACT_GUARDS_9)
+
+
+def m010_tiers_and_fees(db: Database) -> None:
+    """Tiered rates and platform fees. A campaign may carry tiers (from the Nth piece released
+    in a week or a month, another rate) that its offers copy or replace, and a fee charged to
+    the client on every release and bonus, held in escrow with each reservation; a contract
+    keeps the fees charged on it, from its escrow and from the client's funding. Empty on
+    the campaigns and contracts there are: no tiers, no fee."""
+    for statement in SCHEMA_10_COLUMNS:
+        db.execute(statement)
+    _move_guards(db, FACT_GUARDS_9, FACT_GUARDS)
+
+
+SCHEMA_10_COLUMNS = (
+    "ALTER TABLE campaigns ADD COLUMN tiers TEXT",
+    "ALTER TABLE campaigns ADD COLUMN tier_period TEXT",
+    "ALTER TABLE campaigns ADD COLUMN fee_percent TEXT",
+    "ALTER TABLE campaigns ADD COLUMN fee_min_minor INTEGER",
+    "ALTER TABLE contracts ADD COLUMN tiers TEXT",
+    "ALTER TABLE contracts ADD COLUMN tier_period TEXT",
+    "ALTER TABLE contracts ADD COLUMN fees_minor INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE contracts ADD COLUMN funded_fees_minor INTEGER NOT NULL DEFAULT 0",
+)
 
 
 BONUSES_TABLE = (
@@ -559,7 +589,11 @@ SCHEMA_9_INDEXES = (
 )
 # Tables whose every row a migration changes the image of (a column added): the checkpoint
 # that records the upgrade seals them again, so the chain holds each row as it is now.
-RESEALED = {"m006_revisions_and_edits": ("campaigns",), "m009_exact_totals_bonuses_and_time": ("contracts",)}
+RESEALED = {
+    "m006_revisions_and_edits": ("campaigns",),
+    "m009_exact_totals_bonuses_and_time": ("contracts",),
+    "m010_tiers_and_fees": ("campaigns", "contracts"),
+}
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [
@@ -572,6 +606,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     m007_tokens,
     m008_sign_ins,
     m009_exact_totals_bonuses_and_time,
+    m010_tiers_and_fees,
 ]
 FACTS_SEALED_FROM = 3  # the schema from which every fact is sealed into the chain
 LATEST_VERSION = len(MIGRATIONS)

@@ -22,6 +22,7 @@ from piecepay.store.migrations import (
     GUARD_RULES_3,
     GUARD_RULES_6,
     GUARD_RULES_8,
+    GUARD_RULES_9,
     REVISION_INDEXES,
     SCHEMA_9_INDEXES,
     GuardRules,
@@ -207,6 +208,16 @@ TABLES = {
             entry_id BIGINT NOT NULL REFERENCES entries (id) {FK})""",
         *SCHEMA_9_INDEXES,
     ],
+    "m010_tiers_and_fees": [
+        f"ALTER TABLE campaigns ADD COLUMN tiers {T}",
+        f"ALTER TABLE campaigns ADD COLUMN tier_period {T}",
+        f"ALTER TABLE campaigns ADD COLUMN fee_percent {T}",
+        "ALTER TABLE campaigns ADD COLUMN fee_min_minor BIGINT",
+        f"ALTER TABLE contracts ADD COLUMN tiers {T}",
+        f"ALTER TABLE contracts ADD COLUMN tier_period {T}",
+        "ALTER TABLE contracts ADD COLUMN fees_minor BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE contracts ADD COLUMN funded_fees_minor BIGINT NOT NULL DEFAULT 0",
+    ],
 }
 MIGRATION_NAMES = tuple(TABLES)
 # (table, column, the table it refers to, that table's key): what verify checks row by row,
@@ -335,6 +346,7 @@ def fact_guards(rules: GuardRules, final: dict[str, tuple[str, ...]]) -> list[tu
 FACT_GUARDS_3 = fact_guards(GUARD_RULES_3, FINAL_3)
 FACT_GUARDS_6 = fact_guards(GUARD_RULES_6, FINAL)
 FACT_GUARDS_8 = fact_guards(GUARD_RULES_8, FINAL)
+FACT_GUARDS_9 = fact_guards(GUARD_RULES_9, FINAL)
 FACT_GUARDS = fact_guards(GUARD_RULES, FINAL)
 LATER_TABLES = ("revisions", "tokens", "bonuses", "work_times")  # made by migrations after the third
 TOUCH = _touches(tuple(t for t in COVERED if t not in LATER_TABLES))
@@ -356,9 +368,13 @@ TRIGGERS_BY_MIGRATION: dict[str, tuple[list[tuple[str, str]], list[tuple[str, st
     "m008_sign_ins": ([], []),
     "m009_exact_totals_bonuses_and_time": (
         _next_ids(("bonuses", "work_times"))
-        + [g for g in FACT_GUARDS if g not in FACT_GUARDS_8]
+        + [g for g in FACT_GUARDS_9 if g not in FACT_GUARDS_8]
         + _touches(("bonuses", "work_times")),
-        [g for g in FACT_GUARDS_8 if g not in FACT_GUARDS],
+        [g for g in FACT_GUARDS_8 if g not in FACT_GUARDS_9],
+    ),
+    "m010_tiers_and_fees": (
+        [g for g in FACT_GUARDS if g not in FACT_GUARDS_9],
+        [g for g in FACT_GUARDS_9 if g not in FACT_GUARDS],
     ),
 }
 

@@ -29,17 +29,22 @@ from piecepay.models import (
     CampaignStatus,
     Contract,
     ContractStatus,
+    Fee,
     Milestone,
     MilestoneStatus,
     Revision,
     RevisionStatus,
+    Tier,
+    TierPeriod,
     Token,
     TokenRole,
     Worker,
     WorkTime,
+    tiers_from_text,
+    tiers_text,
     worker_account_name,
 )
-from piecepay.money import Currency, Money, format_carry
+from piecepay.money import Currency, Money, format_carry, format_rate
 from piecepay.records import Record
 from piecepay.store import NewBill
 from piecepay.store import facts as sealed
@@ -216,6 +221,11 @@ def campaign_of(row: sqlite3.Row) -> Campaign:
         row["created_at"],
         DEFAULT_REVISION_DAYS if row["revision_days"] is None else row["revision_days"],
         DEFAULT_REVERSAL_DAYS if row["reversal_days"] is None else row["reversal_days"],
+        tiers_from_text(row["tiers"]),
+        TierPeriod(row["tier_period"] or TierPeriod.MONTH),
+        None
+        if row["fee_percent"] is None
+        else Fee(Decimal(row["fee_percent"]), _money(row["fee_min_minor"], currency)),
     )
 
 
@@ -243,6 +253,10 @@ def contract_of(row: sqlite3.Row) -> Contract:
         row["pieces_rejected_milli"],
         row["exact_from_entry"],
         Decimal(row["released_carry"]),
+        tiers_from_text(row["tiers"]),
+        TierPeriod(row["tier_period"] or TierPeriod.MONTH),
+        row["fees_minor"],
+        row["funded_fees_minor"],
     )
 
 
@@ -533,8 +547,9 @@ class SqliteStore:
         """Write a new campaign (its id is assigned); returns it as stored."""
         self.conn.execute(
             "INSERT INTO campaigns (slug, title, unit, step, rate, currency, budget_minor, max_pieces_milli, "
-            "workers, milestone_cap_minor, review_days, deadline, status, created_at, revision_days, reversal_days) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "workers, milestone_cap_minor, review_days, deadline, status, created_at, revision_days, reversal_days, "
+            "tiers, tier_period, fee_percent, fee_min_minor) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 c.slug,
                 c.title,
@@ -552,6 +567,10 @@ class SqliteStore:
                 c.created_at,
                 c.revision_days,
                 c.reversal_days,
+                tiers_text(c.tiers),
+                c.tier_period.value if c.tiers else None,
+                format_rate(c.fee.percent) if c.fee else None,
+                c.fee.minimum.minor if c.fee and c.fee.minimum else None,
             ),
         )
         return self.find_campaign(c.slug)
@@ -760,12 +779,27 @@ class SqliteStore:
     # ------------------------------------------------------------------ offers and contracts
 
     def insert_offer(
-        self, campaign: Campaign, worker: Worker, rate: Decimal, max_pieces_milli: int | None, offered_at: str
+        self,
+        campaign: Campaign,
+        worker: Worker,
+        rate: Decimal,
+        max_pieces_milli: int | None,
+        offered_at: str,
+        tiers: tuple[Tier, ...] = (),
     ) -> Contract:
         row = self._one(
             "INSERT INTO contracts (campaign_id, worker_id, rate, max_pieces_milli, status, offered_at, "
-            "exact_from_entry) VALUES (?, ?, ?, ?, ?, ?, 0) RETURNING id",
-            (campaign.id, worker.id, str(rate), max_pieces_milli, ContractStatus.OFFERED.value, offered_at),
+            "exact_from_entry, tiers, tier_period) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id",
+            (
+                campaign.id,
+                worker.id,
+                str(rate),
+                max_pieces_milli,
+                ContractStatus.OFFERED.value,
+                offered_at,
+                tiers_text(tiers),
+                campaign.tier_period.value if tiers else None,
+            ),
         )
         assert row is not None
         return self.contract(int(row[0]))
@@ -842,6 +876,23 @@ class SqliteStore:
             "pieces_released_milli = pieces_released_milli + ?, pieces_rejected_milli = pieces_rejected_milli + ? "
             "WHERE id = ?",
             (pending, released, rejected, contract_id),
+        )
+
+    def released_between(self, contract_id: int, first: date, last: date) -> int:
+        """Pieces (thousandths) released on the contract's bills dated ``first`` to ``last``."""
+        row = self._one(
+            "SELECT COALESCE(SUM(released_pieces_milli), 0) FROM bills WHERE contract_id = ? AND status = 'released' "
+            "AND effective_date >= ? AND effective_date <= ?",
+            (contract_id, first.isoformat(), last.isoformat()),
+        )
+        assert row is not None
+        return int(row[0])
+
+    def add_contract_fees(self, contract_id: int, escrow: int, funded: int) -> None:
+        """Add fees charged on the contract, from its escrow and from the client's funding."""
+        self.conn.execute(
+            "UPDATE contracts SET fees_minor = fees_minor + ?, funded_fees_minor = funded_fees_minor + ? WHERE id = ?",
+            (escrow, funded, contract_id),
         )
 
     def set_released_carry(self, contract_id: int, carry: Decimal) -> None:
@@ -1462,6 +1513,16 @@ class SqliteStore:
         assert row is not None
         return int(row[0])
 
+    def campaign_payments(self, campaign_id: int) -> Iterator[int]:
+        """What each release (and reversal) and each bonus of a campaign paid, in minor units."""
+        for row in self._stream(
+            "SELECT b.released_minor FROM bills b JOIN contracts c ON c.id = b.contract_id WHERE c.campaign_id = ? "
+            "AND b.status = 'released' AND b.released_minor > 0 UNION ALL SELECT x.amount_minor FROM bonuses x "
+            "JOIN contracts c ON c.id = x.contract_id WHERE c.campaign_id = ?",
+            (campaign_id, campaign_id),
+        ):
+            yield int(row[0])
+
     def bonus(self, bonus_id: int) -> Bonus | None:
         row = self._one(f"{BONUS_SELECT} WHERE x.id = ?", (bonus_id,))
         return bonus_of(row) if row else None
@@ -1746,8 +1807,69 @@ class SqliteStore:
             "SELECT c.id, c.released_carry, cur.digits, b.rate, COALESCE(SUM(b.released_pieces_milli), 0), "
             "COALESCE(SUM(b.released_minor), 0) FROM contracts c JOIN campaigns k ON k.id = c.campaign_id "
             "JOIN currencies cur ON cur.code = k.currency LEFT JOIN bills b ON b.contract_id = c.id "
-            "AND b.status = 'released' AND b.entry_id >= c.exact_from_entry "
+            "AND b.status = 'released' AND b.entry_id >= c.exact_from_entry AND c.tiers IS NULL "
             "GROUP BY c.id, c.released_carry, cur.digits, b.rate ORDER BY c.id"
+        )
+
+    def bill_fees(self) -> Iterator[tuple[Any, ...]]:
+        """Each bill of a campaign with a fee, with what its fee entries hold and charged:
+        (bill id, campaign id, status, amount, released, held, charged) in minor units."""
+        yield from self._stream(
+            "WITH moved AS (SELECT e.bill_id, SUM(CASE WHEN p.phase = 'pending' THEN p.amount ELSE 0 END) AS held, "
+            "SUM(CASE WHEN p.phase = 'posted' THEN p.amount ELSE 0 END) AS charged FROM campaigns k "
+            "JOIN contracts c ON c.campaign_id = k.id JOIN entries e ON e.contract_id = c.id "
+            "JOIN postings p ON p.entry_id = e.id AND p.side = 'debit' "
+            "WHERE k.fee_percent IS NOT NULL AND e.kind = 'fee' AND e.bill_id IS NOT NULL GROUP BY e.bill_id) "
+            "SELECT b.id, k.id, b.status, b.amount_minor, b.released_minor, COALESCE(m.held, 0), "
+            "COALESCE(m.charged, 0) FROM campaigns k JOIN contracts c ON c.campaign_id = k.id "
+            "JOIN bills b ON b.contract_id = c.id LEFT JOIN moved m ON m.bill_id = b.id "
+            "WHERE k.fee_percent IS NOT NULL ORDER BY b.id"
+        )
+
+    def contract_fees(self) -> Iterator[tuple[Any, ...]]:
+        """Each contract of a campaign with a fee (or that counts fees): (contract id, campaign
+        id, the fees it counts from escrow and from funding, what its entries of kind fee and
+        funded_fee posted, what those of no bill posted, its bonuses' amounts as a list)."""
+        posted: dict[int, tuple[int, int, int]] = {}
+        for contract_id, kind, of_bill, total in self._all(
+            "SELECT c.id, e.kind, e.bill_id IS NOT NULL, SUM(p.amount) FROM campaigns k "
+            "JOIN contracts c ON c.campaign_id = k.id JOIN entries e ON e.contract_id = c.id "
+            "JOIN postings p ON p.entry_id = e.id AND p.side = 'debit' AND p.phase = 'posted' "
+            "WHERE k.fee_percent IS NOT NULL AND e.kind IN ('fee', 'funded_fee') "
+            "GROUP BY c.id, e.kind, e.bill_id IS NOT NULL"
+        ):
+            escrow, funded, of_no_bill = posted.get(contract_id, (0, 0, 0))
+            total = int(total)
+            escrow, funded = (escrow + total, funded) if kind == "fee" else (escrow, funded + total)
+            posted[contract_id] = escrow, funded, of_no_bill + (0 if of_bill else total)
+        paid: dict[int, list[int]] = {}
+        for contract_id, amount in self._all(
+            "SELECT x.contract_id, x.amount_minor FROM bonuses x JOIN contracts c ON c.id = x.contract_id "
+            "JOIN campaigns k ON k.id = c.campaign_id WHERE k.fee_percent IS NOT NULL ORDER BY x.id"
+        ):
+            paid.setdefault(contract_id, []).append(amount)
+        for contract_id, campaign_id, fees, funded_fees in self._all(
+            "SELECT c.id, k.id, c.fees_minor, c.funded_fees_minor FROM campaigns k "
+            "JOIN contracts c ON c.campaign_id = k.id WHERE k.fee_percent IS NOT NULL "
+            "OR c.fees_minor != 0 OR c.funded_fees_minor != 0 ORDER BY c.id"
+        ):
+            yield (
+                contract_id,
+                campaign_id,
+                fees,
+                funded_fees,
+                *posted.get(contract_id, (0, 0, 0)),
+                paid.get(contract_id, []),
+            )
+
+    def tiered_releases(self) -> Iterator[tuple[Any, ...]]:
+        """The released bills of tiered contracts, each contract's in the order they were
+        released: (contract id, its tiers and tier period as stored, the bill's date and rate,
+        the pieces it released and what its release posted)."""
+        yield from self._stream(
+            "SELECT c.id, c.tiers, c.tier_period, b.effective_date, b.rate, b.released_pieces_milli, b.released_minor "
+            "FROM contracts c JOIN bills b ON b.contract_id = c.id WHERE c.tiers IS NOT NULL "
+            "AND b.status = 'released' ORDER BY c.id, b.resolve_entry_id"
         )
 
     def milestone_over_cap(self) -> tuple[int, int, int] | None:
@@ -1764,14 +1886,15 @@ class SqliteStore:
 
     def bills_with_their_entries(
         self, bill_ids: list[int] | None = None
-    ) -> Iterator[tuple[Bill, Campaign, int | None, int, bool]]:
+    ) -> Iterator[tuple[Bill, Campaign, int | None, int, bool, str | None]]:
         """Each bill (or each of ``bill_ids``) with its campaign, what its entry reserved, what
-        its release posted, and whether it was priced alone (before its contract's exact totals)."""
+        its release posted, whether it was priced alone (before its contract's exact totals),
+        and its contract's tiers as stored."""
         campaigns = {c.id: c for c in self.campaigns()}
         contracts = {r[0]: r[1] for r in self._all("SELECT id, campaign_id FROM contracts")}
         sql = (
             f"WITH cut AS ({RESUBMIT_CUTS}) SELECT b.*, k.currency, cur.digits, "
-            "CASE WHEN b.entry_id < c.exact_from_entry THEN 1 ELSE 0 END AS alone, "
+            "CASE WHEN b.entry_id < c.exact_from_entry THEN 1 ELSE 0 END AS alone, c.tiers AS contract_tiers, "
             "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') "
             "+ COALESCE(cut.amount, 0) AS reserved, "
             "(SELECT COALESCE(SUM(amount), 0) FROM postings p WHERE p.entry_id = b.resolve_entry_id "
@@ -1784,17 +1907,18 @@ class SqliteStore:
             for row in self._all(f"{sql}{where} ORDER BY b.id", part or ()):
                 found = bill_of(row)
                 campaign = campaigns[contracts[found.contract_id]]
-                yield found, campaign, row["reserved"], row["posted"], bool(row["alone"])
+                yield found, campaign, row["reserved"], row["posted"], bool(row["alone"]), row["contract_tiers"]
 
     def bill_amount_groups(self, bill_ids: list[int] | None = None) -> Iterator[tuple[Any, ...]]:
         """The bills (or those of ``bill_ids``) grouped by their figures, as (pieces_milli, rate,
-        campaign_id, amount_minor, alone, wrong): ``alone`` is 1 for bills priced alone (before
-        their contract's exact totals began); ``wrong`` is 1 where a bill of the group has an
-        amount its entry did not reserve, or is released for other than what its release posted."""
+        campaign_id, amount_minor, alone, tiers, wrong): ``alone`` is 1 for bills priced alone
+        (before their contract's exact totals began), ``tiers`` their contract's; ``wrong`` is 1
+        where a bill of the group has an amount its entry did not reserve, or is released for
+        other than what its release posted."""
         sql = (
             f"WITH cut AS ({RESUBMIT_CUTS}) "
             "SELECT b.pieces_milli, b.rate, c.campaign_id, b.amount_minor, "
-            "CASE WHEN b.entry_id < c.exact_from_entry THEN 1 ELSE 0 END, MAX(CASE WHEN "
+            "CASE WHEN b.entry_id < c.exact_from_entry THEN 1 ELSE 0 END, c.tiers, MAX(CASE WHEN "
             "(SELECT SUM(amount) FROM postings p WHERE p.entry_id = b.entry_id AND p.side = 'debit') "
             "+ COALESCE(cut.amount, 0) = b.amount_minor "
             "AND (b.status != 'released' OR (SELECT COALESCE(SUM(amount), 0) FROM postings p "
@@ -1804,7 +1928,7 @@ class SqliteStore:
         )
         for part in _parts(bill_ids):
             where = "" if part is None else f" WHERE b.id IN ({','.join('?' * len(part))})"
-            yield from self._stream(f"{sql}{where} GROUP BY 1, 2, 3, 4, 5", part or ())
+            yield from self._stream(f"{sql}{where} GROUP BY 1, 2, 3, 4, 5, 6", part or ())
 
     def loose_tables(self) -> list[str]:
         rows = self._all(
