@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import shutil
 import tempfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,10 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Ledger
+from tests.conftest import ROOT, Ledger
 
 BOTH_STORES = True
 TODAY = "2026-11-20"
+SCHEMA_5 = ROOT / "tests" / "data" / "schema5.db"
 
 
 def exact_minor(pieces: Fraction | int | str, rate: str, digits: int) -> Fraction:
@@ -295,3 +297,71 @@ def test_released_money_is_always_the_exact_value_released_rounded_once(
             verify(s)  # raises on the first fault
         finally:
             s.close()
+
+
+# --------------------------------------------------------------------------- a ledger from before exact totals
+
+
+def test_an_upgraded_ledger_keeps_per_bill_rounding_for_its_old_bills_and_exact_totals_after(tmp_path: Path) -> None:
+    """schema5.db (photos/ana at 5 USD a photo, bill 3 pending for 4 photos) is upgraded when
+    opened: the checkpoint reseals the contracts with the entry their exact totals start from;
+    the old pending bill, released afterwards, posts its own amount and leaves the carry at
+    zero; new bills on the old contract then count from that zero carry at the new rate."""
+    db = tmp_path / "ledger.db"
+    shutil.copyfile(SCHEMA_5, db)
+    ledger = Ledger(db, today=TODAY)
+    assert ledger.run("verify").code == 0  # opening it upgrades it
+    checkpoint = next(e for e in reversed(ledger.ok("log")) if e["kind"] == "checkpoint")
+    ((sealed,),) = ledger.query(f"SELECT facts FROM entries WHERE id = {checkpoint['id']}")
+    assert '"contracts"' in sealed and '"exact_from_entry"' in sealed
+    ((exact_from, kept),) = ledger.query("SELECT exact_from_entry, released_carry FROM contracts")
+    assert exact_from == checkpoint["id"] and Decimal(str(kept)) == 0
+    old = ledger.ok("bill", "show", "3")
+    released = ledger.ok("release", "3")
+    assert released["released_minor"] == old["amount_minor"] == 2000
+    ((kept,),) = ledger.query("SELECT released_carry FROM contracts")
+    assert Decimal(str(kept)) == 0
+    new = ledger.ok("bill", "photos/ana", "--pieces", "1")  # after the upgrade: exact totals
+    ((entry,),) = ledger.query(f"SELECT entry_id FROM bills WHERE id = {new['id']}")
+    assert entry > exact_from and new["amount_minor"] == 500
+    before = released_minor_of(ledger, "photos/ana")
+    assert ledger.ok("release", str(new["id"]))["released_minor"] == 500
+    assert released_minor_of(ledger, "photos/ana") == before + 500
+    ((kept,),) = ledger.query("SELECT released_carry FROM contracts")
+    assert Decimal(str(kept)) == 0
+    assert ledger.run("verify").code == 0
+
+
+def released_minor_of(ledger: Ledger, contract: str) -> int:
+    rows = ledger.ok("report", "--by", "contract")["rows"]
+    return int(next(r for r in rows if r["contract"] == contract)["released_minor"])
+
+
+# A ledger the release before exact totals wrote at schema 8 (2026-11-10): campaign rows at
+# 0.004 USD a row, contract rows/ana ended (bill 1: 3 rows, 0.01 released, 9.99 refunded),
+# contract rows/ben with 10.00 in escrow and bill 2 pending (3 rows, 0.01 reserved).
+SCHEMA_8 = ROOT / "tests" / "data" / "schema8.db"
+SCHEMA_8_HEAD = "14:ce889990acb23fb7a4aaa6d60b26ab094b4c2455be7bf18e39ad01d523680490"
+
+
+def test_a_schema_8_ledger_upgrades_with_its_ended_contract_and_prices_its_old_bill_alone(tmp_path: Path) -> None:
+    """Upgraded, the ledger verifies against the head it had (its checkpoint seals the ended
+    contract again with the new columns, nothing else changed). A new bill of 1 row posts
+    round(0.4) = 0 and carries 0.4; the old bill of 3 rows then posts the 0.01 it reserved
+    (the running total would say round(1.6) = 2, more than it holds) and leaves the carry;
+    the next row posts round(0.8) = 1."""
+    db = tmp_path / "ledger.db"
+    shutil.copyfile(SCHEMA_8, db)
+    ledger = Ledger(db, today=TODAY)
+    assert ledger.ok("verify", "--expect", SCHEMA_8_HEAD)["entries"] == 15
+    new = bill_on(ledger, "rows/ben", "1")
+    assert ledger.ok("release", str(new))["released_minor"] == half_up(exact_minor(1, "0.004", 2)) == 0
+    assert ledger.ok("release", "2")["released_minor"] == ledger.ok("bill", "show", "2")["amount_minor"] == 1
+    ((kept,),) = ledger.query("SELECT released_carry FROM contracts WHERE id = 2")
+    assert Decimal(str(kept)) == Decimal("0.4")
+    assert ledger.ok("release", str(bill_on(ledger, "rows/ben", "1")))["released_minor"] == 1
+    assert ledger.ok("verify", "--expect", SCHEMA_8_HEAD)["entries"] == 20
+
+
+def bill_on(ledger: Ledger, contract: str, pieces: str) -> int:
+    return int(ledger.ok("bill", contract, "--pieces", pieces)["id"])
