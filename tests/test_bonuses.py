@@ -109,6 +109,18 @@ def test_a_bonus_over_what_escrow_has_available_is_refused_and_pending_bills_kee
     assert ledger.run("verify").code == 0
 
 
+def test_a_keyed_bonus_replays_and_a_changed_request_under_its_key_is_refused(ledger: Ledger) -> None:
+    photos(ledger)
+    first = ledger.ok("bonus", "photos/ana", "--amount", "5", "--reason", "thanks", "--key", "b1")
+    count = entries(ledger)
+    assert ledger.ok("bonus", "photos/ana", "--amount", "5.00", "--reason", "thanks", "--key", "b1") == first
+    assert entries(ledger) == count
+    conflict = ledger.run("--json", "bonus", "photos/ana", "--amount", "6", "--reason", "thanks", "--key", "b1")
+    assert conflict.code == 4 and "amount" in conflict.error["message"]
+    assert entries(ledger) == count
+    assert row(ledger)["bonuses_minor"] == 500
+
+
 @pytest.mark.skipif(shutil.which("hledger") is None, reason="hledger not installed")
 def test_hledger_and_bean_check_accept_a_journal_with_bonuses(ledger: Ledger, tmp_path: Path) -> None:
     photos(ledger)
