@@ -290,6 +290,8 @@ FIELDS: list[tuple[str, Build, set[str]]] = [
     ("edit-email", _args("worker", "edit", "ana", "--email", H), {"bad_email"}),
     ("token-name", _args("token", "create", "--role", "owner", "--name", H), {"bad_actor"}),
     ("token-role", _args("token", "create", "--role", H), {"bad_role"}),
+    ("bonus-reason", _args("bonus", "photos/ana", "--amount", "1", "--reason", H), {"reason_required"}),
+    ("time-note", _args("time", "photos/ana", "--minutes", "1", "--note", H), {"bad_note"}),
 ]
 
 
@@ -297,7 +299,7 @@ def _injection_cases() -> list[Any]:
     cases = []
     for name, build, own in FIELDS:
         for hostile_id, text in HOSTILE:
-            if name in ("note", "resubmit-note") and text == "a\nb":
+            if name in ("note", "resubmit-note", "time-note") and text == "a\nb":
                 continue  # a note may span lines
             if name == "env-actor" and "\x00" in text:
                 continue  # an environment variable cannot hold NUL
@@ -666,6 +668,74 @@ def test_pay_takes_only_an_iso_week_a_month_and_a_wage_per_hour(book: Ledger, sp
     within 2000-2099 and one of them; --minimum-wage a positive plain amount with no more
     decimals than its currency has, optionally followed by /h; --currency only with it and
     --by only worker: exit 2 (3 for a campaign that does not exist)."""
+    refused(book, spec)
+
+
+# --------------------------------------------------------------------------- bonus, makeup and time
+
+BONUS = ("bonus", "photos/ana", "--reason", "rush")
+MAKEUP = ("makeup", "--week", "2026-W47")
+TIME = ("time", "photos/ana")
+EXTRAS = [
+    *(case(f"bonus-amount-{a!r}", *BONUS, "--amount", a) for a in [*BAD_AMOUNTS, "0", "NaN", "inf", "1,000", HUGE]),
+    case("bonus-amount-empty", *BONUS, "--amount", ""),
+    case("bonus-missing-amount", *BONUS, error="bad_usage"),
+    case("bonus-missing-reason", "bonus", "photos/ana", "--amount", "1", error="bad_usage"),
+    case("bonus-blank-reason", "bonus", "photos/ana", "--amount", "1", "--reason", "   ", error="reason_required"),
+    case(
+        "bonus-long-reason", "bonus", "photos/ana", "--amount", "1", "--reason", "r" * 10_001, error="reason_required"
+    ),
+    case("bonus-from-funding-given-a-value", *BONUS, "--amount", "1", "--from-funding=yes", error="bad_usage"),
+    case("bonus-jpy-decimals", "bonus", "menus/ben", "--amount", "1.5", "--reason", "x", code=(2, 3)),
+    case("bonus-contract-rlo", "bonus", "photos/\u202e", "--amount", "1", "--reason", "x", code=(2, 3), shows="\u202e"),
+    case("bonus-contract-huge", "bonus", HUGE, "--amount", "1", "--reason", "x", code=3),
+    *(case(f"time-minutes-{m!r}", *TIME, "--minutes", m) for m in ["0", "-1", "1.5", "1e3", "NaN", "", HUGE, " 1"]),
+    case("time-missing-minutes", *TIME, error="bad_usage"),
+    case("time-contract-csi", "time", "\x1b[2J", "--minutes", "1", code=(2, 3), shows="\x1b"),
+    case("time-contract-huge", "time", HUGE, "--minutes", "1", code=3),
+    *(case(f"makeup-week-{w!r}", "makeup", "--week", w, "--minimum-wage", "15/h", error=e) for w, e in BAD_WEEKS),
+    *(case(f"makeup-month-{m!r}", "makeup", "--month", m, "--minimum-wage", "15/h", error=e) for m, e in BAD_MONTHS),
+    *(case(f"makeup-wage-{w!r}", *MAKEUP, "--minimum-wage", w, error=e) for w, e in BAD_WAGES),
+    case("makeup-missing-wage", *MAKEUP, error="bad_usage"),
+    case("makeup-no-period", "makeup", "--minimum-wage", "15/h", error="period_required"),
+    case("makeup-week-and-month", *MAKEUP, "--month", "2026-11", "--minimum-wage", "15/h", error="period_required"),
+    case(
+        "makeup-jpy-wage-decimals", *MAKEUP, "--currency", "JPY", "--minimum-wage", "0.5/h", error="too_many_decimals"
+    ),
+    *(
+        case(f"makeup-currency-{c!r}", *MAKEUP, "--minimum-wage", "15/h", "--currency", c, error="bad_currency")
+        for c in ("ZZZ", "US", "", "usd\n")
+    ),
+    case("makeup-campaign-missing", *MAKEUP, "--minimum-wage", "15/h", "--campaign", "nope", code=3),
+    case("makeup-campaign-csi", *MAKEUP, "--minimum-wage", "15/h", "--campaign", "\x1b[2J", code=(2, 3), shows="\x1b"),
+    case("makeup-date-outside", *MAKEUP, "--minimum-wage", "15/h", "--date", "2026-11-15", error="date_outside_period"),
+    case("makeup-period-ahead", "makeup", "--week", "2026-W49", "--minimum-wage", "15/h", code=1, error="period_ahead"),
+    *(
+        case(f"makeup-date-{d!r}", *MAKEUP, "--minimum-wage", "15/h", "--date", d, error={e, "date_outside_period"})
+        for d, e in BAD_DATES
+    ),
+    *(
+        case(f"{name}-date-{d!r}", *args, "--date", d, error=e)
+        for name, args in [("bonus", (*BONUS, "--amount", "1")), ("time", (*TIME, "--minutes", "1"))]
+        for d, e in BAD_DATES
+    ),
+    *(
+        case(f"key-{label}-{name}", *args, "--key", key, error={"bad_key", "unsafe_text"})
+        for label, key in [("empty", ""), ("leading-space", " k"), ("201-chars", "k" * 201), ("esc", "\x1b")]
+        for name, args in [("bonus", (*BONUS, "--amount", "1")), ("time", (*TIME, "--minutes", "1"))]
+    ),
+]
+
+
+@pytest.mark.parametrize("spec", EXTRAS)
+def test_bonus_makeup_and_time_refuse_bad_amounts_minutes_periods_wages_keys_and_dates(
+    book: Ledger, spec: Case
+) -> None:
+    """bonus --amount is a positive plain amount in the contract's currency (no sign, exponent,
+    NaN, grouping, extra decimals, or more than 64 bits) with a reason of printable text;
+    time --minutes a positive whole number; makeup a week or a month, a wage per hour as pay
+    takes them, and a --date inside the period (a period not yet begun is refused, exit 1);
+    --date and --key as everywhere: exit 2 (3 for what does not exist), nothing written."""
     refused(book, spec)
 
 

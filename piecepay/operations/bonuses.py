@@ -11,7 +11,7 @@ from piecepay import rules
 from piecepay.dates import Period
 from piecepay.journal import transfer
 from piecepay.models import CLIENT_ACCOUNT, Bonus, BonusSource, Contract, WorkTime, worker_account_name
-from piecepay.money import Money, money_from
+from piecepay.money import Money, format_rate, money_from
 from piecepay.operations import fees, keys
 from piecepay.operations.milestones import escrow_id
 from piecepay.operations.pay import Pay, pay_now
@@ -44,7 +44,7 @@ def bonus(
         contract = s.store.find_contract(contract_ref)
         request = {
             "contract": keys.contract_key(contract),
-            "amount": f"{amount:f}",
+            "amount": format_rate(amount),  # 5, 5.0 and 5.00 are one request
             "reason": reason,
             "source": source.value,
             "date": day.isoformat() if day else None,

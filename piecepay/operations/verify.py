@@ -73,7 +73,15 @@ from piecepay.session import Session
 from piecepay.store import Store
 from piecepay.store.facts import COVERED
 from piecepay.store.journal import TOTAL_COLUMNS
-from piecepay.store.migrations import EDITABLE, FINAL_STATUSES, REOPENED, SET_ONCE, editable_columns, fixed_columns
+from piecepay.store.migrations import (
+    ADDED_COLUMNS,
+    EDITABLE,
+    FINAL_STATUSES,
+    REOPENED,
+    SET_ONCE,
+    editable_columns,
+    fixed_columns,
+)
 from piecepay.store.sqlite import StoredEntry, StoredHead
 
 CHECKS = (
@@ -388,7 +396,7 @@ def _chain_balance_and_facts(store: Store, start: Start = GENESIS) -> tuple[int,
                         raise _fault("fact_malformed", f"{table} row {key} as entry {eid} sealed it has {wrong}")
                     state = _sealed_state(table, image, eid)
                     before = sealed.get((table, key))
-                    if before is not None:
+                    if before is not None and not _resealed_by_upgrade(table, image, before, entry.header.kind):
                         _check_transition(table, key, before, state, entry.header.kind, entry.header.bill_id)
                     sealed[(table, key)] = state
         prev_hash, expected_id = entry.hash, expected_id + 1
@@ -435,6 +443,22 @@ def _sealed_state(table: str, image: dict[str, object], eid: int) -> Sealed:
     once = tuple(image.get(name) for name in SET_ONCE.get(table, ()))
     status = image.get("status")
     return Sealed(digest, eid, fixed, once, status in FINAL_STATUSES.get(table, ()), editable, status)
+
+
+def _resealed_by_upgrade(table: str, image: dict[str, object], before: Sealed, kind: str) -> bool:
+    """Whether ``image`` is the row ``before`` was, sealed again by the checkpoint of an upgrade
+    with the columns the migrations it applied added (``ADDED_COLUMNS``: the last ones, from
+    whichever the ledger lacked) and nothing else changed."""
+    if kind != "checkpoint":
+        return False
+    added = [columns.get(table, ()) for columns in ADDED_COLUMNS.values()]
+    for first in range(len(added)):  # the row sealed before the upgrade lacked the columns from here on
+        dropped = {name for columns in added[first:] for name in columns}
+        if dropped and any(name in image for name in dropped):
+            kept = {name: value for name, value in image.items() if name not in dropped}
+            if _digest(kept) == before.digest:
+                return True
+    return False
 
 
 def _check_transition(table: str, key: str, before: Sealed, after: Sealed, kind: str, bill_id: int | None) -> None:

@@ -594,6 +594,17 @@ RESEALED = {
     "m009_exact_totals_bonuses_and_time": ("contracts",),
     "m010_tiers_and_fees": ("campaigns", "contracts"),
 }
+# The columns those migrations add to them, migration by migration: the checkpoint's image
+# of a row may differ from the one sealed before the upgrade by those of the migrations it
+# applied alone (verify), even a row in a final state.
+ADDED_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "m006_revisions_and_edits": {"campaigns": ("revision_days", "reversal_days")},
+    "m009_exact_totals_bonuses_and_time": {"contracts": ("exact_from_entry", "released_carry")},
+    "m010_tiers_and_fees": {
+        "campaigns": ("tiers", "tier_period", "fee_percent", "fee_min_minor"),
+        "contracts": ("tiers", "tier_period", "fees_minor", "funded_fees_minor"),
+    },
+}
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [
