@@ -333,8 +333,8 @@ def check_bill(facts: BillFacts, pieces_milli: int, amount: Money, effective: da
             f"bill date {effective.isoformat()} is after the campaign deadline {campaign.deadline.isoformat()}",
             "deadline_passed",
         )
-    # 2. pieces > 0 was checked with the pieces (pieces_in_steps); below, the amount may not
-    # round to nothing
+    # 2. pieces > 0 was checked with the pieces (pieces_in_steps), so the amount, rounded up,
+    # is at least one minor unit
     if milestone is None:
         raise RuleRefused(
             f"contract {contract.ref} has no open milestone; add one with 'piecepay milestone add {contract.ref}'",
@@ -360,12 +360,6 @@ def check_bill(facts: BillFacts, pieces_milli: int, amount: Money, effective: da
     check_piece_limit(
         "campaign", campaign.max_pieces_milli, facts.campaign_pieces_committed_milli, pieces_milli, campaign
     )
-    if amount.minor <= 0:
-        raise RuleRefused(
-            f"{pieces_text(pieces_milli, campaign.unit)} at {format_rate(contract.rate)} {campaign.currency.code} "
-            f"rounds to {Money.zero(campaign.currency).decimal}; bill more pieces",
-            "amount_rounds_to_zero",
-        )
     return milestone
 
 

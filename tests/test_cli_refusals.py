@@ -296,14 +296,18 @@ def test_no_open_milestone(contract: Ledger) -> None:
     assert "piecepay milestone add photos/ana" in message
 
 
-def test_bill_that_rounds_to_nothing(ledger: Ledger) -> None:
+def test_a_bill_worth_less_than_a_cent_reserves_one_and_its_release_carries_the_rest(ledger: Ledger) -> None:
+    """No bill rounds to nothing: it reserves its value rounded up; what its release posts is
+    the contract's running total rounded once (0.004 released: nothing yet, 0.4 of a cent carried)."""
     ledger.ok("campaign", "create", "Rows", "--slug", "rows", "--unit", "row", "--rate", "0.004")
     ledger.ok("worker", "add", "ana")
     ledger.ok("offer", "create", "rows", "ana")
     ledger.ok("offer", "accept", "rows/ana")
     ledger.ok("milestone", "add", "rows/ana", "--top-up", "1")
-    refused(ledger, 1, "bill", "--pieces", "1", error="amount_rounds_to_zero")
-    assert ledger.ok("bill", "--pieces", "2")["amount"] == "0.01"  # 0.008 rounds half-up to 0.01
+    first = ledger.ok("bill", "--pieces", "1")
+    assert (first["amount"], ledger.ok("release", str(first["id"]))["released"]) == ("0.01", "0.00")
+    second = ledger.ok("bill", "--pieces", "1")  # 0.008 released in all: 0.01
+    assert (second["amount"], ledger.ok("release", str(second["id"]))["released"]) == ("0.01", "0.01")
 
 
 def test_duplicate_names_are_refused(contract: Ledger) -> None:

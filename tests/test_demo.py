@@ -46,8 +46,9 @@ def test_demo_plays_the_month_into_the_given_ledger(ledger: Ledger) -> None:
         "77.00",
         "0.00",
     )
-    # 1203 rows x 0.005 = 6.015 -> 6.02 and 997 x 0.005 = 4.985 -> 4.99, each rounded once
-    assert rows["menus"]["released"] == "11.01"
+    # 1203 rows x 0.005 = 6.015 and 997 x 0.005 = 4.985 on one contract: 11.000, rounded once
+    # over the contract's running total (6.02, then 4.98), not bill by bill (6.02 + 4.99 = 11.01)
+    assert rows["menus"]["released"] == "11.00"
     assert (rows["menus"]["reserved"], rows["menus"]["pieces_pending"]) == ("10.00", "1999")
     assert (rows["tagging"]["currency"], rows["tagging"]["released"], rows["tagging"]["refunded"]) == (
         "JPY",
@@ -56,7 +57,7 @@ def test_demo_plays_the_month_into_the_given_ledger(ledger: Ledger) -> None:
     )
     assert rows["transcripts"]["pieces_released"] == "78"
     totals = {t["currency"]: t for t in result.json["totals"]}
-    assert totals["USD"]["released_minor"] == 6800 + 9360 + 1101
+    assert totals["USD"]["released_minor"] == 6800 + 9360 + 1100
     assert ledger.run("verify").code == 0
 
 
@@ -73,6 +74,6 @@ def test_demo_narrates_each_step_and_the_refusals(ledger: Ledger) -> None:
     assert result.code == 0
     assert "$ piecepay bill photos/ana --pieces 6" in result.out
     assert "milestone cap 25.00 USD has 25.00 USD left; this bill is 30.00 USD" in result.out
-    assert result.out.rstrip().splitlines()[-1].split()[:3] == ["USD", "320.00", "172.61"]
+    assert result.out.rstrip().splitlines()[-1].split()[:3] == ["USD", "320.00", "172.60"]
     assert "\n\nThe month in figures (63 steps played into " in result.out
     assert "\\x" not in result.out  # nothing the demo itself says is shown escaped

@@ -142,6 +142,18 @@ def test_a_rejection_in_between_leaves_the_carry_alone(ledger: Ledger) -> None:
     assert ledger.run("verify").code == 0
 
 
+def test_an_end_releasing_its_pending_bills_posts_the_running_total_of_all_of_them(ledger: Ledger) -> None:
+    """Three bills of one row at 0.004 released by the end of their contract: 1.2 cents in all,
+    so 1 cent posted (each release reads the carry the one before it left), the rest refunded."""
+    rows_contract(ledger, top_up="1")
+    for _ in range(3):
+        bill(ledger, "1")
+    ended = ledger.ok("end", "rows/ana", "--release-pending")
+    assert released_minor(ledger) == half_up(exact_minor(3, "0.004", 2)) == 1
+    assert ended["refunded"] == "0.99"
+    assert ledger.run("verify").code == 0
+
+
 def test_a_reversal_of_a_rejected_bill_posts_by_the_running_total(ledger: Ledger) -> None:
     """Rows 1-6 released (2.4 cents: 2 posted), then a rejected bill of 3 rows released after
     all: the total becomes round(3.6) = 4, so the reversal posts 2 cents, where its own

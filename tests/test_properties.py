@@ -677,8 +677,7 @@ class LedgerMachine(RuleBasedStateMachine):
         used = sum(other.committed for other in m.of_campaign(k.campaign))
         if terms.max_pieces is not None and used + milli > terms.max_pieces:
             return refused("exceeds_campaign_piece_limit")
-        if amount <= 0:
-            return refused("amount_rounds_to_zero")
+        assert amount > 0, "a bill's amount is rounded up: never nothing"
         return None
 
     # Its only argument is ``data``: Hypothesis orders rules by how many arguments they take and

@@ -311,19 +311,10 @@ def test_piece_limits_are_checked_after_the_money_rules() -> None:
     assert refusal(f, 2000, 1000).code == "exceeds_escrow"
 
 
-def test_an_amount_that_rounds_to_zero_is_refused_one_minor_unit_passes() -> None:
+def test_a_bill_of_one_minor_unit_passes() -> None:
+    """A bill's amount is its value rounded up: never nothing, so no bill rounds to zero."""
     cheap = facts(contract=CONTRACT._replace(rate=Decimal("0.004")))
-    err = refusal(cheap, 1000, 0)
-    assert (err.code, err.message) == (
-        "amount_rounds_to_zero",
-        "1 photo at 0.004 USD rounds to 0.00; bill more pieces",
-    )
-    assert check_bill(cheap, 2000, usd(1), TODAY) == MILESTONE  # 0.008 -> 0.01
-
-
-def test_amount_rounds_to_zero_is_the_last_rule_checked() -> None:
-    f = facts(contract=CONTRACT._replace(max_pieces_milli=3000))
-    assert refusal(f, 1, 0).code == "exceeds_contract_piece_limit"
+    assert check_bill(cheap, 1000, usd(1), TODAY) == MILESTONE  # 0.004 -> 0.01
 
 
 # --------------------------------------------------------------------------- amounts and pieces

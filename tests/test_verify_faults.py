@@ -446,7 +446,7 @@ def test_bad_posting_of_a_zero_or_negative_amount(book: Book, eid: int, phase: s
 def test_unknown_entry_kind(book: Book) -> None:
     """The payout's kind changed to one piecepay never writes."""
     with book.forge() as forger:
-        forger.sql("UPDATE entries SET kind = 'bonus' WHERE id = ?", (PAYOUT,))
+        forger.sql("UPDATE entries SET kind = 'gift' WHERE id = ?", (PAYOUT,))
     assert_fault(book.verify(), "unknown_entry_kind", f"entry {PAYOUT} is of an unknown kind")
 
 
@@ -1007,6 +1007,64 @@ def test_exact_total_wrong_carry_forged(ledger: Ledger) -> None:
         ledger.run("--json", "verify"),
         "exact_total_wrong",
         "contract 1's released money is not its released pieces' exact value rounded once",
+    )
+
+
+def bill_with_a_fee(ledger: Ledger) -> int:
+    """A campaign charging 20%, a bill of 10.00 released in full (its fee 2.00 charged); the
+    entry that settled the fee."""
+    ledger.ok("campaign", "create", "Rows", "--slug", "rows", "--unit", "row", "--rate", "1", "--fee", "20%")
+    ledger.ok("worker", "add", "ana")
+    ledger.ok("offer", "create", "rows", "ana")
+    ledger.ok("offer", "accept", "rows/ana")
+    ledger.ok("milestone", "add", "rows/ana", "--top-up", "100")
+    ledger.ok("bill", "rows/ana", "--pieces", "10")
+    ledger.ok("release", "1")
+    with Forger(ledger.db) as forger:
+        settled = forger.one("SELECT MAX(id) FROM entries WHERE kind = 'fee' AND bill_id = 1")
+        assert [(p["phase"], p["amount"]) for p in forger.postings_of(settled)] == [
+            ("pending", -200),
+            ("pending", -200),
+            ("posted", 200),
+            ("posted", 200),
+        ]
+    return int(settled)
+
+
+def test_a_release_charged_its_fee_verifies(ledger: Ledger) -> None:
+    """Control: the bill, its fee held and charged, prove out."""
+    bill_with_a_fee(ledger)
+    assert ledger.ok("report", "--by", "contract")["rows"][0]["fees"] == "2.00"
+    assert ledger.ok("verify")["ok"] is True
+
+
+@provokes("fee_wrong")
+def test_fee_wrong_contract_counts_another_fee(ledger: Ledger) -> None:
+    """The contract's fees raised from 2.00 to 2.01 in its row and in the image the settling
+    entry sealed, the chain recomputed: its fee entries charged 2.00."""
+    settled = bill_with_a_fee(ledger)
+    with Forger(ledger.db) as forger:
+        forger.reseal(settled, "contracts", 1, fees_minor=201)
+        forger.rechain(settled)
+    assert_fault_exactly(
+        ledger.run("--json", "verify"), "fee_wrong", "contract 1's fees are not what its fee entries charged"
+    )
+
+
+@provokes("fee_wrong")
+def test_fee_wrong_release_charged_less(ledger: Ledger) -> None:
+    """The fee the release charged cut from 2.00 to 1.00 (both postings, the fees account's and
+    the escrow's totals with them, the contract's count too), the chain recomputed: 20% of
+    10.00 is 2.00."""
+    settled = bill_with_a_fee(ledger)
+    with Forger(ledger.db) as forger:
+        for p in forger.postings_of(settled):
+            if p["phase"] == "posted":
+                forger.shift_posting(p["id"], -100)
+        forger.reseal(settled, "contracts", 1, fees_minor=100)
+        forger.rechain(settled)
+    assert_fault_exactly(
+        ledger.run("--json", "verify"), "fee_wrong", "bill 1's fee entries do not hold and charge its campaign's fee"
     )
 
 

@@ -342,9 +342,11 @@ class Sink:
             keys += [f"{k}_minor" for k, _ in REPORT_MONEY + extra]
             output.csv_out(rows_and_totals(document), keys, NUMERIC | {k for k in keys if k.endswith("_minor")})
         else:
-            output.table_out(document["rows"], columns, None, tuple(NUMERIC))
+            everything = [*document["rows"], *document["totals"]]
+            output.table_out(document["rows"], paid_columns(columns, everything), None, tuple(NUMERIC))
             if document["totals"]:
-                output.table_out(document["totals"], [("currency", "Total"), *REPORT_MONEY], None, tuple(NUMERIC))
+                totals = paid_columns([("currency", "Total"), *REPORT_MONEY], everything)
+                output.table_out(document["totals"], totals, None, tuple(NUMERIC))
 
     def payees(self, document: Document, fmt: str | None) -> None:
         """The year's payees as a table (rows, then totals per currency), JSON ({year,
@@ -385,10 +387,10 @@ class Sink:
                 output.note(f"no bills dated in {document['period']} ({document['from']} to {document['to']})")
         else:
             title = f"Pay {document['period']}: {document['from']} to {document['to']}"
-            columns = PAY_COLUMNS
+            columns = paid_columns(PAY_COLUMNS, rows)
             if document["minimum_wage"] is not None:
                 title += f", minimum wage {document['minimum_wage']} {document['wage_currency']}/h"
-                columns = [*PAY_COLUMNS, ("shortfall", "Shortfall")]
+                columns = [*columns, ("shortfall", "Shortfall")]
             output.table_out(rows, columns, title, tuple(PAY_NUMERIC))
 
     def made_up(self, document: Document) -> None:
@@ -436,6 +438,16 @@ MAKEUP_COLUMNS = [
     ("id", "Bonus"),
     ("entry", "Entry"),
 ]
+
+
+SOMETIMES_PAID = ("bonuses", "fees")  # a table's columns that show only when some row has any
+
+
+def paid_columns(columns: list[tuple[str, str]], rows: list[Document]) -> list[tuple[str, str]]:
+    """``columns`` for a table of ``rows``, but for bonuses and fees where no row has any (CSV
+    and JSON keep every column, so scripts see the same ones)."""
+    unpaid = {key for key in SOMETIMES_PAID if not any(row.get(f"{key}_minor") for row in rows)}
+    return [(key, label) for key, label in columns if key not in unpaid]
 
 
 def rows_and_totals(document: Document) -> list[Document]:

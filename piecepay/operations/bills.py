@@ -209,7 +209,10 @@ def resolve(
     effective: date,
     reason: str | None,
 ) -> None:
-    """Post ``released_milli`` of a pending bill (0 voids it); the rest returns to escrow."""
+    """Post ``released_milli`` of a pending bill (0 voids it); the rest returns to escrow. The
+    contract's running total is read as it stands now (a caller resolving several bills of one
+    contract, as an end does, holds the contract as it was before the first)."""
+    contract = s.store.contract(contract.id)
     posted, carry = rules.release_share(found, contract, released_milli, campaign, _position(s, found, contract))
     worker = s.store.ensure_account(worker_account_name(contract.worker_handle), campaign.currency)
     kind = "release" if released_milli else "reject"
