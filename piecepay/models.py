@@ -160,6 +160,7 @@ class Campaign(Record):
     tiers: tuple[Tier, ...] = ()
     tier_period: TierPeriod = TierPeriod.MONTH
     fee: Fee | None = None
+    minimum_wage: Money | None = None  # an hour: what `pay` and `makeup` measure its pay against
 
 
 class Worker(Record):

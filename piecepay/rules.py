@@ -716,6 +716,13 @@ def check_time(contract: Contract) -> None:
     check_contract_active(contract)
 
 
+def check_makeup_wage(wage: Money | None, campaign_ref: str | None) -> None:
+    """A make-up needs a wage: --minimum-wage, or the campaign's own."""
+    if wage is None:
+        where = f"campaign {campaign_ref} has none of its own" if campaign_ref else "or name a --campaign that has one"
+        raise BadInput(f"a make-up needs a wage: pass --minimum-wage 15.00/h ({where})", "wage_required")
+
+
 def makeup_date(period: Period, today: date, asked: date | None) -> date:
     """The date of a make-up for ``period``: in the period, so that the period's pay counts
     it (and a second run does not pay it again): the day asked, else its last day, or today

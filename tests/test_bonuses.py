@@ -176,6 +176,30 @@ def test_makeup_pays_the_shortfall_once_and_pay_then_shows_the_wage(ledger: Ledg
     assert ledger.run("verify").code == 0
 
 
+def test_a_campaigns_own_minimum_wage_is_what_pay_and_makeup_measure_it_against(ledger: Ledger) -> None:
+    """A campaign may name its wage (campaign create or edit --minimum-wage): pay and makeup of
+    that campaign use it when none is given; given, the one typed wins; a makeup with neither
+    is refused and writes nothing."""
+    rows(ledger)
+    billed = ledger.ok("bill", "rows/ana", "--pieces", "30", "--minutes", "60", "--date", "2026-11-17")
+    ledger.ok("release", str(billed["id"]), "--date", "2026-11-18")
+    count = entries(ledger)
+    refused = ledger.run("--json", "makeup", "--week", "2026-W47", "--campaign", "rows")
+    assert (refused.code, refused.error["code"], entries(ledger)) == (2, "wage_required", count)
+    edited = ledger.ok("campaign", "edit", "rows", "--minimum-wage", "12/h")
+    assert (edited["minimum_wage"], edited["minimum_wage_minor"]) == ("12.00", 1200)
+    (own,) = ledger.ok("pay", "--week", "2026-W47", "--campaign", "rows")["rows"]
+    assert own["shortfall"] == "9.00"
+    (typed,) = ledger.ok("pay", "--week", "2026-W47", "--campaign", "rows", "--minimum-wage", "15/h")["rows"]
+    assert typed["shortfall"] == "12.00"
+    (everyone,) = ledger.ok("pay", "--week", "2026-W47")["rows"]  # no campaign named: no wage but one typed
+    assert everyone["shortfall"] is None
+    (paid,) = ledger.ok("makeup", "--week", "2026-W47", "--campaign", "rows")["paid"]
+    assert paid["amount"] == "9.00"
+    assert ledger.ok("campaign", "edit", "rows", "--minimum-wage", "none")["minimum_wage"] is None
+    assert ledger.run("verify").code == 0
+
+
 def test_makeup_of_a_week_that_crosses_a_month_counts_its_days_in_both(ledger: Ledger) -> None:
     """2026-W44 runs from Monday 26 October to Sunday 1 November: a bill on 27 October (30 rows,
     60 minutes) and time on 1 November (60 minutes) make 2 hours paid 3.00; the make-up, dated

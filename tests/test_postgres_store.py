@@ -134,7 +134,7 @@ UNDONE: dict[str, tuple[str | None, list[str]]] = {
         None,
         [
             "ALTER TABLE campaigns DROP COLUMN tiers, DROP COLUMN tier_period, DROP COLUMN fee_percent, "
-            "DROP COLUMN fee_min_minor",
+            "DROP COLUMN fee_min_minor, DROP COLUMN minimum_wage_minor",
             "ALTER TABLE contracts DROP COLUMN tiers, DROP COLUMN tier_period, DROP COLUMN fees_minor, "
             "DROP COLUMN funded_fees_minor",
         ],

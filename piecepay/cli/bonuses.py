@@ -42,8 +42,11 @@ def bonus(
 def makeup(
     ctx: typer.Context,
     minimum_wage: Annotated[
-        str, typer.Option(metavar="AMOUNT/h", help="The wage per hour to make pay up to: 15.00/h.")
-    ],
+        str | None,
+        typer.Option(
+            metavar="AMOUNT/h", help="The wage per hour to make pay up to: 15.00/h (default: the campaign's)."
+        ),
+    ] = None,
     week: Annotated[
         str | None, typer.Option(metavar="YYYY-Www", help="An ISO week, Monday to Sunday: 2026-W47.")
     ] = None,
@@ -66,7 +69,6 @@ def makeup(
 
     period = inputs.pay_period(week, month)
     wage = inputs.hourly_wage(minimum_wage)
-    assert wage is not None
     code = inputs.currency(currency, in_use=False) if currency is not None else None
     day = inputs.day(date, "make-up date")
     run = invocation(ctx)

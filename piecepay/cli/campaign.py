@@ -44,6 +44,9 @@ def create(
         typer.Option(metavar="PERCENT", help="Platform fee charged to the client on releases and bonuses: 20%."),
     ] = None,
     fee_min: Annotated[str | None, typer.Option(help="The least fee a release or bonus is charged.")] = None,
+    minimum_wage: Annotated[
+        str | None, typer.Option(metavar="AMOUNT/h", help="The wage an hour pay and makeup measure it against.")
+    ] = None,
 ) -> None:
     """Create a campaign.
 
@@ -73,6 +76,7 @@ def create(
         tier_period=inputs.tier_period(tier_period),
         fee_percent=inputs.fee_percent(fee),
         fee_min=inputs.amount(fee_min, "--fee-min"),
+        minimum_wage=inputs.hourly_wage(minimum_wage),
     )
     run = invocation(ctx)
     run.sink.record("campaign", documents.campaign(create_campaign(run.session(write=True), terms)))
@@ -125,6 +129,9 @@ def edit(
     workers: Annotated[str | None, typer.Option(help="How many workers may take it" + LIMIT)] = None,
     revision_days: Annotated[str | None, typer.Option(help="Days to resubmit a bill sent back (1-30).")] = None,
     reversal_days: Annotated[str | None, typer.Option(help="Days a rejection may be reversed (0-365).")] = None,
+    minimum_wage: Annotated[
+        str | None, typer.Option(metavar="AMOUNT/h", help="The wage an hour pay and makeup measure it against" + LIMIT)
+    ] = None,
 ) -> None:
     """Change a campaign's terms, recorded with their old and new values in one entry.
 
@@ -149,6 +156,7 @@ def edit(
         deadline=inputs.limit(deadline, lambda text: inputs.day(text, "deadline")),
         revision_days=None if revision_days is None else inputs.revision_days(revision_days),
         reversal_days=None if reversal_days is None else inputs.reversal_days(reversal_days),
+        minimum_wage=inputs.limit(minimum_wage, inputs.hourly_wage),
     )
     if changes == CampaignEdit():
         raise BadInput("nothing to change: give at least one term (see 'piecepay campaign edit --help')", "no_change")

@@ -72,6 +72,7 @@ def campaign(c: Campaign) -> Document:
         "tier_period": c.tier_period.value if c.tiers else None,
         "fee": f"{format_rate(c.fee.percent)}%" if c.fee else None,
         **money("fee_min", c.fee.minimum if c.fee else None),
+        **money("minimum_wage", c.minimum_wage),
         "status": c.status.value,
         "created_at": c.created_at,
     }

@@ -43,6 +43,7 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("tier_period", "tier period"),
         ("fee", "fee"),
         ("fee_min", "fee minimum"),
+        ("minimum_wage", "minimum wage /h"),
     ],
     "worker": [("name", "name"), ("email", "email")],
     "token": [("worker", "worker"), ("campaigns", "campaigns"), ("expires_on", "last day"), ("revoked_on", "revoked")],

@@ -107,7 +107,7 @@ class MadeUp(Record):
 def makeup(
     s: Session,
     period: Period,
-    wage: Decimal,
+    wage: Decimal | None,
     wage_currency: str | None = None,
     campaign_ref: str | None = None,
     day: date | None = None,
@@ -119,6 +119,7 @@ def makeup(
     effective = rules.makeup_date(period, s.today, day)
     with s.store.write():
         before = pay_now(s, period, campaign_ref, wage, wage_currency)
+        rules.check_makeup_wage(before.wage, campaign_ref)
         paid = []
         for row in before.rows:
             if row.shortfall is None or not row.shortfall:

@@ -54,6 +54,7 @@ class CampaignTerms(Record):
     tier_period: TierPeriod = TierPeriod.MONTH
     fee_percent: Decimal | None = None
     fee_min: Decimal | None = None
+    minimum_wage: Decimal | None = None  # an hour
 
 
 class CampaignEdit(Record):
@@ -69,6 +70,7 @@ class CampaignEdit(Record):
     deadline: date | Removed | None = None
     revision_days: int | None = None
     reversal_days: int | None = None
+    minimum_wage: Decimal | Removed | None = None
 
 
 class ContractState(Record):
@@ -139,6 +141,7 @@ def create_campaign(s: Session, terms: CampaignTerms) -> Campaign:
             terms.tiers,
             terms.tier_period,
             _fee(terms, currency),
+            money_from(terms.minimum_wage, currency, what="--minimum-wage") if terms.minimum_wage is not None else None,
         )
         if terms.max_pieces is not None:
             pieces_limit = rules.pieces_in_steps(terms.max_pieces, draft, "max pieces")
@@ -211,6 +214,7 @@ EDITED = {
     "deadline": ("deadline", "deadline"),
     "revision_days": ("revision_days", "revision days"),
     "reversal_days": ("reversal_days", "reversal days"),
+    "minimum_wage": ("minimum_wage_minor", "minimum wage"),
 }
 
 
@@ -249,6 +253,9 @@ def _edited(campaign: Campaign, edit: CampaignEdit) -> Campaign:
         deadline=_term(edit.deadline, campaign.deadline, lambda v: v),
         revision_days=campaign.revision_days if edit.revision_days is None else edit.revision_days,
         reversal_days=campaign.reversal_days if edit.reversal_days is None else edit.reversal_days,
+        minimum_wage=_term(
+            edit.minimum_wage, campaign.minimum_wage, lambda v: money_from(v, currency, what="minimum wage")
+        ),
     )
 
 
@@ -312,6 +319,8 @@ def _suffix(campaign: Campaign, field: str) -> str:
     """What follows a term's value in a memo: the currency of an amount, the unit of a piece limit."""
     if field in ("budget", "milestone_cap"):
         return campaign.currency.code
+    if field == "minimum_wage":
+        return f"{campaign.currency.code}/h"
     if field == "max_pieces_milli" and campaign.max_pieces_milli is not None:
         return units(campaign.max_pieces_milli, campaign.unit)
     return ""

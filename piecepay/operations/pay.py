@@ -63,9 +63,10 @@ def pay_now(
     wage: Decimal | None = None,
     wage_currency: str | None = None,
 ) -> Pay:
-    """``pay`` in the transaction under way (a make-up's, which pays what it finds short)."""
+    """``pay`` in the transaction under way (a make-up's, which pays what it finds short). The
+    wage is the one given, else the campaign's own (``campaign create --minimum-wage``)."""
     campaign = s.store.find_campaign(campaign_ref) if campaign_ref is not None else None
-    hourly = None
+    hourly = campaign.minimum_wage if campaign is not None and wage_currency is None else None
     if wage is not None:
         code = wage_currency or (campaign.currency.code if campaign else DEFAULT_WAGE_CURRENCY)
         hourly = money_from(wage, _currency(s, code), what="--minimum-wage")

@@ -64,7 +64,7 @@ FIXED_COLUMNS = FIXED_COLUMNS_9 | {
 EDITABLE = {
     "campaigns": (
         "title, budget_minor, max_pieces_milli, workers, milestone_cap_minor, review_days, deadline, "
-        "revision_days, reversal_days",
+        "revision_days, reversal_days, minimum_wage_minor",
         "campaign_edited",
     ),
     "workers": ("name, email", "worker_edited"),
@@ -548,11 +548,13 @@ def m009_exact_totals_bonuses_and_time(db: Database) -> None:
 
 
 def m010_tiers_and_fees(db: Database) -> None:
-    """Tiered rates and platform fees. A campaign may carry tiers (from the Nth piece released
-    in a week or a month, another rate) that its offers copy or replace, and a fee charged to
-    the client on every release and bonus, held in escrow with each reservation; a contract
-    keeps the fees charged on it, from its escrow and from the client's funding. Empty on
-    the campaigns and contracts there are: no tiers, no fee."""
+    """Tiered rates, platform fees and a campaign's minimum wage. A campaign may carry tiers
+    (from the Nth piece released in a week or a month, another rate) that its offers copy or
+    replace, and a fee charged to the client on every release and bonus, held in escrow with
+    each reservation; a contract
+    keeps the fees charged on it, from its escrow and from the client's funding; and a
+    campaign may name the wage an hour its pay is measured against. Empty on the campaigns
+    and contracts there are: no tiers, no fee, no wage."""
     for statement in SCHEMA_10_COLUMNS:
         db.execute(statement)
     _move_guards(db, FACT_GUARDS_9, FACT_GUARDS)
@@ -563,6 +565,7 @@ SCHEMA_10_COLUMNS = (
     "ALTER TABLE campaigns ADD COLUMN tier_period TEXT",
     "ALTER TABLE campaigns ADD COLUMN fee_percent TEXT",
     "ALTER TABLE campaigns ADD COLUMN fee_min_minor INTEGER",
+    "ALTER TABLE campaigns ADD COLUMN minimum_wage_minor INTEGER",
     "ALTER TABLE contracts ADD COLUMN tiers TEXT",
     "ALTER TABLE contracts ADD COLUMN tier_period TEXT",
     "ALTER TABLE contracts ADD COLUMN fees_minor INTEGER NOT NULL DEFAULT 0",
@@ -601,7 +604,7 @@ ADDED_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "m006_revisions_and_edits": {"campaigns": ("revision_days", "reversal_days")},
     "m009_exact_totals_bonuses_and_time": {"contracts": ("exact_from_entry", "released_carry")},
     "m010_tiers_and_fees": {
-        "campaigns": ("tiers", "tier_period", "fee_percent", "fee_min_minor"),
+        "campaigns": ("tiers", "tier_period", "fee_percent", "fee_min_minor", "minimum_wage_minor"),
         "contracts": ("tiers", "tier_period", "fees_minor", "funded_fees_minor"),
     },
 }

@@ -213,6 +213,7 @@ TABLES = {
         f"ALTER TABLE campaigns ADD COLUMN tier_period {T}",
         f"ALTER TABLE campaigns ADD COLUMN fee_percent {T}",
         "ALTER TABLE campaigns ADD COLUMN fee_min_minor BIGINT",
+        "ALTER TABLE campaigns ADD COLUMN minimum_wage_minor BIGINT",
         f"ALTER TABLE contracts ADD COLUMN tiers {T}",
         f"ALTER TABLE contracts ADD COLUMN tier_period {T}",
         "ALTER TABLE contracts ADD COLUMN fees_minor BIGINT NOT NULL DEFAULT 0",

@@ -67,6 +67,7 @@ CAMPAIGN_TERMS = (
     "deadline",
     "revision_days",
     "reversal_days",
+    "minimum_wage_minor",
 )
 OPEN_BILLS = "('pending', 'revising')"  # the statuses of a bill that holds its reservation
 # Every status a bill can have: naming them all lets a search by date use the index on
@@ -226,6 +227,7 @@ def campaign_of(row: sqlite3.Row) -> Campaign:
         None
         if row["fee_percent"] is None
         else Fee(Decimal(row["fee_percent"]), _money(row["fee_min_minor"], currency)),
+        _money(row["minimum_wage_minor"], currency),
     )
 
 
@@ -548,8 +550,8 @@ class SqliteStore:
         self.conn.execute(
             "INSERT INTO campaigns (slug, title, unit, step, rate, currency, budget_minor, max_pieces_milli, "
             "workers, milestone_cap_minor, review_days, deadline, status, created_at, revision_days, reversal_days, "
-            "tiers, tier_period, fee_percent, fee_min_minor) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "tiers, tier_period, fee_percent, fee_min_minor, minimum_wage_minor) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 c.slug,
                 c.title,
@@ -571,6 +573,7 @@ class SqliteStore:
                 c.tier_period.value if c.tiers else None,
                 format_rate(c.fee.percent) if c.fee else None,
                 c.fee.minimum.minor if c.fee and c.fee.minimum else None,
+                c.minimum_wage.minor if c.minimum_wage else None,
             ),
         )
         return self.find_campaign(c.slug)
