@@ -120,10 +120,10 @@ def check_tiers(tiers: tuple[Tier, ...]) -> None:
         before = tier.from_piece
 
 
-def reserving_rate(contract: Contract) -> Decimal:
-    """The rate a bill on ``contract`` reserves at: its rate, or with tiers the highest of them
-    (which pieces a tier pays is known only at release)."""
-    return max((contract.rate, *(t.rate for t in contract.tiers)))
+def reserving_rate(rate: Decimal, tiers: tuple[Tier, ...]) -> Decimal:
+    """The rate a bill at ``rate`` on a contract with ``tiers`` reserves at: its rate, or the
+    highest of its tiers' (which pieces a tier pays is known only at release)."""
+    return max((rate, *(t.rate for t in tiers)))
 
 
 def tier_period(period: TierPeriod, day: date) -> Period:
@@ -157,7 +157,7 @@ def bill_reservation(bill: Bill, contract: Contract, pieces_milli: int, campaign
     """What ``bill`` reserves for ``pieces_milli`` of its pieces (a resubmission for fewer)."""
     if priced_alone(bill, contract):
         return bill_amount(pieces_milli, bill.rate, campaign)
-    return reserved_amount(pieces_milli, max((bill.rate, *(t.rate for t in contract.tiers))), campaign)
+    return reserved_amount(pieces_milli, reserving_rate(bill.rate, contract.tiers), campaign)
 
 
 def release_share(

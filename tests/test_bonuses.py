@@ -200,6 +200,25 @@ def test_a_campaigns_own_minimum_wage_is_what_pay_and_makeup_measure_it_against(
     assert ledger.run("verify").code == 0
 
 
+def test_a_makeup_of_one_campaign_pays_on_that_campaigns_contract(ledger: Ledger) -> None:
+    """ana works on rows and on photos in 2026-W47, photos the later: a make-up of rows alone
+    is paid on rows/ana, and counts only rows' bills."""
+    rows(ledger)
+    ledger.ok("campaign", "create", "Photos", "--slug", "photos", "--unit", "photo", "--rate", "5")
+    ledger.ok("offer", "create", "photos", "ana")
+    ledger.ok("offer", "accept", "photos/ana", "--date", ACCEPTED)
+    ledger.ok("milestone", "add", "photos/ana", "--top-up", "50", "--date", ACCEPTED)
+    for ref, pieces, day in (("rows/ana", "30", "2026-11-17"), ("photos/ana", "1", "2026-11-20")):
+        billed = ledger.ok("bill", ref, "--pieces", pieces, "--minutes", "60", "--date", day)
+        ledger.ok("release", str(billed["id"]), "--date", day)
+    (paid,) = ledger.ok("makeup", "--week", "2026-W47", "--minimum-wage", "15/h", "--campaign", "rows")["paid"]
+    assert (paid["contract"], paid["amount"]) == ("rows/ana", "12.00")
+    (both,) = ledger.ok("makeup", "--week", "2026-W47", "--minimum-wage", "15/h")["paid"]
+    # both campaigns: 2 hours, 3.00 + 5.00 + 12.00 paid, 10.00 short; on the latest worked
+    assert (both["contract"], both["amount"]) == ("photos/ana", "10.00")
+    assert ledger.run("verify").code == 0
+
+
 def test_makeup_of_a_week_that_crosses_a_month_counts_its_days_in_both(ledger: Ledger) -> None:
     """2026-W44 runs from Monday 26 October to Sunday 1 November: a bill on 27 October (30 rows,
     60 minutes) and time on 1 November (60 minutes) make 2 hours paid 3.00; the make-up, dated

@@ -84,7 +84,7 @@ def bill(s: Session, req: BillRequest, key: str | None = None) -> BillState:
 
 
 def _bill(s: Session, req: BillRequest, contract: Contract, campaign: Campaign, milli: int) -> BillState:
-    amount = rules.reserved_amount(milli, rules.reserving_rate(contract), campaign)
+    amount = rules.reserved_amount(milli, rules.reserving_rate(contract.rate, contract.tiers), campaign)
     effective = s.day(req.day)
     rules.check_effective_date(effective, s.today, contract.accepted_on, "bill")
     facts = bill_facts(s, contract, campaign, s.store.open_milestone(contract.id))

@@ -120,11 +120,12 @@ def makeup(
     with s.store.write():
         before = pay_now(s, period, campaign_ref, wage, wage_currency)
         rules.check_makeup_wage(before.wage, campaign_ref)
+        campaign_id = s.store.find_campaign(campaign_ref).id if campaign_ref is not None else None
         paid = []
         for row in before.rows:
             if row.shortfall is None or not row.shortfall:
                 continue
-            contract = s.store.makeup_contract(row.worker, row.currency.code, period.first, period.last)
+            contract = s.store.makeup_contract(row.worker, row.currency.code, period.first, period.last, campaign_id)
             assert contract is not None, f"{row.worker} has hours in {period.name} but no contract"
             assert before.wage is not None
             reason = f"make-up to {before.wage.decimal}/h for {period.name}"

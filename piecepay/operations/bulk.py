@@ -234,7 +234,7 @@ class _Books:
         if typed is None:
             typed = self.typed[milli] = format_pieces(milli)
         request = named_request(named, typed, req)
-        rate = rules.reserving_rate(contract) if contract.tiers else contract.rate
+        rate = rules.reserving_rate(contract.rate, contract.tiers)
         priced = milli, rate, campaign.id
         amount = self.prices.get(priced)
         if amount is None:

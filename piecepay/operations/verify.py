@@ -719,8 +719,8 @@ def _each_bill_amount(store: Store, bill_ids: list[int] | None) -> None:
 
 
 def _reserving(rate: str, tiers: str | None) -> Decimal:
-    """The rate a bill reserved at: its own, or the highest of its contract's tiers."""
-    return max((Decimal(rate), *(tier.rate for tier in tiers_from_text(tiers))))
+    """The rate a bill reserved at, from its rate and its contract's tiers as stored."""
+    return rules.reserving_rate(Decimal(rate), tiers_from_text(tiers))
 
 
 def _not_at_its_rate(bill: Bill) -> JournalFault:

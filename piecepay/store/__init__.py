@@ -241,8 +241,11 @@ class Store(Protocol):
 
     def work_time(self, time_id: int) -> WorkTime | None: ...
 
-    def makeup_contract(self, handle: str, currency: str, first: date, last: date) -> Contract | None:
-        """The worker's contract in ``currency`` a make-up for ``first`` to ``last`` is paid on."""
+    def makeup_contract(
+        self, handle: str, currency: str, first: date, last: date, campaign_id: int | None = None
+    ) -> Contract | None:
+        """The worker's contract in ``currency`` (of one campaign, or of any) a make-up for
+        ``first`` to ``last`` is paid on."""
         ...
 
     def account(self, account_id: int) -> Account: ...

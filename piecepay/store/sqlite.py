@@ -1484,15 +1484,19 @@ class SqliteStore:
         # sorted here, not by SQL: PostgreSQL's collation would order handles otherwise
         return sorted(by_key.values(), key=lambda pay: (pay.worker_handle, pay.currency.code))
 
-    def makeup_contract(self, handle: str, currency: str, first: date, last: date) -> Contract | None:
-        """The worker's contract in ``currency`` a make-up for ``first`` to ``last`` is paid
-        on: the one with the latest bill or time in those days, else their latest accepted."""
+    def makeup_contract(
+        self, handle: str, currency: str, first: date, last: date, campaign_id: int | None = None
+    ) -> Contract | None:
+        """The worker's contract in ``currency`` (of one campaign, or of any) a make-up for
+        ``first`` to ``last`` is paid on: the one with the latest bill or time in those days,
+        else their latest accepted."""
+        of_campaign, one = ("", ()) if campaign_id is None else ("AND c.campaign_id = ? ", (campaign_id,))
         row = self._one(
-            f"{CONTRACT_SELECT} WHERE w.handle = ? AND k.currency = ? AND c.accepted_on IS NOT NULL "
+            f"{CONTRACT_SELECT} WHERE w.handle = ? AND k.currency = ? AND c.accepted_on IS NOT NULL {of_campaign}"
             "ORDER BY (SELECT MAX(x.effective_date) FROM (SELECT effective_date FROM bills WHERE contract_id = c.id "
             "UNION ALL SELECT effective_date FROM work_times WHERE contract_id = c.id) x "
             "WHERE x.effective_date >= ? AND x.effective_date <= ?) DESC NULLS LAST, c.id DESC LIMIT 1",
-            (handle, currency, first.isoformat(), last.isoformat()),
+            (handle, currency, *one, first.isoformat(), last.isoformat()),
         )
         return contract_of(row) if row else None
 
