@@ -696,7 +696,7 @@ EXTRAS = [
     *(case(f"makeup-week-{w!r}", "makeup", "--week", w, "--minimum-wage", "15/h", error=e) for w, e in BAD_WEEKS),
     *(case(f"makeup-month-{m!r}", "makeup", "--month", m, "--minimum-wage", "15/h", error=e) for m, e in BAD_MONTHS),
     *(case(f"makeup-wage-{w!r}", *MAKEUP, "--minimum-wage", w, error=e) for w, e in BAD_WAGES),
-    case("makeup-missing-wage", *MAKEUP, error="bad_usage"),
+    case("makeup-missing-wage", *MAKEUP, error="wage_required"),
     case("makeup-no-period", "makeup", "--minimum-wage", "15/h", error="period_required"),
     case("makeup-week-and-month", *MAKEUP, "--month", "2026-11", "--minimum-wage", "15/h", error="period_required"),
     case(
