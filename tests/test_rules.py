@@ -1129,6 +1129,10 @@ def test_without_tiers_every_piece_is_at_the_rate_and_a_tier_may_pay_more() -> N
 def test_tiered_value_is_exact_past_the_default_precision() -> None:
     rate = Decimal("123456789012345.123456789")
     assert tiered_value(rate, tiers((2, "0.000000001")), 0, 10**15) == rate + (10**12 - 1) * Decimal("0.000000001")
+    # 15 digits of pieces times 24 of rate: 39 digits, past the 28 a default context keeps
+    exact = Decimal("123456789012344999999999987.654876543211")
+    assert tiered_value(rate, (), 0, 999_999_999_999_999) == exact
+    assert tiered_value(Decimal(1), tiers((2, str(rate))), 1000, 999_999_999_999_999) == exact
 
 
 # --------------------------------------------------------------------------- exact totals
@@ -1170,6 +1174,12 @@ def test_a_release_posts_the_change_of_the_rounded_running_total_and_carries_the
     assert (posted, carry) == (usd(1), Decimal("-0.4"))
     posted, carry = release_share(bill, CONTRACT._replace(released_carry=Decimal("-0.4")), 1000, CAMPAIGN)
     assert (posted, carry) == (usd(0), Decimal("0.0"))  # -0.4 + 0.4
+
+
+def test_a_thousandth_of_a_piece_released_is_money_too() -> None:
+    bill = BILL._replace(rate=Decimal(5))  # a thousandth at 5.00 USD: half a cent
+    assert release_share(bill, CONTRACT, 1, CAMPAIGN) == (usd(1), Decimal("-0.5"))
+    assert release_share(bill, CONTRACT._replace(released_carry=Decimal("-0.5")), 1, CAMPAIGN) == (usd(0), Decimal(0))
 
 
 def test_releasing_nothing_posts_nothing_and_keeps_the_carry() -> None:
