@@ -73,7 +73,8 @@ def check_fee_percent(percent: Decimal) -> None:
     exponent = percent.as_tuple().exponent
     assert isinstance(exponent, int)
     if -exponent > FEE_DECIMALS:
-        raise BadInput(f"fee '{format_rate(percent)}%' has more than {FEE_DECIMALS} decimals", "too_many_decimals")
+        # as typed: normalised, 20.00000 would read as 20, which has no decimals at all
+        raise BadInput(f"fee '{percent:f}%' has more than {FEE_DECIMALS} decimals", "too_many_decimals")
 
 
 def fee_of(campaign: Campaign, paid: Money) -> Money:

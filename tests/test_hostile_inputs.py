@@ -797,6 +797,147 @@ def test_a_statement_shows_a_hostile_note_and_reason_without_obeying_them(book: 
     assert not UNSAFE.search(markdown.out.replace("\n", "")) and not UNSAFE.search(page.replace("\n", ""))
 
 
+# --------------------------------------------------------------------------- tiers and fees
+
+OFFER = ("offer", "create", "photos", "ben")  # ben has no offer on photos yet
+BAD_TIERS = [
+    *[
+        (t, "bad_tier")
+        for t in ("1:4", "0:4", "00001:4", "2", "2:", ":4", "2:4:3", "2::4", "2;4", "2,4", "2 :4", "2: 4")
+    ],
+    *[(t, "bad_tier") for t in ("2:4 ", " 2:4", "2:4\n", "-2:4", "+2:4", "2:-4", "2:+4", "2:1e3", "2e1:4", "2.5:4")],
+    *[(t, "bad_tier") for t in ("2:NaN", "2:inf", "NaN:4", "\u0662:4", "2:\u0664", "\uff12:4", "0x2:4", "2:0x4")],
+    *[(t, "bad_tier") for t in ("", "none:4", "NONE", "None", "all", "2:4%", "2:$4", "2:4USD", "2:.5", "2:5.")],
+    *[(t, "bad_tier") for t in ("99999999999999:4", HUGE + ":4", "\x1b[2J", "2:4\x1b[31m", "\u202e2:4", "2:4\x00")],
+    *[(t, "not_positive") for t in ("2:0", "2:0.000")],
+    ("2:0.0000000001", "too_many_decimals"),
+    ("2:1234567890123456", "too_large"),
+]
+BAD_TIER_LISTS = [
+    ("same-piece", ("5:4", "5:3"), "bad_tier"),
+    ("falling-pieces", ("10:4", "5:3"), "bad_tier"),
+    ("second-from-the-first", ("5:4", "1:3"), "bad_tier"),
+    ("none-with-a-tier", ("none", "5:4"), "bad_tier"),
+    ("a-tier-with-none", ("5:4", "none"), "bad_tier"),
+    ("none-twice", ("none", "none"), "bad_tier"),
+    ("eleven", tuple(f"{n}:4" for n in range(2, 13)), "too_many_tiers"),
+    ("one-bad-of-three", ("5:4", "10:x", "20:2"), "bad_tier"),
+]
+# an escape, a bidi control, a Cyrillic look-alike among the rest
+BAD_TIER_PERIODS = ["", "Week", "MONTH", "weekly", "monthly", "day", "year", "w", "m", "week ", " month", "month\n"]
+BAD_TIER_PERIODS += ["\x1b[2J", "mon\u202eth", "\u0445week"]
+BAD_FEES = [
+    *[(f, "bad_fee") for f in ("0", "0%", "0.0%", "0.0000%", "100.0001%", "101%", "1000", HUGE + "%", "1" + "0" * 40)],
+    *[(f, "bad_fee") for f in ("", "%", "-5%", "+5%", "5%%", "%5", "5 %", " 5%", "5% ", "5%\n", "1e1%", "5e-1")],
+    *[(f, "bad_fee") for f in ("NaN%", "inf%", "Infinity", "5,5%", "5.%", ".5%", "0x14%", "\u0665%", "\uff15%")],
+    *[(f, "bad_fee") for f in ("5\u066a", "5\uff05", "20 percent", "\x1b[2J%", "5%\x1b[31m", "\u202e5%", "5%\x00")],
+    *[(f, "too_many_decimals") for f in ("12.34567%", "0.00001%", "20.00000%", "0." + "0" * 30 + "1%")],
+]
+BAD_FEE_MINIMUMS = [
+    *[
+        (a, "bad_number")
+        for a in ("", "-1", "+1", "1e2", "NaN", "inf", "1,000", " 1", "1\n", "$1", "\u0661", "1\x1b[2J")
+    ],
+    *[(a, "not_positive") for a in ("0", "0.00")],
+    ("0.001", "too_many_decimals"),
+    ("92233720368547758.08", "too_large"),
+    (HUGE, "too_large"),
+]
+FEES = ("fees", "photos")
+
+
+def _or_nul(text: str, error: str) -> set[str]:
+    """A NUL in any argument is refused before the option reads it."""
+    return {error, "unsafe_text"} if "\x00" in text else {error}
+
+
+TIERS_AND_FEES = [
+    *(case(f"campaign-tier-{t!r}", *NEW, "--rate", "5", "--tier", t, error=_or_nul(t, e)) for t, e in BAD_TIERS),
+    *(case(f"offer-tier-{t!r}", *OFFER, "--tier", t, error=_or_nul(t, e)) for t, e in BAD_TIERS),
+    *(
+        case(f"{name}-tiers-{label}", *args, *(f"--tier={t}" for t in tiers), error=e)
+        for label, tiers, e in BAD_TIER_LISTS
+        for name, args in [("campaign", (*NEW, "--rate", "5")), ("offer", OFFER)]
+    ),
+    case("campaign-tier-without-value", *NEW, "--rate", "5", "--tier", error="bad_usage"),
+    case("offer-tier-without-value", *OFFER, "--tier", error="bad_usage"),
+    case("offer-tier-bad-rate-too", *OFFER, "--rate", "0", "--tier", "5:4", error="not_positive"),
+    case("offer-tier-campaign-missing", "offer", "create", "nope", "ben", "--tier", "5:4", code=3),
+    case("offer-tier-exists", "offer", "create", "menus", "ben", "--tier", "5:4", code=1),
+    *(case(f"tier-period-{p!r}", *NEW, "--rate", "5", "--tier", "5:4", "--tier-period", p) for p in BAD_TIER_PERIODS),
+    case("tier-period-without-value", *NEW, "--rate", "5", "--tier-period", error="bad_usage"),
+    case("offer-tier-period", *OFFER, "--tier-period", "week", error="bad_usage"),
+    *(case(f"campaign-fee-{f!r}", *NEW, "--rate", "5", "--fee", f, error=_or_nul(f, e)) for f, e in BAD_FEES),
+    *(
+        case(f"campaign-fee-min-{a!r}", *NEW, "--rate", "5", "--fee", "5%", "--fee-min", a, error=e)
+        for a, e in BAD_FEE_MINIMUMS
+    ),
+    case("campaign-fee-min-without-fee", *NEW, "--rate", "5", "--fee-min", "1", error="conflicting_options"),
+    case(
+        "campaign-fee-min-jpy-decimals",
+        *NEW,
+        "--rate",
+        "5",
+        "--currency",
+        "JPY",
+        "--fee",
+        "5%",
+        "--fee-min",
+        "0.5",
+        error="too_many_decimals",
+    ),
+    case("campaign-fee-without-value", *NEW, "--rate", "5", "--fee", error="bad_usage"),
+    case("offer-fee", *OFFER, "--fee", "5%", error="bad_usage"),
+    *(case(f"fees-what-if-{f!r}", *FEES, "--what-if", f, error=_or_nul(f, e)) for f, e in BAD_FEES),
+    *(case(f"fees-fee-min-{a!r}", *FEES, "--what-if", "5%", "--fee-min", a, error=e) for a, e in BAD_FEE_MINIMUMS),
+    case("fees-fee-min-without-what-if", *FEES, "--fee-min", "1", error="conflicting_options"),
+    case(
+        "fees-fee-min-jpy-decimals", "fees", "menus", "--what-if", "5%", "--fee-min", "0.5", error="too_many_decimals"
+    ),
+    case("fees-missing-campaign", "fees", error="bad_usage"),
+    case("fees-no-such-campaign", "fees", "nope", "--what-if", "5%", code=3, error="campaign_not_found"),
+    case("fees-campaign-csi", "fees", "\x1b[2J", code=(2, 3), shows="\x1b"),
+    case("fees-campaign-rlo", "fees", "pho\u202etos", "--what-if", "5%", code=(2, 3), shows="\u202e"),
+    case("fees-campaign-surrogate", "fees", S, code=(2, 3)),
+    case("fees-campaign-huge", "fees", HUGE, code=3),
+    case("fees-what-if-without-value", *FEES, "--what-if", error="bad_usage"),
+]
+
+
+@pytest.mark.parametrize("spec", TIERS_AND_FEES)
+def test_tiers_and_fees_refuse_what_is_not_a_tier_a_period_or_a_percentage(book: Ledger, spec: Case) -> None:
+    """--tier is FROM_PIECE:RATE in ASCII digits (from the 2nd piece on, each tier from a later
+    piece than the one before, at most ten, a rate as --rate takes it) or the word none alone;
+    --tier-period week or month; --fee and fees --what-if a plain percentage above 0 and at most
+    100 to four decimals, its % sign optional; --fee-min an amount in the campaign's currency,
+    only with a fee: exit 2 (3 for a campaign that does not exist), one line, nothing written."""
+    refused(book, spec)
+
+
+def test_tiers_and_fees_at_their_limits_are_stored_as_meant(book: Ledger) -> None:
+    """What the options accept at their edges is stored as meant and verifies: ``--tier none``
+    on a campaign (no tiers, so no tier period either), a tier from the largest piece number
+    a tier takes (13 digits, never reached) and one with leading zeros, a fee of exactly 100%
+    (the fee of 1.00 is 1.00) and one of 0.0001% (a fee on 5.00 rounds to nothing), a
+    percentage without its sign, and an offer's ``--tier none`` that drops its campaign's."""
+    whole = book.ok(*NEW, "--rate", "1", "--tier", "none", "--tier-period", "week", "--fee", "100", "--budget", "10")
+    assert (whole["tiers"], whole["tier_period"], whole["fee"], whole["fee_min"]) == (None, None, "100%", None)
+    edge = ("--tier", "0002:4.50", "--tier", "9999999999999:0.001", "--fee", "0.0001%", "--budget", "50")
+    tiny = book.ok("campaign", "create", "Tiny", "--slug", "tiny", "--rate", "5", *edge)
+    assert (tiny["tiers"], tiny["tier_period"], tiny["fee"]) == ("2:4.5,9999999999999:0.001", "month", "0.0001%")
+    assert book.ok("offer", "create", "tiny", "ben", "--tier", "none")["tiers"] is None
+    book.ok("offer", "accept", "tiny/ben", today=TODAY)
+    book.ok("offer", "create", "newc", "ben")
+    book.ok("offer", "accept", "newc/ben", today=TODAY)
+    for ref in ("tiny/ben", "newc/ben"):
+        book.ok("milestone", "add", ref, "--top-up", "10", today=TODAY)
+        book.ok("release", str(book.ok("bill", ref, "--pieces", "2", today=TODAY)["id"]), today=TODAY)
+    assert book.ok("fees", "newc")["charged"] == "2.00"  # 100% of 2 x 1.00
+    tiny_fees = book.ok("fees", "tiny")  # ben's own terms have no tiers: his 2nd piece is 5.00, not 4.50
+    assert (tiny_fees["paid"], tiny_fees["charged"]) == ("10.00", "0.00")  # 0.0001% of 10.00: a hundredth of a cent
+    assert book.ok("verify", today=TODAY)["entries"] > 0
+
+
 # --------------------------------------------------------------------------- environment, currencies, actors, keys
 
 BUSY = [

@@ -16,8 +16,11 @@ from piecepay.money import (
     Currency,
     Money,
     bill_amount,
+    carried_share,
     currencies_in_use,
     currency_digits,
+    exact_minor,
+    format_carry,
     format_minor,
     format_pieces,
     format_rate,
@@ -31,6 +34,7 @@ from piecepay.money import (
     parse_step,
     pieces_to_milli,
     plain_decimal,
+    reserved_minor,
 )
 
 REFUSED = [
@@ -588,3 +592,107 @@ def test_hourly_pay_and_a_wages_shortfall_are_the_exact_figures_rounded_once(
     assert short.minor == (half_up(exact_short) if exact_short > 0 else 0)
     assert (exact_short > 0) == (Fraction(released * 60, minutes) < wage)
     assert hourly_pay(Money(released, currency), 0) is None
+
+
+# --------------------------------------------------------------------------- exact totals
+
+LONG_RATE = Decimal("123456789012345.123456789")
+
+
+@pytest.mark.parametrize(
+    ("pieces", "rate", "digits", "exact"),
+    [
+        ("2", "0.004", 2, "0.8"),
+        ("1", "0.004", 2, "0.4"),
+        ("3", "0.5", 0, "1.5"),
+        ("0.001", "0.005", 3, "0.005"),
+        ("999999999999.999", LONG_RATE, 2, "12345678901234499999999998765.4876543211"),
+    ],
+)
+def test_exact_minor_is_pieces_times_rate_in_minor_units_unrounded(
+    pieces: str, rate: str | Decimal, digits: int, exact: str
+) -> None:
+    found = exact_minor(Decimal(pieces), Decimal(rate), digits)
+    assert found == Decimal(exact)
+
+
+@pytest.mark.parametrize(
+    ("pieces", "rate", "digits", "minor"),
+    [
+        ("2", "0.004", 2, 1),  # 0.8 of a cent reserves a cent
+        ("1", "0.001", 2, 1),  # 0.1 too: nothing billed reserves nothing
+        ("2.5", "0.004", 2, 1),  # 1.0 exactly
+        ("2.501", "0.004", 2, 2),  # 1.004
+        ("3", "0.5", 0, 2),  # 1.5 yen
+        ("1", "5", 2, 500),
+        ("1", "92233720368547758.07", 2, MAX_MINOR),
+    ],
+)
+def test_a_reservation_is_the_exact_value_rounded_up(pieces: str, rate: str, digits: int, minor: int) -> None:
+    found = reserved_minor(Decimal(pieces), Decimal(rate), digits)
+    assert (found, type(found)) == (minor, int)
+
+
+def test_a_reservation_past_64_bits_is_refused() -> None:
+    with pytest.raises(BadInput) as caught:
+        reserved_minor(Decimal(1), Decimal("92233720368547758.070000001"), 2)  # rounds up past the largest
+    assert (caught.value.code, caught.value.message) == (
+        "too_large",
+        "1 x 92233720368547758.070000001 is too large for one bill",
+    )
+
+
+@pytest.mark.parametrize(
+    ("carry", "value", "posted", "after"),
+    [
+        ("0", "0.8", 1, "-0.2"),
+        ("-0.2", "0.8", 1, "-0.4"),
+        ("-0.4", "0.4", 0, "0"),
+        ("0", "0.5", 1, "-0.5"),  # half rounds up
+        ("0", "0.49", 0, "0.49"),
+        ("0.4", "0.1", 1, "-0.5"),
+        ("-0.5", "0", 0, "-0.5"),  # -0.5 rounds up to 0, not down to -1
+        ("-0.5", "1", 1, "-0.5"),
+        ("0.49", "0", 0, "0.49"),
+        ("-0.2", "0.6", 0, "0.4"),
+        ("0", "3", 3, "0"),
+        ("0.3", "2.2", 3, "-0.5"),
+        ("0", "12345678901234567890123456789.5", 12345678901234567890123456790, "-0.5"),
+    ],
+)
+def test_a_carried_share_posts_the_rounded_running_total_and_carries_the_rest(
+    carry: str, value: str, posted: int, after: str
+) -> None:
+    found, left = carried_share(Decimal(carry), Decimal(value))
+    assert (found, left) == (posted, Decimal(after))
+    assert type(found) is int
+    assert Decimal(carry) + Decimal(value) == found + left  # nothing lost, nothing made
+
+
+@given(
+    st.decimals(min_value=Decimal("-0.5"), max_value=Decimal("0.499"), places=3),
+    st.decimals(min_value=Decimal(0), max_value=Decimal(10**6), places=6),
+)
+def test_a_carry_stays_in_its_half_and_a_share_never_exceeds_the_value_rounded_up(
+    carry: Decimal, value: Decimal
+) -> None:
+    posted, left = carried_share(carry, value)
+    assert Decimal("-0.5") <= left < Decimal("0.5")
+    assert 0 <= posted <= int(value.to_integral_value(rounding="ROUND_CEILING"))
+
+
+@pytest.mark.parametrize(
+    ("carry", "text"),
+    [
+        ("0", "0"),
+        ("0.000", "0"),
+        ("-0", "0"),
+        ("-0.40", "-0.4"),
+        ("0.25", "0.25"),
+        ("-0.5", "-0.5"),
+        ("1E-30", "0.000000000000000000000000000001"),
+        ("0.1234567890123456789012345678901234", "0.1234567890123456789012345678901234"),
+    ],
+)
+def test_a_carry_is_stored_exactly_without_exponent_or_trailing_zeros(carry: str, text: str) -> None:
+    assert format_carry(Decimal(carry)) == text

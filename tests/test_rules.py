@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from piecepay.dates import Period
 from piecepay.errors import BadInput, PiecepayError, RuleRefused
 from piecepay.models import (
     Bill,
@@ -17,8 +18,11 @@ from piecepay.models import (
     CampaignStatus,
     Contract,
     ContractStatus,
+    Fee,
     Milestone,
     MilestoneStatus,
+    Tier,
+    TierPeriod,
     Token,
     TokenRole,
 )
@@ -26,8 +30,10 @@ from piecepay.money import MAX_MINOR, Currency, Money
 from piecepay.rules import (
     BillFacts,
     bill_amount,
+    bill_reservation,
     campaign_move,
     check_bill,
+    check_bonus,
     check_budget_edit,
     check_campaign_editable,
     check_campaign_open,
@@ -36,6 +42,7 @@ from piecepay.rules import (
     check_deadline_edit,
     check_effective_date,
     check_end,
+    check_fee_percent,
     check_new_campaign,
     check_new_offer,
     check_new_worker,
@@ -52,13 +59,24 @@ from piecepay.rules import (
     check_revisable,
     check_revocable,
     check_room_for_worker,
+    check_tiers,
+    check_time,
     check_token_expiry,
     check_token_terms,
     check_top_up,
     check_workers_edit,
+    fee_at,
+    fee_of,
+    makeup_date,
     payout_currency,
     pieces_in_steps,
+    priced_alone,
+    release_share,
     released_amount,
+    reserved_amount,
+    reserving_rate,
+    tier_period,
+    tiered_value,
 )
 
 TODAY = date(2026, 10, 10)
@@ -927,3 +945,361 @@ def test_a_token_is_revoked_once() -> None:
         check_revocable(revoked)
     assert refused.value.code == "token_revoked"
     assert refused.value.message == "token 1 (ana) was revoked on 2026-10-10"
+
+
+# --------------------------------------------------------------------------- platform fees
+
+TEN_PERCENT = Fee(Decimal(10), None)
+
+
+@pytest.mark.parametrize("percent", ["0.0001", "0.5", "12.3456", "20", "99.9999", "100", "100.0000"])
+def test_a_fee_above_zero_and_at_most_100_percent_to_four_decimals_passes(percent: str) -> None:
+    check_fee_percent(Decimal(percent))
+
+
+@pytest.mark.parametrize(
+    ("percent", "code", "message"),
+    [
+        ("0", "bad_fee", "fee '0%' must be more than 0% and at most 100%"),
+        ("0.0000", "bad_fee", "fee '0%' must be more than 0% and at most 100%"),
+        ("-1", "bad_fee", "fee '-1%' must be more than 0% and at most 100%"),
+        ("100.0001", "bad_fee", "fee '100.0001%' must be more than 0% and at most 100%"),
+        ("101", "bad_fee", "fee '101%' must be more than 0% and at most 100%"),
+        ("0.00001", "too_many_decimals", "fee '0.00001%' has more than 4 decimals"),
+        ("12.34567", "too_many_decimals", "fee '12.34567%' has more than 4 decimals"),
+        # shown as typed: '20%' would not have too many decimals
+        ("20.00000", "too_many_decimals", "fee '20.00000%' has more than 4 decimals"),
+    ],
+)
+def test_a_fee_out_of_its_span_or_too_fine_is_refused_with_its_figure(percent: str, code: str, message: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        check_fee_percent(Decimal(percent))
+    exactly(caught, code, message)
+
+
+@pytest.mark.parametrize("percent", ["NaN", "Infinity", "-Infinity"])
+def test_a_fee_that_is_not_a_number_is_refused(percent: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        check_fee_percent(Decimal(percent))
+    assert caught.value.code == "bad_fee"
+
+
+@pytest.mark.parametrize(
+    ("percent", "paid", "fee"),
+    [
+        ("10", 5, 1),  # 0.5 rounds half-up, not to even
+        ("10", 25, 3),  # 2.5 -> 3
+        ("10", 14, 1),  # 1.4 -> 1
+        ("10", 15, 2),
+        ("12.5", 4, 1),  # 0.5
+        ("12.5", 3, 0),  # 0.375: a fee may round to nothing
+        ("20", 1000, 200),
+        ("0.0001", 10_000_000, 10),
+        ("100", 1, 1),
+        ("100", MAX_MINOR, MAX_MINOR),
+        ("33.3333", 300, 100),  # 99.99990 -> 100
+    ],
+)
+def test_a_fee_is_its_percentage_of_the_payment_rounded_once_half_up(percent: str, paid: int, fee: int) -> None:
+    assert fee_at(Fee(Decimal(percent), None), usd(paid)) == usd(fee)
+
+
+def test_a_fee_is_in_the_currency_of_what_it_is_charged_on() -> None:
+    assert fee_at(TEN_PERCENT, Money(25, JPY)) == Money(3, JPY)
+    assert fee_at(None, Money(25, KWD)) == Money(0, KWD)
+    assert fee_at(TEN_PERCENT, Money(0, JPY)) == Money(0, JPY)
+
+
+def test_a_fee_minimum_holds_below_and_at_it_and_the_percentage_above() -> None:
+    floor = Fee(Decimal(10), usd(50))
+    assert fee_at(floor, usd(1)) == usd(50)
+    assert fee_at(floor, usd(499)) == usd(50)  # 49.9 -> 50: at the minimum
+    assert fee_at(floor, usd(504)) == usd(50)  # 50.4 -> 50
+    assert fee_at(floor, usd(505)) == usd(51)  # 50.5 -> 51: past it
+    assert fee_at(floor, usd(10_000)) == usd(1000)
+
+
+@pytest.mark.parametrize("paid", [0, -1, -500])
+def test_nothing_paid_charges_no_fee_not_even_the_minimum(paid: int) -> None:
+    assert fee_at(Fee(Decimal(10), usd(50)), usd(paid)) == usd(0)
+    assert fee_at(Fee(Decimal(100), None), usd(paid)) == usd(0)
+
+
+def test_no_fee_charges_nothing_and_a_campaigns_fee_is_its_own() -> None:
+    assert fee_at(None, usd(1000)) == usd(0)
+    assert fee_of(CAMPAIGN, usd(1000)) == usd(0)
+    assert fee_of(campaign(fee=Fee(Decimal(20), usd(30))), usd(1000)) == usd(200)
+    assert fee_of(campaign(fee=Fee(Decimal(20), usd(30))), usd(100)) == usd(30)
+
+
+def test_a_bill_fits_the_escrow_with_its_fee_exactly_one_minor_unit_more_is_refused() -> None:
+    fee = campaign(fee=Fee(Decimal(10), None))
+    f = facts(campaign=fee, escrow_available=usd(1100))
+    assert check_bill(f, 1000, usd(1000), TODAY) == MILESTONE  # 10.00 and its fee 1.00
+    caught = refusal(f._replace(escrow_available=usd(1099)), 1000, 1000)
+    assert (caught.code, caught.message) == (
+        "exceeds_escrow",
+        "escrow has 10.99 USD available; this bill is 10.00 USD and its fee 1.00 USD",
+    )
+
+
+# --------------------------------------------------------------------------- tiered rates
+
+
+def tiers(*pairs: tuple[int, str]) -> tuple[Tier, ...]:
+    return tuple(Tier(start, Decimal(rate)) for start, rate in pairs)
+
+
+def test_ten_tiers_each_from_a_later_piece_pass_from_the_second_piece() -> None:
+    check_tiers(())
+    check_tiers(tiers((2, "4")))
+    check_tiers(tiers(*((n, "1") for n in range(2, 12))))
+
+
+@pytest.mark.parametrize(
+    ("given", "code", "message"),
+    [
+        (((1, "4"),), "bad_tier", "tier 1:4 must start from a later piece than the first (that is the rate itself)"),
+        (((0, "4"),), "bad_tier", "tier 0:4 must start from a later piece than the first (that is the rate itself)"),
+        (((5, "4"), (5, "3")), "bad_tier", "tier 5:3 must start from a later piece than the tier before it (5)"),
+        (((5, "4"), (4, "3")), "bad_tier", "tier 4:3 must start from a later piece than the tier before it (5)"),
+        (
+            ((2, "4"), (3, "3"), (3, "2")),
+            "bad_tier",
+            "tier 3:2 must start from a later piece than the tier before it (3)",
+        ),
+        (((2, "0"),), "not_positive", "rate '0' must be more than zero"),
+        (((2, "1"), (3, "-1")), "not_positive", "rate '-1' must be more than zero"),
+        (tuple((n, "1") for n in range(2, 13)), "too_many_tiers", "11 tiers: a campaign or offer has at most 10"),
+    ],
+)
+def test_tiers_out_of_order_too_many_or_at_no_rate_are_refused(
+    given: tuple[tuple[int, str], ...], code: str, message: str
+) -> None:
+    with pytest.raises(BadInput) as caught:
+        check_tiers(tiers(*given))
+    exactly(caught, code, message)
+
+
+def test_a_contract_reserves_at_the_highest_of_its_rates() -> None:
+    assert reserving_rate(CONTRACT) == Decimal(5)
+    assert reserving_rate(CONTRACT._replace(tiers=tiers((10, "4"), (20, "3")))) == Decimal(5)
+    assert reserving_rate(CONTRACT._replace(tiers=tiers((10, "6"), (20, "5.5")))) == Decimal(6)
+    assert reserving_rate(CONTRACT._replace(tiers=tiers((10, "4"), (20, "7")))) == Decimal(7)
+
+
+def test_a_tier_period_is_the_iso_week_or_the_calendar_month_of_the_day() -> None:
+    day = date(2026, 11, 1)  # a Sunday: its ISO week began in October
+    assert tier_period(TierPeriod.WEEK, day) == Period("2026-W44", date(2026, 10, 26), date(2026, 11, 1))
+    assert tier_period(TierPeriod.MONTH, day) == Period("2026-11", date(2026, 11, 1), date(2026, 11, 30))
+
+
+THREE_TIERS = tiers((3, "4"), (5, "3"))  # pieces 1-2 at 5, 3-4 at 4, 5 on at 3
+
+
+@pytest.mark.parametrize(
+    ("position", "milli", "value"),
+    [
+        (0, 0, "0"),
+        (0, 1000, "5"),
+        (0, 2000, "10"),
+        (0, 3000, "14"),
+        (0, 6000, "24"),  # 5 + 5 + 4 + 4 + 3 + 3
+        (1000, 1000, "5"),  # the 2nd piece
+        (2000, 1000, "4"),  # the 3rd: the first of its tier
+        (1000, 2000, "9"),  # the 2nd and 3rd, across a tier
+        (1500, 1000, "4.5"),  # half a piece each side of the tier
+        (3999, 2, "0.007"),  # a thousandth at 4 and one at 3
+        (4000, 1000, "3"),
+        (100_000, 1000, "3"),  # far past the last tier
+        (0, 1, "0.005"),
+    ],
+)
+def test_tiered_pieces_are_each_priced_at_the_tier_they_fall_in(position: int, milli: int, value: str) -> None:
+    found = tiered_value(Decimal(5), THREE_TIERS, position, milli)
+    assert found == Decimal(value)
+    assert isinstance(found, Decimal)
+
+
+def test_without_tiers_every_piece_is_at_the_rate_and_a_tier_may_pay_more() -> None:
+    assert tiered_value(Decimal("0.004"), (), 7000, 3000) == Decimal("0.012")
+    assert tiered_value(Decimal(1), tiers((2, "2")), 0, 3000) == Decimal(5)
+
+
+def test_tiered_value_is_exact_past_the_default_precision() -> None:
+    rate = Decimal("123456789012345.123456789")
+    assert tiered_value(rate, tiers((2, "0.000000001")), 0, 10**15) == rate + (10**12 - 1) * Decimal("0.000000001")
+    # 15 digits of pieces times 24 of rate: 39 digits, past the 28 a default context keeps
+    exact = Decimal("123456789012344999999999987.654876543211")
+    assert tiered_value(rate, (), 0, 999_999_999_999_999) == exact
+    assert tiered_value(Decimal(1), tiers((2, str(rate))), 1000, 999_999_999_999_999) == exact
+
+
+# --------------------------------------------------------------------------- exact totals
+
+USD_OLD = CONTRACT._replace(exact_from_entry=5)  # bills before entry 5 are priced alone
+
+
+def test_a_bill_is_priced_alone_only_before_its_contracts_exact_totals_began() -> None:
+    assert priced_alone(BILL._replace(entry_id=4), USD_OLD)
+    assert not priced_alone(BILL._replace(entry_id=5), USD_OLD)
+    assert not priced_alone(BILL._replace(entry_id=6), USD_OLD)
+    assert not priced_alone(BILL, CONTRACT)
+
+
+def test_a_bill_reserves_its_value_rounded_up_or_alone_half_up() -> None:
+    bill = BILL._replace(pieces_milli=2800)  # 2.8 x 0.005 = 0.014 USD
+    assert reserved_amount(2800, bill.rate, CAMPAIGN) == usd(2)
+    assert bill_reservation(bill._replace(entry_id=5), USD_OLD, 2800, CAMPAIGN) == usd(2)  # rounded up
+    assert bill_reservation(bill._replace(entry_id=4), USD_OLD, 2800, CAMPAIGN) == usd(1)  # alone, half-up
+    assert bill_reservation(bill, CONTRACT, 2000, CAMPAIGN) == usd(1)  # 0.010 exactly: fewer pieces resubmitted
+    assert bill_reservation(bill, CONTRACT, 2001, CAMPAIGN) == usd(2)
+
+
+def test_a_tiered_bill_reserves_at_its_highest_rate_its_own_rate_included() -> None:
+    contract = CONTRACT._replace(tiers=tiers((3, "0.007"), (5, "0.001")))
+    assert bill_reservation(BILL, contract, 3000, CAMPAIGN) == usd(3)  # 3 x 0.007 = 0.021 -> 0.03
+    above = BILL._replace(rate=Decimal("0.01"))
+    assert bill_reservation(above, contract, 3000, CAMPAIGN) == usd(3)  # 3 x 0.01
+    assert bill_reservation(above._replace(entry_id=4), USD_OLD._replace(tiers=contract.tiers), 3000, CAMPAIGN) == usd(
+        3
+    )
+
+
+def test_a_release_posts_the_change_of_the_rounded_running_total_and_carries_the_rest() -> None:
+    bill = BILL._replace(rate=Decimal("0.004"), pieces_milli=2000, amount=usd(1))  # 0.8 of a cent
+    posted, carry = release_share(bill, CONTRACT, 2000, CAMPAIGN)
+    assert (posted, carry) == (usd(1), Decimal("-0.2"))
+    posted, carry = release_share(bill, CONTRACT._replace(released_carry=carry), 2000, CAMPAIGN)
+    assert (posted, carry) == (usd(1), Decimal("-0.4"))
+    posted, carry = release_share(bill, CONTRACT._replace(released_carry=Decimal("-0.4")), 1000, CAMPAIGN)
+    assert (posted, carry) == (usd(0), Decimal("0.0"))  # -0.4 + 0.4
+
+
+def test_a_thousandth_of_a_piece_released_is_money_too() -> None:
+    bill = BILL._replace(rate=Decimal(5))  # a thousandth at 5.00 USD: half a cent
+    assert release_share(bill, CONTRACT, 1, CAMPAIGN) == (usd(1), Decimal("-0.5"))
+    assert release_share(bill, CONTRACT._replace(released_carry=Decimal("-0.5")), 1, CAMPAIGN) == (usd(0), Decimal(0))
+
+
+def test_releasing_nothing_posts_nothing_and_keeps_the_carry() -> None:
+    contract = CONTRACT._replace(released_carry=Decimal("0.3"))
+    assert release_share(BILL, contract, 0, CAMPAIGN) == (usd(0), Decimal("0.3"))
+    assert release_share(BILL._replace(entry_id=0), contract._replace(exact_from_entry=1), 0, CAMPAIGN) == (
+        usd(0),
+        Decimal("0.3"),
+    )
+
+
+def test_a_bill_from_before_exact_totals_posts_its_own_amount_and_keeps_the_carry() -> None:
+    contract = USD_OLD._replace(released_carry=Decimal("0.3"))
+    old = BILL._replace(entry_id=4)  # 3 x 0.005 = 0.015 -> 0.02 alone
+    assert release_share(old, contract, 3000, CAMPAIGN) == (usd(2), Decimal("0.3"))
+    assert release_share(old, contract, 1000, CAMPAIGN) == (usd(1), Decimal("0.3"))  # 0.005 -> 0.01
+    assert release_share(old._replace(entry_id=5), contract, 3000, CAMPAIGN) == (usd(2), Decimal("-0.2"))  # 1.5 + 0.3
+
+
+def test_a_tiered_release_is_priced_from_its_position_in_the_period() -> None:
+    contract = CONTRACT._replace(tiers=tiers((3, "0.004")))
+    bill = BILL._replace(pieces_milli=2000)  # at 0.005, then 0.004 from the 3rd piece
+    assert release_share(bill, contract, 2000, CAMPAIGN) == (usd(1), Decimal("0.0"))  # 0.005 + 0.005
+    assert release_share(bill, contract, 2000, CAMPAIGN, 1000) == (usd(1), Decimal("-0.1"))  # 0.005 + 0.004
+    assert release_share(bill, contract, 2000, CAMPAIGN, 2000) == (usd(1), Decimal("-0.2"))  # 0.004 + 0.004
+    assert release_share(bill, contract, 1000, CAMPAIGN, 2000) == (usd(0), Decimal("0.4"))
+    assert release_share(bill, contract._replace(tiers=()), 2000, CAMPAIGN, 2000) == (usd(1), Decimal("0.0"))
+
+
+# --------------------------------------------------------------------------- bonuses, time and make-up pay
+
+
+@pytest.mark.parametrize("source", ["escrow", "funding"])
+def test_a_bonus_is_paid_on_an_active_contract_from_either_source(source: str) -> None:
+    check_bonus(CONTRACT, usd(800), usd(100), source, usd(900) if source == "escrow" else None)
+
+
+def test_an_ended_contracts_bonus_comes_from_funding_only() -> None:
+    ended = CONTRACT._replace(status=ContractStatus.ENDED)
+    check_bonus(ended, usd(800), usd(0), "funding", None)
+    with pytest.raises(RuleRefused) as caught:
+        check_bonus(ended, usd(800), usd(0), "escrow", usd(10_000))
+    exactly(
+        caught,
+        "contract_not_active",
+        "contract photos/ana has ended and its escrow was refunded; pay the bonus --from-funding",
+    )
+
+
+@pytest.mark.parametrize("status", [ContractStatus.OFFERED, ContractStatus.DECLINED, ContractStatus.WITHDRAWN])
+@pytest.mark.parametrize("source", ["escrow", "funding"])
+def test_no_bonus_on_a_contract_never_accepted(status: ContractStatus, source: str) -> None:
+    with pytest.raises(RuleRefused) as caught:
+        check_bonus(CONTRACT._replace(status=status), usd(1), usd(0), source, usd(10_000))
+    exactly(
+        caught,
+        "contract_not_active",
+        f"contract photos/ana is {status.value}: a bonus is paid on an accepted contract",
+    )
+
+
+def test_a_bonus_and_its_fee_fit_the_escrow_exactly_one_minor_unit_more_is_refused() -> None:
+    check_bonus(CONTRACT, usd(800), usd(100), "escrow", usd(900))
+    check_bonus(CONTRACT, usd(900), usd(0), "escrow", usd(900))
+    with pytest.raises(RuleRefused) as caught:
+        check_bonus(CONTRACT, usd(800), usd(101), "escrow", usd(900))
+    exactly(
+        caught,
+        "exceeds_escrow",
+        "a bonus of 8.00 USD and its fee 1.01 USD exceeds what contract photos/ana's escrow has available "
+        "(9.00 USD); top it up, or pay it --from-funding",
+    )
+    with pytest.raises(RuleRefused) as caught:
+        check_bonus(CONTRACT, usd(901), usd(0), "escrow", usd(900))
+    assert caught.value.message.startswith("a bonus of 9.01 USD exceeds")
+    check_bonus(CONTRACT, usd(10**9), usd(10**8), "funding", usd(0))  # funding is not the escrow's
+
+
+def test_time_is_recorded_on_an_active_contract_only() -> None:
+    check_time(CONTRACT)
+    with pytest.raises(RuleRefused) as caught:
+        check_time(CONTRACT._replace(status=ContractStatus.ENDED))
+    assert caught.value.code == "contract_not_active"
+
+
+WEEK_47 = Period("2026-W47", date(2026, 11, 16), date(2026, 11, 22))
+
+
+@pytest.mark.parametrize(
+    ("today", "makeup"),
+    [
+        (date(2026, 11, 16), date(2026, 11, 16)),  # its first day
+        (date(2026, 11, 19), date(2026, 11, 19)),  # while it runs: today
+        (date(2026, 11, 22), date(2026, 11, 22)),
+        (date(2026, 11, 23), date(2026, 11, 22)),  # after: its last day
+        (date(2027, 1, 1), date(2026, 11, 22)),
+    ],
+)
+def test_a_makeup_is_dated_today_within_its_period_or_on_its_last_day(today: date, makeup: date) -> None:
+    assert makeup_date(WEEK_47, today, None) == makeup
+
+
+def test_a_makeup_for_a_period_not_begun_is_refused() -> None:
+    with pytest.raises(RuleRefused) as caught:
+        makeup_date(WEEK_47, date(2026, 11, 15), None)
+    exactly(caught, "period_ahead", "2026-W47 has not begun (it starts on 2026-11-16)")
+
+
+@pytest.mark.parametrize("asked", [date(2026, 11, 16), date(2026, 11, 18), date(2026, 11, 22)])
+def test_a_makeup_may_be_dated_any_day_of_its_period(asked: date) -> None:
+    assert makeup_date(WEEK_47, date(2026, 11, 20), asked) == asked
+    assert makeup_date(WEEK_47, date(2026, 12, 20), asked) == asked
+
+
+@pytest.mark.parametrize("asked", [date(2026, 11, 15), date(2026, 11, 23)])
+def test_a_makeup_dated_outside_its_period_is_refused(asked: date) -> None:
+    with pytest.raises(BadInput) as caught:
+        makeup_date(WEEK_47, date(2026, 12, 20), asked)
+    exactly(
+        caught,
+        "date_outside_period",
+        f"a make-up for 2026-W47 is dated in it (2026-11-16 to 2026-11-22), not {asked.isoformat()}",
+    )
