@@ -105,13 +105,20 @@ MAX_TIERS = 10
 
 
 def check_tiers(tiers: tuple[Tier, ...]) -> None:
-    """Tiers start from the 2nd piece or later (from the 1st is the rate itself), each from a
-    later piece than the one before, at most ``MAX_TIERS``; their rates are positive."""
+    """Tiers start from the 2nd piece or later (from the 1st is the rate itself) and no later
+    than the most pieces piecepay counts, each from a later piece than the one before, at most
+    ``MAX_TIERS``; their rates are positive."""
     if len(tiers) > MAX_TIERS:
         raise BadInput(f"{len(tiers)} tiers: a campaign or offer has at most {MAX_TIERS}", "too_many_tiers")
     before = 1
     for tier in tiers:
         check_rate(tier.rate)
+        if tier.from_piece > MAX_PIECES:
+            raise BadInput(
+                f"tier {tier.from_piece}:{format_rate(tier.rate)} starts past the most pieces piecepay counts "
+                f"({MAX_PIECES:,})",
+                "too_large",
+            )
         if tier.from_piece <= before:
             raise BadInput(
                 f"tier {tier.from_piece}:{format_rate(tier.rate)} must start from a later piece than "

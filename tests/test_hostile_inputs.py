@@ -809,6 +809,7 @@ BAD_TIERS = [
     *[(t, "bad_tier") for t in ("2:NaN", "2:inf", "NaN:4", "\u0662:4", "2:\u0664", "\uff12:4", "0x2:4", "2:0x4")],
     *[(t, "bad_tier") for t in ("", "none:4", "NONE", "None", "all", "2:4%", "2:$4", "2:4USD", "2:.5", "2:5.")],
     *[(t, "bad_tier") for t in ("99999999999999:4", HUGE + ":4", "\x1b[2J", "2:4\x1b[31m", "\u202e2:4", "2:4\x00")],
+    ("1000000000001:4", "too_large"),
     *[(t, "not_positive") for t in ("2:0", "2:0.000")],
     ("2:0.0000000001", "too_many_decimals"),
     ("2:1234567890123456", "too_large"),
@@ -917,14 +918,14 @@ def test_tiers_and_fees_refuse_what_is_not_a_tier_a_period_or_a_percentage(book:
 def test_tiers_and_fees_at_their_limits_are_stored_as_meant(book: Ledger) -> None:
     """What the options accept at their edges is stored as meant and verifies: ``--tier none``
     on a campaign (no tiers, so no tier period either), a tier from the largest piece number
-    a tier takes (13 digits, never reached) and one with leading zeros, a fee of exactly 100%
+    a tier takes (the 10^12 pieces piecepay counts) and one with leading zeros, a fee of exactly 100%
     (the fee of 1.00 is 1.00) and one of 0.0001% (a fee on 5.00 rounds to nothing), a
     percentage without its sign, and an offer's ``--tier none`` that drops its campaign's."""
     whole = book.ok(*NEW, "--rate", "1", "--tier", "none", "--tier-period", "week", "--fee", "100", "--budget", "10")
     assert (whole["tiers"], whole["tier_period"], whole["fee"], whole["fee_min"]) == (None, None, "100%", None)
-    edge = ("--tier", "0002:4.50", "--tier", "9999999999999:0.001", "--fee", "0.0001%", "--budget", "50")
+    edge = ("--tier", "0002:4.50", "--tier", "1000000000000:0.001", "--fee", "0.0001%", "--budget", "50")
     tiny = book.ok("campaign", "create", "Tiny", "--slug", "tiny", "--rate", "5", *edge)
-    assert (tiny["tiers"], tiny["tier_period"], tiny["fee"]) == ("2:4.5,9999999999999:0.001", "month", "0.0001%")
+    assert (tiny["tiers"], tiny["tier_period"], tiny["fee"]) == ("2:4.5,1000000000000:0.001", "month", "0.0001%")
     assert book.ok("offer", "create", "tiny", "ben", "--tier", "none")["tiers"] is None
     book.ok("offer", "accept", "tiny/ben", today=TODAY)
     book.ok("offer", "create", "newc", "ben")

@@ -1082,10 +1082,11 @@ def test_tiers_out_of_order_too_many_or_at_no_rate_are_refused(
 
 
 def test_a_contract_reserves_at_the_highest_of_its_rates() -> None:
-    assert reserving_rate(CONTRACT) == Decimal(5)
-    assert reserving_rate(CONTRACT._replace(tiers=tiers((10, "4"), (20, "3")))) == Decimal(5)
-    assert reserving_rate(CONTRACT._replace(tiers=tiers((10, "6"), (20, "5.5")))) == Decimal(6)
-    assert reserving_rate(CONTRACT._replace(tiers=tiers((10, "4"), (20, "7")))) == Decimal(7)
+    rate = CONTRACT.rate
+    assert reserving_rate(rate, ()) == Decimal(5)
+    assert reserving_rate(rate, tiers((10, "4"), (20, "3"))) == Decimal(5)
+    assert reserving_rate(rate, tiers((10, "6"), (20, "5.5"))) == Decimal(6)
+    assert reserving_rate(rate, tiers((10, "4"), (20, "7"))) == Decimal(7)
 
 
 def test_a_tier_period_is_the_iso_week_or_the_calendar_month_of_the_day() -> None:

@@ -162,6 +162,7 @@ def test_an_offer_carries_its_campaigns_tiers_or_its_own_or_none(book: Ledger) -
         (("10:1e3",), "bad_tier"),
         (("10:0.0000000001",), "too_many_decimals"),
         (tuple(f"{n}:0.02" for n in range(2, 13)), "too_many_tiers"),
+        (("1000000000001:0.02",), "too_large"),  # past the 10^12 pieces piecepay counts
     ],
 )
 def test_tiers_that_cannot_be_are_refused(book: Ledger, tiers: tuple[str, ...], code: str) -> None:

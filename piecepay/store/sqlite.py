@@ -1824,13 +1824,15 @@ class SqliteStore:
         yield from self._stream(
             "WITH moved AS (SELECT e.bill_id, SUM(CASE WHEN p.phase = 'pending' THEN p.amount ELSE 0 END) AS held, "
             "SUM(CASE WHEN p.phase = 'posted' THEN p.amount ELSE 0 END) AS charged FROM campaigns k "
-            "JOIN contracts c ON c.campaign_id = k.id JOIN entries e ON e.contract_id = c.id "
-            "JOIN postings p ON p.entry_id = e.id AND p.side = 'debit' "
-            "WHERE k.fee_percent IS NOT NULL AND e.kind = 'fee' AND e.bill_id IS NOT NULL GROUP BY e.bill_id) "
+            # CROSS JOIN: SQLite reads the campaigns with a fee first, and only their contracts'
+            # entries and postings by index, never every posting (PostgreSQL reads a plain join)
+            "CROSS JOIN contracts c CROSS JOIN entries e CROSS JOIN postings p "
+            "WHERE c.campaign_id = k.id AND e.contract_id = c.id AND p.entry_id = e.id AND p.side = 'debit' "
+            "AND k.fee_percent IS NOT NULL AND e.kind = 'fee' AND e.bill_id IS NOT NULL GROUP BY e.bill_id) "
             "SELECT b.id, k.id, b.status, b.amount_minor, b.released_minor, COALESCE(m.held, 0), "
-            "COALESCE(m.charged, 0) FROM campaigns k JOIN contracts c ON c.campaign_id = k.id "
-            "JOIN bills b ON b.contract_id = c.id LEFT JOIN moved m ON m.bill_id = b.id "
-            "WHERE k.fee_percent IS NOT NULL ORDER BY b.id"
+            "COALESCE(m.charged, 0) FROM campaigns k CROSS JOIN contracts c CROSS JOIN bills b "
+            "LEFT JOIN moved m ON m.bill_id = b.id "
+            "WHERE c.campaign_id = k.id AND b.contract_id = c.id AND k.fee_percent IS NOT NULL ORDER BY b.id"
         )
 
     def contract_fees(self) -> Iterator[tuple[Any, ...]]:
@@ -1840,9 +1842,9 @@ class SqliteStore:
         posted: dict[int, tuple[int, int, int]] = {}
         for contract_id, kind, of_bill, total in self._all(
             "SELECT c.id, e.kind, e.bill_id IS NOT NULL, SUM(p.amount) FROM campaigns k "
-            "JOIN contracts c ON c.campaign_id = k.id JOIN entries e ON e.contract_id = c.id "
-            "JOIN postings p ON p.entry_id = e.id AND p.side = 'debit' AND p.phase = 'posted' "
-            "WHERE k.fee_percent IS NOT NULL AND e.kind IN ('fee', 'funded_fee') "
+            "CROSS JOIN contracts c CROSS JOIN entries e CROSS JOIN postings p "
+            "WHERE c.campaign_id = k.id AND e.contract_id = c.id AND p.entry_id = e.id AND p.side = 'debit' "
+            "AND p.phase = 'posted' AND k.fee_percent IS NOT NULL AND e.kind IN ('fee', 'funded_fee') "
             "GROUP BY c.id, e.kind, e.bill_id IS NOT NULL"
         ):
             escrow, funded, of_no_bill = posted.get(contract_id, (0, 0, 0))
@@ -1875,7 +1877,7 @@ class SqliteStore:
         the pieces it released and what its release posted)."""
         yield from self._stream(
             "SELECT c.id, c.tiers, c.tier_period, b.effective_date, b.rate, b.released_pieces_milli, b.released_minor "
-            "FROM contracts c JOIN bills b ON b.contract_id = c.id WHERE c.tiers IS NOT NULL "
+            "FROM contracts c CROSS JOIN bills b WHERE b.contract_id = c.id AND c.tiers IS NOT NULL "
             "AND b.status = 'released' ORDER BY c.id, b.resolve_entry_id"
         )
 
