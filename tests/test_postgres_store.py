@@ -61,6 +61,13 @@ def test_copy_from_a_file_to_postgresql_and_back_keeps_the_head(contract: Ledger
     contract.ok("resubmit", revised)
     contract.ok("revise", revised, "--reason", "crop it again")
     contract.ok("campaign", "edit", "photos", "--title", "Photos, edited")
+    contract.ok("bonus", "photos/ana", "--amount", "2", "--reason", "rush")
+    contract.ok("time", "photos/ana", "--minutes", "30", "--note", "training")
+    contract.ok("campaign", "create", "Rows", "--slug", "rows", "--rate", "0.004", "--tier", "3:0.01", "--fee", "10%")
+    contract.ok("offer", "create", "rows", "ana")
+    contract.ok("offer", "accept", "rows/ana")
+    contract.ok("milestone", "add", "rows/ana", "--top-up", "1")
+    contract.ok("release", str(contract.ok("bill", "rows/ana", "--pieces", "5")["id"]))
     head = _head(contract)
 
     there = contract.ok("copy", str(contract.db), pg_url)
@@ -76,7 +83,7 @@ def test_copy_from_a_file_to_postgresql_and_back_keeps_the_head(contract: Ledger
     assert _rows(Ledger(back)) == _rows(contract)  # every row the same but those records
 
     # the copy on the server is a working ledger: it chains on from the same head
-    on_server.ok("bill", "--pieces", "1")
+    on_server.ok("bill", "photos/ana", "--pieces", "1")
     assert _head(on_server)[0] == head[0] + 1
 
 
@@ -281,3 +288,14 @@ def test_a_hostile_url_is_shown_escaped_and_without_its_password(url: str, tmp_p
     assert "\x1b" not in result.err and "\u202e" not in result.err and "\x07" not in result.err
     assert ":pw@" not in result.err
     assert len(result.err.splitlines()) == 1
+
+
+def test_a_copy_takes_every_fact_table_along() -> None:
+    """Every table whose rows are facts sealed into the chain is copied (and so is the record
+    of exports), parents before children."""
+    from piecepay.store.copy import TABLES
+    from piecepay.store.migrations import FACT_TABLES
+
+    copied = [table for table, _ in TABLES]
+    assert set(FACT_TABLES) <= set(copied)
+    assert copied.index("contracts") < copied.index("bonuses") and copied.index("entries") < copied.index("work_times")

@@ -156,6 +156,8 @@ DATES = {
     "bills": ("effective_date", "resolved_on"),
     "revisions": ("asked_on", "resolved_on"),
     "tokens": ("expires_on", "revoked_on"),
+    "bonuses": ("effective_date",),
+    "work_times": ("effective_date",),
 }
 
 

@@ -30,6 +30,8 @@ TABLES = (
     ("bills", "id"),
     ("revisions", "id"),
     ("tokens", "id"),
+    ("bonuses", "id"),
+    ("work_times", "id"),
     ("idempotency_keys", "key"),
     ("export_cursors", "name"),
 )
