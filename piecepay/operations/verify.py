@@ -767,14 +767,12 @@ def _tiered_values(store: Store) -> dict[int, Decimal]:
     each release priced by the pieces released before it in its bill's week or month."""
     values: dict[int, Decimal] = {}
     released: dict[tuple[int, date], int] = {}  # by contract and the first day of a period
-    digits = {k.id: k.currency.digits for k in store.campaigns()}
-    campaign_of = {k.id: k.campaign_id for k in store.contracts()}
-    for contract_id, tiers, period, day, rate, milli, minor in store.tiered_releases():
+    for contract_id, tiers, period, digits, day, rate, milli, minor in store.tiered_releases():
         try:
             first = rules.tier_period(TierPeriod(period), date.fromisoformat(day)).first
             at = rules.tiered_value(Decimal(rate), tiers_from_text(tiers), released.get((contract_id, first), 0), milli)
-            value = exact_minor(Decimal(1), at, digits[campaign_of[contract_id]])
-        except (ArithmeticError, ValueError, KeyError):
+            value = exact_minor(Decimal(1), at, digits)
+        except (ArithmeticError, ValueError):
             raise _fault(
                 "exact_total_wrong", f"contract {contract_id} holds tiers or a bill no contract could"
             ) from None

@@ -1873,11 +1873,12 @@ class SqliteStore:
 
     def tiered_releases(self) -> Iterator[tuple[Any, ...]]:
         """The released bills of tiered contracts, each contract's in the order they were
-        released: (contract id, its tiers and tier period as stored, the bill's date and rate,
-        the pieces it released and what its release posted)."""
+        released: (contract id, its tiers and tier period as stored, its currency's digits, the
+        bill's date and rate, the pieces it released and what its release posted)."""
         yield from self._stream(
-            "SELECT c.id, c.tiers, c.tier_period, b.effective_date, b.rate, b.released_pieces_milli, b.released_minor "
-            "FROM contracts c CROSS JOIN bills b WHERE b.contract_id = c.id AND c.tiers IS NOT NULL "
+            "SELECT c.id, c.tiers, c.tier_period, cur.digits, b.effective_date, b.rate, b.released_pieces_milli, "
+            "b.released_minor FROM contracts c CROSS JOIN bills b JOIN campaigns k ON k.id = c.campaign_id "
+            "JOIN currencies cur ON cur.code = k.currency WHERE b.contract_id = c.id AND c.tiers IS NOT NULL "
             "AND b.status = 'released' ORDER BY c.id, b.resolve_entry_id"
         )
 
