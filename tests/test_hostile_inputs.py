@@ -676,6 +676,7 @@ def test_pay_takes_only_an_iso_week_a_month_and_a_wage_per_hour(book: Ledger, sp
 BONUS = ("bonus", "photos/ana", "--reason", "rush")
 MAKEUP = ("makeup", "--week", "2026-W47")
 TIME = ("time", "photos/ana")
+EDIT_WAGE = ("campaign", "edit", "photos", "--minimum-wage")
 EXTRAS = [
     *(case(f"bonus-amount-{a!r}", *BONUS, "--amount", a) for a in [*BAD_AMOUNTS, "0", "NaN", "inf", "1,000", HUGE]),
     case("bonus-amount-empty", *BONUS, "--amount", ""),
@@ -697,6 +698,19 @@ EXTRAS = [
     *(case(f"makeup-month-{m!r}", "makeup", "--month", m, "--minimum-wage", "15/h", error=e) for m, e in BAD_MONTHS),
     *(case(f"makeup-wage-{w!r}", *MAKEUP, "--minimum-wage", w, error=e) for w, e in BAD_WAGES),
     case("makeup-missing-wage", *MAKEUP, error="wage_required"),
+    *(case(f"campaign-wage-{w!r}", *NEW, "--rate", "1", "--minimum-wage", w, error=e) for w, e in BAD_WAGES),
+    *(case(f"campaign-edit-wage-{w!r}", *EDIT_WAGE, w, error=e) for w, e in BAD_WAGES),
+    case(
+        "campaign-jpy-wage-decimals",
+        *NEW,
+        "--rate",
+        "1",
+        "--currency",
+        "JPY",
+        "--minimum-wage",
+        "15.5/h",
+        error="too_many_decimals",
+    ),
     case("makeup-no-period", "makeup", "--minimum-wage", "15/h", error="period_required"),
     case("makeup-week-and-month", *MAKEUP, "--month", "2026-11", "--minimum-wage", "15/h", error="period_required"),
     case(
@@ -734,7 +748,8 @@ def test_bonus_makeup_and_time_refuse_bad_amounts_minutes_periods_wages_keys_and
     """bonus --amount is a positive plain amount in the contract's currency (no sign, exponent,
     NaN, grouping, extra decimals, or more than 64 bits) with a reason of printable text;
     time --minutes a positive whole number; makeup a week or a month, a wage per hour as pay
-    takes them, and a --date inside the period (a period not yet begun is refused, exit 1);
+    takes them (as do campaign create and edit --minimum-wage), and a --date inside the period
+    (a period not yet begun is refused, exit 1);
     --date and --key as everywhere: exit 2 (3 for what does not exist), nothing written."""
     refused(book, spec)
 
